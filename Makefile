@@ -1,0 +1,31 @@
+# Two commands set up a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements-installed
+PORT   ?= 8501
+ADDRESS ?= 127.0.0.1
+
+.PHONY: run test data bench lint
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+# Get ml-latest-small from GroupLens unless a dataset is already found.
+data: $(STAMP)
+	$(PY) -m recsys download --if-missing
+
+run: data
+	$(PY) -m streamlit run dashboard.py --server.address $(ADDRESS) --server.port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+lint: $(STAMP)
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -1,0 +1,1 @@
+"""A content-based two-tower movie recommender on MovieLens."""

@@ -1,0 +1,73 @@
+"""Plain-text and JSON renderings of results for the command line."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def info_text(info: dict) -> str:
+    lines = [
+        f"source       {info['source']}",
+        f"ratings      {info['ratings']:,}",
+        f"users        {info['users']:,}",
+        f"movies       {info['movies']:,} ({info['rated_movies']:,} rated)",
+        f"rating range {info['rating_range'][0]:g} to {info['rating_range'][1]:g} stars",
+    ]
+    if info.get("year_range"):
+        lines.append(f"year range   {info['year_range'][0]} to {info['year_range'][1]}")
+    lines.append("ratings per genre")
+    for genre, count in info["ratings_per_genre"].items():
+        lines.append(f"  {genre:<12} {count:>10,}")
+    return "\n".join(lines)
+
+
+def _clean(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def frame_records(table: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (NaN becomes null)."""
+    return [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def frame_payload(name: str, table: pd.DataFrame, **extra) -> dict:
+    payload = {k: _clean(v) for k, v in extra.items()}
+    payload[name] = frame_records(table)
+    payload["_table"] = name
+    return payload
+
+
+def _format_table(table: pd.DataFrame) -> str:
+    shown = table.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    return shown.to_string(index=False, max_colwidth=50)
+
+
+def frame_text(payload: dict) -> str:
+    name = payload["_table"]
+    header = {k: v for k, v in payload.items() if k not in (name, "_table")}
+    lines = [", ".join(f"{k}: {v}" for k, v in header.items())] if header else []
+    lines.append(_format_table(pd.DataFrame(payload[name])))
+    return "\n".join(lines)
+
+
+def user_text(payload: dict) -> str:
+    lines = [
+        f"user {payload['user_id']}: RMSE {payload['rmse']:.3f}, MAE {payload['mae']:.3f} stars",
+        "rated movies, highest prediction first",
+        _format_table(pd.DataFrame(payload["rated"])),
+        "",
+        "top unseen movies",
+        _format_table(pd.DataFrame(payload["recommendations"])),
+    ]
+    return "\n".join(lines)
