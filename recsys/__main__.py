@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(err).split())
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`); nothing to report
+        return 0
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
