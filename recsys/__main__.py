@@ -106,9 +106,10 @@ def _cmd_similar(args: argparse.Namespace) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from recsys.evaluate import evaluate_command
+    from recsys.evaluate import evaluate_command, evaluation_text
 
-    evaluate_command(args)
+    result = evaluate_command(args)
+    _print(args, result, evaluation_text)
 
 
 def _positive(text: str) -> int:
