@@ -225,9 +225,40 @@ def read_verified(bundle: Path, names: tuple[str, ...]) -> tuple[dict, str, dict
             raise BundleError(bundle, f"{name} is missing; retrain") from None
         if sha256_bytes(content) != expected:
             raise BundleError(path, "does not match its checksum (damaged or edited); retrain")
+        if name == "model.keras":
+            check_model_config(path, content)
         if name in names:
             contents[name] = content
     return manifest, manifest_hash(raw), contents
+
+
+def check_model_config(model_path: Path, content: bytes) -> None:
+    """Refuse a ``.keras`` file whose config holds a Lambda layer (arbitrary code).
+
+    Reads the archive's config.json without Keras, so serving never imports TensorFlow.
+    """
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+        raise BundleError(model_path, "is not a readable .keras archive; retrain") from None
+    for name in _class_names(config):
+        if name == "Lambda":
+            raise BundleError(model_path, "holds a Lambda layer (code); refusing to load it")
+
+
+def _class_names(node) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("class_name"), str):
+            yield node["class_name"]
+        for value in node.values():
+            yield from _class_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _class_names(value)
 
 
 def check_fresh(

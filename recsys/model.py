@@ -16,11 +16,39 @@ from dataclasses import dataclass, field
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import sys  # noqa: E402
 import warnings  # noqa: E402
 
-import keras  # noqa: E402
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with C++ start-up chatter (absl/oneDNN notes) kept off stderr.
+
+    Our CLI promises one line on stderr for an error; TensorFlow's native logging
+    ignores TF_CPP_MIN_LOG_LEVEL for a few start-up lines, so fd 2 is muted meanwhile.
+    """
+    try:
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        stderr_fd = None
+    saved = os.dup(stderr_fd) if stderr_fd is not None else None
+    try:
+        if saved is not None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stderr_fd)
+            os.close(devnull)
+        import keras
+        import tensorflow as tf
+
+        tf.constant(0.0) + 1.0  # the first op logs the CPU feature notes: mute it too
+    finally:
+        if saved is not None:
+            os.dup2(saved, stderr_fd)
+            os.close(saved)
+    return keras, tf
+
+
+keras, tf = _import_tensorflow_quietly()
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from recsys.recipes import TrainConfig  # noqa: E402
 

@@ -141,11 +141,11 @@ def train_bundle(
     Holds the artifacts' training lock throughout; any failure leaves the
     previous bundle exactly as it was.
     """
-    from recsys import model as two_tower  # TensorFlow is imported only to train
-
     say = status or (lambda _text: None)
     start = time.perf_counter()
     with training_lock(artifacts_dir, wait=wait):
+        from recsys import model as two_tower  # TensorFlow is imported only to train
+
         say("building features")
         feature_config = preset_config(config.preset)
         training = build_features(dataset, feature_config)
