@@ -14,9 +14,10 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-# Get ml-latest-small from GroupLens unless a dataset is already found.
+# Get ml-latest-small from GroupLens unless a dataset is already found. Offline, the
+# app still starts and offers to upload the MovieLens zip.
 data: $(STAMP)
-	$(PY) -m recsys download --if-missing
+	@$(PY) -m recsys download --if-missing || echo "Starting without data: the app will offer an upload."
 
 run: data
 	$(PY) -m streamlit run dashboard.py --server.address $(ADDRESS) --server.port $(PORT)

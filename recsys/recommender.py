@@ -131,6 +131,15 @@ class Recommender:
         self._rating_user_ids, self._rating_starts = np.unique(user_col, return_index=True)
         self._rating_ends = np.append(self._rating_starts[1:], len(user_col))
         self._title_lower = self.items[TITLE].str.lower().to_numpy()
+        # Display columns as plain arrays: building a result is then a few takes.
+        self._display = {
+            MOVIE_ID: self.items[MOVIE_ID].to_numpy(dtype="int64"),
+            TITLE: self.items[TITLE].array,  # pandas string arrays: take() needs no conversion
+            YEAR: np.rint(self._years).astype("int64"),
+            GENRES: self.items[GENRES].array,
+            AVE_RATING: self.items[AVE_RATING].to_numpy(dtype="float64"),
+            NUM_RATINGS: self._num_ratings,
+        }
         for array in (self.item_embeddings, self._genre_flags, self._years, self._embedding_sq):
             array.setflags(write=False)
 
@@ -260,14 +269,19 @@ class Recommender:
         return self._movie_table(rows, predicted[rows])
 
     def _movie_ids(self, rows: np.ndarray) -> np.ndarray:
-        return self.items[MOVIE_ID].to_numpy()[rows]
+        return self._display[MOVIE_ID][rows]
 
-    def _movie_table(self, rows: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
-        table = self.items.iloc[rows][[MOVIE_ID, TITLE, YEAR, GENRES, AVE_RATING, NUM_RATINGS]]
-        table = table.reset_index(drop=True)
-        table.insert(table.columns.get_loc(GENRES) + 1, PREDICTED, np.asarray(predicted, float))
-        table[YEAR] = table[YEAR].astype("Int64")
-        return table
+    def _movie_table(self, rows: np.ndarray, predicted: np.ndarray | None = None) -> pd.DataFrame:
+        """Display rows for ``rows`` (item indices), with predicted stars if given."""
+        columns = {name: values.take(rows) for name, values in self._display.items()}
+        if predicted is not None:
+            columns = {
+                **{k: columns[k] for k in (MOVIE_ID, TITLE, YEAR, GENRES)},
+                PREDICTED: np.asarray(predicted, dtype="float64"),
+                AVE_RATING: columns[AVE_RATING],
+                NUM_RATINGS: columns[NUM_RATINGS],
+            }
+        return pd.DataFrame(columns, copy=False)
 
     # ------------------------------------------------------------------ existing user
 
@@ -365,8 +379,7 @@ class Recommender:
         k = max(0, min(int(k), len(distance) - 1))
         nearest = np.argpartition(distance, k - 1)[:k] if k else np.array([], dtype=int)
         nearest = nearest[np.lexsort((self._movie_ids(nearest), distance[nearest]))]
-        table = self.items.iloc[nearest][[MOVIE_ID, TITLE, YEAR, GENRES]].reset_index(drop=True)
-        table[YEAR] = table[YEAR].astype("Int64")
+        table = self._movie_table(nearest)[[MOVIE_ID, TITLE, YEAR, GENRES]]
         table[DISTANCE] = distance[nearest]
         return table
 
