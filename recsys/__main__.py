@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=["lab", "full"], default="lab")
     p.add_argument("--recipe", choices=["fast", "lab"], default="fast")
     p.add_argument("--seeds", type=_positive, default=1)
+    p.add_argument("--epochs", type=_positive, help="epochs (default: the recipe's)")
     p.add_argument("--no-save", action="store_true", help="do not store beside the bundle")
 
     p = command("recommend", _cmd_recommend, "top movies for a new user", False, True)
