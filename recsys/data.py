@@ -63,6 +63,7 @@ _INT64_LIMIT = 2.0**63
 # Ratings are parsed as float64 so that a value such as 4.5000001 is refused, not
 # rounded to 4.5 by float32; they are stored as float32.
 _RATINGS_READ_DTYPES = {USER_ID: "int32", MOVIE_ID: "int32", RATING: "float64", TIMESTAMP: "int64"}
+_RATINGS_DTYPES = {USER_ID: np.int32, MOVIE_ID: np.int32, RATING: np.float32, TIMESTAMP: np.int64}
 _MOVIES_READ_DTYPES = {MOVIE_ID: "int32", TITLE: str, GENRES: str}
 
 
@@ -146,10 +147,11 @@ class _CappedReader(io.RawIOBase):
         super().close()
 
 
-def check_zip_members(zip_path: Path, zf: zipfile.ZipFile, max_bytes: int) -> None:
+def check_zip_members(zip_path: str | os.PathLike, zf: zipfile.ZipFile, max_bytes: int) -> None:
     """Refuse entries that escape the target folder, and declared sizes past the cap.
 
-    ``max_bytes`` caps the sum of the entries' declared unpacked sizes, in bytes.
+    ``zip_path`` names the zip in messages (a path or a URL). ``max_bytes`` caps the sum
+    of the entries' declared unpacked sizes, in bytes.
     """
     total = 0
     for info in zf.infolist():
@@ -247,8 +249,8 @@ def _check_head(source: _Source, required: tuple[str, ...]) -> _Head:
         else:
             text = head.decode("latin-1")
             encoding = "latin-1"
-    lines = text.lstrip("\ufeff").splitlines()
-    first_line = lines[0] if lines else ""
+    # Only \r and \n end a CSV line (str.splitlines would also split on \x0c, \x85...).
+    first_line = re.split(r"[\r\n]", text.lstrip("\ufeff"), maxsplit=1)[0]
     columns = [name.strip() for name in next(csv.reader([first_line]), [])]
     missing = [c for c in required if c not in columns]
     if missing:
@@ -281,9 +283,14 @@ def _csv_layout(head: _Head, required: tuple[str, ...]) -> dict:
 
 @contextmanager
 def _strict_width() -> Iterator[None]:
-    """Turn pandas' warning about a too-wide first row into an exception."""
+    """Turn pandas' warning about a too-wide first row into an exception.
+
+    Also silence numpy's cast warning, which pandas lets out on "inf" or "1e30" in an
+    integer column just before it fails: the DataError says it in one line instead.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
+        warnings.filterwarnings("ignore", "invalid value encountered in cast", RuntimeWarning)
         yield
 
 
@@ -338,9 +345,14 @@ def _parser_error(source: _Source, err: Exception) -> DataError:
 # --------------------------------------------------------------------------- ratings
 
 
-def _read_ratings(source: _Source) -> pd.DataFrame:
+def _read_ratings(source: _Source, max_rows: int) -> pd.DataFrame:
+    """Parse ratings.csv in chunks into arrays of ``max_rows`` (at least the row count).
+
+    Filling arrays sized up front keeps the peak memory near the data itself: collecting
+    chunks and concatenating them would hold it twice.
+    """
     head = _check_head(source, RATINGS_COLUMNS)
-    chunks = []
+    columns = {name: np.empty(max_rows, dtype) for name, dtype in _RATINGS_DTYPES.items()}
     offset = 0
     try:
         with source.open() as stream, _strict_width():
@@ -352,9 +364,12 @@ def _read_ratings(source: _Source) -> pd.DataFrame:
             )
             for chunk in reader:
                 _check_rating_values(source, chunk, offset)
-                chunk[RATING] = chunk[RATING].astype("float32")
-                chunks.append(chunk)
-                offset += len(chunk)
+                end = offset + len(chunk)
+                if end > max_rows:
+                    raise DataError(source.label, "changed while it was read; load it again")
+                for name, values in columns.items():
+                    values[offset:end] = chunk[name].to_numpy()
+                offset = end
     except DataError:
         raise
     except pd.errors.ParserWarning:
@@ -367,23 +382,25 @@ def _read_ratings(source: _Source) -> pd.DataFrame:
         raise _locate_bad_ratings(source, head, err) from None
     if offset == 0:
         raise DataError(source.label, "no ratings (the file holds only a header)")
-    ratings = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    return ratings[list(RATINGS_COLUMNS)].reset_index(drop=True)
+    # Blank lines leave a tail unused: copy only then, as slicing would keep it alive.
+    if offset < max_rows:
+        columns = {name: values[:offset].copy() for name, values in columns.items()}
+    return pd.DataFrame(columns, copy=False)
 
 
 def _check_rating_values(source: _Source, chunk: pd.DataFrame, offset: int) -> None:
     """Refuse NaN and anything but half stars in 0.5..5; ``offset`` is the chunk's first row."""
     stars = chunk[RATING].to_numpy()
-    bad = np.isnan(stars)
-    reason = "rating is missing or NaN"
-    if not bad.any():
-        bad = ~((stars >= 0.5) & (stars <= 5.0) & (stars * 2 == np.round(stars * 2)))
-        reason = ""
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    on_scale = (stars >= 0.5) & (stars <= 5.0) & (stars * 2 == np.round(stars * 2))
+    if on_scale.all():
+        return
+    i = int(np.flatnonzero(~on_scale)[0])
+    if np.isnan(stars[i]):
+        reason = "rating is missing or NaN"
+    else:
         value = np.format_float_positional(stars[i], trim="-")
-        reason = reason or f"rating {value} is out of range (0.5 to 5 in half steps)"
-        raise DataError(source.label, reason, line=_line_of_row(source, offset + i))
+        reason = f"rating {value} is out of range (0.5 to 5 in half steps)"
+    raise DataError(source.label, reason, line=_line_of_row(source, offset + i))
 
 
 def _bad_values(raw: pd.Series, column: str) -> tuple[np.ndarray, pd.Series]:
@@ -523,35 +540,59 @@ def genre_flags(genres: pd.Series) -> np.ndarray:
     return dummies.reindex(columns=list(GENRE_LIST), fill_value=0).to_numpy(np.float32)
 
 
-def _fingerprint(sources: dict[str, _Source]) -> str:
-    """sha256 (hex) over the names and bytes of ratings.csv and movies.csv."""
+class _Scan(NamedTuple):
+    """One pass over the raw bytes: the fingerprint and a bound on the ratings' rows."""
+
+    fingerprint: str
+    max_rating_rows: int
+
+
+def _scan(sources: dict[str, _Source]) -> _Scan:
+    """sha256 (hex) over the names and bytes of ratings.csv and movies.csv, and the
+    number of line ends in ratings.csv, which no count of its rows can exceed."""
     digest = hashlib.sha256()
+    max_rows = 0
     for file_name in (RATINGS_FILE, MOVIES_FILE):
         digest.update(file_name.encode())
+        # A line ends with \n, \r\n or (old Mac files) \r alone.
+        line_ends = 0
+        last = b"\n"
         with sources[file_name].open() as stream:
             while block := stream.read(1 << 20):
                 digest.update(block)
-    return digest.hexdigest()
+                line_ends += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+                if last == b"\r" and block.startswith(b"\n"):
+                    line_ends -= 1  # a \r\n split between two blocks
+                last = block[-1:]
+        if file_name == RATINGS_FILE:
+            # The last line may lack its end; the header is no row.
+            lines = line_ends + (last not in (b"\n", b"\r"))
+            max_rows = max(lines - 1, 0)
+    return _Scan(digest.hexdigest(), max_rows)
 
 
 def _pair_keys(ratings: pd.DataFrame) -> np.ndarray:
-    """One int64 per (userId, movieId) pair: cheaper to hash than two columns."""
-    users = ratings[USER_ID].to_numpy().astype(np.int64)
-    movies = ratings[MOVIE_ID].to_numpy().view(np.uint32).astype(np.int64)
-    return (users << 32) | movies
+    """[n_ratings] int64, one per (userId, movieId) pair, built in place to spare memory."""
+    keys = ratings[USER_ID].to_numpy().astype(np.int64)
+    keys <<= 32
+    keys |= ratings[MOVIE_ID].to_numpy().view(np.uint32)
+    return keys
 
 
 def _keep_latest(ratings: pd.DataFrame, label: str, warnings_out: list[str]) -> pd.DataFrame:
     """Drop repeated (userId, movieId) pairs, keeping the latest rating, in file order."""
-    keys = pd.Series(_pair_keys(ratings))
-    repeated = keys.duplicated()
-    if not repeated.any():
+    # Sorted keys find repeats without a hash table, which would take more memory
+    # than the ratings themselves.
+    keys = _pair_keys(ratings)
+    keys.sort()
+    n_repeated = int(np.count_nonzero(keys[1:] == keys[:-1]))
+    if not n_repeated:
         return ratings
     by_time = ratings[TIMESTAMP].sort_values(kind="stable").index
-    keep = ~keys.reindex(by_time).duplicated(keep="last")
+    keep = ~pd.Series(_pair_keys(ratings)).reindex(by_time).duplicated(keep="last")
     kept_rows = np.sort(by_time[keep.to_numpy()].to_numpy())
     warnings_out.append(
-        f"{label}: {int(repeated.sum())} duplicate (userId, movieId) ratings; kept the latest"
+        f"{label}: {n_repeated} duplicate (userId, movieId) ratings; kept the latest"
     )
     return ratings.iloc[kept_rows].reset_index(drop=True)
 
@@ -569,7 +610,8 @@ def load_movielens(
     warnings_out: list[str] = []
     movies_source, ratings_source = sources[MOVIES_FILE], sources[RATINGS_FILE]
     movies = _read_movies(movies_source, warnings_out)
-    ratings = _read_ratings(ratings_source)
+    scan = _scan(sources)
+    ratings = _read_ratings(ratings_source, scan.max_rating_rows)
 
     known = ratings[MOVIE_ID].isin(movies[MOVIE_ID]).to_numpy()
     if not known.all():
@@ -582,12 +624,14 @@ def load_movielens(
     ratings = _keep_latest(ratings, ratings_source.label, warnings_out)
     no_genres = int((~movies[GENRES].str.contains("|".join(map(re.escape, GENRE_LIST)))).sum())
     if no_genres:
-        warnings_out.append(f"{movies_source.label}: {no_genres} movies carry none of the 14 genres")
+        warnings_out.append(
+            f"{movies_source.label}: {no_genres} movies carry none of the 14 genres"
+        )
     return MovieLens(
         ratings=ratings,
         movies=movies,
         source=str(path),
-        fingerprint=_fingerprint(sources),
+        fingerprint=scan.fingerprint,
         warnings=tuple(warnings_out),
     )
 

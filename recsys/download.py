@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -83,9 +84,8 @@ def download_dataset(
     _check_url(url)
     if dest.exists() and not dest.is_dir():
         raise DataError(dest, "exists and is not a folder; move it away or pass --dest")
-    target_dir.mkdir(parents=True, exist_ok=True)
-
     expected_md5 = _published_md5(url, dest)
+    target_dir.mkdir(parents=True, exist_ok=True)
     fd, part_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".zip.part", dir=target_dir)
     zip_path = Path(part_name)
     try:
@@ -195,6 +195,13 @@ def _fetch(url: str, out: BinaryIO, dest: Path, max_bytes: int, progress: bool) 
     return digest.hexdigest()
 
 
+def _size(n_bytes: int) -> str:
+    """A byte count for people: "820 kB", "3.3 MB"."""
+    if n_bytes < 1_000_000:
+        return f"{n_bytes / 1000:.0f} kB"
+    return f"{n_bytes / 1e6:.1f} MB"
+
+
 class _ProgressBar:
     """A one-line text bar on stderr: bytes done / total, redrawn at most 10 times a second."""
 
@@ -213,9 +220,9 @@ class _ProgressBar:
         if total:
             filled = self._width * done // total
             bar = "#" * filled + "." * (self._width - filled)
-            text = f"[{bar}] {done / 1e6:.1f} / {total / 1e6:.1f} MB"
+            text = f"[{bar}] {_size(done)} / {_size(total)} ({100 * done // total}%)"
         else:
-            text = f"{done / 1e6:.1f} MB"
+            text = _size(done)
         print(f"\rdownloading {text}", end="", file=sys.stderr, flush=True)
 
     def close(self) -> None:
@@ -241,7 +248,7 @@ def _unpack(zip_path: Path, label: str, folder: Path, max_bytes: int) -> None:
     """Extract every entry, counting the bytes really written against ``max_bytes``."""
     try:
         with zipfile.ZipFile(zip_path) as zf:
-            check_zip_members(Path(label), zf, max_bytes)
+            check_zip_members(label, zf, max_bytes)
             written = 0
             for info in zf.infolist():
                 path = folder.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
@@ -251,8 +258,11 @@ def _unpack(zip_path: Path, label: str, folder: Path, max_bytes: int) -> None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as source, open(path, "wb") as out:
                     written = _copy_capped(source, out, written, max_bytes, label)
-    except (zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError) as err:
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as err:
         raise DataError(label, f"not a readable zip file ({err})") from None
+    except OSError as err:
+        # An entry clashing with another (a file where a folder should be), or a full disk.
+        raise DataError(label, f"could not unpack it ({err})") from None
 
 
 def _copy_capped(source: BinaryIO, out: BinaryIO, written: int, max_bytes: int, label: str) -> int:

@@ -19,11 +19,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from recsys.columns import GENRE_LIST, GENRES, MOVIE_ID, RATINGS_COLUMNS, TITLE
+from recsys.data import MOVIES_FILE, RATINGS_FILE
 from recsys.errors import UsageError, known_errors
 
 N_GENRES = len(GENRE_LIST)
@@ -43,7 +45,8 @@ USER_BIAS_SD = 0.3
 MOVIE_BIAS_SD = 0.3
 NOISE_SD = 0.5
 
-# Ratings happen between these times (seconds since 1970): 2000-01-01 to 2020-01-01.
+# A user's first rating falls between 2000-01-01 and 2020-01-01 (seconds since 1970);
+# each next one follows within three days.
 _FIRST_TIME, _LAST_START = 946_684_800, 1_577_836_800
 _MAX_GAP_S = 3 * 86_400
 
@@ -74,7 +77,12 @@ class SyntheticInfo:
 
 @dataclass(frozen=True)
 class _Movies:
-    """genre_index: [n_movies, 3] int, -1 where the movie has fewer genres."""
+    """Row ``m - 1`` is movieId ``m``.
+
+    years: [n_movies] int. genre_index: [n_movies, 3] int into GENRE_LIST, -1 where the
+    movie has fewer genres. popularity_cdf: [n_movies] float, cumulative chance of being
+    drawn. bias: [n_movies] float, stars.
+    """
 
     years: np.ndarray
     genre_index: np.ndarray
@@ -84,7 +92,10 @@ class _Movies:
 
 @dataclass(frozen=True)
 class _Users:
-    """counts: [n_users] int, how many ratings each user gives."""
+    """Row ``u - 1`` is userId ``u``; see SyntheticInfo for loved, hated and tastes.
+
+    bias: [n_users] float, stars. counts: [n_users] int, how many movies each one rates.
+    """
 
     loved: np.ndarray
     hated: np.ndarray
@@ -125,7 +136,9 @@ def _draw_movies(n_movies: int, rng: np.random.Generator) -> _Movies:
     return _Movies(years, genre_index, cdf / cdf[-1], bias)
 
 
-def _spread(total: int, weights: np.ndarray, cap: np.ndarray, rng: np.random.Generator):
+def _spread(
+    total: int, weights: np.ndarray, cap: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """[n] int counts summing to ``total``, roughly proportional to weights, each <= cap."""
     counts = np.minimum(cap, np.floor(total * weights / weights.sum()).astype(np.int64))
     while (left := total - int(counts.sum())) > 0:
@@ -184,12 +197,22 @@ def _pick_movies(
     raise RuntimeError("could not draw distinct movies; is every user below the cap?")
 
 
+class _RatingsChunk(NamedTuple):
+    """[k] int columns of some users' ratings; half_stars is the rating times 2 (1..10)."""
+
+    user_ids: np.ndarray
+    movie_ids: np.ndarray
+    half_stars: np.ndarray
+    timestamps: np.ndarray
+
+
 def _ratings_chunk(
     users: np.ndarray, counts: np.ndarray, people: _Users, movies: _Movies, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Columns of the ratings of ``users`` (0-based); each user's rows in time order."""
+) -> _RatingsChunk:
+    """The ratings of ``users`` (0-based, consecutive); each user's rows in time order."""
     user_rows, movie_rows = _pick_movies(users, counts, movies, rng)
-    # Rows come back sorted by movie; shuffle each user's movies before timing them.
+    # Rows come back sorted by user, then movie: shuffle each user's movies before
+    # timing them, so that time does not follow movieId.
     order = np.lexsort((rng.random(len(user_rows)), user_rows))
     user_rows, movie_rows = user_rows[order], movie_rows[order]
 
@@ -210,12 +233,7 @@ def _ratings_chunk(
     elapsed -= np.repeat(elapsed[firsts] - gaps[firsts], counts)
     starts = rng.integers(_FIRST_TIME, _LAST_START, len(users))
     timestamps = np.repeat(starts, counts) + elapsed
-    return {
-        "userId": user_rows + 1,
-        "movieId": movie_rows + 1,
-        "rating": half_stars,
-        "timestamp": timestamps,
-    }
+    return _RatingsChunk(user_rows + 1, movie_rows + 1, half_stars, timestamps)
 
 
 def _digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -227,21 +245,21 @@ def _digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return digits, np.arange(width) >= width - n_digits[:, None]
 
 
-def _csv_bytes(columns: dict[str, np.ndarray]) -> bytes:
-    """Rows "userId,movieId,rating,timestamp\\n" without a Python loop (pandas'
-    to_csv would take most of a minute for 25M rows)."""
-    n = len(columns["userId"])
+def _csv_bytes(chunk: _RatingsChunk) -> bytes:
+    """CSV rows "userId,movieId,rating,timestamp", ratings as "4.5", built without a
+    Python loop: pandas' to_csv would take over a minute for 25M rows."""
+    n = len(chunk.user_ids)
     comma = (np.full((n, 1), ord(","), np.uint8), np.ones((n, 1), bool))
     newline = (np.full((n, 1), ord("\n"), np.uint8), np.ones((n, 1), bool))
-    stars = _HALF_STARS[columns["rating"]].view(np.uint8).reshape(n, 3)
+    stars = _HALF_STARS[chunk.half_stars].view(np.uint8).reshape(n, 3)
     parts = [
-        _digits(columns["userId"]),
+        _digits(chunk.user_ids),
         comma,
-        _digits(columns["movieId"]),
+        _digits(chunk.movie_ids),
         comma,
         (stars, np.ones((n, 3), bool)),
         comma,
-        _digits(columns["timestamp"]),
+        _digits(chunk.timestamps),
         newline,
     ]
     matrix = np.concatenate([p[0] for p in parts], axis=1)
@@ -261,6 +279,7 @@ def _user_chunks(counts: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _write_movies(path: Path, movies: _Movies) -> None:
+    """movies.csv: "Synthetic Movie 12 (1994)" titles and "A|B" genres."""
     ids = np.arange(1, len(movies.years) + 1)
     genres = ["|".join(GENRE_LIST[g] for g in row if g >= 0) for row in movies.genre_index]
     table = pd.DataFrame(
@@ -306,13 +325,13 @@ def write_synthetic(
     folder.mkdir(parents=True, exist_ok=True)
     movies = _draw_movies(n_movies, rng)
     people = _draw_users(n_users, n_movies, n_ratings, rng)
-    _write_movies(folder / "movies.csv", movies)
-    with open(folder / "ratings.csv", "wb") as out:
+    _write_movies(folder / MOVIES_FILE, movies)
+    with open(folder / RATINGS_FILE, "wb") as out:
         out.write((",".join(RATINGS_COLUMNS) + "\n").encode())
         for start, stop in _user_chunks(people.counts):
             users = np.arange(start, stop)
-            columns = _ratings_chunk(users, people.counts[start:stop], people, movies, rng)
-            out.write(_csv_bytes(columns))
+            chunk = _ratings_chunk(users, people.counts[start:stop], people, movies, rng)
+            out.write(_csv_bytes(chunk))
     _write_readme(folder / "README.txt", n_users, n_movies, n_ratings)
     return SyntheticInfo(
         folder=folder,
@@ -326,6 +345,7 @@ def write_synthetic(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m recsys.synth``; returns the exit status (2 where the sizes cannot fit)."""
     parser = argparse.ArgumentParser(
         prog="python -m recsys.synth", description=__doc__.splitlines()[0]
     )
@@ -352,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"wrote {info.n_ratings:,} synthetic ratings to {info.folder} ({result['seconds']} s)")
+        seconds = result["seconds"]
+        print(f"wrote {info.n_ratings:,} synthetic ratings to {info.folder} ({seconds} s)")
     return 0
 
 
