@@ -22,8 +22,9 @@ data: $(STAMP)
 run: data
 	$(PY) -m streamlit run dashboard.py --server.address $(ADDRESS) --server.port $(PORT)
 
+# Tests that need the real dataset read RECSYS_DATA (else data/ml-latest-small if there).
 test: $(STAMP)
-	$(PY) -m pytest
+	RECSYS_DATA="$${RECSYS_DATA:-$(CURDIR)/data/ml-latest-small}" $(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) -m bench
