@@ -89,7 +89,9 @@ def _cmd_user(args: argparse.Namespace) -> None:
 
     recommender = load_recommender(args.artifacts)
     result = recommender.for_user(args.id, top=args.top)
-    payload = frame_payload("rated", result.rated, user_id=args.id, rmse=result.rmse, mae=result.mae)
+    payload = frame_payload(
+        "rated", result.rated, user_id=args.id, rmse=result.rmse, mae=result.mae
+    )
     payload["recommendations"] = frame_payload("recommendations", result.unseen)["recommendations"]
     _print(args, payload, user_text)
 

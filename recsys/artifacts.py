@@ -102,9 +102,7 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def write_bundle(
-    artifacts_dir: Path, writers: dict[str, FileWriter], manifest: dict
-) -> Path:
+def write_bundle(artifacts_dir: Path, writers: dict[str, FileWriter], manifest: dict) -> Path:
     """Write a new bundle and make it current. Call while holding ``training_lock``.
 
     ``writers`` maps each file name to a function that writes it; the manifest gets

@@ -117,8 +117,9 @@ class MovieMean(Baseline):
     name = "movie_mean"
 
     def _fit(self, codes, items):
-        self.movie_mean_ = _group_mean(codes.movies, codes.stars, len(self.movie_index_),
-                                       self.global_mean_)
+        self.movie_mean_ = _group_mean(
+            codes.movies, codes.stars, len(self.movie_index_), self.global_mean_
+        )
 
     def _pair_scores(self, users, movies):
         return _lookup(self.movie_mean_, movies, self.global_mean_)
@@ -134,8 +135,9 @@ class UserMean(Baseline):
     name = "user_mean"
 
     def _fit(self, codes, items):
-        self.user_mean_ = _group_mean(codes.users, codes.stars, len(self.user_index_),
-                                      self.global_mean_)
+        self.user_mean_ = _group_mean(
+            codes.users, codes.stars, len(self.user_index_), self.global_mean_
+        )
 
     def _pair_scores(self, users, movies):
         return _lookup(self.user_mean_, users, self.global_mean_)
@@ -175,8 +177,11 @@ class Bias(Baseline):
         self.movie_bias_ = movie_bias
 
     def _pair_scores(self, users, movies):
-        return (self.global_mean_ + _lookup(self.user_bias_, users, 0.0)
-                + _lookup(self.movie_bias_, movies, 0.0))
+        return (
+            self.global_mean_
+            + _lookup(self.user_bias_, users, 0.0)
+            + _lookup(self.movie_bias_, movies, 0.0)
+        )
 
     def _scores(self, users, movies):
         column = _lookup(self.user_bias_, users, 0.0)
@@ -198,7 +203,7 @@ class GenreProfile(Baseline):
     def _fit(self, codes, items):
         if items is None:
             raise ValueError("genre_profile needs the movies' genre flags (items)")
-        n_users, n_movies = len(self.user_index_), len(self.movie_index_)
+        n_users = len(self.user_index_)
         flag_rows = pd.Index(items[MOVIE_ID].to_numpy().astype("int64")).get_indexer(
             self.movie_index_
         )
@@ -219,8 +224,9 @@ class GenreProfile(Baseline):
     def _profile(self, users: np.ndarray, movies: np.ndarray, pairwise: bool) -> np.ndarray:
         known_user = users >= 0
         user_rows = np.where(known_user, users, 0)
-        flags = np.where(movies[:, None] >= 0, self.movie_flags_[np.where(movies >= 0, movies, 0)],
-                         False).astype("float64")  # [n_movies, 14]; unknown movie: no genres
+        flags = np.where(
+            movies[:, None] >= 0, self.movie_flags_[np.where(movies >= 0, movies, 0)], False
+        ).astype("float64")  # [n_movies, 14]; unknown movie: no genres
         means = self.genre_mean_[user_rows]  # [n_users, 14]
         rated = self.genre_rated_[user_rows].astype("float64")
         if pairwise:
@@ -282,4 +288,6 @@ def make_baseline(name: str) -> Baseline:
     try:
         return FACTORIES[name]()
     except KeyError:
-        raise ValueError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}")
+        raise ValueError(
+            f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}"
+        ) from None

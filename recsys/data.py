@@ -462,8 +462,7 @@ def _first_bad_value(
         if reasons.iloc[row] != "missing":
             first = (row, f"{column} {raw.iloc[row][:40]!r} {reasons.iloc[row]}")
         elif all(
-            chunk[later].iloc[row].strip() == ""
-            for later in required[required.index(column) :]
+            chunk[later].iloc[row].strip() == "" for later in required[required.index(column) :]
         ):
             first = (row, f"missing {column} (truncated line?)")
         else:

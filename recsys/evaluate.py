@@ -560,8 +560,13 @@ def run_evaluation(
         runs.append(_evaluate_seed(dataset, protocol, feature_config, train_config, seed, report))
     say(1.0, "done")
     per_seed = [
-        {**run, "models": {name: {m: _json_number(v) for m, v in metrics.items()}
-                           for name, metrics in run["models"].items()}}
+        {
+            **run,
+            "models": {
+                name: {m: _json_number(v) for m, v in metrics.items()}
+                for name, metrics in run["models"].items()
+            },
+        }
         for run in runs
     ]
     return {
@@ -744,13 +749,15 @@ def metrics_frame(result: dict) -> pd.DataFrame:
                 mean, std = value.get("mean"), value.get("std")
             else:
                 mean, std = value, None
-            rows.append({
-                "model": name,
-                "metric": metric,
-                "label": METRIC_LABELS[metric],
-                "mean": np.nan if mean is None else float(mean),
-                "std": np.nan if std is None else float(std),
-            })
+            rows.append(
+                {
+                    "model": name,
+                    "metric": metric,
+                    "label": METRIC_LABELS[metric],
+                    "mean": np.nan if mean is None else float(mean),
+                    "std": np.nan if std is None else float(std),
+                }
+            )
     return pd.DataFrame(rows, columns=["model", "metric", "label", "mean", "std"])
 
 

@@ -29,5 +29,5 @@ def parse_genre_ratings(text: str) -> dict[str, float]:
             raise UsageError(f"stars for {genre} must be 0 to 5, got {stars:g}")
         ratings[genre] = stars
     if not ratings:
-        raise UsageError("no genre ratings given (e.g. --genres \"Adventure=5,Fantasy=5\")")
+        raise UsageError('no genre ratings given (e.g. --genres "Adventure=5,Fantasy=5")')
     return ratings

@@ -167,13 +167,18 @@ def fit(
         vu, vi, vy = validation
         val = _dataset(vu, vi, np.asarray(vy, "float32").reshape(-1, 1), 8192, None)
     start = time.perf_counter()
-    history = model.fit(train, validation_data=val, epochs=config.epochs, verbose=0,
-                        callbacks=callbacks)
+    history = model.fit(
+        train, validation_data=val, epochs=config.epochs, verbose=0, callbacks=callbacks
+    )
     seconds = time.perf_counter() - start
-    losses = {k: [float(v) for v in vals] for k, vals in history.history.items()
-              if k in ("loss", "val_loss")}
-    return FitResult(model=model, history=losses, epochs_run=len(losses.get("loss", [])),
-                     seconds=seconds)
+    losses = {
+        k: [float(v) for v in vals]
+        for k, vals in history.history.items()
+        if k in ("loss", "val_loss")
+    }
+    return FitResult(
+        model=model, history=losses, epochs_run=len(losses.get("loss", [])), seconds=seconds
+    )
 
 
 def _dataset(user_x, item_x, y, batch_size: int, shuffle_seed: int | None) -> tf.data.Dataset:

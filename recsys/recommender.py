@@ -109,8 +109,10 @@ class Recommender:
         self.ratings = ratings
         self._layers = {
             tower: [
-                (np.asarray(weights[f"{tower}/{i}/kernel"], np.float32),
-                 np.asarray(weights[f"{tower}/{i}/bias"], np.float32))
+                (
+                    np.asarray(weights[f"{tower}/{i}/kernel"], np.float32),
+                    np.asarray(weights[f"{tower}/{i}/bias"], np.float32),
+                )
                 for i in (1, 2, 3)
             ]
             for tower in TOWERS
@@ -162,8 +164,9 @@ class Recommender:
                     {USER_ID: npz[USER_ID], MOVIE_ID: npz[MOVIE_ID], RATING: npz[RATING]}
                 )
             embeddings = np.load(io.BytesIO(files["item_embeddings.npy"]), allow_pickle=False)
-            items = pd.read_csv(io.BytesIO(files["items.csv"]), keep_default_na=False,
-                                na_values={YEAR: [""]})
+            items = pd.read_csv(
+                io.BytesIO(files["items.csv"]), keep_default_na=False, na_values={YEAR: [""]}
+            )
             users = pd.read_csv(io.BytesIO(files["users.csv"]))
             scalers = Scalers.from_json(files["scalers.json"].decode())
             history = json.loads(files["history.json"])
@@ -415,8 +418,9 @@ class Recommender:
 def _known_genres(genres: Iterable[str]) -> list[str]:
     unknown = [g for g in genres if g not in GENRE_LIST]
     if unknown:
-        raise UsageError(f"unknown genre(s) {', '.join(map(str, unknown))}; "
-                         f"choose from {', '.join(GENRE_LIST)}")
+        raise UsageError(
+            f"unknown genre(s) {', '.join(map(str, unknown))}; choose from {', '.join(GENRE_LIST)}"
+        )
     return list(genres)
 
 

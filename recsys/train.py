@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from recsys.artifacts import resolve_artifacts_dir, training_lock, write_bundle
 from recsys.columns import (
+    AVE_RATING,
     GENRE_LIST,
     GENRES,
     ITEM_NOT_TRAINED,
@@ -31,7 +32,6 @@ from recsys.columns import (
     USER_NOT_TRAINED,
     USER_VECTOR_COLUMNS,
     YEAR,
-    AVE_RATING,
 )
 from recsys.data import MovieLens, load_movielens
 from recsys.features import TrainingSet, build_features, preset_config

@@ -95,8 +95,12 @@ def test_new_user_top_list_is_sorted_and_filtered(lab_bundle):
     everything = recommender.predict_stars(recommender.new_user_vector(fan))
     assert top[PREDICTED].iloc[0] == pytest.approx(everything.max())
     filtered = recommender.for_new_user(
-        fan, top=20, include_genres=["Comedy"], exclude_genres=["Drama"],
-        year_range=(2005, 2010), min_ratings=20,
+        fan,
+        top=20,
+        include_genres=["Comedy"],
+        exclude_genres=["Drama"],
+        year_range=(2005, 2010),
+        min_ratings=20,
     )
     assert len(filtered) > 0
     assert filtered["genres"].str.contains("Comedy").all()

@@ -8,6 +8,7 @@ import pytest
 
 from recsys.columns import GENRE_LIST, ITEM_VECTOR_COLUMNS, USER_VECTOR_COLUMNS
 from recsys.data import load_movielens
+from recsys.errors import UsageError
 from recsys.features import (
     build_features,
     build_training_set,
@@ -16,7 +17,6 @@ from recsys.features import (
     repeat_counts,
     user_vectors,
 )
-from recsys.errors import UsageError
 
 
 def _frames():

@@ -39,8 +39,6 @@ def test_a_genre_lover_gets_that_genre_at_the_top(planted, genre):
 def test_loving_a_genre_raises_its_movies_predictions(planted):
     fantasy = planted.items["Fantasy"].to_numpy() > 0
     fan = planted.predict_stars(planted.new_user_vector(_lover("Fantasy")))
-    hater = planted.predict_stars(
-        planted.new_user_vector({**_lover("Drama"), "Fantasy": 1.0})
-    )
+    hater = planted.predict_stars(planted.new_user_vector({**_lover("Drama"), "Fantasy": 1.0}))
     assert fan[fantasy].mean() - fan[~fantasy].mean() > 0.3
     assert hater[fantasy].mean() < hater[~fantasy].mean()

@@ -137,8 +137,19 @@ def _case(name: str, good: Path, tmp: Path) -> tuple[Path, str]:
 
 
 FAILING = [
-    "no_ratings", "no_movies", "wrong_header", "non_numeric", "nan_rating", "out_of_range",
-    "unknown_movie", "header_only", "zero_bytes", "binary", "truncated", "zip_slip", "zip_bomb",
+    "no_ratings",
+    "no_movies",
+    "wrong_header",
+    "non_numeric",
+    "nan_rating",
+    "out_of_range",
+    "unknown_movie",
+    "header_only",
+    "zero_bytes",
+    "binary",
+    "truncated",
+    "zip_slip",
+    "zip_bomb",
 ]
 
 
@@ -147,8 +158,16 @@ def test_bad_data_exits_2_in_one_line_and_keeps_the_bundle(name, good_data, trai
     data, expected = _case(name, good_data, tmp_path)
     before = snapshot(trained_dir)
     result = run_cli(
-        "train", "--preset", "full", "--epochs", "1", "--data", str(data),
-        "--artifacts", str(trained_dir), env={"RECSYS_MAX_UNPACKED_BYTES": "2000000"},
+        "train",
+        "--preset",
+        "full",
+        "--epochs",
+        "1",
+        "--data",
+        str(data),
+        "--artifacts",
+        str(trained_dir),
+        env={"RECSYS_MAX_UNPACKED_BYTES": "2000000"},
     )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -175,8 +194,16 @@ def test_odd_data_trains_with_a_warning(name, good_data, trained_dir, tmp_path):
     old_bundle = artifacts.current_bundle(artifacts_dir)
     old_files = snapshot(old_bundle)
     result = run_cli(
-        "train", "--preset", "full", "--epochs", "1", "--json", "--data", str(case),
-        "--artifacts", str(artifacts_dir),
+        "train",
+        "--preset",
+        "full",
+        "--epochs",
+        "1",
+        "--json",
+        "--data",
+        str(case),
+        "--artifacts",
+        str(artifacts_dir),
     )
     assert result.returncode == 0, result.stderr
     assert warning in result.stderr
@@ -292,7 +319,10 @@ def test_a_training_killed_while_writing_leaves_one_complete_bundle(trained_dir,
     for attempt in range(6):
         process = subprocess.Popen(
             [sys.executable, str(script), str(copy), str(source)],
-            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
             env={**os.environ, "PYTHONPATH": str(PROJECT)},
         )
         assert process.stdout.readline().strip() == "writing"
@@ -311,20 +341,32 @@ def test_a_training_killed_while_writing_leaves_one_complete_bundle(trained_dir,
 def test_two_trainings_at_once_are_serialised_by_the_lock(good_data, trained_dir, tmp_path):
     copy = _copy(trained_dir, tmp_path / "artifacts")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from recsys import artifacts\n"
-         "with artifacts.training_lock(Path(sys.argv[1])):\n"
-         "    print('locked', flush=True); time.sleep(60)",
-         str(copy)],
-        cwd=PROJECT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from recsys import artifacts\n"
+            "with artifacts.training_lock(Path(sys.argv[1])):\n"
+            "    print('locked', flush=True); time.sleep(60)",
+            str(copy),
+        ],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(PROJECT)},
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
         before = snapshot(copy)
         result = run_cli(
-            "train", "--preset", "full", "--epochs", "1", "--data", str(good_data),
-            "--artifacts", str(copy),
+            "train",
+            "--preset",
+            "full",
+            "--epochs",
+            "1",
+            "--data",
+            str(good_data),
+            "--artifacts",
+            str(copy),
         )
         assert result.returncode == 2
         assert "another training is writing a bundle here" in result.stderr
@@ -387,15 +429,18 @@ def test_eight_threads_share_one_recommender(trained_dir, monkeypatch):
 
 
 def _python_sources() -> list[Path]:
-    return [
-        p for p in PROJECT.rglob("*.py")
-        if ".venv" not in p.parts and "tests" not in p.parts
-    ]
+    return [p for p in PROJECT.rglob("*.py") if ".venv" not in p.parts and "tests" not in p.parts]
 
 
 def test_no_pickle_or_joblib_loads_anywhere():
-    forbidden = ("pickle.load", "joblib.load", "allow_pickle=True", "unsafe_allow_html",
-                 "safe_mode=False", "enable_unsafe_deserialization")
+    forbidden = (
+        "pickle.load",
+        "joblib.load",
+        "allow_pickle=True",
+        "unsafe_allow_html",
+        "safe_mode=False",
+        "enable_unsafe_deserialization",
+    )
     for path in _python_sources():
         text = path.read_text()
         for needle in forbidden:
@@ -407,8 +452,10 @@ def test_every_keras_load_uses_safe_mode():
         for line in path.read_text().splitlines():
             if "load_model(" in line and "def load_model" not in line:
                 call = line + path.read_text().split(line, 1)[1][:300]
-                assert "safe_mode=True" in call or "recsys.model" in call or (
-                    "from recsys.model import" in path.read_text()
+                assert (
+                    "safe_mode=True" in call
+                    or "recsys.model" in call
+                    or ("from recsys.model import" in path.read_text())
                 ), f"{path.name}: {line.strip()}"
 
 
