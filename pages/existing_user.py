@@ -1,0 +1,51 @@
+"""Existing user: a MovieLens user's predicted vs actual ratings, and what to watch next."""
+
+import streamlit as st
+
+from recsys import ui
+from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, TITLE, YEAR
+from recsys.errors import known_errors
+from recsys.recommender import ACTUAL, ERROR, PREDICTED
+
+RATED_COLUMNS = [TITLE, PREDICTED, ACTUAL, ERROR, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
+TOP_COLUMNS = [TITLE, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
+
+model = ui.require_model()
+ui.init_existing_user_state(model)
+st.title("Existing user")
+
+labels = ui.user_labels(model)
+pick, count = st.columns([3, 1])
+user_id = pick.selectbox(
+    "User (type to search)",
+    list(labels),
+    format_func=labels.get,
+    key=ui.EU_USER,
+    persist_state="session",
+)
+top = count.number_input(
+    "How many to recommend", 1, ui.MAX_TOP, key=ui.EU_TOP, persist_state="session"
+)
+try:
+    result = model.for_user(user_id, top=int(top))
+except known_errors() as err:
+    ui.show_error(err, "Pick another user.")
+    st.stop()
+ui.write_url(ui.EXISTING_USER, {"user": user_id, "top": int(top)})
+
+ui.metric_row(
+    [
+        ("Movies rated", f"{len(result.rated):,}", "In the model's data (its preset's movies)"),
+        ("RMSE", f"{result.rmse:.3f} ★", "Root mean squared error over their ratings"),
+        ("MAE", f"{result.mae:.3f} ★", "Mean absolute error over their ratings"),
+    ]
+)
+
+left, right = st.columns(2, gap="large")
+left.altair_chart(ui.genre_averages_chart(result.genre_averages), width="stretch")
+right.altair_chart(ui.predicted_vs_actual_chart(result.rated), width="stretch")
+
+st.subheader("The movies they rated, highest prediction first")
+ui.show_movies(result.rated, order=RATED_COLUMNS)
+st.subheader(f"Top {int(top)} among the movies they have not rated")
+ui.show_movies(result.unseen, order=TOP_COLUMNS)

@@ -1,0 +1,80 @@
+"""Overview: the data set in numbers, the lab's two tables, charts, and training rows."""
+
+import streamlit as st
+
+from recsys import ui
+from recsys.data import dataset_present, resolve_data_path
+from recsys.errors import known_errors
+
+model = ui.require_model()
+ui.write_url("overview", {})
+st.title("Overview")
+
+data_path = resolve_data_path(None)
+sources = {"model": "The model's training subset"}
+if dataset_present(data_path):
+    sources = {"dataset": "The whole dataset", **sources}
+ui.keep_choice("ov_source", sources, next(iter(sources)))
+source = st.segmented_control(
+    "Show",
+    list(sources),
+    format_func=sources.get,
+    key="ov_source",
+    required=True,
+    persist_state="session",
+)
+try:
+    overview = ui.dataset_overview(data_path) if source == "dataset" else ui.model_overview(model)
+except known_errors() as err:
+    ui.show_error(err, "Showing the model's training subset instead.")
+    overview = ui.model_overview(model)
+ui.warn_if_stale(model, overview)
+
+numbers = overview.numbers
+years = numbers["years"]
+ui.metric_row(
+    [
+        ("Ratings", f"{numbers['ratings']:,}", None),
+        ("Users", f"{numbers['users']:,}", None),
+        ("Movies", f"{numbers['movies']:,}", f"{numbers['rated movies']:,} of them rated"),
+        ("Mean rating", f"{numbers['mean rating']:.2f} ★", None),
+        ("Released", f"{years[0]}–{years[1]}" if years else "–", None),
+        ("Density", f"{numbers['density']:.2%}", "Ratings ÷ (users × movies)"),
+    ]
+)
+
+st.subheader("The 10 most-rated movies")
+ui.show_movies(overview.top_rated, show_id=True, height=ui.table_height(len(overview.top_rated)))
+
+st.subheader("Per genre")
+left, right = st.columns(2, gap="large")
+left.dataframe(
+    overview.by_genre,
+    hide_index=True,
+    height=ui.table_height(len(overview.by_genre)),
+    column_config={"ave rating/genre": st.column_config.NumberColumn(format="%.2f")},
+)
+right.altair_chart(
+    ui.genre_bar_chart(overview.by_genre, "ratings per genre", "Ratings per genre"), width="stretch"
+)
+left, right = st.columns(2, gap="large")
+left.altair_chart(ui.rating_distribution_chart(overview.rating_counts), width="stretch")
+right.altair_chart(
+    ui.genre_bar_chart(overview.by_genre, "ave rating/genre", "Mean rating per genre", ".2f"),
+    width="stretch",
+)
+
+st.subheader("Training data")
+st.caption(
+    "The first training rows: a user vector and a movie vector per rating, before scaling. "
+    "Columns in [brackets] are shown but not fed to the network; a genre column of the user "
+    "vector is the user's average rating of that genre (0 = none rated)."
+)
+user_rows, item_rows = ui.training_preview(model)
+one_decimal = st.column_config.NumberColumn(format="%.1f")
+st.markdown("**User vectors**")
+st.dataframe(
+    user_rows, hide_index=True, column_config=dict.fromkeys(user_rows.columns[2:], one_decimal)
+)
+st.markdown("**Movie vectors**, and the rating to predict")
+st.dataframe(item_rows, hide_index=True, column_config={"ave rating": one_decimal})

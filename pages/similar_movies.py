@@ -1,0 +1,65 @@
+"""Similar movies: a movie's nearest neighbours in the model's 32-d movie space."""
+
+import streamlit as st
+
+from recsys import ui
+from recsys.columns import GENRES, MOVIE_ID, TITLE, YEAR
+from recsys.errors import known_errors
+from recsys.recommender import DISTANCE
+
+model = ui.require_model()
+ui.init_similar_state(model)
+st.title("Similar movies")
+
+labels = ui.movie_labels(model)
+pick, count = st.columns([3, 1])
+movie_id = pick.selectbox(
+    "Movie (type to search by title)",
+    list(labels),
+    format_func=labels.get,
+    key=ui.SM_MOVIE,
+    persist_state="session",
+)
+k = count.slider("Neighbours", 1, ui.MAX_NEIGHBOURS, key=ui.SM_K, persist_state="session")
+try:
+    neighbours = model.similar(movie_id, k)
+except known_errors() as err:
+    ui.show_error(err, "Pick another movie.")
+    st.stop()
+ui.write_url(ui.SIMILAR, {"movie": movie_id, "k": k})
+
+st.subheader(f"The {k} movies nearest to {ui.md_escape(labels[movie_id])}")
+left, right = st.columns([5, 6], gap="large")
+with left:
+    ui.show_movies(neighbours, order=[TITLE, DISTANCE, GENRES, YEAR], title_width="medium")
+with right:
+    st.altair_chart(
+        ui.embedding_chart(ui.embedding_map(model), movie_id, neighbours[MOVIE_ID]),
+        width="stretch",
+    )
+    st.caption(
+        "Every movie's embedding, projected on its first two principal components (PCA) "
+        "and coloured by its first listed genre. The diamond is the picked movie; rings "
+        "mark its neighbours. Scroll to zoom; hover for titles."
+    )
+
+st.subheader("Each movie's nearest neighbour (the lab's table)")
+nearest = ui.nearest_table(model)
+st.caption(f"The first {ui.NEAREST_SHOWN} of {len(nearest):,} movies.")
+st.dataframe(
+    nearest.head(ui.NEAREST_SHOWN),
+    hide_index=True,
+    column_config={
+        "movie1": st.column_config.TextColumn(width="medium"),
+        "movie2": st.column_config.TextColumn(width="medium"),
+        "distance": st.column_config.NumberColumn(format="%.4f", width="small"),
+    },
+)
+st.download_button(
+    f"Download all {len(nearest):,} rows (CSV)",
+    data=lambda: ui.csv_bytes(nearest),
+    file_name="nearest_neighbours.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
