@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from recsys import ui
+from recsys import charts, ui
 from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, TITLE, YEAR
 from recsys.errors import known_errors
 from recsys.recommender import ACTUAL, ERROR, PREDICTED
@@ -16,13 +16,7 @@ st.title("Existing user")
 
 labels = ui.user_labels(model)
 pick, count = st.columns([3, 1])
-user_id = pick.selectbox(
-    "User (type to search)",
-    list(labels),
-    format_func=labels.get,
-    key=ui.EU_USER,
-    persist_state="session",
-)
+user_id = ui.picker(pick, "User (type to search)", labels, key=ui.EU_USER)
 top = count.number_input(
     "How many to recommend", 1, ui.MAX_TOP, key=ui.EU_TOP, persist_state="session"
 )
@@ -42,8 +36,8 @@ ui.metric_row(
 )
 
 left, right = st.columns(2, gap="large")
-left.altair_chart(ui.genre_averages_chart(result.genre_averages), width="stretch")
-right.altair_chart(ui.predicted_vs_actual_chart(result.rated), width="stretch")
+left.altair_chart(charts.genre_averages_chart(result.genre_averages), width="stretch")
+right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="stretch")
 
 st.subheader("The movies they rated, highest prediction first")
 ui.show_movies(result.rated, order=RATED_COLUMNS)

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from recsys import ui
+from recsys import charts, ui
+from recsys.report import architecture_table
 
 model = ui.require_model()
 ui.write_url("model", {})
@@ -11,7 +12,7 @@ manifest = model.manifest
 metrics = manifest.get("metrics", {})
 
 st.subheader("Architecture")
-architecture = ui.architecture_table(manifest)
+architecture = architecture_table(manifest)
 ui.metric_row(
     [
         ("Parameters", f"{int(architecture['params'].sum()):,}", "The lab's model has 82,240"),
@@ -25,7 +26,7 @@ st.dataframe(architecture, hide_index=True, height=ui.table_height(len(architect
 
 st.subheader("Training")
 left, right = st.columns([3, 2], gap="large")
-chart = ui.loss_chart(model.history)
+chart = charts.loss_chart(model.history)
 if chart is None:
     left.info("This bundle has no loss history.")
 else:

@@ -5,6 +5,7 @@ import streamlit as st
 from recsys import ui
 from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, TITLE, YEAR
 from recsys.errors import known_errors
+from recsys.overview import year_bounds
 from recsys.recommender import PREDICTED
 
 TABLE_COLUMNS = [TITLE, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
@@ -32,7 +33,7 @@ try:
 except known_errors() as err:
     ui.show_error(err)
     st.stop()
-ui.write_url(ui.NEW_USER, ui.new_user_url(genre_ratings, filters, ui.year_bounds(model)))
+ui.write_url(ui.NEW_USER, ui.new_user_url(genre_ratings, filters, year_bounds(model.items)))
 
 if not any(genre_ratings.values()):
     st.info("No genre rated yet: these are the picks for someone who has rated nothing.")
@@ -40,8 +41,7 @@ if top.empty:
     st.info("No movie passes these filters; widen them.", icon=":material/filter_alt_off:")
 else:
     st.markdown(
-        f"Top pick: **{ui.md_escape(top[TITLE].iat[0])}**, "
-        f"{top[PREDICTED].iat[0]:.2f} ★ predicted"
+        f"Top pick: **{ui.md_escape(top[TITLE].iat[0])}**, {top[PREDICTED].iat[0]:.2f} ★ predicted"
     )
     ui.show_movies(top, order=TABLE_COLUMNS)
     st.download_button(

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from recsys import ui
+from recsys import charts, ui
 from recsys.data import dataset_present, resolve_data_path
 from recsys.errors import known_errors
+from recsys.overview import training_preview
 
 model = ui.require_model()
 ui.write_url("overview", {})
@@ -55,12 +56,13 @@ left.dataframe(
     column_config={"ave rating/genre": st.column_config.NumberColumn(format="%.2f")},
 )
 right.altair_chart(
-    ui.genre_bar_chart(overview.by_genre, "ratings per genre", "Ratings per genre"), width="stretch"
+    charts.genre_bar_chart(overview.by_genre, "ratings per genre", "Ratings per genre"),
+    width="stretch",
 )
 left, right = st.columns(2, gap="large")
-left.altair_chart(ui.rating_distribution_chart(overview.rating_counts), width="stretch")
+left.altair_chart(charts.rating_distribution_chart(overview.rating_counts), width="stretch")
 right.altair_chart(
-    ui.genre_bar_chart(overview.by_genre, "ave rating/genre", "Mean rating per genre", ".2f"),
+    charts.genre_bar_chart(overview.by_genre, "ave rating/genre", "Mean rating per genre", ".2f"),
     width="stretch",
 )
 
@@ -70,7 +72,7 @@ st.caption(
     "Columns in [brackets] are shown but not fed to the network; a genre column of the user "
     "vector is the user's average rating of that genre (0 = none rated)."
 )
-user_rows, item_rows = ui.training_preview(model)
+user_rows, item_rows = training_preview(model.ratings, model.users, model.items)
 one_decimal = st.column_config.NumberColumn(format="%.1f")
 st.markdown("**User vectors**")
 st.dataframe(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from recsys import ui
+from recsys import charts, ui
 from recsys.columns import GENRES, MOVIE_ID, TITLE, YEAR
 from recsys.errors import known_errors
 from recsys.recommender import DISTANCE
@@ -13,13 +13,7 @@ st.title("Similar movies")
 
 labels = ui.movie_labels(model)
 pick, count = st.columns([3, 1])
-movie_id = pick.selectbox(
-    "Movie (type to search by title)",
-    list(labels),
-    format_func=labels.get,
-    key=ui.SM_MOVIE,
-    persist_state="session",
-)
+movie_id = ui.picker(pick, "Movie (type to search by title)", labels, key=ui.SM_MOVIE)
 k = count.slider("Neighbours", 1, ui.MAX_NEIGHBOURS, key=ui.SM_K, persist_state="session")
 try:
     neighbours = model.similar(movie_id, k)
@@ -34,7 +28,7 @@ with left:
     ui.show_movies(neighbours, order=[TITLE, DISTANCE, GENRES, YEAR], title_width="medium")
 with right:
     st.altair_chart(
-        ui.embedding_chart(ui.embedding_map(model), movie_id, neighbours[MOVIE_ID]),
+        charts.embedding_chart(ui.embedding_map(model), movie_id, neighbours[MOVIE_ID]),
         width="stretch",
     )
     st.caption(

@@ -5,6 +5,9 @@ against the one GroupLens publishes beside it (``<url>.md5``), and it is unpacke
 into a temporary folder that is then renamed into place. A failed or interrupted
 download therefore never leaves half a dataset, nor damages one that was there.
 The zip's README.txt (the licence) is unpacked with the data.
+
+``install_dataset`` puts a zip that a user uploaded (bytes) where the app looks for
+data, with the same checks and the same safe unpacking.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from recsys.data import (
     RATINGS_FILE,
     check_zip_members,
     dataset_present,
+    load_movielens,
     resolve_data_path,
 )
 from recsys.errors import DataError, RecsysError
@@ -43,6 +47,9 @@ TIMEOUT_S = 30.0
 _BLOCK_BYTES = 1 << 16
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _MD5_RE = re.compile(rb"\b[0-9a-fA-F]{32}\b")
+UPLOAD_CAP_MB = 200  # megabytes; the same cap as server.maxUploadSize (the zip is ~1 MB)
+# What an upload installs into a folder; anything else in the zip is left out.
+UPLOAD_FILES = (RATINGS_FILE, MOVIES_FILE, "README.txt", "links.csv", "tags.csv")
 # What a refused, dropped or timed-out connection raises (URLError is an OSError).
 _NETWORK_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException)
 
@@ -300,3 +307,71 @@ def _swap_into_place(new: Path, dest: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def install_dataset(
+    content: bytes,
+    target: Path,
+    upload_name: str = "upload.zip",
+    *,
+    max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+) -> Path:
+    """Validate an uploaded MovieLens zip and put it at ``target``; return ``target``.
+
+    content: the zip's bytes, at most ``UPLOAD_CAP_MB`` megabytes.
+    target: where the app looks for data. A ``.zip`` target gets the zip itself; a folder
+        gets the known files (``UPLOAD_FILES``) added to it, each by its base name.
+    upload_name: the file's name as uploaded, used in messages instead of a temp path.
+
+    The zip is checked first by ``load_movielens`` (entries, zip-bomb caps, every row),
+    so nothing is written to ``target`` unless the data loads. Raises DataError.
+    """
+    if len(content) > UPLOAD_CAP_MB * 1024 * 1024:
+        raise DataError(upload_name, f"is over the {UPLOAD_CAP_MB} MB upload cap")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".upload-", suffix=".zip", dir=target.parent)
+    zip_path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        try:
+            load_movielens(zip_path, max_unpacked_bytes=max_unpacked_bytes)
+        except DataError as err:
+            raise DataError(upload_name, str(err).replace(str(zip_path), upload_name)) from None
+        if target.suffix.lower() == ".zip":
+            os.replace(zip_path, target)
+        else:
+            _add_known_files(zip_path, upload_name, target, max_unpacked_bytes)
+    finally:
+        zip_path.unlink(missing_ok=True)
+    return target
+
+
+def _add_known_files(zip_path: Path, label: str, target: Path, max_bytes: int) -> None:
+    """Unpack beside ``target``, then move the known files into it.
+
+    Unlike ``_install``, this adds to ``target`` and never replaces it: the folder is the
+    one RECSYS_DATA names, and may hold the user's other files.
+    """
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    try:
+        _unpack(zip_path, label, staging, max_bytes)
+        found = {name: _shallowest(staging, name) for name in UPLOAD_FILES}
+        target.mkdir(parents=True, exist_ok=True)
+        for name, path in found.items():
+            if path is not None:
+                os.replace(path, target / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _shallowest(folder: Path, name: str) -> Path | None:
+    """The file called ``name`` nearest the top of ``folder`` (ties: by path), as the
+    loader picks a zip's entry, so the files installed are the files it checked."""
+    found = [p.relative_to(folder) for p in folder.rglob(name) if p.is_file()]
+    if not found:
+        return None
+    return folder / min(found, key=lambda rel: (len(rel.parts), rel.as_posix()))

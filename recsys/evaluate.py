@@ -31,11 +31,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -717,12 +717,10 @@ def evaluate_command(args) -> dict:
 
 def _cell(value, digits: int = 3) -> str:
     """A metric for display: "0.912", "0.912 ± 0.004", or "—" where it does not apply."""
-    if isinstance(value, dict):
-        mean, std = value.get("mean"), value.get("std")
-        if mean is None:
-            return "—"
-        return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")
-    return "—" if value is None else f"{value:.{digits}f}"
+    mean, std = metric_mean(value), metric_std(value)
+    if math.isnan(mean):
+        return "—"
+    return f"{mean:.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}")
 
 
 def evaluation_table(result: dict) -> pd.DataFrame:
@@ -741,24 +739,57 @@ def metrics_frame(result: dict) -> pd.DataFrame:
 
     ``std`` is NaN with one seed; ``mean`` is NaN where a metric does not apply.
     """
-    rows = []
-    for name, metrics in result["models"].items():
-        for metric in METRICS:
-            value = metrics.get(metric)
-            if isinstance(value, dict):
-                mean, std = value.get("mean"), value.get("std")
-            else:
-                mean, std = value, None
-            rows.append(
-                {
-                    "model": name,
-                    "metric": metric,
-                    "label": METRIC_LABELS[metric],
-                    "mean": np.nan if mean is None else float(mean),
-                    "std": np.nan if std is None else float(std),
-                }
-            )
+    rows = [
+        {
+            "model": name,
+            "metric": metric,
+            "label": METRIC_LABELS[metric],
+            "mean": metric_mean(metrics.get(metric)),
+            "std": metric_std(metrics.get(metric)),
+        }
+        for name, metrics in result["models"].items()
+        for metric in METRICS
+    ]
     return pd.DataFrame(rows, columns=["model", "metric", "label", "mean", "std"])
+
+
+def metric_mean(value: Any) -> float:
+    """A saved metric's value: the number itself, or the ``mean`` of {"mean", "std"}
+    (several seeds); NaN where it is missing, null or not a number."""
+    if isinstance(value, Mapping):
+        value = value.get("mean")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def metric_std(value: Any) -> float:
+    """A saved metric's std over seeds; NaN with one seed (a plain number)."""
+    return metric_mean(value.get("std")) if isinstance(value, Mapping) else math.nan
+
+
+class EvaluationTables(NamedTuple):
+    """Numeric tables for the dashboard: one row per model (column ``model``), one column
+    per metric the result holds, in its own units (RMSE, MAE in stars; MSE in scaled
+    [-1, 1] units); NaN where a metric does not apply."""
+
+    means: pd.DataFrame
+    stds: pd.DataFrame | None  # None when no metric has a std (one seed)
+
+
+def evaluation_tables(result: Mapping) -> EvaluationTables:
+    """The means and stds of every metric of every model in a saved evaluation."""
+    models = result.get("models") or {}
+    means = pd.DataFrame(
+        {name: {m: metric_mean(v) for m, v in metrics.items()} for name, metrics in models.items()}
+    ).T
+    stds = pd.DataFrame(
+        {name: {m: metric_std(v) for m, v in metrics.items()} for name, metrics in models.items()}
+    ).T
+    means.index.name = stds.index.name = "model"
+    has_std = bool(stds.notna().to_numpy().any())
+    return EvaluationTables(means.reset_index(), stds.reset_index() if has_std else None)
 
 
 def evaluation_text(result: dict) -> str:

@@ -1,7 +1,10 @@
-"""The dashboard's Streamlit layer: cached loaders, shared widgets, charts, background jobs.
+"""The dashboard's Streamlit layer: cached loaders, shared widgets, URL state, the sidebar.
 
 The only module in ``recsys`` that imports Streamlit. Pages stay thin: they read state,
-call a function here or in the Recommender, and render.
+call a function here, in the Recommender or in a plain module, and render. The work
+behind the widgets is plain Python elsewhere: the tables in ``recsys.overview``, the
+charts in ``recsys.charts``, background jobs in ``recsys.jobs``, the upload's install in
+``recsys.download``, the evaluation's tables in ``recsys.evaluate``.
 
 Caching:
 
@@ -14,7 +17,7 @@ Caching:
 - Derived tables (nearest neighbours, the PCA map, the overview tables) are
   ``st.cache_data`` keyed on the same (path, hash), or on the dataset's file stamps.
 
-TensorFlow is imported only inside the background training job (``recsys.train``).
+TensorFlow is imported only inside the background training job (``recsys.jobs``).
 """
 
 from __future__ import annotations
@@ -22,23 +25,18 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
-import tempfile
 import threading
-import time
-import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, NamedTuple
 
-import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
+from recsys import overview
 from recsys.artifacts import (
     check_fresh,
     current_bundle,
@@ -46,43 +44,31 @@ from recsys.artifacts import (
     read_manifest,
     resolve_artifacts_dir,
 )
+from recsys.charts import MAX_STARS, evaluation_chart
 from recsys.columns import (
     AVE_RATING,
     GENRE_LIST,
     GENRES,
-    ITEM_NOT_TRAINED,
-    ITEM_VECTOR_COLUMNS,
     MOVIE_ID,
     NUM_RATINGS,
-    RATING,
     TITLE,
-    USER_ID,
-    USER_NOT_TRAINED,
-    USER_VECTOR_COLUMNS,
     YEAR,
 )
-from recsys.data import (
-    MAX_UNPACKED_BYTES,
-    check_zip_members,
-    dataset_present,
-    genre_flags,
-    load_movielens,
-    resolve_data_path,
-)
+from recsys.data import dataset_present, load_movielens, resolve_data_path
+from recsys.download import UPLOAD_CAP_MB, install_dataset
 from recsys.errors import (
     BundleError,
-    DataError,
     MissingBundleError,
     StaleBundleError,
     known_errors,
 )
+from recsys.evaluate import evaluation_tables, load_evaluation, metric_mean
 from recsys.features import PRESETS
+from recsys.jobs import Job, JobRegistry, Work, error_text, evaluation_work, train_work
+from recsys.overview import Overview, year_bounds
 from recsys.recipes import RECIPES, TrainConfig, recipe_config
 from recsys.recommender import ACTUAL, DISTANCE, ERROR, PREDICTED, Recommender
 
-# Megabytes; the same cap as server.maxUploadSize (ml-latest-small.zip is about 1 MB).
-UPLOAD_CAP_MB = 200
-MAX_STARS = 5.0
 STAR_STEP = 0.5
 MAX_TOP = 100
 MAX_NEIGHBOURS = 50
@@ -106,11 +92,6 @@ def md_escape(text: object, limit: int = 300) -> str:
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return _MD_SPECIAL.sub(r"\\\1", flat)
-
-
-def error_text(err: BaseException) -> str:
-    """One line for any error, as the CLI prints it."""
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 def show_error(err: BaseException | str, hint: str = "") -> None:
@@ -251,87 +232,16 @@ def nearest_table(model: Recommender) -> pd.DataFrame:
     return nearest_table_cached(*_key_of(model))
 
 
-def main_genre(genres: pd.Series) -> pd.Series:
-    """The first of the 14 genres in each "A|B|C" string, else "Other"."""
-    names = "|".join(re.escape(g) for g in GENRE_LIST)
-    first = genres.astype(str).str.extract(rf"(?:^|\|)({names})(?=\||$)", expand=False)
-    return first.fillna("Other")
-
-
 @st.cache_data(max_entries=4, show_spinner="Projecting the movie embeddings…")
 def embedding_map_cached(bundle_path: str, manifest_hash: str) -> pd.DataFrame:
     """Every movie's 32-d embedding projected on its first two principal components."""
     model = load_recommender_cached(bundle_path, manifest_hash)
-    embeddings = model.item_embeddings.astype(np.float64)
-    centered = embeddings - embeddings.mean(axis=0)
-    _, _, components = np.linalg.svd(centered, full_matrices=False)
-    components = components[:2]
-    # SVD signs are arbitrary: fix them so that a retrain does not mirror the map for nothing.
-    pivots = np.abs(components).argmax(axis=1)
-    components = components * np.sign(components[np.arange(len(components)), pivots])[:, None]
-    projected = centered @ components.T
-    points = model.items[[MOVIE_ID, TITLE, YEAR, GENRES]].copy()
-    points[YEAR] = points[YEAR].astype("Int64")
-    points["pc1"] = projected[:, 0]
-    points["pc2"] = projected[:, 1] if projected.shape[1] > 1 else 0.0
-    points["main genre"] = main_genre(points[GENRES])
-    return points
+    return overview.embedding_map(model.items, model.item_embeddings)
 
 
 def embedding_map(model: Recommender) -> pd.DataFrame:
+    """movieId, title, year, genres, pc1, pc2 and main genre of every movie in the model."""
     return embedding_map_cached(*_key_of(model))
-
-
-@dataclass(frozen=True)
-class Overview:
-    """The data set in numbers and the lab's two tables."""
-
-    numbers: dict[str, Any]
-    top_rated: pd.DataFrame  # movieId, num ratings, ave rating, title, genres
-    by_genre: pd.DataFrame  # genre, num movies, ave rating/genre, ratings per genre
-    rating_counts: pd.DataFrame  # stars, ratings
-    fingerprint: str | None = None  # the dataset's, when read from a dataset
-
-
-def overview_of(ratings: pd.DataFrame, movies: pd.DataFrame, top: int = 10) -> Overview:
-    """Counts and tables from ratings (userId, movieId, rating) and movies (movieId,
-    title, genres). Vectorised: per-genre sums are one matrix product."""
-    per_movie = ratings.groupby(MOVIE_ID)[RATING].agg(["size", "sum"])
-    movie_ids = movies[MOVIE_ID].to_numpy()
-    counts = per_movie["size"].reindex(movie_ids).fillna(0).to_numpy()
-    sums = per_movie["sum"].reindex(movie_ids).fillna(0).to_numpy()
-    flags = genre_flags(movies[GENRES]).astype(np.float64)  # [n_movies, 14]
-    genre_ratings = counts @ flags
-    with np.errstate(invalid="ignore", divide="ignore"):
-        genre_mean = np.where(genre_ratings > 0, (sums @ flags) / genre_ratings, np.nan)
-    by_genre = pd.DataFrame(
-        {
-            "genre": list(GENRE_LIST),
-            "num movies": flags.sum(axis=0).astype("int64"),
-            "ave rating/genre": genre_mean,
-            "ratings per genre": genre_ratings.astype("int64"),
-        }
-    )
-    rated = movies[[MOVIE_ID, TITLE, GENRES]].assign(
-        **{NUM_RATINGS: counts.astype("int64")},
-        **{AVE_RATING: np.divide(sums, counts, out=np.full_like(sums, np.nan), where=counts > 0)},
-    )
-    top_rated = rated.sort_values([NUM_RATINGS, MOVIE_ID], ascending=[False, True]).head(top)
-    top_rated = top_rated[[MOVIE_ID, NUM_RATINGS, AVE_RATING, TITLE, GENRES]].reset_index(drop=True)
-    stars = ratings[RATING].round(1).value_counts().sort_index()
-    rating_counts = pd.DataFrame({"stars": stars.index.astype(float), "ratings": stars.to_numpy()})
-    years = pd.to_numeric(movies[YEAR], errors="coerce") if YEAR in movies else pd.Series([])
-    n_users, n_movies = int(ratings[USER_ID].nunique()), int(len(movies))
-    numbers = {
-        "ratings": int(len(ratings)),
-        "users": n_users,
-        "movies": n_movies,
-        "rated movies": int((counts > 0).sum()),
-        "mean rating": float(ratings[RATING].mean()) if len(ratings) else math.nan,
-        "years": (int(years.min()), int(years.max())) if years.notna().any() else None,
-        "density": len(ratings) / max(n_users * n_movies, 1),
-    }
-    return Overview(numbers, top_rated, by_genre, rating_counts)
 
 
 def data_stamp(path: Path) -> tuple[tuple[int, int], ...]:
@@ -343,7 +253,8 @@ def data_stamp(path: Path) -> tuple[tuple[int, int], ...]:
 @st.cache_data(max_entries=2, show_spinner="Reading the dataset…")
 def dataset_overview_cached(data_path: str, stamp: tuple) -> Overview:
     dataset = load_movielens(data_path)
-    return replace(overview_of(dataset.ratings, dataset.movies), fingerprint=dataset.fingerprint)
+    summary = overview.overview_of(dataset.ratings, dataset.movies)
+    return replace(summary, fingerprint=dataset.fingerprint)
 
 
 def dataset_overview(data_path: Path) -> Overview:
@@ -354,7 +265,7 @@ def dataset_overview(data_path: Path) -> Overview:
 @st.cache_data(max_entries=4, show_spinner=False)
 def model_overview_cached(bundle_path: str, manifest_hash: str) -> Overview:
     model = load_recommender_cached(bundle_path, manifest_hash)
-    return overview_of(model.ratings, model.items)
+    return overview.overview_of(model.ratings, model.items)
 
 
 def model_overview(model: Recommender) -> Overview:
@@ -362,44 +273,18 @@ def model_overview(model: Recommender) -> Overview:
     return model_overview_cached(*_key_of(model))
 
 
-def warn_if_stale(model: Recommender, overview: Overview) -> None:
+def warn_if_stale(model: Recommender, shown: Overview) -> None:
     """Say so when the served model was trained on other data than the dataset shown."""
-    if overview.fingerprint is None:
+    if shown.fingerprint is None:
         return
     try:
-        check_fresh(model.manifest, data_fingerprint=overview.fingerprint)
+        check_fresh(model.manifest, data_fingerprint=shown.fingerprint)
     except StaleBundleError as err:
         st.warning(
             f"{md_escape(error_text(err))}: the model's predictions are from that data. "
             "Retrain on the Model page to use this dataset.",
             icon=":material/history:",
         )
-
-
-def bracket_untrained(columns: Iterable[str], untrained: Iterable[str]) -> dict[str, str]:
-    """Renames that put the columns not fed to the network in brackets, as the lab did."""
-    skip = set(untrained)
-    return {c: f"[{c}]" for c in columns if c in skip}
-
-
-def training_preview(model: Recommender, rows: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The first training rows: (user vectors, item vectors + target stars), unscaled.
-
-    Rows are the model's kept ratings in order, joined to their user and item vectors
-    (before the genre balancing repeats some of them). Untrained columns are bracketed.
-    """
-    first = model.ratings.head(rows)
-    user_rows = pd.Index(model.users[USER_ID].astype("int64")).get_indexer(first[USER_ID])
-    item_rows = pd.Index(model.items[MOVIE_ID].astype("int64")).get_indexer(first[MOVIE_ID])
-    users = model.users.iloc[user_rows][list(USER_VECTOR_COLUMNS)].reset_index(drop=True)
-    users = users.astype({USER_ID: "int64", "rating count": "int64"})
-    items = model.items.iloc[item_rows][list(ITEM_VECTOR_COLUMNS)].reset_index(drop=True)
-    items = items.astype({MOVIE_ID: "int64"})
-    items[YEAR] = items[YEAR].round().astype("Int64")
-    items["target y (stars)"] = first[RATING].to_numpy(dtype=float)
-    users = users.rename(columns=bracket_untrained(users.columns, USER_NOT_TRAINED))
-    items = items.rename(columns=bracket_untrained(items.columns, ITEM_NOT_TRAINED))
-    return users, items
 
 
 # ---------------------------------------------------------------------------- tables
@@ -471,45 +356,18 @@ def movie_labels(model: Recommender) -> dict[int, str]:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _movie_labels_cached(bundle_path: str, manifest_hash: str) -> dict[int, str]:
-    items = load_recommender_cached(bundle_path, manifest_hash).items
-    titles = items[TITLE].astype(str)
-    repeated = titles.duplicated(keep=False)
-    labels = titles.where(~repeated, titles + " · #" + items[MOVIE_ID].astype(str))
-    order = np.argsort(labels.str.lower().to_numpy(), kind="stable")
-    ids = items[MOVIE_ID].to_numpy()[order]
-    return {int(m): str(t) for m, t in zip(ids, labels.to_numpy()[order], strict=True)}
+    return overview.movie_labels(load_recommender_cached(bundle_path, manifest_hash).items)
 
 
 def user_labels(model: Recommender) -> dict[int, str]:
+    """Picker labels by userId: id, rating count and mean stars."""
     return _user_labels_cached(*_key_of(model))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _user_labels_cached(bundle_path: str, manifest_hash: str) -> dict[int, str]:
     users = load_recommender_cached(bundle_path, manifest_hash).user_summary()
-    counts = users["rating count"]
-    labels = (
-        "user "
-        + users[USER_ID].astype(str)
-        + " · "
-        + counts.astype(str)
-        + np.where(counts == 1, " rating", " ratings")
-        + " · mean "
-        + users["rating ave"].map("{:.1f}".format)
-        + " ★"
-    )
-    return dict(zip(users[USER_ID].astype(int), labels, strict=True))
-
-
-def most_rated_movie(model: Recommender) -> int:
-    return int(model.items[MOVIE_ID].iat[int(model.items[NUM_RATINGS].to_numpy().argmax())])
-
-
-def year_bounds(model: Recommender) -> tuple[int, int]:
-    years = model.items[YEAR].to_numpy(dtype=float)
-    if not np.isfinite(years).any():
-        return (0, 0)
-    return int(np.nanmin(years)), int(np.nanmax(years))
+    return overview.user_labels(users)
 
 
 # ---------------------------------------------------------------------------- URL state
@@ -621,6 +479,14 @@ class UrlReader:
             st.warning(f"Some settings in the link were adjusted: {notes}", icon=":material/link:")
 
 
+def picker(slot: Any, label: str, labels: Mapping[int, str], key: str) -> int:
+    """A type-to-search selectbox in ``slot`` (a column) over ``labels`` (id → label),
+    whose value, an id, survives page switches."""
+    return slot.selectbox(
+        label, list(labels), format_func=labels.get, key=key, persist_state="session"
+    )
+
+
 def clamp_state(key: str, low: float, high: float) -> None:
     """Keep a stored widget value inside bounds that a retrained model may have moved."""
     value = st.session_state.get(key)
@@ -677,7 +543,7 @@ class NewUserFilters:
 
 def init_new_user_state(model: Recommender) -> None:
     """Defaults, then a shared link (clamped, with notes), before any widget exists."""
-    bounds = year_bounds(model)
+    bounds = year_bounds(model.items)
     max_count = int(model.items[NUM_RATINGS].max())
     defaults = GENRE_PRESETS[DEFAULT_PRESET]
     for genre in GENRE_LIST:
@@ -742,7 +608,7 @@ def genre_sliders(per_row: int = 7) -> dict[str, float]:
 
 def new_user_filters(model: Recommender) -> NewUserFilters:
     """Top-N and the filters, in an expander; values survive page switches."""
-    bounds = year_bounds(model)
+    bounds = year_bounds(model.items)
     max_count = int(model.items[NUM_RATINGS].max())
     top_col, rest = st.columns([1, 4], vertical_alignment="bottom")
     kept = {"persist_state": "session"}  # the values survive page switches
@@ -826,7 +692,7 @@ def init_similar_state(model: Recommender) -> None:
     """The picked movie (the most-rated at first) and k, then a shared link, whose movie
     may be an id or a title."""
     labels = movie_labels(model)
-    keep_choice(SM_MOVIE, labels, most_rated_movie(model))
+    keep_choice(SM_MOVIE, labels, overview.most_rated_movie(model.items))
     st.session_state.setdefault(SM_K, 10)
     clamp_state(SM_K, 1, MAX_NEIGHBOURS)
     params = url_params(SIMILAR, ("movie", "k"))
@@ -842,327 +708,31 @@ def init_similar_state(model: Recommender) -> None:
     reader.show_notes()
 
 
-# ---------------------------------------------------------------------------- charts
-
-
-# One label per genre: Vega otherwise drops every other one when bars are close.
-_ALL_LABELS = alt.Axis(labelOverlap=False, labelLimit=140)
-
-
-def rating_distribution_chart(rating_counts: pd.DataFrame) -> alt.Chart:
-    return (
-        alt.Chart(rating_counts, title="How the ratings are spread")
-        .mark_bar()
-        .encode(
-            x=alt.X("stars:O", title="stars", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("ratings:Q", title="ratings"),
-            tooltip=[alt.Tooltip("stars:Q"), alt.Tooltip("ratings:Q", format=",")],
-        )
-        .properties(height=300)
-    )
-
-
-def genre_bar_chart(
-    table: pd.DataFrame, value: str, title: str, value_format: str = ","
-) -> alt.Chart:
-    """Horizontal bars, one per genre, in the lab's genre order."""
-    return (
-        alt.Chart(table, title=title)
-        .mark_bar()
-        .encode(
-            y=alt.Y("genre:N", sort=list(GENRE_LIST), title=None, axis=_ALL_LABELS),
-            x=alt.X(f"{value}:Q", title=value),
-            tooltip=[alt.Tooltip("genre:N"), alt.Tooltip(f"{value}:Q", format=value_format)],
-        )
-        .properties(height=400)
-    )
-
-
-def genre_averages_chart(genre_averages: pd.Series) -> alt.Chart:
-    table = pd.DataFrame(
-        {"genre": genre_averages.index, "average stars": genre_averages.to_numpy()}
-    )
-    table["rated"] = np.where(table["average stars"] > 0, "rated", "not rated")
-    return (
-        alt.Chart(table, title="The user's average rating per genre (0 = none rated)")
-        .mark_bar()
-        .encode(
-            y=alt.Y("genre:N", sort=list(GENRE_LIST), title=None, axis=_ALL_LABELS),
-            x=alt.X("average stars:Q", scale=alt.Scale(domain=[0, MAX_STARS])),
-            tooltip=[alt.Tooltip("genre:N"), alt.Tooltip("average stars:Q", format=".2f")],
-        )
-        .properties(height=400)
-    )
-
-
-def predicted_vs_actual_chart(rated: pd.DataFrame) -> alt.LayerChart:
-    """Each rated movie at (actual, predicted) stars, with the y = x line."""
-    points = rated[[TITLE, ACTUAL, PREDICTED, ERROR]]
-    axis_scale = alt.Scale(domain=[0, MAX_STARS], padding=10)  # padding: 5-star dots stay whole
-    dots = (
-        alt.Chart(points, title="Predicted against actual stars")
-        .mark_circle(size=70, opacity=0.6)
-        .encode(
-            x=alt.X(f"{ACTUAL}:Q", scale=axis_scale, title="actual stars"),
-            y=alt.Y(f"{PREDICTED}:Q", scale=axis_scale, title="predicted stars"),
-            tooltip=[
-                alt.Tooltip(f"{TITLE}:N"),
-                alt.Tooltip(f"{ACTUAL}:Q", format=".1f"),
-                alt.Tooltip(f"{PREDICTED}:Q", format=".2f"),
-                alt.Tooltip(f"{ERROR}:Q", format="+.2f"),
-            ],
-        )
-    )
-    diagonal = (
-        alt.Chart(pd.DataFrame({"a": [0.0, MAX_STARS], "b": [0.0, MAX_STARS]}))
-        .mark_line(strokeDash=[6, 4], color="gray")
-        .encode(x="a:Q", y="b:Q")
-    )
-    return (diagonal + dots).properties(height=380)
-
-
-def embedding_chart(points: pd.DataFrame, picked: int, neighbours: Iterable[int]) -> alt.LayerChart:
-    """All movies on the first two principal components, by main genre; the picked movie
-    (black diamond) and its neighbours (ringed) stand out."""
-    neighbour_ids = list(neighbours)
-    tooltip = [
-        alt.Tooltip(f"{TITLE}:N"),
-        alt.Tooltip(f"{YEAR}:Q", format="d"),
-        alt.Tooltip(f"{GENRES}:N"),
-        alt.Tooltip("main genre:N"),
-    ]
-    x = alt.X("pc1:Q", title="first principal component")
-    y = alt.Y("pc2:Q", title="second principal component")
-    dots = (
-        alt.Chart(points)
-        .mark_circle(size=28, opacity=0.55)
-        .encode(
-            x=x,
-            y=y,
-            color=alt.Color("main genre:N", scale=alt.Scale(scheme="tableau20")),
-            tooltip=tooltip,
-        )
-    )
-    near = (
-        alt.Chart(points[points[MOVIE_ID].isin(neighbour_ids)])
-        .mark_point(size=150, filled=False, strokeWidth=2, color="black")
-        .encode(x=x, y=y, tooltip=tooltip)
-    )
-    chosen = points[points[MOVIE_ID] == picked]
-    pick = (
-        alt.Chart(chosen)
-        .mark_point(shape="diamond", size=320, filled=True, color="black")
-        .encode(x=x, y=y, tooltip=tooltip)
-    )
-    # The label points inwards, so that it is not cut at the plot's edge.
-    on_right = bool(len(chosen)) and float(chosen["pc1"].iat[0]) > float(points["pc1"].median())
-    label = (
-        alt.Chart(chosen)
-        .mark_text(
-            align="right" if on_right else "left", dx=-12 if on_right else 12, fontWeight="bold"
-        )
-        .encode(x=x, y=y, text=f"{TITLE}:N")
-    )
-    return (dots + near + pick + label).properties(height=520).interactive()
-
-
-def loss_chart(history: Mapping[str, Any]) -> alt.Chart | None:
-    """Loss per epoch (MSE in the scaled [-1, 1] units), with validation loss if any."""
-    series = {
-        name: values
-        for name, values in history.items()
-        if name in ("loss", "val_loss") and isinstance(values, list) and values
-    }
-    if not series:
-        return None
-    frames = [
-        pd.DataFrame({"epoch": np.arange(1, len(v) + 1), "MSE (scaled)": v, "series": name})
-        for name, v in series.items()
-    ]
-    table = pd.concat(frames, ignore_index=True)
-    return (
-        alt.Chart(table, title="Loss per epoch")
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("MSE (scaled):Q", scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", title=None),
-            tooltip=["epoch:Q", "series:N", alt.Tooltip("MSE (scaled):Q", format=".4f")],
-        )
-        .properties(height=320)
-    )
-
-
-# ---------------------------------------------------------------------------- model page
-
-
-def architecture_table(manifest: Mapping[str, Any]) -> pd.DataFrame:
-    rows = manifest.get("architecture") or []
-    table = pd.DataFrame(rows, columns=["tower", "layer", "kind", "activation", "units", "params"])
-    table["units"] = pd.to_numeric(table["units"], errors="coerce").astype("Int64")
-    table["params"] = pd.to_numeric(table["params"], errors="coerce").fillna(0).astype("int64")
-    return table
-
-
-def _mean(value: Any) -> float:
-    if isinstance(value, Mapping):
-        value = value.get("mean")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _std(value: Any) -> float:
-    return _mean(value.get("std")) if isinstance(value, Mapping) else math.nan
-
-
-def evaluation_tables(result: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(means, stds or None): one row per model, one column per metric."""
-    models = result.get("models") or {}
-    means = pd.DataFrame(
-        {name: {m: _mean(v) for m, v in metrics.items()} for name, metrics in models.items()}
-    ).T
-    stds = pd.DataFrame(
-        {name: {m: _std(v) for m, v in metrics.items()} for name, metrics in models.items()}
-    ).T
-    means.index.name = stds.index.name = "model"
-    has_std = bool(stds.notna().to_numpy().any())
-    return means.reset_index(), (stds.reset_index() if has_std else None)
-
-
-def evaluation_chart(means: pd.DataFrame, metric: str) -> alt.Chart:
-    table = means[["model", metric]].dropna()
-    table = table.assign(ours=np.where(table["model"] == "two_tower", "two-tower", "baseline"))
-    return (
-        alt.Chart(table, title=f"{metric} by model")
-        .mark_bar()
-        .encode(
-            y=alt.Y("model:N", sort="-x" if metric not in ("rmse", "mae") else "x", title=None),
-            x=alt.X(f"{metric}:Q"),
-            color=alt.Color("ours:N", title=None, scale=alt.Scale(range=["#9aa5b1", "#e4572e"])),
-            tooltip=["model:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
-        )
-        .properties(height=260)
-    )
-
-
-def evaluation_api() -> Any | None:
-    """recsys.evaluate when it exists (it is written separately), else None."""
-    try:
-        from recsys import evaluate
-    except ImportError:
-        return None
-    return evaluate
-
-
-def saved_evaluation(artifacts: Path) -> dict | None:
-    """The latest saved evaluation, or None (no module yet, or none saved)."""
-    module = evaluation_api()
-    loader = getattr(module, "load_evaluation", None)
-    if loader is None:
-        return None
-    return loader(artifacts)
-
-
 # ---------------------------------------------------------------------------- background jobs
 
 
-@dataclass
-class Job:
-    """A training or evaluation running in a thread; the UI polls it.
-
-    Work runs outside the script thread so that leaving the page, or a rerun, never
-    interrupts it; every session that looks sees the same job.
-    """
-
-    kind: str
-    label: str
-    done: float = 0.0
-    total: float = 0.0
-    text: str = "starting"
-    error: str | None = None
-    result: Any = None
-    started: float = field(default_factory=time.time)
-    finished: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def running(self) -> bool:
-        return not self.finished.is_set()
-
-    @property
-    def fraction(self) -> float:
-        if self.finished.is_set():
-            return 1.0
-        return min(max(self.done / self.total, 0.0), 1.0) if self.total > 0 else 0.0
-
-    def describe(self) -> str:
-        elapsed = time.time() - self.started
-        return f"{self.label}: {self.text} ({elapsed:.0f} s)"
-
-    def on_epoch(self, epoch: int, planned: int, logs: Mapping[str, Any]) -> None:
-        self.done, self.total = float(epoch), float(planned)
-        loss = logs.get("loss")
-        self.text = f"epoch {epoch}/{planned}" + (f", loss {loss:.4f}" if loss is not None else "")
-
-    def on_status(self, text: str) -> None:
-        self.text = str(text)
-
-    def on_progress(self, *args: Any, **kwargs: Any) -> None:
-        """Tolerant progress callback: (done, total[, text]), (fraction), or (text)."""
-        values = (*args, *kwargs.values())
-        numbers = [a for a in values if isinstance(a, int | float) and not isinstance(a, bool)]
-        texts = [a for a in values if isinstance(a, str)]
-        if len(numbers) >= 2:
-            self.done, self.total = float(numbers[0]), float(numbers[1])
-        elif len(numbers) == 1 and 0 <= numbers[0] <= 1:
-            self.done, self.total = float(numbers[0]), 1.0
-        if texts:
-            self.text = texts[0]
-
-
-class _Jobs:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.jobs: dict[tuple[str, str], Job] = {}
-
-
 @st.cache_resource
-def _job_registry() -> _Jobs:
-    """Process-wide: one job of each kind per artifacts folder."""
-    return _Jobs()
+def _job_registry() -> JobRegistry:
+    """Process-wide: one job of each kind per artifacts folder, seen by every session."""
+    return JobRegistry()
 
 
 def latest_job(kind: str, artifacts: Path | None = None) -> Job | None:
-    key = (kind, str((artifacts or artifacts_dir()).resolve()))
-    return _job_registry().jobs.get(key)
+    return _job_registry().latest(kind, artifacts or artifacts_dir())
 
 
-def start_job(
-    kind: str, label: str, work: Callable[[Job], Any], artifacts: Path | None = None
-) -> Job:
+def start_job(kind: str, label: str, work: Work, artifacts: Path | None = None) -> Job:
     """Start ``work(job)`` in a thread unless a job of this kind is already running."""
-    registry = _job_registry()
-    key = (kind, str((artifacts or artifacts_dir()).resolve()))
-    with registry.lock:
-        job = registry.jobs.get(key)
-        if job is not None and job.running:
-            return job
-        job = Job(kind=kind, label=label)
-        registry.jobs[key] = job
-    threading.Thread(target=_run_job, args=(job, work), name=f"recsys-{kind}", daemon=True).start()
+    return _job_registry().start(kind, label, work, artifacts or artifacts_dir())
+
+
+def follow_running(kind: str) -> Job | None:
+    """The latest job of ``kind``; while it runs, follow it to its end, then rerun."""
+    job = latest_job(kind)
+    if job is not None and job.running:
+        follow_job(job)
+        st.rerun()
     return job
-
-
-def _run_job(job: Job, work: Callable[[Job], Any]) -> None:
-    try:
-        job.result = work(job)
-    except known_errors() as err:
-        job.error = error_text(err)
-    except Exception as err:  # noqa: BLE001 - a thread must report its failure, not die silently
-        job.error = f"{type(err).__name__}: {error_text(err)}"
-    finally:
-        job.finished.set()
 
 
 def follow_job(job: Job, poll_seconds: float = 0.25) -> None:
@@ -1173,43 +743,11 @@ def follow_job(job: Job, poll_seconds: float = 0.25) -> None:
     bar.progress(1.0, text=md_escape(job.describe()))
 
 
-def train_work(config: TrainConfig, data_path: Path, artifacts: Path) -> Callable[[Job], Any]:
-    def work(job: Job) -> Any:
-        from recsys.train import train_bundle  # TensorFlow is imported here, only to train
-
-        job.total = float(config.epochs)
-        job.on_status("reading the data")
-        dataset = load_movielens(data_path)
-        return train_bundle(dataset, config, artifacts, progress=job.on_epoch, status=job.on_status)
-
-    return work
-
-
 def start_training(config: TrainConfig) -> Job:
     artifacts = artifacts_dir()
     label = f"Training ({config.recipe} recipe, {config.preset} preset, {config.epochs} epochs)"
     work = train_work(config, resolve_data_path(None), artifacts)
     return start_job("train", label, work, artifacts)
-
-
-def evaluation_work(preset: str, recipe: str, artifacts: Path) -> Callable[[Job], Any]:
-    def work(job: Job) -> Any:
-        module = evaluation_api()
-        job.on_status("reading the data")
-        dataset = load_movielens(resolve_data_path(None))
-        job.on_status("evaluating")
-        result = module.run_evaluation(
-            dataset,
-            protocol="holdout",
-            preset=preset,
-            recipe=recipe,
-            seeds=1,
-            progress=job.on_progress,
-        )
-        module.save_evaluation(artifacts, result)
-        return result
-
-    return work
 
 
 _MY_TRAINING = "_my_training"  # when this session's last training started
@@ -1231,10 +769,7 @@ def training_finished_message(job: Job) -> None:
 def retrain_section(config: Mapping[str, Any]) -> None:
     """The retrain form. A running training (from any session) is followed to its end;
     the session that started it then sees how it went."""
-    job = latest_job("train")
-    if job is not None and job.running:
-        follow_job(job)
-        st.rerun()
+    job = follow_running("train")
     if job is not None and st.session_state.get(_MY_TRAINING) == job.started:
         training_finished_message(job)
     served_preset = config.get("preset") if config.get("preset") in PRESETS else "lab"
@@ -1277,29 +812,18 @@ def retrain_section(config: Mapping[str, Any]) -> None:
 
 def evaluation_section(preset: str) -> None:
     """The latest saved evaluation (table and chart) and a button to run a new one."""
-    module = evaluation_api()
-    if module is None:
-        st.caption("The evaluation module is not installed yet.")
-        return
-    try:
-        result = saved_evaluation(artifacts_dir())
-    except known_errors() as err:
-        show_error(err)
-        result = None
+    result = load_evaluation(artifacts_dir())  # None when absent or damaged; never raises
     if result:
         _show_evaluation(result)
     else:
         st.info("No evaluation saved yet.", icon=":material/science:")
-    job = latest_job("evaluate")
-    if job is not None and job.running:
-        follow_job(job)
-        st.rerun()
+    job = follow_running("evaluate")
     if job is not None and job.error:
         show_error(job.error)
-    if hasattr(module, "run_evaluation") and st.button(
-        "Run a new evaluation", icon=":material/science:", key="run_evaluation"
-    ):
-        start_job("evaluate", "Evaluation", evaluation_work(preset, "fast", artifacts_dir()))
+    if st.button("Run a new evaluation", icon=":material/science:", key="run_evaluation"):
+        artifacts = artifacts_dir()
+        work = evaluation_work(preset, "fast", resolve_data_path(None), artifacts)
+        start_job("evaluate", "Evaluation", work, artifacts)
         st.rerun()
 
 
@@ -1363,10 +887,7 @@ def refuse_bundle(err: BaseException) -> None:
     """A damaged, stale or unreadable bundle: refuse it and offer a retrain."""
     st.title("Movie recommender")
     show_error(err, "The model bundle was refused and is not used. Retrain to replace it.")
-    job = latest_job("train")
-    if job is not None and job.running:
-        follow_job(job)
-        st.rerun()
+    job = follow_running("train")
     if job is not None and job.error:
         show_error(job.error)
     if not dataset_present(resolve_data_path(None)):
@@ -1409,55 +930,6 @@ def dataset_missing(data_path: Path) -> None:
     st.rerun()
 
 
-_DATASET_FILES = ("ratings.csv", "movies.csv", "README.txt", "links.csv", "tags.csv")
-
-
-def install_dataset(content: bytes, target: Path, upload_name: str = "upload.zip") -> Path:
-    """Validate an uploaded MovieLens zip and put it where the app looks for data.
-
-    The zip is checked by ``load_movielens`` (entries, zip-bomb caps, every row). A
-    ``.zip`` target gets the file; a folder target gets only the known files, copied by
-    their base name, so no entry can write outside it. Raises DataError.
-    """
-    if len(content) > UPLOAD_CAP_MB * 1024 * 1024:
-        raise DataError(upload_name, f"is over the {UPLOAD_CAP_MB} MB upload cap")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=".upload-", suffix=".zip", dir=target.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        try:
-            load_movielens(tmp)
-        except DataError as err:
-            raise DataError(upload_name, str(err).replace(str(tmp), upload_name)) from None
-        if target.suffix.lower() == ".zip":
-            os.replace(tmp, target)
-        else:
-            _unpack(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
-def _unpack(zip_path: Path, target: Path) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
-    try:
-        with zipfile.ZipFile(zip_path) as archive:
-            check_zip_members(zip_path, archive, MAX_UNPACKED_BYTES)
-            for wanted in _DATASET_FILES:
-                matches = [n for n in archive.namelist() if PurePosixPath(n).name == wanted]
-                if matches:
-                    member = min(matches, key=lambda n: (n.count("/"), n))
-                    with archive.open(member) as src, open(staging / wanted, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-        target.mkdir(parents=True, exist_ok=True)
-        for path in staging.iterdir():
-            os.replace(path, target / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 # ---------------------------------------------------------------------------- sidebar
 
 
@@ -1467,7 +939,7 @@ def _number(value: float, spec: str) -> str:
 
 def metric_value(metrics: Mapping[str, Any], name: str, spec: str) -> str:
     """A manifest metric formatted with ``spec``, or "–" when missing or not a number."""
-    return _number(_mean(metrics.get(name)), spec)
+    return _number(metric_mean(metrics.get(name)), spec)
 
 
 def _created(manifest: Mapping[str, Any]) -> str:
