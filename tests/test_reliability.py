@@ -469,3 +469,24 @@ def test_streamlit_config_is_locked_down():
     assert 0 < server["maxUploadSize"] <= 200
     assert server["fileWatcherType"] == "none"
     assert config["client"]["showErrorDetails"] in ("none", False)
+
+
+def test_app_sessions_on_eight_threads_load_the_bundle_once(trained_dir, monkeypatch):
+    from recsys import ui
+
+    monkeypatch.setenv("RECSYS_ARTIFACTS", str(trained_dir))
+    loads = []
+    original = Recommender.load.__func__
+
+    def counting_load(cls, path):
+        loads.append(path)
+        time.sleep(0.2)  # widen the window in which a second load could start
+        return original(cls, path)
+
+    monkeypatch.setattr(Recommender, "load", classmethod(counting_load))
+    ui.load_recommender_cached.clear()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        models = list(pool.map(lambda _: ui.current_model(), range(8)))
+    assert len(loads) == 1
+    assert all(model is models[0] for model in models)
+    ui.load_recommender_cached.clear()
