@@ -1,0 +1,138 @@
+"""The ``scale`` measurements, in a fresh process so its peak memory is its own.
+
+``python -m bench.scale_worker FOLDER --queries N`` loads a MovieLens-format folder,
+builds the ``full`` preset's features, then serves from a Recommender built in memory
+with random weights (no Keras): item embeddings for every movie, new-user top 10 and
+similar-movies queries over all movies. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import one_blas_thread, peak_rss_mb, percentile, rss_mb, time_calls
+from bench.limit import ITEM_LAYERS, USER_LAYERS
+from bench.serving import genre_profiles
+from recsys.columns import ITEM_VECTOR_COLUMNS, MOVIE_ID, RATING, USER_VECTOR_COLUMNS
+from recsys.data import load_movielens
+from recsys.features import build_features, preset_config
+from recsys.recommender import Recommender
+from recsys.scaling import Scalers
+
+PRESET = "full"
+EMBEDDING_DIM = 32
+QUERY_BLOCK = 50
+
+
+def random_weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Glorot-uniform kernels and zero biases for both towers, float32."""
+    weights = {}
+    for tower, layers in (("user_tower", USER_LAYERS), ("item_tower", ITEM_LAYERS)):
+        for i, (fan_in, fan_out) in enumerate(layers, start=1):
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            kernel = rng.uniform(-limit, limit, (fan_in, fan_out))
+            weights[f"{tower}/{i}/kernel"] = kernel.astype(np.float32)
+            weights[f"{tower}/{i}/bias"] = np.zeros(fan_out, np.float32)
+    return weights
+
+
+def _recommender(items, users, ratings, weights, scalers, embeddings) -> Recommender:
+    return Recommender(
+        weights=weights, scalers=scalers, items=items, item_embeddings=embeddings,
+        users=users, ratings=ratings, history={}, manifest={}, manifest_hash="synthetic",
+    )  # fmt: skip
+
+
+def measure(folder: Path, queries: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    rss_start = rss_mb()
+    start = time.perf_counter()
+    dataset = load_movielens(folder)
+    load_s = time.perf_counter() - start
+    training = build_features(dataset, preset_config(PRESET))
+    build_s = time.perf_counter() - start
+    peak_build = peak_rss_mb()
+    counts = {
+        "ratings": int(len(dataset.ratings)),
+        "movies": int(len(training.items)),
+        "users": int(len(training.users)),
+        "training_rows": int(len(training.y)),
+    }
+    items, users, ratings = training.items, training.users, training.ratings
+    del dataset, training  # serving keeps only the tables
+
+    item_vecs = items[list(ITEM_VECTOR_COLUMNS)].to_numpy(dtype="float64")
+    scalers = Scalers.fit(
+        users[list(USER_VECTOR_COLUMNS)].to_numpy("float64"),
+        item_vecs,
+        ratings[RATING].to_numpy("float64"),
+    )
+    weights = random_weights(rng)
+    placeholder = np.zeros((len(items), EMBEDDING_DIM), np.float32)
+    bare = _recommender(items, users, ratings.iloc[:0], weights, scalers, placeholder)
+    start = time.perf_counter()
+    embeddings = bare.item_embedding(item_vecs)
+    embed_s = time.perf_counter() - start
+    start = time.perf_counter()
+    rec = _recommender(items, users, ratings, weights, scalers, embeddings)
+    serve_build_s = time.perf_counter() - start
+    return {
+        **counts,
+        "load_s": load_s,
+        "build_s": build_s,
+        "peak_rss_mb": peak_build,
+        "rss_start_mb": rss_start,
+        "embed_s": embed_s,
+        "recommender_build_s": serve_build_s,
+        **_query_times(rec, queries, rng),
+        "peak_rss_total_mb": peak_rss_mb(),
+    }
+
+
+def _query_times(rec: Recommender, queries: int, rng: np.random.Generator) -> dict:
+    """Median and p99 ms of both queries, by default and with one BLAS thread, in
+    alternating blocks (the same load for both)."""
+    profiles = genre_profiles(queries, rng)
+    movie_ids = rng.choice(rec.items[MOVIE_ID].to_numpy(), size=queries)
+    for i in range(3):  # warm-up
+        rec.for_new_user(profiles[i])
+        rec.similar(int(movie_ids[i]), 10)
+    times: dict[str, list[float]] = {}
+    for first in range(0, queries, QUERY_BLOCK):
+        count = min(QUERY_BLOCK, queries - first)
+        for mode, limit in (("", contextlib.nullcontext), ("one_thread_", one_blas_thread)):
+            with limit():
+                new_user = time_calls(
+                    lambda i, first=first: rec.for_new_user(profiles[first + i]), count
+                )
+                similar = time_calls(
+                    lambda i, first=first: rec.similar(int(movie_ids[first + i]), 10), count
+                )
+            times.setdefault(f"{mode}new_user", []).extend(new_user)
+            times.setdefault(f"{mode}similar", []).extend(similar)
+    summary: dict = {"queries": queries}
+    for name, values in times.items():
+        summary[f"{name}_ms"] = percentile(values, 50)
+        summary[f"{name}_p99_ms"] = percentile(values, 99)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale_worker")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.folder, args.queries, args.seed)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
