@@ -19,7 +19,10 @@ $(STAMP): requirements.txt
 data: $(STAMP)
 	@$(PY) -m recsys download --if-missing || echo "Starting without data: the app will offer an upload."
 
+# One BLAS thread per request: small products on a busy 2-core machine run several
+# times slower when two BLAS threads fight the other sessions for the cores.
 run: data
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} \
 	$(PY) -m streamlit run dashboard.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # Tests that need the real dataset read RECSYS_DATA (else data/ml-latest-small if there).
