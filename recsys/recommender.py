@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys.artifacts import current_bundle, read_verified
+from recsys.artifacts import BUNDLE_FILES, current_bundle, read_verified
 from recsys.columns import (
     AVE_RATING,
     GENRE_LIST,
@@ -44,15 +44,8 @@ ACTUAL = "actual stars"
 ERROR = "error"
 DISTANCE = "distance"
 TOWERS = ("user_tower", "item_tower")
-SERVING_FILES = (
-    "weights.npz",
-    "scalers.json",
-    "items.csv",
-    "item_embeddings.npy",
-    "users.csv",
-    "ratings.npz",
-    "history.json",
-)
+# Serving reads every bundle file but the Keras model (which is only checked).
+SERVING_FILES = tuple(name for name in BUNDLE_FILES if name != "model.keras")
 # The lab's example new user: rating count 3, rating ave 0.
 NEW_USER_RATING_COUNT = 3.0
 
