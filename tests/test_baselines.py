@@ -33,8 +33,9 @@ RATINGS = pd.DataFrame(
 
 
 def _items(genres: dict[int, tuple[str, ...]]) -> pd.DataFrame:
-    rows = [[movie, *(1.0 if g in tags else 0.0 for g in GENRE_LIST)] for movie, tags in
-            genres.items()]
+    rows = [
+        [movie, *(1.0 if g in tags else 0.0 for g in GENRE_LIST)] for movie, tags in genres.items()
+    ]
     return pd.DataFrame(rows, columns=[MOVIE_ID, *GENRE_LIST])
 
 
@@ -65,14 +66,16 @@ def test_bias_one_round_by_hand():
     # then b_1 = ((1 − 1) + (−1 + 1)) / 3 = 0, b_2 = ((2 − 1) + 0) / 3 = 1/3,
     # b_3 = (−2 + 1) / 2 = −1/2.
     model = Bias(reg_u=1.0, reg_i=1.0, n_epochs=1).fit(RATINGS, ITEMS)
-    np.testing.assert_allclose(model.predict([2, 3, 1], [20, 10, 30]),
-                               [3 + 1 / 3 - 1, 3 - 0.5 + 1, 3.0])
+    np.testing.assert_allclose(
+        model.predict([2, 3, 1], [20, 10, 30]), [3 + 1 / 3 - 1, 3 - 0.5 + 1, 3.0]
+    )
 
 
 def test_bias_scores_are_unclipped_but_predictions_are_clipped():
     # Without regularisation user 1 and movie 10 both look far above the mean.
-    ratings = pd.DataFrame({USER_ID: [1, 1, 2, 2], MOVIE_ID: [10, 20, 10, 20],
-                            RATING: [5.0, 4.0, 4.0, 1.0]})
+    ratings = pd.DataFrame(
+        {USER_ID: [1, 1, 2, 2], MOVIE_ID: [10, 20, 10, 20], RATING: [5.0, 4.0, 4.0, 1.0]}
+    )
     model = Bias(reg_u=0.0, reg_i=0.0, n_epochs=1).fit(ratings)
     # μ = 3.5, b_10 = 1, b_20 = −1; b_1 = ((1.5 − 1) + (0.5 + 1)) / 2 = 1.
     assert model.scores([1], [10])[0, 0] == pytest.approx(5.5)
@@ -96,8 +99,9 @@ def test_genre_profile_needs_items():
 
 def test_popular_counts_ratings_and_predicts_no_rating():
     model = Popular().fit(RATINGS, ITEMS)
-    np.testing.assert_array_equal(model.scores([1, 2], [10, 20, 30, 40]),
-                                  [[2, 2, 1, 0], [2, 2, 1, 0]])
+    np.testing.assert_array_equal(
+        model.scores([1, 2], [10, 20, 30, 40]), [[2, 2, 1, 0], [2, 2, 1, 0]]
+    )
     assert np.isnan(model.predict([1], [10])).all()
     assert not model.predicts_ratings
 
@@ -126,18 +130,23 @@ def test_unknown_baseline_is_refused():
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(stars=st.lists(st.sampled_from([0.5, 1.0, 2.5, 4.0, 5.0]), min_size=4, max_size=40),
-       seed=st.integers(0, 2**16))
+@given(
+    stars=st.lists(st.sampled_from([0.5, 1.0, 2.5, 4.0, 5.0]), min_size=4, max_size=40),
+    seed=st.integers(0, 2**16),
+)
 def test_predictions_stay_within_the_training_stars(stars, seed):
     rng = np.random.default_rng(seed)
     n = len(stars)
-    ratings = pd.DataFrame({USER_ID: rng.integers(1, 6, n), MOVIE_ID: rng.integers(1, 8, n),
-                            RATING: stars}).drop_duplicates([USER_ID, MOVIE_ID])
+    ratings = pd.DataFrame(
+        {USER_ID: rng.integers(1, 6, n), MOVIE_ID: rng.integers(1, 8, n), RATING: stars}
+    ).drop_duplicates([USER_ID, MOVIE_ID])
     items = _items({m: (GENRE_LIST[m % 14],) for m in range(1, 9)})
     low, high = ratings[RATING].min(), ratings[RATING].max()
     for name in ("global_mean", "movie_mean", "user_mean", "bias", "genre_profile"):
-        predicted = make_baseline(name).fit(ratings, items).predict(
-            np.repeat(np.arange(0, 7), 9), np.tile(np.arange(0, 9), 7)
+        predicted = (
+            make_baseline(name)
+            .fit(ratings, items)
+            .predict(np.repeat(np.arange(0, 7), 9), np.tile(np.arange(0, 9), 7))
         )
         assert np.all((predicted >= low) & (predicted <= high)), name
 

@@ -52,8 +52,13 @@ def synthetic(tmp_path_factory) -> MovieLens:
 def holdout_result(synthetic) -> dict:
     before = synthetic.ratings.copy()
     fractions: list[float] = []
-    result = run_evaluation(synthetic, protocol="holdout", preset="lab", epochs=3,
-                            progress=lambda fraction, _text: fractions.append(fraction))
+    result = run_evaluation(
+        synthetic,
+        protocol="holdout",
+        preset="lab",
+        epochs=3,
+        progress=lambda fraction, _text: fractions.append(fraction),
+    )
     pd.testing.assert_frame_equal(synthetic.ratings, before)  # the shared frame is untouched
     result["_fractions"] = fractions
     return result
@@ -80,7 +85,9 @@ def test_temporal_split_holds_out_the_latest():
     split = split_ratings(ratings, "temporal", rng=0)
     # Timestamps rise with movieId, so the latest two of user 1 and latest one of user 2.
     assert sorted(map(tuple, split.test[[USER_ID, MOVIE_ID]].to_numpy())) == [
-        (1, 8), (1, 9), (2, 4)
+        (1, 8),
+        (1, 9),
+        (2, 4),
     ]
 
 
@@ -93,16 +100,22 @@ def test_split_refuses_the_lab_protocol():
 
 RATING_FRAMES = st.lists(
     st.tuples(st.integers(1, 12), st.integers(0, 10**6), st.sampled_from([1.0, 3.5, 5.0])),
-    min_size=1, max_size=200,
-).map(lambda rows: pd.DataFrame(
-    [(user, i, stars, time) for i, (user, time, stars) in enumerate(rows)],
-    columns=[USER_ID, MOVIE_ID, RATING, TIMESTAMP],
-))
+    min_size=1,
+    max_size=200,
+).map(
+    lambda rows: pd.DataFrame(
+        [(user, i, stars, time) for i, (user, time, stars) in enumerate(rows)],
+        columns=[USER_ID, MOVIE_ID, RATING, TIMESTAMP],
+    )
+)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(ratings=RATING_FRAMES, protocol=st.sampled_from(["holdout", "temporal"]),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    ratings=RATING_FRAMES,
+    protocol=st.sampled_from(["holdout", "temporal"]),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_split_is_disjoint_complete_and_replays(ratings, protocol, seed):
     split = split_ratings(ratings, protocol, rng=seed)
     assert split.train.index.intersection(split.test.index).empty
@@ -141,10 +154,11 @@ def test_changing_held_out_ratings_changes_no_training_feature(synthetic, protoc
     for field in ("user_x", "item_x", "y_scaled"):
         np.testing.assert_array_equal(getattr(before, field), getattr(after, field))
     for field in ("user_mean", "user_scale", "item_mean", "item_scale"):
-        np.testing.assert_array_equal(getattr(before.scalers, field),
-                                      getattr(after.scalers, field))
+        np.testing.assert_array_equal(getattr(before.scalers, field), getattr(after.scalers, field))
     assert (before.scalers.target_min, before.scalers.target_max) == (
-        after.scalers.target_min, after.scalers.target_max)
+        after.scalers.target_min,
+        after.scalers.target_max,
+    )
     pd.testing.assert_frame_equal(before.train_ratings, after.train_ratings, check_exact=True)
 
 
@@ -153,15 +167,14 @@ def test_the_lab_protocol_does_leak(synthetic):
     config = preset_config("lab")
     before = prepare_lab(synthetic, config)
     changed = _with_held_out_changed(synthetic, "holdout", seed=5)
-    after = prepare_lab(
-        MovieLens(changed, synthetic.movies, "changed", "changed", ()), config
-    )
+    after = prepare_lab(MovieLens(changed, synthetic.movies, "changed", "changed", ()), config)
     assert not before.training.items.equals(after.training.items)
 
 
 def test_test_ratings_are_known_to_training(synthetic):
-    data = prepare_holdout(synthetic.ratings, synthetic.movies, "holdout",
-                           preset_config("lab"), rng=2)
+    data = prepare_holdout(
+        synthetic.ratings, synthetic.movies, "holdout", preset_config("lab"), rng=2
+    )
     assert data.test_ratings[MOVIE_ID].isin(data.training.items[MOVIE_ID]).all()
     assert data.test_ratings[USER_ID].isin(data.training.users[USER_ID]).all()
     train_pairs = set(map(tuple, data.train_ratings[[USER_ID, MOVIE_ID]].to_numpy()))
@@ -210,8 +223,9 @@ def test_ranking_metrics_worked_example():
 
 
 def test_ranking_task_judges_users_with_a_good_held_out_rating(synthetic):
-    data = prepare_holdout(synthetic.ratings, synthetic.movies, "holdout",
-                           preset_config("lab"), rng=4)
+    data = prepare_holdout(
+        synthetic.ratings, synthetic.movies, "holdout", preset_config("lab"), rng=4
+    )
     task = ranking_task(data)
     assert task.relevant.any(axis=1).all()
     assert not (task.relevant & task.seen).any()
@@ -226,10 +240,10 @@ def test_numpy_towers_match_keras(synthetic):
     from recsys.features import rows_for
     from recsys.recipes import recipe_config
 
-    data = prepare_holdout(synthetic.ratings, synthetic.movies, "holdout",
-                           preset_config("lab"), rng=1)
-    fitted = two_tower.fit(data.user_x, data.item_x, data.y_scaled,
-                           recipe_config("fast", epochs=1))
+    data = prepare_holdout(
+        synthetic.ratings, synthetic.movies, "holdout", preset_config("lab"), rng=1
+    )
+    fitted = two_tower.fit(data.user_x, data.item_x, data.y_scaled, recipe_config("fast", epochs=1))
     scorer = TwoTowerScorer(two_tower.tower_weights(fitted.model), data)
     test = data.test_ratings
     user_rows, item_rows, _ = rows_for(test, data.training.items, data.training.users, None)
@@ -304,8 +318,9 @@ def test_lab_protocol_reports_mse_in_scaled_units(synthetic):
     # RMSE (stars) = sqrt(MSE scaled) × half the star span the target scaler saw.
     spread = synthetic.ratings[RATING]
     half_span = (spread.max() - spread.min()) / 2
-    assert two_tower["rmse"] == pytest.approx(math.sqrt(two_tower["test_mse_scaled"]) * half_span,
-                                              rel=1e-6)
+    assert two_tower["rmse"] == pytest.approx(
+        math.sqrt(two_tower["test_mse_scaled"]) * half_span, rel=1e-6
+    )
     assert result["counts"]["held_out_dropped"] == 0
 
 
@@ -329,14 +344,22 @@ def test_save_and_load_round_trip(tmp_path, holdout_result):
     assert load_evaluation(tmp_path, "holdout")["protocol"] == "holdout"
     assert load_evaluation(tmp_path, "temporal") is None
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "CURRENT", "evaluation-holdout.json", "evaluation.json"
+        "CURRENT",
+        "evaluation-holdout.json",
+        "evaluation.json",
     ]  # no temporary file is left behind
 
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"{not json", b"\xff\xfe\x00", b"[1, 2]", b'{"protocol": "holdout"}',
-     b'{"protocol": "holdout", "models": {"bias": {"rmse": 1}}}'],
+    [
+        b"",
+        b"{not json",
+        b"\xff\xfe\x00",
+        b"[1, 2]",
+        b'{"protocol": "holdout"}',
+        b'{"protocol": "holdout", "models": {"bias": {"rmse": 1}}}',
+    ],
     ids=["empty", "broken", "binary", "list", "no-models", "missing-metrics"],
 )
 def test_load_never_raises_on_a_damaged_file(tmp_path, content):
@@ -353,8 +376,15 @@ def test_command_saves_beside_the_bundle(synthetic, tmp_path):
     from recsys.evaluate import evaluate_command
 
     args = argparse.Namespace(
-        data=synthetic.source, artifacts=str(tmp_path), protocol="holdout", preset="full",
-        recipe="fast", seeds=1, no_save=False, json=True, epochs=1,
+        data=synthetic.source,
+        artifacts=str(tmp_path),
+        protocol="holdout",
+        preset="full",
+        recipe="fast",
+        seeds=1,
+        no_save=False,
+        json=True,
+        epochs=1,
     )
     result = evaluate_command(args)
     assert Path(result["saved_to"]) == tmp_path / "evaluation.json"
@@ -365,9 +395,25 @@ def test_command_saves_beside_the_bundle(synthetic, tmp_path):
 def test_cli_prints_one_json_object(synthetic, tmp_path):
     env = {**os.environ, "RECSYS_ARTIFACTS": str(tmp_path / "artifacts")}
     completed = subprocess.run(
-        [sys.executable, "-m", "recsys", "evaluate", "--protocol", "holdout", "--json",
-         "--no-save", "--data", synthetic.source, "--preset", "full"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "recsys",
+            "evaluate",
+            "--protocol",
+            "holdout",
+            "--json",
+            "--no-save",
+            "--data",
+            synthetic.source,
+            "--preset",
+            "full",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     result = json.loads(completed.stdout)

@@ -169,8 +169,7 @@ def test_ndcg_below_one_when_a_miss_precedes_a_hit(recommended, relevant, k):
 
 
 @PROPERTY
-@given(lists=st.lists(st.tuples(LISTS, st.sets(ITEMS, max_size=15)), min_size=1, max_size=8),
-       k=KS)
+@given(lists=st.lists(st.tuples(LISTS, st.sets(ITEMS, max_size=15)), min_size=1, max_size=8), k=KS)
 def test_batch_matches_one_list_at_a_time(lists, k):
     hits = np.array([[i < len(rec) and rec[i] in rel for i in range(k)] for rec, rel in lists])
     per_user = ranking_from_hits(hits, np.array([len(rel) for _, rel in lists]))

@@ -34,9 +34,9 @@ MOVIES_HEADER = ["movieId", "title", "genres"]
 
 # ------------------------------------------------------------------ strategies
 
-titles = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=30
-).map(str.strip)
+titles = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=30).map(
+    str.strip
+)
 genre_strings = st.one_of(
     st.just("(no genres listed)"),
     st.lists(st.sampled_from(GENRE_LIST), min_size=1, max_size=4, unique=True).map("|".join),

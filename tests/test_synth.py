@@ -108,6 +108,7 @@ def test_readme_says_it_is_synthetic(synthetic_data):
 def test_same_seed_writes_the_same_bytes(tmp_path):
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         write_synthetic(tmp_path / name, n_users=40, n_movies=50, n_ratings=800, rng=seed)
+
     def read(name: str, file_name: str) -> bytes:
         return (tmp_path / name / file_name).read_bytes()
 
