@@ -21,17 +21,16 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from recsys.data import PROJECT_ROOT
 from recsys.errors import BundleError, MissingBundleError, StaleBundleError, TrainingLockedError
 
 SCHEMA_VERSION = 1
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARTIFACTS = PROJECT_ROOT / "artifacts"
 CURRENT = "CURRENT"
 LOCK = ".train.lock"
@@ -278,11 +277,3 @@ def check_fresh(
                 manifest.get("bundle_id", "bundle"),
                 f"was trained with another config ({', '.join(differs)}); retrain",
             )
-
-
-def bundle_age_seconds(manifest: dict) -> float | None:
-    try:
-        created = datetime.fromisoformat(manifest["created"])
-    except (KeyError, ValueError):
-        return None
-    return time.time() - created.timestamp()

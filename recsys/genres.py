@@ -1,6 +1,8 @@
-"""Parsing genre ratings from text such as ``"Adventure=5,Fantasy=5"``."""
+"""Genre ratings: checking them, and parsing them from text such as ``"Adventure=5"``."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 from recsys.columns import GENRE_LIST
 from recsys.errors import UsageError
@@ -8,12 +10,38 @@ from recsys.errors import UsageError
 _BY_LOWER = {g.lower(): g for g in GENRE_LIST}
 
 
+def known_genres(genres: Iterable[str]) -> list[str]:
+    """The given genre names, after checking each is one of the 14."""
+    genres = list(genres)
+    unknown = [g for g in genres if g not in GENRE_LIST]
+    if unknown:
+        raise UsageError(
+            f"unknown genre(s) {', '.join(map(str, unknown))}; choose from {', '.join(GENRE_LIST)}"
+        )
+    return genres
+
+
+def validate_genre_ratings(genre_ratings: Mapping[str, object]) -> dict[str, float]:
+    """Check names (the 14 genres) and values (0 to 5 stars); return stars as floats."""
+    checked = {}
+    for genre, stars in genre_ratings.items():
+        known_genres([genre])
+        try:
+            value = float(stars)
+        except (TypeError, ValueError):
+            raise UsageError(f"stars for {genre} must be a number, got {stars!r}") from None
+        if not 0.0 <= value <= 5.0:
+            raise UsageError(f"stars for {genre} must be 0 to 5, got {value:g}")
+        checked[genre] = value
+    return checked
+
+
 def parse_genre_ratings(text: str) -> dict[str, float]:
     """``"Adventure=5,Fantasy=4.5"`` → ``{"Adventure": 5.0, "Fantasy": 4.5}``.
 
     Genre names are matched case-insensitively; stars must be 0 to 5.
     """
-    ratings: dict[str, float] = {}
+    raw: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = part.partition("=")
         if not sep:
@@ -21,13 +49,7 @@ def parse_genre_ratings(text: str) -> dict[str, float]:
         genre = _BY_LOWER.get(name.strip().lower())
         if genre is None:
             raise UsageError(f"unknown genre {name.strip()!r}; choose from {', '.join(GENRE_LIST)}")
-        try:
-            stars = float(value)
-        except ValueError:
-            raise UsageError(f"stars for {genre} must be a number, got {value.strip()!r}") from None
-        if not 0.0 <= stars <= 5.0:
-            raise UsageError(f"stars for {genre} must be 0 to 5, got {stars:g}")
-        ratings[genre] = stars
-    if not ratings:
+        raw[genre] = value.strip()
+    if not raw:
         raise UsageError('no genre ratings given (e.g. --genres "Adventure=5,Fantasy=5")')
-    return ratings
+    return validate_genre_ratings(raw)

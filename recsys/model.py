@@ -129,31 +129,19 @@ def fit(
     y: np.ndarray,
     config: TrainConfig,
     *,
-    validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     progress: ProgressCallback | None = None,
 ) -> FitResult:
-    """Train on scaled inputs ``[n, 14]``, ``[n, 16]`` and scaled targets ``[n]``.
-
-    ``validation`` (scaled, same layout) drives early stopping where the recipe
-    asks for it; it must never be the test set.
-    """
+    """Train on scaled inputs ``[n, 14]``, ``[n, 16]`` and scaled targets ``[n]``."""
     set_seed(config.seed)
     model = build_model(user_x.shape[1], item_x.shape[1])
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.lr),
         loss=keras.losses.MeanSquaredError(),
-        jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,
     )
     callbacks: list[keras.callbacks.Callback] = []
     if progress is not None:
         callbacks.append(_Progress(progress, config.epochs))
-    if config.patience and validation is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=True
-            )
-        )
     if config.lr_decay:
         callbacks.append(
             keras.callbacks.LearningRateScheduler(
@@ -162,31 +150,20 @@ def fit(
         )
     y = np.asarray(y, dtype="float32").reshape(-1, 1)
     train = _dataset(user_x, item_x, y, config.batch_size, shuffle_seed=config.seed)
-    val = None
-    if validation is not None:
-        vu, vi, vy = validation
-        val = _dataset(vu, vi, np.asarray(vy, "float32").reshape(-1, 1), 8192, None)
     start = time.perf_counter()
-    history = model.fit(
-        train, validation_data=val, epochs=config.epochs, verbose=0, callbacks=callbacks
-    )
+    history = model.fit(train, epochs=config.epochs, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
-    losses = {
-        k: [float(v) for v in vals]
-        for k, vals in history.history.items()
-        if k in ("loss", "val_loss")
-    }
+    losses = {k: [float(v) for v in vals] for k, vals in history.history.items() if k == "loss"}
     return FitResult(
         model=model, history=losses, epochs_run=len(losses.get("loss", [])), seconds=seconds
     )
 
 
-def _dataset(user_x, item_x, y, batch_size: int, shuffle_seed: int | None) -> tf.data.Dataset:
+def _dataset(user_x, item_x, y, batch_size: int, shuffle_seed: int) -> tf.data.Dataset:
     data = tf.data.Dataset.from_tensor_slices(
         ((np.asarray(user_x, "float32"), np.asarray(item_x, "float32")), y)
     )
-    if shuffle_seed is not None:
-        data = data.shuffle(len(y), seed=shuffle_seed, reshuffle_each_iteration=True)
+    data = data.shuffle(len(y), seed=shuffle_seed, reshuffle_each_iteration=True)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

@@ -14,7 +14,7 @@ class TrainConfig:
     """How a model is trained; saved into the bundle's manifest.
 
     lr is Adam's learning rate; lr_decay multiplies it each epoch (0 = constant);
-    patience > 0 stops early on a validation split carved from the training rows.
+    steps_per_execution runs that many batches per TensorFlow call (less overhead).
     """
 
     recipe: str = "fast"
@@ -24,9 +24,6 @@ class TrainConfig:
     batch_size: int = 32
     seed: int = 1
     lr_decay: float = 0.0
-    patience: int = 0
-    validation_fraction: float = 0.0
-    jit_compile: bool = False
     steps_per_execution: int = 1
 
     def to_dict(self) -> dict:

@@ -24,7 +24,6 @@ from recsys.columns import (
     GENRE_LIST,
     GENRES,
     ITEM_NOT_TRAINED,
-    ITEM_VECTOR_COLUMNS,
     MOVIE_ID,
     NUM_RATINGS,
     RATING,
@@ -37,6 +36,7 @@ from recsys.columns import (
     YEAR,
 )
 from recsys.errors import BundleError, UsageError
+from recsys.genres import known_genres, validate_genre_ratings
 from recsys.scaling import Scalers
 
 PREDICTED = "predicted stars"
@@ -246,8 +246,8 @@ class Recommender:
     ) -> np.ndarray:
         """[n_items] bool: the movies that pass every filter."""
         mask = np.ones(len(self.items), dtype=bool)
-        include = [GENRE_LIST.index(g) for g in _known_genres(include_genres)]
-        exclude = [GENRE_LIST.index(g) for g in _known_genres(exclude_genres)]
+        include = [GENRE_LIST.index(g) for g in known_genres(include_genres)]
+        exclude = [GENRE_LIST.index(g) for g in known_genres(exclude_genres)]
         if include:
             mask &= self._genre_flags[:, include].any(axis=1)
         if exclude:
@@ -419,31 +419,3 @@ class Recommender:
                 DISTANCE: best,
             }
         )
-
-
-def _known_genres(genres: Iterable[str]) -> list[str]:
-    unknown = [g for g in genres if g not in GENRE_LIST]
-    if unknown:
-        raise UsageError(
-            f"unknown genre(s) {', '.join(map(str, unknown))}; choose from {', '.join(GENRE_LIST)}"
-        )
-    return list(genres)
-
-
-def validate_genre_ratings(genre_ratings: Mapping[str, float]) -> dict[str, float]:
-    """Check names (the 14 genres) and values (0 to 5 stars); return floats."""
-    checked = {}
-    for genre, stars in genre_ratings.items():
-        _known_genres([genre])
-        try:
-            value = float(stars)
-        except (TypeError, ValueError):
-            raise UsageError(f"rating for {genre} must be a number, got {stars!r}") from None
-        if not 0.0 <= value <= 5.0:
-            raise UsageError(f"rating for {genre} must be 0 to 5 stars, got {value:g}")
-        checked[genre] = value
-    return checked
-
-
-def item_vector_columns() -> list[str]:
-    return list(ITEM_VECTOR_COLUMNS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import random
@@ -451,16 +452,36 @@ def test_no_pickle_or_joblib_loads_anywhere():
             assert needle not in text, f"{path.name} contains {needle}"
 
 
+def _load_model_calls(tree: ast.AST) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", getattr(node.func, "id", None)) == "load_model"
+    ]
+
+
 def test_every_keras_load_uses_safe_mode():
+    """Keras' own loader is called with safe_mode=True; everyone else calls ours."""
+    checked = 0
     for path in _python_sources():
-        for line in path.read_text().splitlines():
-            if "load_model(" in line and "def load_model" not in line:
-                call = line + path.read_text().split(line, 1)[1][:300]
-                assert (
-                    "safe_mode=True" in call
-                    or "recsys.model" in call
-                    or ("from recsys.model import" in path.read_text())
-                ), f"{path.name}: {line.strip()}"
+        tree = ast.parse(path.read_text())
+        ours = any(
+            isinstance(node, ast.ImportFrom)
+            and node.module == "recsys.model"
+            and any(alias.name == "load_model" for alias in node.names)
+            for node in ast.walk(tree)
+        )
+        for call in _load_model_calls(tree):
+            checked += 1
+            if isinstance(call.func, ast.Name):
+                assert ours, f"{path.name}:{call.lineno}: load_model not from recsys.model"
+                continue
+            safe = [k for k in call.keywords if k.arg == "safe_mode"]
+            assert (
+                safe and isinstance(safe[0].value, ast.Constant) and safe[0].value.value is True
+            ), f"{path.name}:{call.lineno}: Keras load without safe_mode=True"
+    assert checked >= 2  # recsys.model's own call and at least one caller
 
 
 def test_streamlit_config_is_locked_down():
