@@ -7,7 +7,7 @@ once per process (see recsys/ui.py).
 
 import streamlit as st
 
-from recsys import ui
+from recsys.dashboard import ui
 
 ui.page_config()
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.ma as ma
 
 from recsys.columns import ITEM_NOT_TRAINED, USER_NOT_TRAINED
-from recsys.scaling import Scalers
+from recsys.model.scaling import Scalers
 
 U_S = len(USER_NOT_TRAINED)  # the lab's u_s: first user column fed to the network
 I_S = len(ITEM_NOT_TRAINED)  # the lab's i_s

@@ -45,14 +45,15 @@ class Context:
 
     @cached_property
     def data_path(self) -> Path:
-        from recsys.data import dataset_present, resolve_data_path
+        from recsys.dataset.movielens import dataset_present
+        from recsys.settings import resolve_data_path
 
         path = resolve_data_path(self.options.data)
         if dataset_present(path):
             return path
         if not self.options.quick:
             raise BenchError(f"no MovieLens data at {path}; set RECSYS_DATA or pass --data")
-        from recsys.synth import write_synthetic
+        from recsys.dataset.synth import write_synthetic
 
         log(f"no MovieLens data at {path}; --quick uses a small synthetic set")
         folder = self.work / "synthetic-quick"
@@ -61,15 +62,16 @@ class Context:
 
     @cached_property
     def dataset(self):
-        from recsys.data import load_movielens
+        from recsys.dataset.movielens import load_movielens
 
         log(f"loading {self.data_path}")
         return load_movielens(self.data_path)
 
     @cached_property
     def split(self):
-        from recsys.features import build_features, preset_config
-        from recsys.train import lab_split
+        from recsys.config import preset_config
+        from recsys.model.features import build_features
+        from recsys.model.train import lab_split
 
         return lab_split(build_features(self.dataset, preset_config("lab")))
 
@@ -78,8 +80,8 @@ class Context:
         """An artifacts folder whose current bundle the serving sections use."""
         if self.options.artifacts is not None:
             return self.options.artifacts
-        from recsys.recipes import recipe_config
-        from recsys.train import train_bundle
+        from recsys.config import recipe_config
+        from recsys.model.train import train_bundle
 
         folder = self.work / "artifacts"
         config = recipe_config("fast", epochs=self.plan.bundle_epochs)
@@ -89,13 +91,13 @@ class Context:
 
     @cached_property
     def recommender(self):
-        from recsys.recommender import Recommender
+        from recsys.serving.recommender import Recommender
 
         return Recommender.load(self.artifacts)
 
     @cached_property
     def keras_model(self):
-        from recsys.model import load_model
+        from recsys.model.network import load_model
 
         return load_model(self.recommender.bundle / "model.keras")
 
@@ -126,7 +128,8 @@ class Context:
         """The data the bundle came from, else whatever dataset is found, else None."""
         if "data_path" in self.__dict__:
             return self.data_path
-        from recsys.data import dataset_present, resolve_data_path
+        from recsys.dataset.movielens import dataset_present
+        from recsys.settings import resolve_data_path
 
         path = resolve_data_path(self.options.data)
         return path if dataset_present(path) else None

@@ -1,6 +1,6 @@
 """Section ``scale``: synthetic MovieLens-format data at ml-25m size.
 
-The data is written by ``python -m recsys.synth`` into a temporary folder (not timed,
+The data is written by ``python -m recsys.dataset.synth`` into a temporary folder (not timed,
 deleted afterwards), then measured by ``bench.scale_worker`` in a fresh process so that
 its peak resident memory is that of loading, building and serving alone.
 """
@@ -35,7 +35,7 @@ def write_data(folder: Path, plan: Plan) -> float:
     """Seconds taken to write the synthetic dataset into ``folder``."""
     start = time.perf_counter()
     _run([
-        "-m", "recsys.synth", str(folder), "--users", str(plan.scale_users),
+        "-m", "recsys.dataset.synth", str(folder), "--users", str(plan.scale_users),
         "--movies", str(plan.scale_movies), "--ratings", str(plan.scale_ratings),
         "--seed", str(SEED), "--json",
     ])  # fmt: skip

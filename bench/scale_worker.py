@@ -21,10 +21,11 @@ from bench.common import one_blas_thread, peak_rss_mb, percentile, rss_mb, time_
 from bench.limit import ITEM_LAYERS, USER_LAYERS
 from bench.serving import genre_profiles
 from recsys.columns import ITEM_VECTOR_COLUMNS, MOVIE_ID, RATING, USER_VECTOR_COLUMNS
-from recsys.data import load_movielens
-from recsys.features import build_features, preset_config
-from recsys.recommender import Recommender
-from recsys.scaling import Scalers
+from recsys.config import preset_config
+from recsys.dataset.movielens import load_movielens
+from recsys.model.features import build_features
+from recsys.model.scaling import Scalers
+from recsys.serving.recommender import Recommender
 
 PRESET = "full"
 EMBEDDING_DIM = 32

@@ -12,7 +12,7 @@ from bench import lab
 from bench.common import log, one_blas_thread, percentile, ratio, rounded, time_calls
 from bench.plan import Plan
 from recsys.columns import GENRE_LIST, ITEM_VECTOR_COLUMNS, MOVIE_ID, TITLE
-from recsys.recommender import Recommender
+from recsys.serving.recommender import Recommender
 
 # The lab's example new user: loves Adventure and Fantasy.
 LAB_EXAMPLE = {"Adventure": 5.0, "Fantasy": 5.0}

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from recsys import charts, ui
-from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, TITLE, YEAR
+from recsys.columns import ACTUAL, AVE_RATING, ERROR, GENRES, NUM_RATINGS, PREDICTED, TITLE, YEAR
+from recsys.dashboard import charts, ui
 from recsys.errors import known_errors
-from recsys.recommender import ACTUAL, ERROR, PREDICTED
 
 RATED_COLUMNS = [TITLE, PREDICTED, ACTUAL, ERROR, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 TOP_COLUMNS = [TITLE, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from recsys import charts, ui
-from recsys.report import architecture_table
+from recsys.cli.report import architecture_table
+from recsys.dashboard import charts, ui
 
 model = ui.require_model()
 ui.write_url("model", {})

@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from recsys import ui
-from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, TITLE, YEAR
+from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, PREDICTED, TITLE, YEAR
+from recsys.dashboard import ui
+from recsys.dashboard.overview import year_bounds
 from recsys.errors import known_errors
-from recsys.overview import year_bounds
-from recsys.recommender import PREDICTED
 
 TABLE_COLUMNS = [TITLE, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from recsys import charts, ui
-from recsys.data import dataset_present, resolve_data_path
+from recsys.dashboard import charts, ui
+from recsys.dashboard.overview import training_preview
+from recsys.dataset.movielens import dataset_present
 from recsys.errors import known_errors
-from recsys.overview import training_preview
+from recsys.settings import resolve_data_path
 
 model = ui.require_model()
 ui.write_url("overview", {})

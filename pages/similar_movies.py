@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from recsys import charts, ui
-from recsys.columns import GENRES, MOVIE_ID, TITLE, YEAR
+from recsys.columns import DISTANCE, GENRES, MOVIE_ID, TITLE, YEAR
+from recsys.dashboard import charts, ui
 from recsys.errors import known_errors
-from recsys.recommender import DISTANCE
 
 model = ui.require_model()
 ui.init_similar_state(model)

@@ -16,6 +16,12 @@ RATING_AVE = "rating ave"
 AVE_RATING = "ave rating"
 NUM_RATINGS = "num ratings"
 
+# Result-table columns (stars, and squared distance in the movie space).
+PREDICTED = "predicted stars"
+ACTUAL = "actual stars"
+ERROR = "error"
+DISTANCE = "distance"
+
 RATINGS_COLUMNS = (USER_ID, MOVIE_ID, RATING, TIMESTAMP)
 MOVIES_COLUMNS = (MOVIE_ID, TITLE, GENRES)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from recsys.data import dataset_present
-from recsys.synth import SyntheticInfo, write_synthetic
+from recsys.dataset.movielens import dataset_present
+from recsys.dataset.synth import SyntheticInfo, write_synthetic
 
 # ------------------------------------------------------------------ datasets
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recsys.data import load_movielens
-from recsys.recipes import recipe_config
-from recsys.train import TrainReport, train_bundle
+from recsys.config import recipe_config
+from recsys.dataset.movielens import load_movielens
+from recsys.model.train import TrainReport, train_bundle
 
 
 def train_small_bundle(

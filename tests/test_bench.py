@@ -12,15 +12,14 @@ import os
 import subprocess
 import sys
 from numbers import Real
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench import lab
 from bench.serving import interleaved
+from recsys.settings import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUICK_TIMEOUT_S = 300
 
 NUMBER, FLAG, COUNT = "number", "flag", "count"

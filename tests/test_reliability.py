@@ -20,16 +20,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys import artifacts
 from recsys.columns import GENRE_LIST
-from recsys.data import load_movielens
+from recsys.config import recipe_config
+from recsys.dataset.movielens import load_movielens
+from recsys.dataset.synth import write_synthetic
 from recsys.errors import BundleError
-from recsys.recipes import recipe_config
-from recsys.recommender import Recommender
-from recsys.synth import write_synthetic
-from recsys.train import train_bundle
+from recsys.model import bundle as artifacts
+from recsys.model.train import train_bundle
+from recsys.serving.recommender import Recommender
+from recsys.settings import PROJECT_ROOT
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = PROJECT_ROOT
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -270,7 +271,7 @@ def test_damaged_bundles_are_refused_with_a_clear_message(kind, trained_dir, tmp
 
 
 def test_keras_loader_refuses_h5_and_uses_safe_mode(trained_dir, tmp_path):
-    from recsys.model import load_model
+    from recsys.model.network import load_model
 
     with pytest.raises(ValueError, match="only .keras files"):
         load_model(tmp_path / "model.h5")
@@ -285,7 +286,7 @@ _SLOW_WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from recsys import artifacts
+    from recsys.model import bundle as artifacts
 
     source = Path(sys.argv[2])
     def slow(name):
@@ -345,7 +346,8 @@ def test_two_trainings_at_once_are_serialised_by_the_lock(good_data, trained_dir
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from recsys import artifacts\n"
+            "import sys, time; from pathlib import Path\n"
+            "from recsys.model import bundle as artifacts\n"
             "with artifacts.training_lock(Path(sys.argv[1])):\n"
             "    print('locked', flush=True); time.sleep(60)",
             str(copy),
@@ -468,20 +470,20 @@ def test_every_keras_load_uses_safe_mode():
         tree = ast.parse(path.read_text())
         ours = any(
             isinstance(node, ast.ImportFrom)
-            and node.module == "recsys.model"
+            and node.module == "recsys.model.network"
             and any(alias.name == "load_model" for alias in node.names)
             for node in ast.walk(tree)
         )
         for call in _load_model_calls(tree):
             checked += 1
             if isinstance(call.func, ast.Name):
-                assert ours, f"{path.name}:{call.lineno}: load_model not from recsys.model"
+                assert ours, f"{path.name}:{call.lineno}: load_model not from recsys.model.network"
                 continue
             safe = [k for k in call.keywords if k.arg == "safe_mode"]
             assert (
                 safe and isinstance(safe[0].value, ast.Constant) and safe[0].value.value is True
             ), f"{path.name}:{call.lineno}: Keras load without safe_mode=True"
-    assert checked >= 2  # recsys.model's own call and at least one caller
+    assert checked >= 2  # recsys.model.network's own call and at least one caller
 
 
 def test_streamlit_config_is_locked_down():
@@ -497,7 +499,7 @@ def test_streamlit_config_is_locked_down():
 
 
 def test_app_sessions_on_eight_threads_load_the_bundle_once(trained_dir, monkeypatch):
-    from recsys import ui
+    from recsys.dashboard import ui
 
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(trained_dir))
     loads = []

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from recsys.columns import MOVIE_ID, TITLE
-from recsys.synth import write_synthetic
+from recsys.dataset.synth import write_synthetic
 
 XSS_TITLE = "<script>alert(1)</script>"
 MARKDOWN_TITLE = "[click me](javascript:alert(2)) **bold** :red[red] <b>b</b> (2005)"
@@ -87,7 +87,7 @@ def real_data_or_skip() -> Path:
     """RECSYS_DATA, or a pytest skip that says how to run the test."""
     import pytest
 
-    from recsys.data import dataset_present
+    from recsys.dataset.movielens import dataset_present
 
     value = os.environ.get("RECSYS_DATA")
     if not value:

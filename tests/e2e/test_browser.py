@@ -141,7 +141,7 @@ class AppServer:
 
 
 def _real_data() -> Path | None:
-    from recsys.data import dataset_present
+    from recsys.dataset.movielens import dataset_present
 
     value = os.environ.get("RECSYS_DATA")
     return Path(value) if value and dataset_present(Path(value)) else None

@@ -1,0 +1,1 @@
+"""The command line, ``python -m recsys``: thin calls into the packages."""

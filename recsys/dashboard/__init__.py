@@ -1,0 +1,1 @@
+"""Everything the app needs. Streamlit is imported only under ``recsys.dashboard.ui``."""

@@ -1,0 +1,187 @@
+"""Altair charts for the dashboard: each takes a DataFrame and returns a chart.
+
+No Streamlit here: pages render these with ``st.altair_chart``. Ratings are in stars
+(0.5 to 5) unless a chart says "scaled" (the network's [-1, 1] units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from recsys.columns import ACTUAL, ERROR, GENRE_LIST, GENRES, MOVIE_ID, PREDICTED, TITLE, YEAR
+from recsys.config import TWO_TOWER
+from recsys.dashboard.overview import MAIN_GENRE
+
+MAX_STARS = 5.0  # the top of MovieLens' rating scale, in stars
+
+# One label per genre: Vega otherwise drops every other one when bars are close.
+_ALL_LABELS = alt.Axis(labelOverlap=False, labelLimit=140)
+
+
+def rating_distribution_chart(rating_counts: pd.DataFrame) -> alt.Chart:
+    """Bars of ratings per star value; ``rating_counts`` holds stars, ratings."""
+    return (
+        alt.Chart(rating_counts, title="How the ratings are spread")
+        .mark_bar()
+        .encode(
+            x=alt.X("stars:O", title="stars", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("ratings:Q", title="ratings"),
+            tooltip=[alt.Tooltip("stars:Q"), alt.Tooltip("ratings:Q", format=",")],
+        )
+        .properties(height=300)
+    )
+
+
+def genre_bar_chart(
+    table: pd.DataFrame, value: str, title: str, value_format: str = ","
+) -> alt.Chart:
+    """Horizontal bars, one per genre, in the lab's genre order."""
+    return (
+        alt.Chart(table, title=title)
+        .mark_bar()
+        .encode(
+            y=alt.Y("genre:N", sort=list(GENRE_LIST), title=None, axis=_ALL_LABELS),
+            x=alt.X(f"{value}:Q", title=value),
+            tooltip=[alt.Tooltip("genre:N"), alt.Tooltip(f"{value}:Q", format=value_format)],
+        )
+        .properties(height=400)
+    )
+
+
+def genre_averages_chart(genre_averages: pd.Series) -> alt.Chart:
+    """A user's average stars per genre (indexed by genre; 0 = none rated)."""
+    table = pd.DataFrame(
+        {"genre": genre_averages.index, "average stars": genre_averages.to_numpy()}
+    )
+    table["rated"] = np.where(table["average stars"] > 0, "rated", "not rated")
+    return (
+        alt.Chart(table, title="The user's average rating per genre (0 = none rated)")
+        .mark_bar()
+        .encode(
+            y=alt.Y("genre:N", sort=list(GENRE_LIST), title=None, axis=_ALL_LABELS),
+            x=alt.X("average stars:Q", scale=alt.Scale(domain=[0, MAX_STARS])),
+            tooltip=[alt.Tooltip("genre:N"), alt.Tooltip("average stars:Q", format=".2f")],
+        )
+        .properties(height=400)
+    )
+
+
+def predicted_vs_actual_chart(rated: pd.DataFrame) -> alt.LayerChart:
+    """Each rated movie at (actual, predicted) stars, with the y = x line."""
+    points = rated[[TITLE, ACTUAL, PREDICTED, ERROR]]
+    axis_scale = alt.Scale(domain=[0, MAX_STARS], padding=10)  # padding: 5-star dots stay whole
+    dots = (
+        alt.Chart(points, title="Predicted against actual stars")
+        .mark_circle(size=70, opacity=0.6)
+        .encode(
+            x=alt.X(f"{ACTUAL}:Q", scale=axis_scale, title="actual stars"),
+            y=alt.Y(f"{PREDICTED}:Q", scale=axis_scale, title="predicted stars"),
+            tooltip=[
+                alt.Tooltip(f"{TITLE}:N"),
+                alt.Tooltip(f"{ACTUAL}:Q", format=".1f"),
+                alt.Tooltip(f"{PREDICTED}:Q", format=".2f"),
+                alt.Tooltip(f"{ERROR}:Q", format="+.2f"),
+            ],
+        )
+    )
+    diagonal = (
+        alt.Chart(pd.DataFrame({"a": [0.0, MAX_STARS], "b": [0.0, MAX_STARS]}))
+        .mark_line(strokeDash=[6, 4], color="gray")
+        .encode(x="a:Q", y="b:Q")
+    )
+    return (diagonal + dots).properties(height=380)
+
+
+def embedding_chart(points: pd.DataFrame, picked: int, neighbours: Iterable[int]) -> alt.LayerChart:
+    """All movies on the first two principal components, by main genre; the picked movie
+    (black diamond) and its neighbours (ringed) stand out."""
+    neighbour_ids = list(neighbours)
+    tooltip = [
+        alt.Tooltip(f"{TITLE}:N"),
+        alt.Tooltip(f"{YEAR}:Q", format="d"),
+        alt.Tooltip(f"{GENRES}:N"),
+        alt.Tooltip(f"{MAIN_GENRE}:N"),
+    ]
+    x = alt.X("pc1:Q", title="first principal component")
+    y = alt.Y("pc2:Q", title="second principal component")
+    dots = (
+        alt.Chart(points)
+        .mark_circle(size=28, opacity=0.55)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(f"{MAIN_GENRE}:N", scale=alt.Scale(scheme="tableau20")),
+            tooltip=tooltip,
+        )
+    )
+    near = (
+        alt.Chart(points[points[MOVIE_ID].isin(neighbour_ids)])
+        .mark_point(size=150, filled=False, strokeWidth=2, color="black")
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    chosen = points[points[MOVIE_ID] == picked]
+    pick = (
+        alt.Chart(chosen)
+        .mark_point(shape="diamond", size=320, filled=True, color="black")
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    # The label points inwards, so that it is not cut at the plot's edge.
+    on_right = bool(len(chosen)) and float(chosen["pc1"].iat[0]) > float(points["pc1"].median())
+    label = (
+        alt.Chart(chosen)
+        .mark_text(
+            align="right" if on_right else "left", dx=-12 if on_right else 12, fontWeight="bold"
+        )
+        .encode(x=x, y=y, text=f"{TITLE}:N")
+    )
+    return (dots + near + pick + label).properties(height=520).interactive()
+
+
+def loss_chart(history: Mapping[str, Any]) -> alt.Chart | None:
+    """Loss per epoch (MSE in the scaled [-1, 1] units), with validation loss if any."""
+    series = {
+        name: values
+        for name, values in history.items()
+        if name in ("loss", "val_loss") and isinstance(values, list) and values
+    }
+    if not series:
+        return None
+    frames = [
+        pd.DataFrame({"epoch": np.arange(1, len(v) + 1), "MSE (scaled)": v, "series": name})
+        for name, v in series.items()
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    return (
+        alt.Chart(table, title="Loss per epoch")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("MSE (scaled):Q", scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", title=None),
+            tooltip=["epoch:Q", "series:N", alt.Tooltip("MSE (scaled):Q", format=".4f")],
+        )
+        .properties(height=320)
+    )
+
+
+def evaluation_chart(means: pd.DataFrame, metric: str) -> alt.Chart:
+    """One bar per model for ``metric`` (a column of ``means``), best first: RMSE and MAE
+    (stars) ascending, the others descending. The two-tower model stands out."""
+    table = means[["model", metric]].dropna()
+    table = table.assign(ours=np.where(table["model"] == TWO_TOWER, "two-tower", "baseline"))
+    return (
+        alt.Chart(table, title=f"{metric} by model")
+        .mark_bar()
+        .encode(
+            y=alt.Y("model:N", sort="-x" if metric not in ("rmse", "mae") else "x", title=None),
+            x=alt.X(f"{metric}:Q"),
+            color=alt.Color("ours:N", title=None, scale=alt.Scale(range=["#9aa5b1", "#e4572e"])),
+            tooltip=["model:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(height=260)
+    )

@@ -1,0 +1,163 @@
+"""Background jobs (training, evaluation) in threads, with their progress, as plain Python.
+
+A job runs outside Streamlit's script thread, so leaving the page, or a rerun, never
+interrupts it. ``recsys.dashboard.ui`` holds one ``JobRegistry`` per process
+(``st.cache_resource``), so every session that looks sees the same job, and draws its progress.
+
+TensorFlow is imported only inside the training work, when it runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recsys.config import TrainConfig
+from recsys.dataset.movielens import load_movielens
+from recsys.errors import known_errors
+from recsys.evaluation.evaluate import run_evaluation, save_evaluation
+
+
+def error_text(err: BaseException) -> str:
+    """One line for any error, as the CLI prints it."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+@dataclass
+class Job:
+    """A training or evaluation running in a thread; the UI polls it.
+
+    ``done`` and ``total`` are in the work's own units (epochs, steps); ``fraction``
+    is their ratio in [0, 1], and 1 once the job has finished, however it ended.
+    """
+
+    kind: str
+    label: str
+    done: float = 0.0
+    total: float = 0.0
+    text: str = "starting"
+    error: str | None = None
+    result: Any = None
+    started: float = field(default_factory=time.time)  # seconds since the epoch
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def running(self) -> bool:
+        return not self.finished.is_set()
+
+    @property
+    def fraction(self) -> float:
+        if self.finished.is_set():
+            return 1.0
+        return min(max(self.done / self.total, 0.0), 1.0) if self.total > 0 else 0.0
+
+    def describe(self) -> str:
+        elapsed = time.time() - self.started
+        return f"{self.label}: {self.text} ({elapsed:.0f} s)"
+
+    def on_epoch(self, epoch: int, planned: int, logs: Mapping[str, Any]) -> None:
+        """Training's callback; ``logs["loss"]`` is the MSE in scaled [-1, 1] units."""
+        self.done, self.total = float(epoch), float(planned)
+        loss = logs.get("loss")
+        self.text = f"epoch {epoch}/{planned}" + (f", loss {loss:.4f}" if loss is not None else "")
+
+    def on_status(self, text: str) -> None:
+        self.text = str(text)
+
+    def on_progress(self, *args: Any, **kwargs: Any) -> None:
+        """Tolerant progress callback: (done, total[, text]), (fraction), or (text)."""
+        values = (*args, *kwargs.values())
+        numbers = [a for a in values if isinstance(a, int | float) and not isinstance(a, bool)]
+        texts = [a for a in values if isinstance(a, str)]
+        if len(numbers) >= 2:
+            self.done, self.total = float(numbers[0]), float(numbers[1])
+        elif len(numbers) == 1 and 0 <= numbers[0] <= 1:
+            self.done, self.total = float(numbers[0]), 1.0
+        if texts:
+            self.text = texts[0]
+
+
+Work = Callable[[Job], Any]
+
+
+def run_job(job: Job, work: Work) -> None:
+    """Run ``work(job)``; keep its result, or its failure as one line. Never raises."""
+    try:
+        job.result = work(job)
+    except known_errors() as err:
+        job.error = error_text(err)
+    except Exception as err:  # noqa: BLE001 - a thread must report its failure, not die silently
+        job.error = f"{type(err).__name__}: {error_text(err)}"
+    finally:
+        job.finished.set()
+
+
+class JobRegistry:
+    """The latest job of each kind per artifacts folder; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[tuple[str, str], Job] = {}
+
+    @staticmethod
+    def _key(kind: str, artifacts: Path) -> tuple[str, str]:
+        return kind, str(artifacts.resolve())
+
+    def latest(self, kind: str, artifacts: Path) -> Job | None:
+        return self._jobs.get(self._key(kind, artifacts))
+
+    def start(self, kind: str, label: str, work: Work, artifacts: Path) -> Job:
+        """Start ``work(job)`` in a daemon thread, unless a job of this kind is already
+        running for ``artifacts``: then return that one."""
+        key = self._key(kind, artifacts)
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.running:
+                return job
+            job = Job(kind=kind, label=label)
+            self._jobs[key] = job
+        name = f"recsys-{kind}"
+        threading.Thread(target=run_job, args=(job, work), name=name, daemon=True).start()
+        return job
+
+
+# ---------------------------------------------------------------------------- the work
+
+
+def train_work(config: TrainConfig, data_path: Path, artifacts: Path) -> Work:
+    """Train a bundle on the dataset at ``data_path`` into ``artifacts``."""
+
+    def work(job: Job) -> Any:
+        from recsys.model.train import train_bundle  # TensorFlow is imported here, only to train
+
+        job.total = float(config.epochs)
+        job.on_status("reading the data")
+        dataset = load_movielens(data_path)
+        return train_bundle(dataset, config, artifacts, progress=job.on_epoch, status=job.on_status)
+
+    return work
+
+
+def evaluation_work(preset: str, recipe: str, data_path: Path, artifacts: Path) -> Work:
+    """Evaluate (holdout, one seed) on the dataset at ``data_path``; save beside the bundle."""
+
+    def work(job: Job) -> Any:
+        job.on_status("reading the data")
+        dataset = load_movielens(data_path)
+        job.on_status("evaluating")
+        result = run_evaluation(
+            dataset,
+            protocol="holdout",
+            preset=preset,
+            recipe=recipe,
+            seeds=1,
+            progress=job.on_progress,
+        )
+        save_evaluation(artifacts, result)
+        return result
+
+    return work

@@ -1,0 +1,377 @@
+"""Fetch ml-latest-small from GroupLens, check it, and unpack it safely.
+
+The zip is downloaded to a temporary file beside the target, its md5 is checked
+against the one GroupLens publishes beside it (``<url>.md5``), and it is unpacked
+into a temporary folder that is then renamed into place. A failed or interrupted
+download therefore never leaves half a dataset, nor damages one that was there.
+The zip's README.txt (the licence) is unpacked with the data.
+
+``install_dataset`` puts a zip that a user uploaded (bytes) where the app looks for
+data, with the same checks and the same safe unpacking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+from urllib.parse import urlparse
+
+from recsys.dataset.movielens import (
+    MOVIES_FILE,
+    RATINGS_FILE,
+    check_zip_members,
+    dataset_present,
+    load_movielens,
+)
+from recsys.errors import DataError, RecsysError
+from recsys.settings import DEFAULT_DATA_DIR, resolve_data_path
+from recsys.settings import max_unpacked_bytes as max_unpacked_bytes_setting
+
+GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
+TIMEOUT_S = 30.0
+_BLOCK_BYTES = 1 << 16
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_MD5_RE = re.compile(rb"\b[0-9a-fA-F]{32}\b")
+UPLOAD_CAP_MB = 200  # megabytes; the same cap as server.maxUploadSize (the zip is ~1 MB)
+# What an upload installs into a folder; anything else in the zip is left out.
+UPLOAD_FILES = (RATINGS_FILE, MOVIES_FILE, "README.txt", "links.csv", "tags.csv")
+# What a refused, dropped or timed-out connection raises (URLError is an OSError).
+_NETWORK_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException)
+
+
+class DownloadError(RecsysError):
+    """The dataset could not be fetched; the message says how to get it by hand."""
+
+
+def download_dataset(
+    target: str | os.PathLike | None = None,
+    url: str | None = None,
+    if_missing: bool = False,
+    progress: bool = True,
+    *,
+    max_unpacked_bytes: int | None = None,
+) -> dict:
+    """Download, verify and unpack a MovieLens zip into ``<target>/<name>/``.
+
+    target: the folder that receives the dataset folder (default: the project's data/).
+    url: the zip's address (default: GroupLens' ml-latest-small); its checksum is read
+        from ``<url>.md5``. Plain http is refused except on this machine (tests, mirrors).
+    if_missing: return without touching the network where a dataset is found already:
+        in the target's folder, or where the loader looks (``RECSYS_DATA``, else
+        data/ml-latest-small).
+    progress: draw a progress bar (bytes done / total) on stderr.
+    max_unpacked_bytes: the most bytes the zip may unpack to.
+
+    Returns {"path": the dataset folder, "status": "downloaded" or "present"}.
+    Raises DownloadError when the server cannot be reached, DataError when the zip is
+    damaged, tampered with or unsafe; the folder that was there is then left as it was.
+    """
+    url = url or GROUPLENS_URL
+    max_unpacked_bytes = max_unpacked_bytes or max_unpacked_bytes_setting()
+    target_dir = Path(target) if target else DEFAULT_DATA_DIR
+    dest = target_dir / _dataset_name(url)
+    if if_missing:
+        for found in (dest, resolve_data_path()):
+            if dataset_present(found):
+                return {"path": str(found), "status": "present"}
+    _check_url(url)
+    if dest.exists() and not dest.is_dir():
+        raise DataError(dest, "exists and is not a folder; move it away or pass --dest")
+    expected_md5 = _published_md5(url, dest)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fd, part_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".zip.part", dir=target_dir)
+    zip_path = Path(part_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            got_md5 = _fetch(url, out, dest, max_unpacked_bytes, progress)
+        if got_md5 != expected_md5:
+            raise DataError(
+                url,
+                f"md5 {got_md5} differs from the published {expected_md5}: the download is "
+                f"damaged or was tampered with; {dest} was left as it was",
+            )
+        _install(zip_path, url, dest, max_unpacked_bytes)
+    finally:
+        zip_path.unlink(missing_ok=True)
+    return {"path": str(dest), "status": "downloaded"}
+
+
+def _dataset_name(url: str) -> str:
+    """The folder a zip unpacks to: its file name without .zip (ml-latest-small)."""
+    name = PurePosixPath(urlparse(url).path).name
+    stem = name[:-4] if name.lower().endswith(".zip") else name
+    return stem if re.fullmatch(r"[\w.-]+", stem) and stem not in (".", "..") else "movielens"
+
+
+def _check_url(url: str) -> None:
+    parts = urlparse(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
+        return
+    raise DownloadError(f"refusing {url}: only https (or http on this machine) is allowed")
+
+
+def _manual_steps(url: str, dest: Path, why: str) -> DownloadError:
+    """The one-line error that says where to put the files by hand."""
+    host = urlparse(url).hostname or url
+    zip_name = PurePosixPath(urlparse(url).path).name or "the zip"
+    return DownloadError(
+        f"could not reach {host} ({why}); download {zip_name} yourself from {url}, "
+        f"unpack it into {dest.parent} (so that {dest / RATINGS_FILE} exists), "
+        f"or set RECSYS_DATA to a MovieLens folder or .zip"
+    )
+
+
+def _why(err: BaseException) -> str:
+    """A short, one-line reason for a network failure."""
+    if isinstance(err, urllib.error.HTTPError):
+        return f"HTTP {err.code} {err.reason} for {err.url}"
+    reason = getattr(err, "reason", err)
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {TIMEOUT_S:g} s"
+    return " ".join(str(reason).split()) or type(reason).__name__
+
+
+def _open(url: str, zip_url: str, dest: Path) -> http.client.HTTPResponse:
+    request = urllib.request.Request(url, headers={"User-Agent": "recsys-dashboard"})
+    try:
+        return urllib.request.urlopen(request, timeout=TIMEOUT_S)
+    except _NETWORK_ERRORS as err:
+        raise _manual_steps(zip_url, dest, _why(err)) from None
+
+
+def _blocks(response: http.client.HTTPResponse, zip_url: str, dest: Path) -> Iterator[bytes]:
+    """The response body in blocks; a dropped connection becomes a DownloadError."""
+    while True:
+        try:
+            block = response.read(_BLOCK_BYTES)
+        except _NETWORK_ERRORS as err:
+            raise _manual_steps(zip_url, dest, _why(err)) from None
+        if not block:
+            return
+        yield block
+
+
+def _published_md5(url: str, dest: Path) -> str:
+    """The md5 (lower-case hex) that the server publishes at ``<url>.md5``."""
+    md5_url = f"{url}.md5"
+    text = b""
+    with _open(md5_url, url, dest) as response:
+        for block in _blocks(response, url, dest):
+            text += block
+            if len(text) > 4096:
+                break
+    match = _MD5_RE.search(text)
+    if not match:
+        raise DataError(md5_url, "holds no md5 checksum; refusing an unverified download")
+    return match.group().decode().lower()
+
+
+def _fetch(url: str, out: BinaryIO, dest: Path, max_bytes: int, progress: bool) -> str:
+    """Stream ``url`` into ``out``; return the md5 (hex) of the bytes received."""
+    digest = hashlib.md5()
+    bar = _ProgressBar(progress)
+    done = 0
+    try:
+        with _open(url, url, dest) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            for block in _blocks(response, url, dest):
+                done += len(block)
+                if done > max_bytes:
+                    raise DataError(url, f"is larger than {max_bytes:,} bytes; refusing it")
+                digest.update(block)
+                out.write(block)
+                bar.update(done, total)
+    finally:
+        bar.close()
+    if total is not None and done != total:
+        raise _manual_steps(url, dest, f"connection closed after {done:,} of {total:,} bytes")
+    return digest.hexdigest()
+
+
+def _size(n_bytes: int) -> str:
+    """A byte count for people: "820 kB", "3.3 MB"."""
+    if n_bytes < 1_000_000:
+        return f"{n_bytes / 1000:.0f} kB"
+    return f"{n_bytes / 1e6:.1f} MB"
+
+
+class _ProgressBar:
+    """A one-line text bar on stderr: bytes done / total, redrawn at most 10 times a second."""
+
+    def __init__(self, enabled: bool, width: int = 30):
+        self._enabled = enabled
+        self._width = width
+        self._drawn_at = 0.0
+        self._drawn = False
+
+    def update(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if not self._enabled or (now - self._drawn_at < 0.1 and done != total):
+            return
+        self._drawn_at = now
+        self._drawn = True
+        if total:
+            filled = self._width * done // total
+            bar = "#" * filled + "." * (self._width - filled)
+            text = f"[{bar}] {_size(done)} / {_size(total)} ({100 * done // total}%)"
+        else:
+            text = _size(done)
+        print(f"\rdownloading {text}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._drawn:
+            print(file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- unpacking
+
+
+def _install(zip_path: Path, label: str, dest: Path, max_bytes: int) -> None:
+    """Unpack into a temporary folder beside ``dest``, then swap it into place."""
+    unpacked = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".new", dir=dest.parent))
+    try:
+        _unpack(zip_path, label, unpacked, max_bytes)
+        root = _dataset_root(unpacked, label)
+        _swap_into_place(root, dest)
+    finally:
+        shutil.rmtree(unpacked, ignore_errors=True)
+
+
+def _unpack(zip_path: Path, label: str, folder: Path, max_bytes: int) -> None:
+    """Extract every entry, counting the bytes really written against ``max_bytes``."""
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            check_zip_members(label, zf, max_bytes)
+            written = 0
+            for info in zf.infolist():
+                path = folder.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
+                if info.is_dir():
+                    path.mkdir(parents=True, exist_ok=True)
+                    continue
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as source, open(path, "wb") as out:
+                    written = _copy_capped(source, out, written, max_bytes, label)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as err:
+        raise DataError(label, f"not a readable zip file ({err})") from None
+    except OSError as err:
+        # An entry clashing with another (a file where a folder should be), or a full disk.
+        raise DataError(label, f"could not unpack it ({err})") from None
+
+
+def _copy_capped(source: BinaryIO, out: BinaryIO, written: int, max_bytes: int, label: str) -> int:
+    # The declared sizes were checked already; counting what really comes out also
+    # stops an entry whose header lies about its size.
+    while block := source.read(_BLOCK_BYTES):
+        written += len(block)
+        if written > max_bytes:
+            raise DataError(label, f"unpacks to more than {max_bytes:,} bytes (zip bomb?)")
+        out.write(block)
+    return written
+
+
+def _dataset_root(unpacked: Path, label: str) -> Path:
+    """The folder holding ratings.csv and movies.csv: the top, or one folder below it."""
+    candidates = [unpacked, *sorted(p for p in unpacked.iterdir() if p.is_dir())]
+    for root in candidates:
+        if all((root / name).is_file() for name in (RATINGS_FILE, MOVIES_FILE)):
+            return root
+    raise DataError(label, f"holds no {RATINGS_FILE} and {MOVIES_FILE}; not a MovieLens zip")
+
+
+def _swap_into_place(new: Path, dest: Path) -> None:
+    """Rename ``new`` to ``dest``; an old ``dest`` is moved aside first and restored on error."""
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
+        old.rmdir()
+        dest.rename(old)
+    try:
+        new.rename(dest)
+    except OSError:
+        if old is not None:
+            old.rename(dest)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def install_dataset(
+    content: bytes,
+    target: Path,
+    upload_name: str = "upload.zip",
+    *,
+    max_unpacked_bytes: int | None = None,
+) -> Path:
+    """Validate an uploaded MovieLens zip and put it at ``target``; return ``target``.
+
+    content: the zip's bytes, at most ``UPLOAD_CAP_MB`` megabytes.
+    target: where the app looks for data. A ``.zip`` target gets the zip itself; a folder
+        gets the known files (``UPLOAD_FILES``) added to it, each by its base name.
+    upload_name: the file's name as uploaded, used in messages instead of a temp path.
+
+    The zip is checked first by ``load_movielens`` (entries, zip-bomb caps, every row),
+    so nothing is written to ``target`` unless the data loads. Raises DataError.
+    """
+    max_unpacked_bytes = max_unpacked_bytes or max_unpacked_bytes_setting()
+    if len(content) > UPLOAD_CAP_MB * 1024 * 1024:
+        raise DataError(upload_name, f"is over the {UPLOAD_CAP_MB} MB upload cap")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".upload-", suffix=".zip", dir=target.parent)
+    zip_path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        try:
+            load_movielens(zip_path, max_unpacked_bytes=max_unpacked_bytes)
+        except DataError as err:
+            raise DataError(upload_name, str(err).replace(str(zip_path), upload_name)) from None
+        if target.suffix.lower() == ".zip":
+            os.replace(zip_path, target)
+        else:
+            _add_known_files(zip_path, upload_name, target, max_unpacked_bytes)
+    finally:
+        zip_path.unlink(missing_ok=True)
+    return target
+
+
+def _add_known_files(zip_path: Path, label: str, target: Path, max_bytes: int) -> None:
+    """Unpack beside ``target``, then move the known files into it.
+
+    Unlike ``_install``, this adds to ``target`` and never replaces it: the folder is the
+    one RECSYS_DATA names, and may hold the user's other files.
+    """
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    try:
+        _unpack(zip_path, label, staging, max_bytes)
+        found = {name: _shallowest(staging, name) for name in UPLOAD_FILES}
+        target.mkdir(parents=True, exist_ok=True)
+        for name, path in found.items():
+            if path is not None:
+                os.replace(path, target / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _shallowest(folder: Path, name: str) -> Path | None:
+    """The file called ``name`` nearest the top of ``folder`` (ties: by path), as the
+    loader picks a zip's entry, so the files installed are the files it checked."""
+    found = [p.relative_to(folder) for p in folder.rglob(name) if p.is_file()]
+    if not found:
+        return None
+    return folder / min(found, key=lambda rel: (len(rel.parts), rel.as_posix()))

@@ -1,0 +1,280 @@
+"""Train a two-tower model on a dataset and write a bundle (the ``train`` command).
+
+The lab protocol: scalers fit on all rows, then one 80/20 shuffle split with
+``random_state=1`` (the same rows the lab's three ``train_test_split`` calls pick).
+The served model is the one trained on the 80%, so its test metrics are its own.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from recsys.columns import (
+    AVE_RATING,
+    GENRE_LIST,
+    GENRES,
+    ITEM_NOT_TRAINED,
+    MOVIE_ID,
+    NUM_RATINGS,
+    RATING,
+    TITLE,
+    USER_ID,
+    USER_NOT_TRAINED,
+    USER_VECTOR_COLUMNS,
+    YEAR,
+)
+from recsys.config import TrainConfig, preset_config, recipe_config
+from recsys.dataset.movielens import MovieLens, load_movielens
+from recsys.model.bundle import training_lock, write_bundle
+from recsys.model.features import TrainingSet, build_features
+from recsys.model.scaling import Scalers
+from recsys.settings import resolve_artifacts_dir
+
+TEST_SIZE = 0.2
+SPLIT_SEED = 1  # the lab's random_state
+
+# (epoch from 1, epochs planned, logs) → None
+Progress = Callable[[int, int, dict], None]
+# (stage text) → None; called before each slow stage
+Status = Callable[[str], None]
+
+ITEMS_CSV_COLUMNS = [MOVIE_ID, TITLE, YEAR, AVE_RATING, *GENRE_LIST, GENRES, NUM_RATINGS]
+
+
+@dataclass(frozen=True)
+class LabSplit:
+    """Scaled network inputs, split the lab's way. Targets in scaled [-1, 1] units."""
+
+    user_train: np.ndarray
+    item_train: np.ndarray
+    y_train: np.ndarray
+    user_test: np.ndarray
+    item_test: np.ndarray
+    y_test: np.ndarray
+    scalers: Scalers
+
+
+def lab_split(training: TrainingSet) -> LabSplit:
+    """Scalers fit on every row (as the lab does), then the 80/20 split."""
+    scalers = Scalers.fit(training.user_train, training.item_train, training.y)
+    users = scalers.scale_users(training.user_train)[:, len(USER_NOT_TRAINED) :]
+    items = scalers.scale_items(training.item_train)[:, len(ITEM_NOT_TRAINED) :]
+    target = scalers.scale_target(training.y)
+    train_rows, test_rows = train_test_split(
+        np.arange(len(target)), train_size=1 - TEST_SIZE, shuffle=True, random_state=SPLIT_SEED
+    )
+    return LabSplit(
+        user_train=users[train_rows],
+        item_train=items[train_rows],
+        y_train=target[train_rows],
+        user_test=users[test_rows],
+        item_test=items[test_rows],
+        y_test=target[test_rows],
+        scalers=scalers,
+    )
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What a training produced; ``to_json`` is the CLI's ``--json`` output."""
+
+    counts: dict
+    train_rows: int
+    test_rows: int
+    train_mse: float
+    test_mse: float
+    test_rmse_stars: float
+    seconds: float
+    fit_seconds: float
+    epochs_run: int
+    bundle: Path
+
+    def to_json(self) -> dict:
+        return {
+            **self.counts,
+            "train_rows": self.train_rows,
+            "test_rows": self.test_rows,
+            "train_mse": self.train_mse,
+            "test_mse": self.test_mse,
+            "test_rmse_stars": self.test_rmse_stars,
+            "seconds": self.seconds,
+            "fit_seconds": self.fit_seconds,
+            "epochs_run": self.epochs_run,
+            "bundle": str(self.bundle),
+        }
+
+
+def library_versions() -> dict[str, str]:
+    """The versions that made a bundle, read from package metadata (no TensorFlow import)."""
+    packages = ("numpy", "pandas", "scikit-learn", "tensorflow-cpu", "keras")
+    versions = {"python": platform.python_version()}
+    for package in packages:
+        try:
+            versions[package.removesuffix("-cpu")] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package.removesuffix("-cpu")] = "unknown"
+    return versions
+
+
+def train_bundle(
+    dataset: MovieLens,
+    config: TrainConfig,
+    artifacts_dir: Path,
+    *,
+    progress: Progress | None = None,
+    status: Status | None = None,
+    wait: float | bool = False,
+) -> TrainReport:
+    """Build features, train, and atomically write a new current bundle.
+
+    Holds the artifacts' training lock throughout; any failure leaves the
+    previous bundle exactly as it was.
+    """
+    say = status or (lambda _text: None)
+    start = time.perf_counter()
+    with training_lock(artifacts_dir, wait=wait):
+        from recsys.model import network as two_tower  # TensorFlow is imported only to train
+
+        say("building features")
+        feature_config = preset_config(config.preset)
+        training = build_features(dataset, feature_config)
+        split = lab_split(training)
+        say("training")
+        fitted = two_tower.fit(
+            split.user_train, split.item_train, split.y_train, config, progress=progress
+        )
+        train_mse = two_tower.evaluate_mse(
+            fitted.model, split.user_train, split.item_train, split.y_train
+        )
+        test_mse = two_tower.evaluate_mse(
+            fitted.model, split.user_test, split.item_test, split.y_test
+        )
+        say("writing the bundle")
+        scaled_items = split.scalers.scale_items(training.item_vecs)[:, len(ITEM_NOT_TRAINED) :]
+        item_model = two_tower.item_embedding_model(fitted.model)
+        embeddings = np.asarray(
+            item_model.predict(scaled_items.astype("float32"), batch_size=8192, verbose=0),
+            dtype="float32",
+        )
+        metrics = {
+            "train_mse": train_mse,
+            "test_mse": test_mse,
+            "test_rmse_stars": float(np.sqrt(test_mse) * split.scalers.star_span / 2),
+            "fit_seconds": fitted.seconds,
+            "epochs_run": fitted.epochs_run,
+        }
+        counts = {
+            **training.counts(),
+            "train_rows": int(len(split.y_train)),
+            "test_rows": int(len(split.y_test)),
+        }
+        writers = _bundle_writers(training, split.scalers, fitted, embeddings, two_tower)
+        manifest = {
+            "config": {**config.to_dict(), "features": feature_config.to_dict()},
+            "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
+            "versions": library_versions(),
+            "metrics": metrics,
+            "counts": counts,
+            "architecture": two_tower.architecture(fitted.model),
+            "protocol": "lab",
+        }
+        bundle = write_bundle(artifacts_dir, writers, manifest)
+    return TrainReport(
+        counts=training.counts(),
+        train_rows=counts["train_rows"],
+        test_rows=counts["test_rows"],
+        train_mse=train_mse,
+        test_mse=test_mse,
+        test_rmse_stars=metrics["test_rmse_stars"],
+        seconds=time.perf_counter() - start,
+        fit_seconds=fitted.seconds,
+        epochs_run=fitted.epochs_run,
+        bundle=bundle,
+    )
+
+
+def _bundle_writers(training, scalers, fitted, embeddings, two_tower) -> dict:
+    items = training.items[ITEMS_CSV_COLUMNS].copy()
+    items[MOVIE_ID] = items[MOVIE_ID].astype("int64")
+    users = training.users[list(USER_VECTOR_COLUMNS)].copy()
+    users[USER_ID] = users[USER_ID].astype("int64")
+    ratings = training.ratings
+    weights = two_tower.tower_weights(fitted.model)
+    return {
+        "model.keras": lambda path: fitted.model.save(path),
+        "weights.npz": lambda path: _save_npz(path, weights),
+        "scalers.json": lambda path: path.write_text(scalers.to_json()),
+        "items.csv": lambda path: items.to_csv(path, index=False),
+        "item_embeddings.npy": lambda path: _save_npy(path, embeddings),
+        "users.csv": lambda path: users.to_csv(path, index=False),
+        "ratings.npz": lambda path: _save_npz(
+            path,
+            {
+                USER_ID: ratings[USER_ID].to_numpy("int32"),
+                MOVIE_ID: ratings[MOVIE_ID].to_numpy("int32"),
+                RATING: ratings[RATING].to_numpy("float32"),
+            },
+        ),
+        "history.json": lambda path: path.write_text(
+            json.dumps({**fitted.history, "epochs_run": fitted.epochs_run})
+        ),
+    }
+
+
+def _save_npz(path: Path, arrays: dict) -> None:
+    with open(path, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as stream:
+        np.save(stream, array, allow_pickle=False)
+
+
+class _Bar:
+    """A one-line text progress bar on stderr, one step per epoch."""
+
+    def __call__(self, epoch: int, planned: int, logs: dict) -> None:
+        import sys
+
+        width = 30
+        done = int(width * epoch / max(planned, 1))
+        loss = logs.get("loss")
+        text = f"\repoch {epoch:>3}/{planned} [{'#' * done}{'.' * (width - done)}]"
+        if loss is not None:
+            text += f" loss {loss:.4f}"
+        sys.stderr.write(text + ("\n" if epoch >= planned else ""))
+        sys.stderr.flush()
+
+
+def train_command(args) -> dict:
+    dataset = load_movielens(args.data)
+    import sys
+
+    for warning in dataset.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    config = recipe_config(
+        args.recipe,
+        preset=args.preset,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
+    report = train_bundle(
+        dataset,
+        config,
+        resolve_artifacts_dir(args.artifacts),
+        progress=None if args.json else _Bar(),
+        wait=args.wait,
+    )
+    return report.to_json()

@@ -1,0 +1,512 @@
+"""The dashboard, page by page, through Streamlit's AppTest (no browser).
+
+Bundles are trained once per process (tests/e2e/app_data.py): a quick one on the real
+data (tests that need it skip when RECSYS_DATA is unset) and one on a small synthetic
+dataset whose most-rated movies carry hostile titles.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recsys.columns import ACTUAL, GENRES, MOVIE_ID, PREDICTED, TITLE
+from recsys.model.bundle import current_bundle
+from recsys.serving.recommender import Recommender
+from recsys.settings import PROJECT_ROOT
+from tests.e2e.app_data import (
+    MARKDOWN_TITLE,
+    XSS_TITLE,
+    copy_bundle,
+    hostile_bundle,
+    real_bundle,
+    real_data_or_skip,
+    write_hostile_dataset,
+)
+
+ROOT = PROJECT_ROOT
+DASHBOARD = ROOT / "dashboard.py"
+PAGES = {
+    "overview": "pages/overview.py",
+    "new_user": "pages/new_user.py",
+    "existing_user": "pages/existing_user.py",
+    "similar_movies": "pages/similar_movies.py",
+    "model": "pages/model.py",
+}
+TITLES = {
+    "overview": "Overview",
+    "new_user": "New user",
+    "existing_user": "Existing user",
+    "similar_movies": "Similar movies",
+    "model": "Model",
+}
+TIMEOUT = 60  # seconds; a first run may load a dataset, a training run trains
+
+
+# ------------------------------------------------------------------ fixtures and helpers
+
+
+@pytest.fixture(scope="session")
+def real_artifacts() -> Path:
+    return real_bundle(real_data_or_skip())
+
+
+@pytest.fixture(scope="session")
+def hostile() -> tuple[Path, Path, dict[str, int]]:
+    return hostile_bundle()
+
+
+@pytest.fixture
+def hostile_app(monkeypatch, hostile):
+    data, artifacts, _ = hostile
+    return lambda page="overview", params=None: open_app(monkeypatch, artifacts, data, page, params)
+
+
+@pytest.fixture
+def real_app(monkeypatch, real_artifacts):
+    data = real_data_or_skip()
+    return lambda page="overview", params=None: open_app(
+        monkeypatch, real_artifacts, data, page, params
+    )
+
+
+def open_app(
+    monkeypatch: pytest.MonkeyPatch,
+    artifacts: Path,
+    data: Path | None,
+    page: str = "overview",
+    params: dict[str, str] | None = None,
+) -> AppTest:
+    """A new session whose first run opens ``page`` with ``params`` (a shared link)."""
+    monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))
+    monkeypatch.setenv("RECSYS_DATA", str(data) if data else str(artifacts / "no-dataset-here"))
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT)
+    at.switch_page(PAGES[page])
+    at.query_params.update(params or {})
+    return ok(at.run())
+
+
+def ok(at: AppTest) -> AppTest:
+    """The run raised nothing; return it for chaining."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    return ok(at.switch_page(PAGES[page]).run())
+
+
+def texts(at: AppTest) -> str:
+    """Every text the run showed, one per line (markdown, captions, alerts, headers)."""
+    parts = []
+    kinds = ("title", "header", "subheader", "markdown", "caption")
+    for kind in (*kinds, "info", "warning", "error", "success"):
+        parts += [str(element.value) for element in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def sidebar_text(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in (*at.sidebar.markdown, *at.sidebar.caption))
+
+
+def table(at: AppTest, having: str):
+    """The first dataframe with a column named ``having``."""
+    for frame in at.dataframe:
+        if having in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {having!r} column")
+
+
+def unescape(markdown: str) -> str:
+    """Undo md_escape's backslashes (what the browser shows)."""
+    out, skip = [], False
+    for i, char in enumerate(markdown):
+        if skip:
+            out.append(char)
+            skip = False
+        elif char == "\\" and i + 1 < len(markdown):
+            skip = True
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ every page
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_runs_with_the_sidebar(hostile_app, page):
+    at = hostile_app(page)
+    assert [t.value for t in at.title] == [TITLES[page]]
+    assert not at.error
+    sidebar = sidebar_text(at)
+    assert "Trained" in sidebar and "Preset" in sidebar and "Test RMSE" in sidebar
+
+
+@pytest.mark.slow  # trains a quick model on the real data once per session
+def test_every_page_runs_on_real_data(real_app):
+    at = real_app("overview")
+    assert table(at, "num ratings")[TITLE].iloc[0] == "Forrest Gump (1994)"
+    for page in PAGES:
+        at = go(at, page)
+        assert [t.value for t in at.title] == [TITLES[page]]
+        assert not at.error
+
+
+# ------------------------------------------------------------------ new user
+
+
+@pytest.mark.slow  # trains a quick model on the real data once per session
+def test_fantasy_and_adventure_fans_get_those_genres_first(real_app):
+    at = real_app("new_user")
+    at.button(key="preset_6").click().run()  # "Clear": every genre back to 0
+    at.slider(key="genre_Fantasy").set_value(5.0)
+    at.slider(key="genre_Adventure").set_value(5.0)
+    top = table(ok(at.run()), PREDICTED)
+    assert len(top) == 10
+    assert top[GENRES].head(5).str.contains("Fantasy|Adventure").all(), top[[TITLE, GENRES]]
+    assert top[PREDICTED].is_monotonic_decreasing
+    assert at.query_params == {"Adventure": "5", "Fantasy": "5", "top": "10"}
+
+
+def test_filters_and_top_n(hostile_app):
+    at = hostile_app("new_user")
+    at.number_input(key="nu_top").set_value(5)
+    at.multiselect(key="nu_include").set_value(["Comedy"])
+    at.multiselect(key="nu_exclude").set_value(["Drama"])
+    top = table(ok(at.run()), PREDICTED)
+    assert 0 < len(top) <= 5
+    assert top[GENRES].str.contains("Comedy").all()
+    assert not top[GENRES].str.contains("Drama").any()
+    assert at.query_params["include"] == "Comedy" and at.query_params["top"] == "5"
+    download = at.get("download_button")
+    assert download, "a CSV download is offered"
+
+
+def test_sliders_keep_their_values_across_pages(hostile_app):
+    at = hostile_app("new_user")
+    at.slider(key="genre_Horror").set_value(3.5)
+    ok(at.run())
+    for page in ("overview", "similar_movies", "new_user"):
+        at = go(at, page)
+    assert at.slider(key="genre_Horror").value == 3.5
+    assert at.query_params["Horror"] == "3.5"
+
+
+def test_a_shared_link_restores_the_view(hostile_app):
+    at = hostile_app("new_user", {"Comedy": "4.5", "top": "7", "exclude": "Drama,Horror"})
+    assert at.slider(key="genre_Comedy").value == 4.5
+    assert at.slider(key="genre_Fantasy").value == 0.0  # not in the link: not rated
+    assert at.number_input(key="nu_top").value == 7
+    assert at.multiselect(key="nu_exclude").value == ["Drama", "Horror"]
+    assert not at.warning
+    assert len(table(at, PREDICTED)) == 7
+
+
+# ------------------------------------------------------------------ junk in the URL
+
+
+def test_junk_new_user_link_is_clamped_with_a_message(hostile_app):
+    at = hostile_app(
+        "new_user",
+        {
+            "Action": "99",
+            "Fantasy": "abc",
+            "Drama": "nan",
+            "Comedy": "3.3",
+            "top": "-4",
+            "include": "Nope,comedy",
+            "years": "zzz",
+            "min_ratings": "1e12",
+        },
+    )
+    assert at.slider(key="genre_Action").value == 5.0
+    assert at.slider(key="genre_Fantasy").value == 0.0
+    assert at.slider(key="genre_Drama").value == 0.0
+    assert at.slider(key="genre_Comedy").value == 3.5
+    assert at.number_input(key="nu_top").value == 1
+    assert at.multiselect(key="nu_include").value == ["Comedy"]
+    warning = unescape(at.warning[0].value)
+    for fragment in ("Action=99", "'abc'", "Nope", "'zzz'", "top=-4", "min_ratings"):
+        assert fragment in warning
+    assert at.query_params["Action"] == "5"  # the URL now holds the clamped view
+
+
+@pytest.mark.parametrize(
+    ("params", "expected_user", "fragment"),
+    [
+        ({"user": "999999"}, 2, "999999"),
+        ({"user": "abc"}, 2, "abc"),
+        ({"user": "-1", "top": "NaN"}, 2, "not a number"),
+        ({"user": "3", "top": "1000"}, 3, "using 100"),
+    ],
+)
+def test_junk_user_link_is_answered(hostile_app, params, expected_user, fragment):
+    at = hostile_app("existing_user", params)
+    assert at.selectbox(key="eu_user").value == expected_user
+    assert fragment in unescape(at.warning[0].value)
+    assert at.query_params["user"] == str(expected_user)
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"movie": "no such film at all"}, "no movie titled"),
+        ({"movie": "123456789"}, "no movie titled"),
+        ({"movie": "[x](javascript:alert(1))", "k": "500"}, "using 50"),
+        ({"k": "ten"}, "'ten'"),
+    ],
+)
+def test_junk_movie_link_is_answered(hostile_app, params, fragment):
+    at = hostile_app("similar_movies", params)
+    warning = at.warning[0].value
+    assert fragment in unescape(warning)
+    assert "](" not in warning.replace("\\](", "").replace("\\]\\(", "")  # no live link
+    assert 1 <= at.slider(key="sm_k").value <= 50
+
+
+@pytest.mark.slow  # trains a quick model on the real data once per session
+def test_a_movie_link_may_name_a_title(real_app):
+    at = real_app("similar_movies", {"movie": "Shrek"})
+    assert not at.warning
+    assert "Shrek \\(2001\\)" in at.subheader[0].value
+
+
+# ------------------------------------------------------------------ existing user
+
+
+@pytest.mark.slow  # trains a quick model on the real data once per session
+def test_user_2_shows_predicted_and_actual(real_app, real_artifacts):
+    at = real_app("existing_user")
+    at.selectbox(key="eu_user").set_value(3)
+    ok(at.run())
+    at.selectbox(key="eu_user").set_value(2)
+    rated = table(ok(at.run()), ACTUAL)
+    expected = Recommender.load(real_artifacts).for_user(2)
+    assert len(rated) == len(expected.rated) > 0
+    assert {PREDICTED, ACTUAL, "error"} <= set(rated.columns)
+    assert rated[PREDICTED].is_monotonic_decreasing
+    assert at.query_params["user"] == "2"
+    assert f"{expected.rmse:.3f}" in str([m.value for m in at.metric])
+    assert len(at.get("vega_lite_chart")) == 2  # genre averages; predicted vs actual
+
+
+# ------------------------------------------------------------------ similar movies
+
+
+@pytest.mark.slow  # trains a quick model on the real data once per session
+def test_shrek_lists_its_neighbours(real_app, real_artifacts):
+    model = Recommender.load(real_artifacts)
+    shrek = model.find_movie("Shrek")
+    at = real_app("similar_movies")
+    at.selectbox(key="sm_movie").set_value(shrek)
+    at.slider(key="sm_k").set_value(8)
+    ok(at.run())
+    neighbours = table(at, "distance")
+    assert len(neighbours) == 8
+    assert "Shrek (2001)" not in set(neighbours[TITLE])
+    assert neighbours["distance"].is_monotonic_increasing
+    assert "Shrek \\(2001\\)" in at.subheader[0].value
+    nearest = table(at, "movie1")
+    assert len(nearest) == 50  # the lab's table, first 50 shown
+    assert at.query_params == {"movie": str(shrek), "k": "8"}
+
+
+# ------------------------------------------------------------------ data text is never HTML
+
+
+def test_hostile_titles_show_as_text(hostile_app, hostile):
+    _, _, ids = hostile
+    for key, title in (("xss", XSS_TITLE), ("markdown", MARKDOWN_TITLE)):
+        at = hostile_app("similar_movies", {"movie": str(ids[key])})
+        heading = at.subheader[0].value
+        assert unescape(heading).endswith(title)
+        assert "<script>" not in heading and "](" not in heading and "**" not in heading
+        assert at.selectbox(key="sm_movie").value == ids[key]
+    for page in PAGES:
+        at = go(at, page)
+        assert not any(m.proto.allow_html for m in at.get("markdown")), page
+        assert not at.get("html"), page
+
+
+# ------------------------------------------------------------------ damaged bundles
+
+
+def damage_checksum(bundle: Path) -> None:
+    (bundle / "items.csv").write_text("movieId,title\n1,tampered\n")
+
+
+def damage_manifest(bundle: Path) -> None:
+    (bundle / "manifest.json").write_text("{not json")
+
+
+def damage_schema(bundle: Path) -> None:
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    (bundle / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 99}))
+
+
+def damage_pointer(bundle: Path) -> None:
+    (bundle.parent / "CURRENT").write_text("bundle-does-not-exist\n")
+
+
+@pytest.mark.parametrize(
+    ("damage", "fragment"),
+    [
+        (damage_checksum, "checksum"),
+        (damage_manifest, "not valid JSON"),
+        (damage_schema, "schema version"),
+        (damage_pointer, "missing"),
+    ],
+)
+def test_a_damaged_bundle_is_refused_with_a_retrain_offer(
+    monkeypatch, tmp_path, hostile, damage, fragment
+):
+    data, artifacts, _ = hostile
+    copy = copy_bundle(artifacts, tmp_path / "artifacts")
+    damage(current_bundle(copy))
+    for page in ("overview", "new_user"):
+        at = open_app(monkeypatch, copy, data, page)
+        assert fragment in unescape(at.error[0].value)
+        assert at.button(key="retrain_refused").label == "Retrain now"
+        assert not at.get("dataframe")  # nothing is served from the refused bundle
+
+
+# ------------------------------------------------------------------ no bundle, no data
+
+
+def zipped(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, f"ml-upload/{path.name}")
+    return buffer.getvalue()
+
+
+def test_no_data_says_how_to_get_it_and_an_upload_trains_on_first_start(monkeypatch, tmp_path):
+    source = tmp_path / "source"
+    write_hostile_dataset(source)
+    artifacts, target = tmp_path / "artifacts", tmp_path / "data" / "ml-latest-small"
+    monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))
+    monkeypatch.setenv("RECSYS_DATA", str(target))
+    at = ok(AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT).run())
+    assert "No MovieLens data" in at.warning[0].value
+    assert "python -m recsys download" in texts(at)
+
+    at.file_uploader(key="dataset_zip").set_value(("junk.zip", b"not a zip", "application/zip"))
+    ok(at.run())
+    assert "junk.zip" in unescape(at.error[0].value)
+    assert not target.exists()
+
+    # A valid zip is unpacked where the app looks, then the first start trains a model.
+    upload = ("ml-latest-small.zip", zipped(source), "application/zip")
+    at.file_uploader(key="dataset_zip").set_value(upload)
+    ok(at.run())
+    assert sorted(p.name for p in target.iterdir()) == ["README.txt", "movies.csv", "ratings.csv"]
+    current_bundle(artifacts)  # a bundle was trained and made current
+    ok(at.run())
+    assert [t.value for t in at.title] == ["Overview"]
+
+
+# ------------------------------------------------------------------ model page
+
+
+def test_retrain_writes_a_new_bundle_that_is_served(monkeypatch, tmp_path, hostile):
+    data, artifacts, _ = hostile
+    copy = copy_bundle(artifacts, tmp_path / "artifacts")
+    before = current_bundle(copy)
+    at = open_app(monkeypatch, copy, data, "model")
+    assert "82,240" in str([m.value for m in at.metric])
+    next(n for n in at.number_input if n.label == "Epochs").set_value(1)
+    next(b for b in at.button if b.label == "Train a new model").click()
+    ok(at.run())  # starts the job, follows it to the end, reruns
+    after = current_bundle(copy)
+    assert after != before
+    assert "New model trained" in texts(at)
+    assert "1 epochs" in sidebar_text(at)
+
+
+def test_model_page_shows_a_saved_evaluation(monkeypatch, tmp_path, hostile):
+    evaluate = pytest.importorskip(
+        "recsys.evaluation.evaluate", reason="the evaluation module has not landed"
+    )
+    if not hasattr(evaluate, "save_evaluation"):
+        pytest.skip("recsys.evaluation.evaluate has no save_evaluation yet")
+    data, artifacts, _ = hostile
+    copy = copy_bundle(artifacts, tmp_path / "artifacts")
+    metrics = ("rmse", "mae", "precision_at_10", "recall_at_10", "ndcg_at_10", "map_at_10")
+    models = {
+        name: {
+            m: None if name == "popular" and m in ("rmse", "mae") else 0.5 + i / 10
+            for m in (*metrics, "coverage")
+        }
+        for i, name in enumerate(("two_tower", "global_mean", "popular"))
+    }
+    result = {"protocol": "holdout", "preset": "lab", "counts": {}, "models": models}
+    evaluate.save_evaluation(copy, result)
+    at = open_app(monkeypatch, copy, data, "model")
+    means = table(at, "ndcg_at_10")
+    assert list(means["model"]) == ["two_tower", "global_mean", "popular"]
+    assert at.button(key="run_evaluation").label == "Run a new evaluation"
+    assert len(at.get("vega_lite_chart")) == 2  # the loss; the evaluation
+
+
+# ------------------------------------------------------------------ serving stays numpy-only
+
+NO_TF_SCRIPT = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
+for page in sys.argv[2:]:
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+print("tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+
+
+def test_rendering_every_page_never_imports_tensorflow(hostile):
+    data, artifacts, _ = hostile
+    env = {**os.environ, "RECSYS_ARTIFACTS": str(artifacts), "RECSYS_DATA": str(data)}
+    result = subprocess.run(
+        [sys.executable, "-c", NO_TF_SCRIPT, str(DASHBOARD), *PAGES.values()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-2:] == ["False", "False"], result.stdout
+
+
+# ------------------------------------------------------------------ ui helpers
+
+
+def test_md_escape_makes_markdown_and_html_literal():
+    from recsys.dashboard.ui import md_escape
+
+    for text in (XSS_TITLE, MARKDOWN_TITLE, "a\nb", ":material/home: $x$"):
+        escaped = md_escape(text)
+        assert unescape(escaped) == " ".join(text.split())
+        assert "<" not in escaped.replace("\\<", "")
+
+
+def test_csv_download_defuses_formulas():
+    import pandas as pd
+
+    from recsys.dashboard.ui import csv_bytes
+
+    frame = pd.DataFrame(
+        {TITLE: ["=HYPERLINK(1)", "Shrek (2001)"], MOVIE_ID: [1, 2], "error": [-0.5, 0.2]}
+    )
+    lines = csv_bytes(frame).decode().splitlines()
+    assert lines[1].startswith("'=HYPERLINK") and lines[2].startswith("Shrek")
+    assert lines[1].endswith("-0.5")  # numbers keep their sign

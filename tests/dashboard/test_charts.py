@@ -1,0 +1,73 @@
+"""The dashboard's Altair charts (recsys.dashboard.charts): what each plots, in what order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsys.columns import GENRE_LIST, GENRES, MOVIE_ID, TITLE, YEAR
+from recsys.dashboard.charts import embedding_chart, evaluation_chart, genre_bar_chart, loss_chart
+from recsys.dashboard.overview import MAIN_GENRE
+
+MEANS = pd.DataFrame(
+    {
+        "model": ["two_tower", "global_mean", "item_mean"],
+        "rmse": [0.88, 1.04, np.nan],
+        "ndcg_at_10": [0.12, 0.01, 0.05],
+    }
+)
+
+
+@pytest.mark.parametrize(("metric", "order"), [("rmse", "x"), ("ndcg_at_10", "-x")])
+def test_evaluation_chart_puts_the_best_model_first(metric, order):
+    spec = evaluation_chart(MEANS, metric).to_dict()
+    assert spec["encoding"]["y"]["sort"] == order
+
+
+def test_evaluation_chart_marks_ours_and_drops_what_does_not_apply():
+    chart = evaluation_chart(MEANS, "rmse")
+    assert chart.data["model"].tolist() == ["two_tower", "global_mean"]
+    assert chart.data["ours"].tolist() == ["two-tower", "baseline"]
+
+
+def test_loss_chart_has_one_point_per_epoch_and_series():
+    chart = loss_chart({"loss": [0.3, 0.2, 0.1], "val_loss": [0.4, 0.35, 0.3], "lr": [0.01] * 3})
+    table = chart.data
+    assert sorted(set(table["series"])) == ["loss", "val_loss"]
+    assert table[table["series"] == "loss"]["epoch"].tolist() == [1, 2, 3]
+    assert table[table["series"] == "val_loss"]["MSE (scaled)"].tolist() == [0.4, 0.35, 0.3]
+
+
+@pytest.mark.parametrize("history", [{}, {"loss": []}, {"lr": [0.01]}, {"loss": "broken"}])
+def test_no_loss_history_gives_no_chart(history):
+    assert loss_chart(history) is None
+
+
+def test_genre_bars_follow_the_labs_genre_order():
+    table = pd.DataFrame({"genre": sorted(GENRE_LIST), "ratings per genre": range(14)})
+    spec = genre_bar_chart(table, "ratings per genre", "Ratings").to_dict()
+    assert spec["encoding"]["y"]["sort"] == list(GENRE_LIST)
+
+
+def _points() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            MOVIE_ID: [1, 2, 3, 4],
+            TITLE: ["a", "b", "c", "d"],
+            YEAR: pd.array([2000, 2001, 2002, 2003], dtype="Int64"),
+            GENRES: ["Drama"] * 4,
+            "pc1": [-2.0, -1.0, 1.0, 2.0],
+            "pc2": [0.0, 1.0, 0.0, -1.0],
+            MAIN_GENRE: ["Drama"] * 4,
+        }
+    )
+
+
+@pytest.mark.parametrize(("picked", "align"), [(4, "right"), (1, "left")])
+def test_embedding_chart_rings_the_neighbours_and_labels_the_pick_inwards(picked, align):
+    dots, rings, pick, label = embedding_chart(_points(), picked, [2, 3]).layer
+    assert len(dots.data) == 4
+    assert rings.data[MOVIE_ID].tolist() == [2, 3]
+    assert pick.data[MOVIE_ID].tolist() == [picked]
+    assert label.to_dict()["mark"]["align"] == align

@@ -1,0 +1,105 @@
+"""Background jobs (recsys.dashboard.jobs): progress, outcome, and one running job per kind."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from recsys.dashboard.jobs import Job, JobRegistry, run_job
+from recsys.errors import DataError
+
+WAIT_S = 10.0  # seconds; a generous bound on a thread that should finish at once
+
+
+def test_epochs_move_the_progress_and_the_status_line():
+    job = Job(kind="train", label="Training")
+    assert job.fraction == 0.0 and job.running
+    job.on_epoch(3, 12, {"loss": 0.08123})
+    assert job.fraction == pytest.approx(0.25)
+    assert job.text == "epoch 3/12, loss 0.0812"
+    job.on_epoch(4, 12, {})
+    assert job.text == "epoch 4/12"
+    assert job.describe().startswith("Training: epoch 4/12 (")
+
+
+@pytest.mark.parametrize(
+    ("args", "fraction", "text"),
+    [
+        ((5, 20, "ranking"), 0.25, "ranking"),
+        ((0.5,), 0.5, "starting"),
+        (("fitting baselines",), 0.0, "fitting baselines"),
+        ((30, 20), 1.0, "starting"),  # past the end is clamped
+    ],
+)
+def test_progress_accepts_counts_a_fraction_or_text(args, fraction, text):
+    job = Job(kind="evaluate", label="Evaluation")
+    job.on_progress(*args)
+    assert job.fraction == pytest.approx(fraction)
+    assert job.text == text
+
+
+def test_a_result_is_kept_and_the_job_ends():
+    job = Job(kind="train", label="Training")
+    run_job(job, lambda running: running.kind * 2)
+    assert job.result == "traintrain"
+    assert job.error is None and not job.running and job.fraction == 1.0
+
+
+def test_an_unexpected_failure_is_recorded_with_its_type():
+    def work(job: Job) -> None:
+        job.on_epoch(1, 10, {})
+        raise ValueError("bad\n  shape")
+
+    job = Job(kind="train", label="Training")
+    run_job(job, work)
+    assert job.error == "ValueError: bad shape"
+    assert not job.running and job.fraction == 1.0
+
+
+def test_a_known_failure_is_recorded_as_its_message():
+    def work(job: Job) -> None:
+        raise DataError("ratings.csv", "rating 7 is not 0.5 to 5 stars", line=3)
+
+    job = Job(kind="train", label="Training")
+    run_job(job, work)
+    assert job.error == "ratings.csv:3: rating 7 is not 0.5 to 5 stars"
+
+
+def _blocked_work(release: threading.Event, calls: list[str]):
+    def work(job: Job) -> str:
+        calls.append(job.label)
+        assert release.wait(WAIT_S)
+        return job.label
+
+    return work
+
+
+def test_one_running_job_per_kind_and_folder(tmp_path: Path, monkeypatch):
+    registry = JobRegistry()
+    release, calls = threading.Event(), []
+    first = registry.start("train", "first", _blocked_work(release, calls), tmp_path)
+    again = registry.start("train", "second", _blocked_work(release, calls), tmp_path)
+    other = registry.start("evaluate", "other kind", _blocked_work(release, calls), tmp_path)
+    assert again is first  # still running: not started twice
+    assert other is not first
+    monkeypatch.chdir(tmp_path.parent)
+    assert registry.latest("train", Path(tmp_path.name)) is first  # keyed on the real path
+    release.set()
+    assert first.finished.wait(WAIT_S) and other.finished.wait(WAIT_S)
+    assert first.result == "first"
+    assert sorted(calls) == ["first", "other kind"]
+
+
+def test_a_finished_job_is_replaced_by_the_next(tmp_path: Path):
+    registry = JobRegistry()
+    release = threading.Event()
+    release.set()
+    first = registry.start("train", "first", _blocked_work(release, []), tmp_path)
+    assert first.finished.wait(WAIT_S)
+    second = registry.start("train", "second", _blocked_work(release, []), tmp_path)
+    assert second is not first
+    assert registry.latest("train", tmp_path) is second
+    assert registry.latest("train", tmp_path / "elsewhere") is None
+    assert second.finished.wait(WAIT_S)
