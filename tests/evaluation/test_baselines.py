@@ -154,7 +154,7 @@ def test_predictions_stay_within_the_training_stars(stars, seed):
 def test_bias_beats_the_global_mean_on_synthetic_data(tmp_path):
     from recsys.dataset.movielens import load_movielens
     from recsys.dataset.synth import write_synthetic
-    from recsys.evaluation.evaluate import split_ratings
+    from recsys.evaluation import split_ratings
 
     write_synthetic(tmp_path, n_users=150, n_movies=200, n_ratings=12_000, rng=3)
     dataset = load_movielens(tmp_path)

@@ -7,7 +7,15 @@ import math
 import pytest
 
 from recsys.cli.report import architecture_table
-from recsys.evaluation.evaluate import evaluation_table, evaluation_tables, metric_mean, metric_std
+from recsys.evaluation import (
+    METRICS,
+    MODEL_NAMES,
+    evaluation_table,
+    evaluation_tables,
+    metric_mean,
+    metric_std,
+    metrics_frame,
+)
 
 ONE_SEED = {
     "protocol": "holdout",
@@ -71,6 +79,15 @@ def test_the_text_table_shows_mean_and_std_or_a_dash():
     assert row["RMSE"] == "0.912 ± 0.004"
     assert row["MAE"] == "—"
     assert row["coverage"] == "0.500"
+
+
+def test_metrics_frame_is_numeric_for_charts(holdout_result):
+    frame = metrics_frame(holdout_result)
+    assert len(frame) == len(MODEL_NAMES) * len(METRICS)
+    bias_rmse = frame[(frame["model"] == "bias") & (frame["metric"] == "rmse")]["mean"].item()
+    assert bias_rmse == holdout_result["models"]["bias"]["rmse"]
+    assert frame["std"].isna().all()  # one seed: no spread
+    assert frame[(frame["model"] == "popular") & (frame["metric"] == "mae")]["mean"].isna().all()
 
 
 def test_architecture_table_counts_params_and_tolerates_gaps():

@@ -1,0 +1,134 @@
+"""Ranking and scoring: who is ranked over which movies, the top k, and every metric.
+
+For each user with a held-out rating of ``RELEVANT_STARS`` or more, the candidates are
+the preset's movies less those the user rated in training; the top ``TOP_K`` are scored
+by precision, recall, NDCG, MAP and the coverage of the catalogue (see
+``recsys.evaluation.metrics``). Ties in a ranking are broken at random (seeded), so a
+score that is equal for every movie (``global_mean``, ``user_mean``) ranks like a random
+recommender.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recsys.columns import MOVIE_ID, RATING, USER_ID
+from recsys.evaluation.baselines import Baseline
+from recsys.evaluation.metrics import mae, mean_over_users, ranking_from_hits, rmse
+from recsys.evaluation.protocols import EvaluationData
+from recsys.evaluation.scorers import TwoTowerScorer
+
+RELEVANT_STARS = 4.0  # a held-out rating this high or higher is a relevant movie
+TOP_K = 10
+# Every model's metrics, in this order: rating errors in stars, then ranking at TOP_K.
+METRICS = (
+    "rmse",
+    "mae",
+    "precision_at_10",
+    "recall_at_10",
+    "ndcg_at_10",
+    "map_at_10",
+    "coverage",
+)
+
+
+@dataclass(frozen=True)
+class RankingTask:
+    """Who is ranked, over which movies, and what counts as a hit.
+
+    user_ids: [n_users] users with at least one relevant held-out movie.
+    movie_ids: [n_items] the candidate movies (the preset's movies).
+    seen: [n_users, n_items] bool, rated in training: never recommended.
+    relevant: [n_users, n_items] bool, held out with ≥ RELEVANT_STARS and not seen.
+    """
+
+    user_ids: np.ndarray
+    movie_ids: np.ndarray
+    seen: np.ndarray
+    relevant: np.ndarray
+
+
+def ranking_task(data: EvaluationData, relevant_stars: float = RELEVANT_STARS) -> RankingTask:
+    """The ranking task of a prepared split (vectorised; no loop over users)."""
+    movie_ids = data.training.items[MOVIE_ID].to_numpy().astype("int64")
+    test = data.test_ratings
+    good = test[test[RATING].to_numpy() >= relevant_stars]
+    user_ids = np.unique(good[USER_ID].to_numpy().astype("int64"))
+    user_index, movie_index = pd.Index(user_ids), pd.Index(movie_ids)
+
+    def mask(frame: pd.DataFrame) -> np.ndarray:
+        out = np.zeros((len(user_ids), len(movie_ids)), dtype=bool)
+        rows = user_index.get_indexer(frame[USER_ID].to_numpy().astype("int64"))
+        cols = movie_index.get_indexer(frame[MOVIE_ID].to_numpy().astype("int64"))
+        keep = (rows >= 0) & (cols >= 0)
+        out[rows[keep], cols[keep]] = True
+        return out
+
+    seen = mask(data.train_ratings)
+    # Under the lab protocol a copy of a test rating can sit in training: that movie is
+    # seen, so it can never be recommended, and it is not counted as relevant either.
+    relevant = mask(good) & ~seen
+    judged = relevant.any(axis=1)
+    return RankingTask(
+        user_ids=user_ids[judged],
+        movie_ids=movie_ids,
+        seen=seen[judged],
+        relevant=relevant[judged],
+    )
+
+
+def top_k(
+    scores: np.ndarray, seen: np.ndarray, k: int, rng: int | np.random.Generator | None
+) -> np.ndarray:
+    """[n_users, k] candidate indices, best first; -1 where a user has fewer than k.
+
+    Seen movies and NaN scores are never recommended; equal scores are ordered at
+    random (independently per user), so ties favour no movie id.
+    """
+    rng = np.random.default_rng(rng)
+    scores = np.where(seen | np.isnan(scores), -np.inf, np.asarray(scores, "float64"))
+    tie_break = rng.random(scores.shape)
+    order = np.lexsort((tie_break, -scores), axis=-1)[:, :k]
+    chosen = np.take_along_axis(scores, order, axis=1)
+    return np.where(np.isfinite(chosen), order, -1)
+
+
+def ranking_metrics(top: np.ndarray, task: RankingTask) -> dict[str, float]:
+    """Mean P@k, R@k, NDCG@k, AP@k over the task's users, and catalogue coverage."""
+    valid = top >= 0
+    hits = np.take_along_axis(task.relevant, np.where(valid, top, 0), axis=1) & valid
+    per_user = ranking_from_hits(hits, task.relevant.sum(axis=1))
+    n_items = len(task.movie_ids)
+    shown = np.unique(top[valid]).size
+    return {
+        "precision_at_10": mean_over_users(per_user["precision"]),
+        "recall_at_10": mean_over_users(per_user["recall"]),
+        "ndcg_at_10": mean_over_users(per_user["ndcg"]),
+        "map_at_10": mean_over_users(per_user["ap"]),
+        "coverage": shown / n_items if n_items else float("nan"),
+    }
+
+
+def score_model(
+    scorer: Baseline | TwoTowerScorer,
+    data: EvaluationData,
+    task: RankingTask,
+    rng: int | np.random.Generator | None,
+) -> dict[str, float]:
+    """All seven metrics for one fitted model (ratings in stars)."""
+    test = data.test_ratings
+    actual = test[RATING].to_numpy("float64")
+    if scorer.predicts_ratings:
+        predicted = scorer.predict(test[USER_ID].to_numpy(), test[MOVIE_ID].to_numpy())
+        rating = {"rmse": rmse(predicted, actual), "mae": mae(predicted, actual)}
+    else:
+        rating = {"rmse": float("nan"), "mae": float("nan")}
+    if len(task.user_ids):
+        scores = scorer.scores(task.user_ids, task.movie_ids)
+        ranking = ranking_metrics(top_k(scores, task.seen, TOP_K, rng), task)
+    else:
+        ranking = dict.fromkeys(METRICS[2:], float("nan"))
+    return {**rating, **ranking}

@@ -1,0 +1,187 @@
+"""One evaluation run: every model scored on the same split, over one or more seeds.
+
+The evaluation trains its own models; it never reads the served bundle's weights (that
+model saw the lab split's features, so scoring it on another split would leak). The
+result is the evaluation JSON: RMSE and MAE in stars, ranking metrics at ``TOP_K``, and
+null where a metric does not apply.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import numpy as np
+
+from recsys.columns import MOVIE_ID, RATING, USER_ID
+from recsys.config import (
+    PROTOCOLS,
+    TWO_TOWER,
+    FeatureConfig,
+    TrainConfig,
+    preset_config,
+    recipe_config,
+)
+from recsys.dataset.movielens import MovieLens
+from recsys.errors import UsageError
+from recsys.evaluation.baselines import BASELINES, make_baseline
+from recsys.evaluation.protocols import prepare_holdout, prepare_lab
+from recsys.evaluation.ranking import RELEVANT_STARS, TOP_K, ranking_task, score_model
+from recsys.evaluation.scorers import fit_two_tower
+from recsys.evaluation.splits import TEST_FRACTION
+from recsys.progress import Progress
+
+MODEL_NAMES = (TWO_TOWER, *BASELINES)
+SCHEMA_VERSION = 1
+
+# (fraction of this seed's work done, 0..1; what is happening) → None
+_SeedReport = Callable[[float, str], None]
+
+
+def _evaluate_seed(
+    dataset: MovieLens,
+    protocol: str,
+    feature_config: FeatureConfig,
+    train_config: TrainConfig,
+    seed: int,
+    report: _SeedReport,
+) -> dict:
+    """Split, train, fit baselines and score everything for one seed.
+
+    Returns {"seed", "counts", "models": {name: {metric: float, NaN where it does not
+    apply}}, "fit_seconds"}.
+    """
+    report(0.0, "splitting and building features")
+    if protocol == "lab":
+        data = prepare_lab(dataset, feature_config)
+    else:
+        data = prepare_holdout(dataset.ratings, dataset.movies, protocol, feature_config, seed)
+    report(0.05, "training the two-tower model")
+    scorer = fit_two_tower(
+        data,
+        train_config,
+        on_epoch=lambda epoch, planned: report(
+            0.05 + 0.8 * epoch / max(planned, 1), f"training, epoch {epoch}/{planned}"
+        ),
+    )
+    report(0.85, "scoring")
+    task = ranking_task(data)
+    # One tie-break stream per seed, drawn in model order, so a run replays exactly.
+    tie_rng = np.random.default_rng([seed, 1])
+    models = {TWO_TOWER: score_model(scorer, data, task, tie_rng)}
+    # The lab's own number: test MSE in scaled [-1, 1] units.
+    test = data.test_ratings
+    predicted_scaled = scorer.predict_scaled(test[USER_ID].to_numpy(), test[MOVIE_ID].to_numpy())
+    actual_scaled = data.scalers.scale_target(test[RATING].to_numpy("float64"))
+    models[TWO_TOWER]["test_mse_scaled"] = float(np.mean((predicted_scaled - actual_scaled) ** 2))
+    items = data.training.items
+    for name in BASELINES:
+        baseline = make_baseline(name).fit(data.train_ratings, items)
+        models[name] = score_model(baseline, data, task, tie_rng)
+    counts = {
+        **data.counts,
+        "ranked_users": int(len(task.user_ids)),
+        "relevant": int(task.relevant.sum()),
+        "candidates": int(len(task.movie_ids)),
+    }
+    return {"seed": seed, "counts": counts, "models": models, "fit_seconds": scorer.fit_seconds}
+
+
+def _json_number(value: float) -> float | None:
+    """NaN (a metric that does not apply) → None, so it is JSON ``null``."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _json_run(run: dict) -> dict:
+    """One seed's run with every NaN metric as None (JSON ``null``)."""
+    models = {
+        name: {metric: _json_number(value) for metric, value in metrics.items()}
+        for name, metrics in run["models"].items()
+    }
+    return {**run, "models": models}
+
+
+def _aggregate(runs: list[dict]) -> dict[str, dict]:
+    """One seed: plain numbers. Several: {"mean", "std"} with the sample std (ddof=1)."""
+    models: dict[str, dict] = {}
+    for name in runs[0]["models"]:
+        metrics = {}
+        for metric in runs[0]["models"][name]:
+            values = np.array([run["models"][name][metric] for run in runs], dtype="float64")
+            if len(runs) == 1:
+                metrics[metric] = _json_number(values[0])
+            else:
+                metrics[metric] = {
+                    "mean": _json_number(values.mean()),
+                    "std": _json_number(values.std(ddof=1)),
+                }
+        models[name] = metrics
+    return models
+
+
+def run_evaluation(
+    dataset: MovieLens,
+    protocol: str = "holdout",
+    preset: str = "lab",
+    recipe: str = "fast",
+    seeds: int = 1,
+    progress: Progress | None = None,
+    epochs: int | None = None,
+) -> dict:
+    """Evaluate the two-tower model and every baseline under ``protocol``.
+
+    Seed ``s`` (1..seeds) draws the holdout split and initialises the model (the lab
+    protocol's split is fixed, so there the seed varies the model only). Returns a
+    JSON-ready dict: protocol, preset, recipe, seeds, counts (of the first seed),
+    models {name: {metric: value}} with a value ``{"mean", "std"}`` for several seeds,
+    and per_seed. RMSE and MAE are in stars; a metric that does not apply (``popular``
+    predicts no rating) is None. ``progress(fraction, 1.0, text)`` is called as work
+    advances, the fraction never stepping back and ending at 1.0.
+    """
+    if protocol not in PROTOCOLS:
+        raise UsageError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    if seeds < 1:
+        raise UsageError(f"seeds must be 1 or more, got {seeds}")
+    feature_config = preset_config(preset)
+    reported = [0.0]
+
+    def say(fraction: float, text: str) -> None:
+        # Never step back (float round-off between stages), never pass 1.
+        reported[0] = min(max(reported[0], fraction), 1.0)
+        if progress is not None:
+            progress(reported[0], 1.0, text)
+
+    start = time.perf_counter()
+    runs = []
+    seed_values = list(range(1, seeds + 1))
+    for i, seed in enumerate(seed_values):
+        train_config = recipe_config(recipe, preset=preset, seed=seed, epochs=epochs)
+
+        def report(fraction: float, text: str, i: int = i, seed: int = seed) -> None:
+            say((i + fraction) / seeds, f"seed {seed}: {text}")
+
+        runs.append(_evaluate_seed(dataset, protocol, feature_config, train_config, seed, report))
+    say(1.0, "done")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "protocol": protocol,
+        "preset": preset,
+        "recipe": recipe,
+        "seeds": seed_values,
+        "k": TOP_K,
+        "relevant_stars": RELEVANT_STARS,
+        "test_fraction": TEST_FRACTION,
+        "counts": runs[0]["counts"],
+        "models": _aggregate(runs),
+        "per_seed": [_json_run(run) for run in runs],
+        "config": {
+            "train": recipe_config(recipe, preset=preset, epochs=epochs).to_dict(),
+            "features": feature_config.to_dict(),
+        },
+        "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": time.perf_counter() - start,
+    }
