@@ -2,18 +2,18 @@
 
 Run it with ``streamlit run dashboard.py`` (or ``make run``). Every rerun reads only
 CURRENT and manifest.json to find the served bundle; the Recommender itself is cached
-once per process (see recsys/ui.py).
+once per process (see recsys/dashboard/ui/cache.py).
 """
 
 import streamlit as st
 
-from recsys.dashboard import ui
+from recsys.dashboard.ui import frame
 
-ui.page_config()
+frame.page_config()
 
-with ui.routing():
-    page = st.navigation(ui.app_pages())
+with frame.routing():
+    page = st.navigation(frame.app_pages())
     # With no usable bundle, the frame shows why and how to get one (first-start
     # training, a dataset upload, or a retrain offer) and stops before the page runs.
-    ui.frame()
+    frame.draw()
     page.run()

@@ -3,30 +3,33 @@
 import streamlit as st
 
 from recsys.columns import ACTUAL, AVE_RATING, ERROR, GENRES, NUM_RATINGS, PREDICTED, TITLE, YEAR
-from recsys.dashboard import charts, ui
+from recsys.dashboard import charts
+from recsys.dashboard.ui import existing_user, frame, widgets
+from recsys.dashboard.ui.cache import user_labels
+from recsys.dashboard.urls import MAX_TOP
 from recsys.errors import known_errors
 
 RATED_COLUMNS = [TITLE, PREDICTED, ACTUAL, ERROR, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 TOP_COLUMNS = [TITLE, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 
-model = ui.require_model()
-ui.init_existing_user_state(model)
+model = frame.require_model()
+existing_user.init_state(model)
 st.title("Existing user")
 
-labels = ui.user_labels(model)
+labels = user_labels(model)
 pick, count = st.columns([3, 1])
-user_id = ui.picker(pick, "User (type to search)", labels, key=ui.EU_USER)
+user_id = widgets.picker(pick, "User (type to search)", labels, key=existing_user.EU_USER)
 top = count.number_input(
-    "How many to recommend", 1, ui.MAX_TOP, key=ui.EU_TOP, persist_state="session"
+    "How many to recommend", 1, MAX_TOP, key=existing_user.EU_TOP, persist_state="session"
 )
 try:
     result = model.for_user(user_id, top=int(top))
 except known_errors() as err:
-    ui.show_error(err, "Pick another user.")
+    widgets.show_error(err, "Pick another user.")
     st.stop()
-ui.write_url(ui.EXISTING_USER, {"user": user_id, "top": int(top)})
+widgets.write_url(existing_user.EXISTING_USER, {"user": user_id, "top": int(top)})
 
-ui.metric_row(
+widgets.metric_row(
     [
         ("Movies rated", f"{len(result.rated):,}", "In the model's data (its preset's movies)"),
         ("RMSE", f"{result.rmse:.3f} ★", "Root mean squared error over their ratings"),
@@ -39,6 +42,6 @@ left.altair_chart(charts.genre_averages_chart(result.genre_averages), width="str
 right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="stretch")
 
 st.subheader("The movies they rated, highest prediction first")
-ui.show_movies(result.rated, order=RATED_COLUMNS)
+widgets.show_movies(result.rated, order=RATED_COLUMNS)
 st.subheader(f"Top {int(top)} among the movies they have not rated")
-ui.show_movies(result.unseen, order=TOP_COLUMNS)
+widgets.show_movies(result.unseen, order=TOP_COLUMNS)

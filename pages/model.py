@@ -3,17 +3,18 @@
 import streamlit as st
 
 from recsys.cli.report import architecture_table
-from recsys.dashboard import charts, ui
+from recsys.dashboard import charts
+from recsys.dashboard.ui import frame, model_page, widgets
 
-model = ui.require_model()
-ui.write_url("model", {})
+model = frame.require_model()
+widgets.write_url("model", {})
 st.title("Model")
 manifest = model.manifest
 metrics = manifest.get("metrics", {})
 
 st.subheader("Architecture")
 architecture = architecture_table(manifest)
-ui.metric_row(
+widgets.metric_row(
     [
         ("Parameters", f"{int(architecture['params'].sum()):,}", "The lab's model has 82,240"),
         ("User inputs", "14", "The user's average rating per genre (not userId, count, ave)"),
@@ -22,7 +23,7 @@ ui.metric_row(
     ]
 )
 st.caption("Two towers, each Dense 256 relu → Dense 128 relu → Dense 32, as in the lab.")
-st.dataframe(architecture, hide_index=True, height=ui.table_height(len(architecture)))
+st.dataframe(architecture, hide_index=True, height=widgets.table_height(len(architecture)))
 
 st.subheader("Training")
 left, right = st.columns([3, 2], gap="large")
@@ -32,12 +33,12 @@ if chart is None:
 else:
     left.altair_chart(chart, width="stretch")
 with right:
-    ui.metric_row(
+    widgets.metric_row(
         [
-            ("Test RMSE", f"{ui.metric_value(metrics, 'test_rmse_stars', '.3f')} ★", None),
-            ("Test MSE", ui.metric_value(metrics, "test_mse", ".4f"), None),
-            ("Train MSE", ui.metric_value(metrics, "train_mse", ".4f"), None),
-            ("Fit time", f"{ui.metric_value(metrics, 'fit_seconds', '.0f')} s", None),
+            ("Test RMSE", f"{widgets.metric_value(metrics, 'test_rmse_stars', '.3f')} ★", None),
+            ("Test MSE", widgets.metric_value(metrics, "test_mse", ".4f"), None),
+            ("Train MSE", widgets.metric_value(metrics, "train_mse", ".4f"), None),
+            ("Fit time", f"{widgets.metric_value(metrics, 'fit_seconds', '.0f')} s", None),
         ]
     )
     st.caption(
@@ -48,7 +49,7 @@ with right:
         st.json({key: manifest.get(key, {}) for key in ("config", "counts", "versions")})
 
 st.subheader("Retrain")
-ui.retrain_section(manifest.get("config", {}))
+model_page.retrain_section(manifest.get("config", {}))
 
 st.subheader("Evaluation against baselines")
-ui.evaluation_section(manifest.get("config", {}).get("preset", "lab"))
+model_page.evaluation_section(manifest.get("config", {}).get("preset", "lab"))

@@ -2,21 +2,24 @@
 
 import streamlit as st
 
-from recsys.dashboard import charts, ui
+from recsys.dashboard import charts
 from recsys.dashboard.overview import training_preview
+from recsys.dashboard.ui import frame, widgets
+from recsys.dashboard.ui.cache import dataset_overview, model_overview
+from recsys.dashboard.ui.overview_page import warn_if_stale
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import known_errors
 from recsys.settings import resolve_data_path
 
-model = ui.require_model()
-ui.write_url("overview", {})
+model = frame.require_model()
+widgets.write_url("overview", {})
 st.title("Overview")
 
 data_path = resolve_data_path(None)
 sources = {"model": "The model's training subset"}
 if dataset_present(data_path):
     sources = {"dataset": "The whole dataset", **sources}
-ui.keep_choice("ov_source", sources, next(iter(sources)))
+widgets.keep_choice("ov_source", sources, next(iter(sources)))
 source = st.segmented_control(
     "Show",
     list(sources),
@@ -26,34 +29,36 @@ source = st.segmented_control(
     persist_state="session",
 )
 try:
-    overview = ui.dataset_overview(data_path) if source == "dataset" else ui.model_overview(model)
+    overview = dataset_overview(data_path) if source == "dataset" else model_overview(model)
 except known_errors() as err:
-    ui.show_error(err, "Showing the model's training subset instead.")
-    overview = ui.model_overview(model)
-ui.warn_if_stale(model, overview)
+    widgets.show_error(err, "Showing the model's training subset instead.")
+    overview = model_overview(model)
+warn_if_stale(model, overview)
 
 numbers = overview.numbers
-years = numbers["years"]
-ui.metric_row(
+years = numbers["year_range"]
+widgets.metric_row(
     [
         ("Ratings", f"{numbers['ratings']:,}", None),
         ("Users", f"{numbers['users']:,}", None),
-        ("Movies", f"{numbers['movies']:,}", f"{numbers['rated movies']:,} of them rated"),
-        ("Mean rating", f"{numbers['mean rating']:.2f} ★", None),
+        ("Movies", f"{numbers['movies']:,}", f"{numbers['rated_movies']:,} of them rated"),
+        ("Mean rating", f"{numbers['mean_rating']:.2f} ★", None),
         ("Released", f"{years[0]}–{years[1]}" if years else "–", None),
         ("Density", f"{numbers['density']:.2%}", "Ratings ÷ (users × movies)"),
     ]
 )
 
 st.subheader("The 10 most-rated movies")
-ui.show_movies(overview.top_rated, show_id=True, height=ui.table_height(len(overview.top_rated)))
+widgets.show_movies(
+    overview.top_rated, show_id=True, height=widgets.table_height(len(overview.top_rated))
+)
 
 st.subheader("Per genre")
 left, right = st.columns(2, gap="large")
 left.dataframe(
     overview.by_genre,
     hide_index=True,
-    height=ui.table_height(len(overview.by_genre)),
+    height=widgets.table_height(len(overview.by_genre)),
     column_config={"ave rating/genre": st.column_config.NumberColumn(format="%.2f")},
 )
 right.altair_chart(

@@ -3,31 +3,36 @@
 import streamlit as st
 
 from recsys.columns import DISTANCE, GENRES, MOVIE_ID, TITLE, YEAR
-from recsys.dashboard import charts, ui
+from recsys.dashboard import charts
+from recsys.dashboard.export import csv_bytes
+from recsys.dashboard.text import md_escape
+from recsys.dashboard.ui import frame, similar, widgets
+from recsys.dashboard.ui.cache import embedding_map, movie_labels, nearest_table
+from recsys.dashboard.urls import MAX_NEIGHBOURS
 from recsys.errors import known_errors
 
-model = ui.require_model()
-ui.init_similar_state(model)
+model = frame.require_model()
+similar.init_state(model)
 st.title("Similar movies")
 
-labels = ui.movie_labels(model)
+labels = movie_labels(model)
 pick, count = st.columns([3, 1])
-movie_id = ui.picker(pick, "Movie (type to search by title)", labels, key=ui.SM_MOVIE)
-k = count.slider("Neighbours", 1, ui.MAX_NEIGHBOURS, key=ui.SM_K, persist_state="session")
+movie_id = widgets.picker(pick, "Movie (type to search by title)", labels, key=similar.SM_MOVIE)
+k = count.slider("Neighbours", 1, MAX_NEIGHBOURS, key=similar.SM_K, persist_state="session")
 try:
     neighbours = model.similar(movie_id, k)
 except known_errors() as err:
-    ui.show_error(err, "Pick another movie.")
+    widgets.show_error(err, "Pick another movie.")
     st.stop()
-ui.write_url(ui.SIMILAR, {"movie": movie_id, "k": k})
+widgets.write_url(similar.SIMILAR, {"movie": movie_id, "k": k})
 
-st.subheader(f"The {k} movies nearest to {ui.md_escape(labels[movie_id])}")
+st.subheader(f"The {k} movies nearest to {md_escape(labels[movie_id])}")
 left, right = st.columns([5, 6], gap="large")
 with left:
-    ui.show_movies(neighbours, order=[TITLE, DISTANCE, GENRES, YEAR], title_width="medium")
+    widgets.show_movies(neighbours, order=[TITLE, DISTANCE, GENRES, YEAR], title_width="medium")
 with right:
     st.altair_chart(
-        charts.embedding_chart(ui.embedding_map(model), movie_id, neighbours[MOVIE_ID]),
+        charts.embedding_chart(embedding_map(model), movie_id, neighbours[MOVIE_ID]),
         width="stretch",
     )
     st.caption(
@@ -37,10 +42,10 @@ with right:
     )
 
 st.subheader("Each movie's nearest neighbour (the lab's table)")
-nearest = ui.nearest_table(model)
-st.caption(f"The first {ui.NEAREST_SHOWN} of {len(nearest):,} movies.")
+nearest = nearest_table(model)
+st.caption(f"The first {similar.NEAREST_SHOWN} of {len(nearest):,} movies.")
 st.dataframe(
-    nearest.head(ui.NEAREST_SHOWN),
+    nearest.head(similar.NEAREST_SHOWN),
     hide_index=True,
     column_config={
         "movie1": st.column_config.TextColumn(width="medium"),
@@ -50,7 +55,7 @@ st.dataframe(
 )
 st.download_button(
     f"Download all {len(nearest):,} rows (CSV)",
-    data=lambda: ui.csv_bytes(nearest),
+    data=lambda: csv_bytes(nearest),
     file_name="nearest_neighbours.csv",
     mime="text/csv",
     icon=":material/download:",

@@ -1,7 +1,7 @@
 """Background jobs (training, evaluation) in threads, with their progress, as plain Python.
 
 A job runs outside Streamlit's script thread, so leaving the page, or a rerun, never
-interrupts it. ``recsys.dashboard.ui`` holds one ``JobRegistry`` per process
+interrupts it. ``recsys.dashboard.ui.jobs`` holds one ``JobRegistry`` per process
 (``st.cache_resource``), so every session that looks sees the same job, and draws its progress.
 
 TensorFlow is imported only inside the training work, when it runs.
@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from recsys.config import TrainConfig
+from recsys.dashboard.text import error_text
 from recsys.dataset.movielens import load_movielens
 from recsys.errors import known_errors
 from recsys.evaluation.evaluate import run_evaluation, save_evaluation
-
-
-def error_text(err: BaseException) -> str:
-    """One line for any error, as the CLI prints it."""
-    return " ".join(str(err).split()) or type(err).__name__
+from recsys.progress import fraction_of
 
 
 @dataclass
@@ -53,32 +50,19 @@ class Job:
     def fraction(self) -> float:
         if self.finished.is_set():
             return 1.0
-        return min(max(self.done / self.total, 0.0), 1.0) if self.total > 0 else 0.0
+        return fraction_of(self.done, self.total)
 
     def describe(self) -> str:
         elapsed = time.time() - self.started
         return f"{self.label}: {self.text} ({elapsed:.0f} s)"
 
-    def on_epoch(self, epoch: int, planned: int, logs: Mapping[str, Any]) -> None:
-        """Training's callback; ``logs["loss"]`` is the MSE in scaled [-1, 1] units."""
-        self.done, self.total = float(epoch), float(planned)
-        loss = logs.get("loss")
-        self.text = f"epoch {epoch}/{planned}" + (f", loss {loss:.4f}" if loss is not None else "")
-
-    def on_status(self, text: str) -> None:
+    def progress(self, done: float, total: float, text: str = "") -> None:
+        """A ``recsys.progress.Progress``: ``done`` of ``total`` in the work's units
+        (epochs, or a fraction of 1.0) and a status line. ``total`` 0 means a status
+        line only: the bar keeps its place."""
+        if total > 0:
+            self.done, self.total = float(done), float(total)
         self.text = str(text)
-
-    def on_progress(self, *args: Any, **kwargs: Any) -> None:
-        """Tolerant progress callback: (done, total[, text]), (fraction), or (text)."""
-        values = (*args, *kwargs.values())
-        numbers = [a for a in values if isinstance(a, int | float) and not isinstance(a, bool)]
-        texts = [a for a in values if isinstance(a, str)]
-        if len(numbers) >= 2:
-            self.done, self.total = float(numbers[0]), float(numbers[1])
-        elif len(numbers) == 1 and 0 <= numbers[0] <= 1:
-            self.done, self.total = float(numbers[0]), 1.0
-        if texts:
-            self.text = texts[0]
 
 
 Work = Callable[[Job], Any]
@@ -134,10 +118,9 @@ def train_work(config: TrainConfig, data_path: Path, artifacts: Path) -> Work:
     def work(job: Job) -> Any:
         from recsys.model.train import train_bundle  # TensorFlow is imported here, only to train
 
-        job.total = float(config.epochs)
-        job.on_status("reading the data")
+        job.progress(0, config.epochs, "reading the data")
         dataset = load_movielens(data_path)
-        return train_bundle(dataset, config, artifacts, progress=job.on_epoch, status=job.on_status)
+        return train_bundle(dataset, config, artifacts, progress=job.progress)
 
     return work
 
@@ -146,16 +129,16 @@ def evaluation_work(preset: str, recipe: str, data_path: Path, artifacts: Path) 
     """Evaluate (holdout, one seed) on the dataset at ``data_path``; save beside the bundle."""
 
     def work(job: Job) -> Any:
-        job.on_status("reading the data")
+        job.progress(0, 0, "reading the data")
         dataset = load_movielens(data_path)
-        job.on_status("evaluating")
+        job.progress(0, 0, "evaluating")
         result = run_evaluation(
             dataset,
             protocol="holdout",
             preset=preset,
             recipe=recipe,
             seeds=1,
-            progress=job.on_progress,
+            progress=job.progress,
         )
         save_evaluation(artifacts, result)
         return result

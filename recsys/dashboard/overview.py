@@ -1,17 +1,18 @@
 """The tables behind the dashboard's views, as plain pandas: no Streamlit, no TensorFlow.
 
-- ``overview_of``: the data set in numbers and the lab's two tables (most-rated movies,
-  ratings per genre).
+- ``overview_of``: the data set in numbers (``recsys.dataset.summary``, the same numbers
+  ``python -m recsys info`` prints) and the lab's two tables (most-rated movies, ratings
+  per genre).
 - ``embedding_map``: every movie's 32-d embedding on its first two principal components.
 - ``training_preview``: the first training rows, as the lab printed them.
 - Picker labels and small facts about the item table (year range, most-rated movie).
 
-``recsys.dashboard.ui`` caches these per bundle (path + manifest hash) or per dataset file stamp.
+``recsys.dashboard.ui.cache`` caches these per bundle (path + manifest hash) or per
+dataset file stamp.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from recsys.columns import (
     YEAR,
 )
 from recsys.dataset.movielens import genre_flags
+from recsys.dataset.summary import summary_of
 
 MAIN_GENRE = "main genre"
 OTHER_GENRE = "Other"
@@ -50,7 +52,7 @@ TARGET_STARS = "target y (stars)"
 class Overview:
     """The data set in numbers and the lab's two tables. Ratings are in stars."""
 
-    numbers: dict[str, Any]
+    numbers: dict[str, Any]  # recsys.dataset.summary.summary_of: ratings, users, movies, …
     top_rated: pd.DataFrame  # movieId, num ratings, ave rating, title, genres
     by_genre: pd.DataFrame  # genre, num movies, ave rating/genre, ratings per genre
     rating_counts: pd.DataFrame  # stars, ratings
@@ -77,7 +79,7 @@ def overview_of(ratings: pd.DataFrame, movies: pd.DataFrame, top: int = 10) -> O
     top_rated = top_rated[[MOVIE_ID, NUM_RATINGS, AVE_RATING, TITLE, GENRES]].reset_index(drop=True)
     stars = ratings[RATING].round(1).value_counts().sort_index()
     rating_counts = pd.DataFrame({"stars": stars.index.astype(float), "ratings": stars.to_numpy()})
-    return Overview(_numbers(ratings, movies, counts), top_rated, by_genre, rating_counts)
+    return Overview(summary_of(ratings, movies), top_rated, by_genre, rating_counts)
 
 
 def _by_genre(counts: np.ndarray, sums: np.ndarray, flags: np.ndarray) -> pd.DataFrame:
@@ -94,21 +96,6 @@ def _by_genre(counts: np.ndarray, sums: np.ndarray, flags: np.ndarray) -> pd.Dat
             "ratings per genre": genre_ratings.astype("int64"),
         }
     )
-
-
-def _numbers(ratings: pd.DataFrame, movies: pd.DataFrame, counts: np.ndarray) -> dict[str, Any]:
-    """The headline counts; ``counts`` is the ratings per movie, in ``movies`` order."""
-    years = pd.to_numeric(movies[YEAR], errors="coerce") if YEAR in movies else pd.Series([])
-    n_users, n_movies = int(ratings[USER_ID].nunique()), int(len(movies))
-    return {
-        "ratings": int(len(ratings)),
-        "users": n_users,
-        "movies": n_movies,
-        "rated movies": int((counts > 0).sum()),
-        "mean rating": float(ratings[RATING].mean()) if len(ratings) else math.nan,
-        "years": (int(years.min()), int(years.max())) if years.notna().any() else None,
-        "density": len(ratings) / max(n_users * n_movies, 1),
-    }
 
 
 def main_genre(genres: pd.Series) -> pd.Series:

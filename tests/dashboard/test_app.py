@@ -491,7 +491,7 @@ def test_rendering_every_page_never_imports_tensorflow(hostile):
 
 
 def test_md_escape_makes_markdown_and_html_literal():
-    from recsys.dashboard.ui import md_escape
+    from recsys.dashboard.text import md_escape
 
     for text in (XSS_TITLE, MARKDOWN_TITLE, "a\nb", ":material/home: $x$"):
         escaped = md_escape(text)
@@ -502,7 +502,7 @@ def test_md_escape_makes_markdown_and_html_literal():
 def test_csv_download_defuses_formulas():
     import pandas as pd
 
-    from recsys.dashboard.ui import csv_bytes
+    from recsys.dashboard.export import csv_bytes
 
     frame = pd.DataFrame(
         {TITLE: ["=HYPERLINK(1)", "Shrek (2001)"], MOVIE_ID: [1, 2], "error": [-0.5, 0.2]}

@@ -16,10 +16,10 @@ WAIT_S = 10.0  # seconds; a generous bound on a thread that should finish at onc
 def test_epochs_move_the_progress_and_the_status_line():
     job = Job(kind="train", label="Training")
     assert job.fraction == 0.0 and job.running
-    job.on_epoch(3, 12, {"loss": 0.08123})
+    job.progress(3, 12, "epoch 3/12, loss 0.0812")
     assert job.fraction == pytest.approx(0.25)
     assert job.text == "epoch 3/12, loss 0.0812"
-    job.on_epoch(4, 12, {})
+    job.progress(4, 12, "epoch 4/12")
     assert job.text == "epoch 4/12"
     assert job.describe().startswith("Training: epoch 4/12 (")
 
@@ -28,16 +28,24 @@ def test_epochs_move_the_progress_and_the_status_line():
     ("args", "fraction", "text"),
     [
         ((5, 20, "ranking"), 0.25, "ranking"),
-        ((0.5,), 0.5, "starting"),
-        (("fitting baselines",), 0.0, "fitting baselines"),
-        ((30, 20), 1.0, "starting"),  # past the end is clamped
+        ((0.5, 1.0, "evaluating"), 0.5, "evaluating"),  # a fraction out of 1
+        ((0, 0, "fitting baselines"), 0.0, "fitting baselines"),  # a status line only
+        ((30, 20), 1.0, ""),  # past the end is clamped
     ],
 )
-def test_progress_accepts_counts_a_fraction_or_text(args, fraction, text):
+def test_progress_takes_counts_a_fraction_or_a_status_line(args, fraction, text):
     job = Job(kind="evaluate", label="Evaluation")
-    job.on_progress(*args)
+    job.progress(*args)
     assert job.fraction == pytest.approx(fraction)
     assert job.text == text
+
+
+def test_a_status_line_keeps_the_bar_where_it_was():
+    job = Job(kind="train", label="Training")
+    job.progress(3, 12, "epoch 3/12")
+    job.progress(0, 0, "saving the bundle")
+    assert job.fraction == pytest.approx(0.25)
+    assert job.text == "saving the bundle"
 
 
 def test_a_result_is_kept_and_the_job_ends():
@@ -49,7 +57,7 @@ def test_a_result_is_kept_and_the_job_ends():
 
 def test_an_unexpected_failure_is_recorded_with_its_type():
     def work(job: Job) -> None:
-        job.on_epoch(1, 10, {})
+        job.progress(1, 10, "epoch 1/10")
         raise ValueError("bad\n  shape")
 
     job = Job(kind="train", label="Training")

@@ -108,9 +108,9 @@ def test_numbers_and_star_counts_by_hand():
     assert summary.numbers["ratings"] == 5
     assert summary.numbers["users"] == 3
     assert summary.numbers["movies"] == 4
-    assert summary.numbers["rated movies"] == 3
-    assert summary.numbers["mean rating"] == pytest.approx(15.5 / 5)
-    assert summary.numbers["years"] == (1985, 2001)
+    assert summary.numbers["rated_movies"] == 3
+    assert summary.numbers["mean_rating"] == pytest.approx(15.5 / 5)
+    assert summary.numbers["year_range"] == [1985, 2001]
     assert summary.numbers["density"] == pytest.approx(5 / 12)
     stars = dict(zip(summary.rating_counts["stars"], summary.rating_counts["ratings"]))
     assert stars == {1.5: 1, 2.0: 1, 3.0: 1, 4.0: 1, 5.0: 1}
@@ -120,9 +120,9 @@ def test_no_ratings_give_nan_mean_and_no_years_give_none():
     ratings = pd.DataFrame(columns=[USER_ID, MOVIE_ID, RATING]).astype(float)
     movies = pd.DataFrame({MOVIE_ID: [1], TITLE: ["Untitled"], GENRES: ["Drama"]})
     numbers = overview_of(ratings, movies).numbers
-    assert math.isnan(numbers["mean rating"])
-    assert numbers["years"] is None
-    assert numbers["rated movies"] == 0
+    assert math.isnan(numbers["mean_rating"])
+    assert numbers["year_range"] is None
+    assert numbers["rated_movies"] == 0
 
 
 # ------------------------------------------------------------------ main_genre

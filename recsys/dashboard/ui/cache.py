@@ -1,0 +1,144 @@
+"""The cached loaders: one Recommender per bundle, and the tables derived from it.
+
+- ``load_recommender_cached(bundle_path, manifest_hash)`` is an ``st.cache_resource``:
+  one Recommender per bundle, shared by every session (it is never mutated).
+- Each rerun reads only ``CURRENT`` and ``manifest.json`` (``bundle_key``) to get the
+  key, so a bundle written by a retrain, in any session or process, is served on the
+  next rerun of every session, with no reload of the old one.
+- Derived tables (nearest neighbours, the PCA map, the overview tables, picker labels)
+  are ``st.cache_data`` keyed on the same (path, hash), or on the dataset's file stamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+import streamlit as st
+
+from recsys.dashboard import overview
+from recsys.dashboard.overview import Overview
+from recsys.dataset.movielens import load_movielens
+from recsys.errors import BundleError
+from recsys.model.bundle import current_bundle, manifest_hash, read_manifest
+from recsys.serving.recommender import Recommender
+from recsys.settings import resolve_artifacts_dir
+
+# ---------------------------------------------------------------------------- the model
+
+
+class BundleKey(NamedTuple):
+    """What identifies the served model: its folder and the sha256 of its manifest."""
+
+    path: str
+    digest: str
+
+
+def artifacts_dir() -> Path:
+    return resolve_artifacts_dir(None)
+
+
+def bundle_key(artifacts: Path | None = None) -> BundleKey:
+    """Read CURRENT and manifest.json only (cheap; done on every rerun)."""
+    bundle = current_bundle(artifacts or artifacts_dir())
+    _, raw = read_manifest(bundle)
+    return BundleKey(str(bundle), manifest_hash(raw))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def load_recommender_cached(bundle_path: str, manifest_hash: str) -> Recommender:
+    """One shared Recommender per bundle; every file is verified once, here."""
+    model = Recommender.load(bundle_path)
+    if model.manifest_hash != manifest_hash:
+        raise BundleError(bundle_path, "changed while it was loading; reload the page")
+    return model
+
+
+def current_model() -> Recommender:
+    """The served Recommender. Raises MissingBundleError / BundleError (known errors)."""
+    key = bundle_key()
+    return load_recommender_cached(key.path, key.digest)
+
+
+def _key_of(model: Recommender) -> tuple[str, str]:
+    return str(model.bundle), model.manifest_hash
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+@st.cache_data(max_entries=4, show_spinner="Finding every movie's nearest neighbour…")
+def nearest_table_cached(bundle_path: str, manifest_hash: str) -> pd.DataFrame:
+    return load_recommender_cached(bundle_path, manifest_hash).nearest_table()
+
+
+def nearest_table(model: Recommender) -> pd.DataFrame:
+    """The lab's table: each movie and its nearest neighbour, with the squared distance."""
+    return nearest_table_cached(*_key_of(model))
+
+
+@st.cache_data(max_entries=4, show_spinner="Projecting the movie embeddings…")
+def embedding_map_cached(bundle_path: str, manifest_hash: str) -> pd.DataFrame:
+    """Every movie's 32-d embedding projected on its first two principal components."""
+    model = load_recommender_cached(bundle_path, manifest_hash)
+    return overview.embedding_map(model.items, model.item_embeddings)
+
+
+def embedding_map(model: Recommender) -> pd.DataFrame:
+    """movieId, title, year, genres, pc1, pc2 and main genre of every movie in the model."""
+    return embedding_map_cached(*_key_of(model))
+
+
+def data_stamp(path: Path) -> tuple[tuple[int, int], ...]:
+    """(mtime, size) of the dataset's files: a cheap cache key that changes with them."""
+    files = [path] if path.is_file() else [path / "ratings.csv", path / "movies.csv"]
+    return tuple((f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
+@st.cache_data(max_entries=2, show_spinner="Reading the dataset…")
+def dataset_overview_cached(data_path: str, stamp: tuple) -> Overview:
+    dataset = load_movielens(data_path)
+    summary = overview.overview_of(dataset.ratings, dataset.movies)
+    return replace(summary, fingerprint=dataset.fingerprint)
+
+
+def dataset_overview(data_path: Path) -> Overview:
+    """Overview of the whole dataset (read once per file change). Raises DataError."""
+    return dataset_overview_cached(str(data_path), data_stamp(data_path))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def model_overview_cached(bundle_path: str, manifest_hash: str) -> Overview:
+    model = load_recommender_cached(bundle_path, manifest_hash)
+    return overview.overview_of(model.ratings, model.items)
+
+
+def model_overview(model: Recommender) -> Overview:
+    """Overview of the model's training subset (the ratings and movies it kept)."""
+    return model_overview_cached(*_key_of(model))
+
+
+# ---------------------------------------------------------------------------- picker labels
+
+
+def movie_labels(model: Recommender) -> dict[int, str]:
+    """Unique picker labels by movieId: the title, plus the id where titles repeat."""
+    return _movie_labels_cached(*_key_of(model))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _movie_labels_cached(bundle_path: str, manifest_hash: str) -> dict[int, str]:
+    return overview.movie_labels(load_recommender_cached(bundle_path, manifest_hash).items)
+
+
+def user_labels(model: Recommender) -> dict[int, str]:
+    """Picker labels by userId: id, rating count and mean stars."""
+    return _user_labels_cached(*_key_of(model))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _user_labels_cached(bundle_path: str, manifest_hash: str) -> dict[int, str]:
+    users = load_recommender_cached(bundle_path, manifest_hash).user_summary()
+    return overview.user_labels(users)

@@ -1,0 +1,252 @@
+"""What every page shares: page config, the pages list, the served model or the screen
+that says why there is none (first start, a refused bundle, no dataset), and the sidebar.
+
+A small fragment in the sidebar checks the bundle key every 15 s and reruns an idle
+session when it changed, so a retrain anywhere is served everywhere without a click.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from recsys.config import recipe_config
+from recsys.dashboard.text import md_escape
+from recsys.dashboard.ui.cache import bundle_key, current_model
+from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
+from recsys.dashboard.ui.widgets import metric_value, show_error
+from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
+from recsys.dataset.movielens import dataset_present
+from recsys.errors import BundleError, MissingBundleError, known_errors
+from recsys.serving.recommender import Recommender
+from recsys.settings import data_path_source, resolve_data_path
+
+# ---------------------------------------------------------------------------- routing
+
+_router = threading.local()
+
+
+@contextmanager
+def routing() -> Iterator[None]:
+    """Marks the script thread while dashboard.py (the router) runs a page."""
+    _router.active = True
+    try:
+        yield
+    finally:
+        _router.active = False
+
+
+def app_pages() -> list[Any]:
+    """The dashboard's pages, in menu order (files relative to dashboard.py)."""
+    return [
+        st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
+        st.Page("pages/new_user.py", title="New user", icon=":material/tune:"),
+        st.Page("pages/existing_user.py", title="Existing user", icon=":material/person:"),
+        st.Page("pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
+        st.Page("pages/model.py", title="Model", icon=":material/neurology:"),
+    ]
+
+
+def page_config() -> None:
+    st.set_page_config(page_title="Movie recommender", page_icon=":material/movie:", layout="wide")
+
+
+def draw() -> Recommender:
+    """The served model (or the screen that explains why there is none, then stop) and
+    the sidebar."""
+    model = _model_or_stop()
+    sidebar(model)
+    return model
+
+
+def require_model() -> Recommender:
+    """The served Recommender, for a page. Pages call this first.
+
+    Under dashboard.py (``routing``) the frame is already drawn. A fresh server whose
+    first request is a deep link (``/new_user?...``) runs the file in pages/ directly,
+    Streamlit's legacy pages-folder mode; then this draws the router's menu and the
+    frame here. Calling st.navigation turns that mode off for the whole app
+    (documented), so later runs go through dashboard.py.
+    """
+    if getattr(_router, "active", False):
+        return _model_or_stop()
+    page_config()
+    st.navigation(app_pages())
+    return draw()
+
+
+def _model_or_stop() -> Recommender:
+    """The served Recommender, or, when there is none that can be used, the screen that
+    says why and how to get one (train on first start, upload data, retrain), then stop."""
+    try:
+        return current_model()
+    except MissingBundleError:
+        first_start()
+    except BundleError as err:
+        refuse_bundle(err)
+    except known_errors() as err:
+        show_error(err, "Check that the artifacts folder (RECSYS_ARTIFACTS) can be read.")
+    st.stop()
+    raise AssertionError("st.stop() returned")  # for type checkers; never reached
+
+
+# ---------------------------------------------------------------------------- no model yet
+
+
+def first_start() -> None:
+    """No bundle yet: train one from the dataset, or say how to get the dataset."""
+    st.title("Movie recommender")
+    data_path = resolve_data_path(None)
+    if not dataset_present(data_path):
+        dataset_missing(data_path)
+        return
+    job = latest_job("train")
+    if job is None or (not job.running and not job.error and not _has_bundle()):
+        job = start_training(recipe_config("fast"))
+    if job.running:
+        st.info(
+            "No trained model yet, so the app is training one now (the fast recipe; "
+            "about a minute on ml-latest-small). It is saved, so this happens once.",
+            icon=":material/model_training:",
+        )
+        follow_job(job)
+    if job.error:
+        show_error(job.error, "Fix the problem, then press Try again.")
+        if st.button("Try again", type="primary", key="first_start_retry"):
+            start_training(recipe_config("fast"))
+            st.rerun()
+        return
+    st.rerun()
+
+
+def _has_bundle() -> bool:
+    try:
+        bundle_key()
+    except known_errors():
+        return False
+    return True
+
+
+def refuse_bundle(err: BaseException) -> None:
+    """A damaged, stale or unreadable bundle: refuse it and offer a retrain."""
+    st.title("Movie recommender")
+    show_error(err, "The model bundle was refused and is not used. Retrain to replace it.")
+    job = follow_running("train")
+    if job is not None and job.error:
+        show_error(job.error)
+    if not dataset_present(resolve_data_path(None)):
+        dataset_missing(resolve_data_path(None))
+        return
+    retrain = st.button(
+        "Retrain now", type="primary", icon=":material/model_training:", key="retrain_refused"
+    )
+    if retrain:
+        start_training(recipe_config("fast"))
+        st.rerun()
+
+
+def dataset_missing(data_path: Path) -> None:
+    """How to get the dataset, and an uploader for the MovieLens zip."""
+    source = data_path_source()
+    st.warning(
+        f"No MovieLens data found at {md_escape(data_path)} ({source}).", icon=":material/dataset:"
+    )
+    st.markdown(
+        "Get **ml-latest-small** (about 1 MB) in one of these ways, then reload:\n"
+        "- run `python -m recsys download` (or `make data`) in the project folder;\n"
+        "- or point `RECSYS_DATA` at a MovieLens folder or `.zip`;\n"
+        "- or upload GroupLens' zip below (research use, with attribution: see its README.txt)."
+    )
+    uploaded = st.file_uploader(
+        f"MovieLens zip (at most {UPLOAD_CAP_MB} MB)",
+        type="zip",
+        key="dataset_zip",
+        max_upload_size=UPLOAD_CAP_MB,
+    )
+    if uploaded is None:
+        return
+    try:
+        target = install_dataset(uploaded.getvalue(), data_path, uploaded.name)
+    except (*known_errors(), OSError) as err:  # OSError: the target cannot be written
+        show_error(err, "Upload the zip as GroupLens publishes it (ml-latest-small.zip).")
+        return
+    st.success(f"Saved the dataset to {md_escape(target.name)}. Training starts now.")
+    st.rerun()
+
+
+# ---------------------------------------------------------------------------- sidebar
+
+
+def _created(manifest: Mapping[str, Any]) -> str:
+    """When the bundle was made, in UTC, and how long ago."""
+    try:
+        created = datetime.fromisoformat(str(manifest["created"]))
+    except (KeyError, ValueError):
+        return "unknown"
+    minutes = max((datetime.now(UTC) - created).total_seconds() / 60, 0)
+    if minutes < 90:
+        age = f"{minutes:.0f} min"
+    elif minutes < 2880:
+        age = f"{minutes / 60:.0f} h"
+    else:
+        age = f"{minutes / 1440:.0f} days"
+    return f"{created.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({age} ago)"
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
+def sidebar(model: Recommender) -> None:
+    """Data source, and the bundle's creation time, preset and test metrics."""
+    manifest = model.manifest
+    config, metrics = manifest.get("config", {}), manifest.get("metrics", {})
+    counts = manifest.get("counts", {})
+    data_path = resolve_data_path(None)
+    trained_on = Path(str(manifest.get("data", {}).get("source", "?"))).name
+    with st.sidebar:
+        st.subheader("Model", divider="gray")
+        st.caption(f"Trained {md_escape(_created(manifest))}")
+        st.caption(
+            f"Preset **{md_escape(config.get('preset', '?'))}** · "
+            f"recipe **{md_escape(config.get('recipe', '?'))}** · "
+            f"{md_escape(metrics.get('epochs_run', '?'))} epochs"
+        )
+        st.caption(
+            f"Test RMSE **{metric_value(metrics, 'test_rmse_stars', '.3f')} ★** · "
+            f"test MSE **{metric_value(metrics, 'test_mse', '.4f')}**",
+            help="On the held-out 20%. RMSE in stars; MSE in the scaled [-1, 1] units "
+            "(the lab's test MSE: 0.0815).",
+        )
+        st.subheader("Data", divider="gray")
+        found = "" if dataset_present(data_path) else " (not found)"
+        st.caption(
+            f"Source: **{md_escape(data_path.name or data_path)}**{found}",
+            help="The folder or zip named by RECSYS_DATA, else data/ml-latest-small",
+        )
+        st.caption(
+            f"The model was trained on {md_escape(trained_on)}: {_count(counts.get('items'))} "
+            f"movies, {_count(counts.get('users'))} users, {_count(counts.get('ratings'))} ratings"
+        )
+        job = latest_job("train")
+        if job is not None and job.running:
+            st.progress(job.fraction, text=md_escape(job.describe()))
+        _watch_bundle(model.manifest_hash)
+
+
+@st.fragment(run_every=15)
+def _watch_bundle(served_digest: str) -> None:
+    """Every few seconds, check CURRENT; a new bundle (a retrain anywhere) reruns the
+    whole app, so idle sessions switch to it without a click."""
+    try:
+        key = bundle_key()
+    except known_errors():
+        return
+    if key.digest != served_digest:
+        st.rerun(scope="app")

@@ -1,0 +1,143 @@
+"""The New user page's widgets: genre presets, the 14 genre sliders and the filters.
+
+Their values live in ``st.session_state`` under the keys below, set from the defaults,
+then from a shared link, before any widget exists.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from recsys.columns import GENRE_LIST, NUM_RATINGS
+from recsys.dashboard.charts import MAX_STARS
+from recsys.dashboard.overview import year_bounds
+from recsys.dashboard.ui.widgets import clamp_state, show_url_notes, url_params
+from recsys.dashboard.urls import (
+    MAX_TOP,
+    NEW_USER_URL_KEYS,
+    STAR_STEP,
+    NewUserFilters,
+    UrlReader,
+    read_new_user,
+)
+from recsys.serving.recommender import Recommender
+
+NEW_USER = "new_user"
+NU_TOP, NU_INCLUDE, NU_EXCLUDE = "nu_top", "nu_include", "nu_exclude"
+NU_YEARS, NU_MIN_RATINGS = "nu_years", "nu_min_ratings"
+
+CLEAR_PRESET = "Clear"
+GENRE_PRESETS: dict[str, dict[str, float]] = {  # stars per genre; a genre left out is 0
+    "The lab's fan: adventure + fantasy": {"Adventure": 5.0, "Fantasy": 5.0},
+    "Action + sci-fi": {"Action": 5.0, "Sci-Fi": 5.0, "Thriller": 4.0, "Romance": 1.0},
+    "Family": {"Animation": 5.0, "Children": 5.0, "Comedy": 4.0, "Horror": 0.5},
+    "Comedy + romance": {"Comedy": 5.0, "Romance": 5.0, "Drama": 3.5, "Horror": 0.5},
+    "Horror + thriller": {"Horror": 5.0, "Thriller": 5.0, "Mystery": 4.0, "Children": 0.5},
+    "Documentary": {"Documentary": 5.0, "Drama": 4.5, "Action": 1.0},
+    CLEAR_PRESET: {},
+}
+DEFAULT_PRESET = "The lab's fan: adventure + fantasy"
+
+
+def genre_key(genre: str) -> str:
+    return f"genre_{genre}"
+
+
+def apply_preset(name: str) -> None:
+    """Button callback: set every genre slider (callbacks run before widgets exist)."""
+    ratings = GENRE_PRESETS.get(name, {})
+    for genre in GENRE_LIST:
+        st.session_state[genre_key(genre)] = float(ratings.get(genre, 0.0))
+
+
+def init_state(model: Recommender) -> None:
+    """Defaults, then a shared link (clamped, with notes), before any widget exists."""
+    bounds = year_bounds(model.items)
+    max_count = int(model.items[NUM_RATINGS].max())
+    defaults = GENRE_PRESETS[DEFAULT_PRESET]
+    for genre in GENRE_LIST:
+        st.session_state.setdefault(genre_key(genre), float(defaults.get(genre, 0.0)))
+    st.session_state.setdefault(NU_TOP, 10)
+    st.session_state.setdefault(NU_INCLUDE, [])
+    st.session_state.setdefault(NU_EXCLUDE, [])
+    st.session_state.setdefault(NU_YEARS, bounds)
+    st.session_state.setdefault(NU_MIN_RATINGS, 0)
+    # A retrained model may cover other years: keep the stored range inside them.
+    years = tuple(st.session_state[NU_YEARS])
+    inside = tuple(min(max(year, bounds[0]), bounds[1]) for year in years)
+    if inside != years:
+        st.session_state[NU_YEARS] = inside
+    clamp_state(NU_MIN_RATINGS, 0, max_count)
+    params = url_params(NEW_USER, NEW_USER_URL_KEYS)
+    if params is None:
+        return
+    reader = UrlReader(params)
+    link = read_new_user(reader, bounds, max_count)
+    for genre, stars in link.genre_ratings.items():
+        st.session_state[genre_key(genre)] = stars
+    st.session_state[NU_TOP] = link.filters.top
+    st.session_state[NU_INCLUDE] = list(link.filters.include)
+    st.session_state[NU_EXCLUDE] = list(link.filters.exclude)
+    st.session_state[NU_YEARS] = link.filters.years
+    st.session_state[NU_MIN_RATINGS] = link.filters.min_ratings
+    show_url_notes(reader)
+
+
+def preset_buttons() -> None:
+    with st.container(horizontal=True, gap="small"):
+        for i, name in enumerate(GENRE_PRESETS):
+            st.button(
+                name,
+                key=f"preset_{i}",
+                on_click=apply_preset,
+                args=(name,),
+                type="tertiary" if name == CLEAR_PRESET else "secondary",
+            )
+
+
+def genre_sliders(per_row: int = 7) -> dict[str, float]:
+    """The 14 genre sliders, in the lab's order, row by row; stars (0 = not rated).
+
+    ``persist_state="session"`` keeps their values when the user visits other pages.
+    """
+    for start in range(0, len(GENRE_LIST), per_row):
+        slots = st.columns(per_row)
+        for slot, genre in zip(slots, GENRE_LIST[start : start + per_row], strict=False):
+            slot.slider(
+                genre,
+                min_value=0.0,
+                max_value=MAX_STARS,
+                step=STAR_STEP,
+                format="%.1f ★",
+                key=genre_key(genre),
+                persist_state="session",
+            )
+    return {g: float(st.session_state[genre_key(g)]) for g in GENRE_LIST}
+
+
+def filters(model: Recommender) -> NewUserFilters:
+    """Top-N and the filters, in an expander; values survive page switches."""
+    bounds = year_bounds(model.items)
+    max_count = int(model.items[NUM_RATINGS].max())
+    top_col, rest = st.columns([1, 4], vertical_alignment="bottom")
+    kept = {"persist_state": "session"}  # the values survive page switches
+    top = top_col.number_input("How many movies", 1, MAX_TOP, step=1, key=NU_TOP, **kept)
+    with rest.expander("Filters", icon=":material/filter_list:"):
+        include = st.multiselect(
+            "Only movies with any of these genres", GENRE_LIST, key=NU_INCLUDE, **kept
+        )
+        exclude = st.multiselect(
+            "Leave out movies with any of these genres", GENRE_LIST, key=NU_EXCLUDE, **kept
+        )
+        years = None
+        if bounds[0] < bounds[1]:
+            years = st.slider("Released", bounds[0], bounds[1], key=NU_YEARS, **kept)
+        min_ratings = st.number_input(
+            "At least this many ratings in the data",
+            0,
+            max_count,
+            step=5,
+            key=NU_MIN_RATINGS,
+            **kept,
+        )
+    return NewUserFilters(int(top), tuple(include), tuple(exclude), years, int(min_ratings))

@@ -1,0 +1,168 @@
+"""Widgets that several pages share: errors, movie tables, metrics, pickers, the URL.
+
+Pickers and sliders keep their values in ``st.session_state`` under explicit keys, so
+they survive page switches; ``clamp_state`` and ``keep_choice`` keep a stored value valid
+when a retrained model moved the bounds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from recsys.columns import (
+    ACTUAL,
+    AVE_RATING,
+    DISTANCE,
+    ERROR,
+    GENRES,
+    MOVIE_ID,
+    NUM_RATINGS,
+    PREDICTED,
+    TITLE,
+    YEAR,
+)
+from recsys.dashboard.charts import MAX_STARS
+from recsys.dashboard.text import error_text, md_escape
+from recsys.dashboard.urls import UrlReader, pick_params
+from recsys.evaluation.evaluate import metric_mean
+
+# ---------------------------------------------------------------------------- messages
+
+
+def show_error(err: BaseException | str, hint: str = "") -> None:
+    """An st.error with the error's one line (escaped) and, optionally, what to do next."""
+    message = md_escape(err if isinstance(err, str) else error_text(err), limit=600)
+    st.error(message + (f"  \n{hint}" if hint else ""), icon=":material/error:")
+
+
+def metric_value(metrics: Mapping[str, Any], name: str, spec: str) -> str:
+    """A manifest metric formatted with ``spec``, or "–" when missing or not a number."""
+    value = metric_mean(metrics.get(name))
+    return format(value, spec) if math.isfinite(value) else "–"
+
+
+def metric_row(cells: Iterable[tuple[str, str, str | None]]) -> None:
+    """Metrics (label, value, help) side by side at their natural width; they wrap
+    instead of cutting values short on narrow screens."""
+    with st.container(horizontal=True, gap="large"):
+        for label, value, help_text in cells:
+            st.metric(label, value, help=help_text, width="content")
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def _stars(label: str, help: str) -> Any:
+    return st.column_config.ProgressColumn(
+        label, help=help, format="%.2f ★", min_value=0.0, max_value=MAX_STARS
+    )
+
+
+def movie_columns() -> dict[str, Any]:
+    """column_config shared by every movie table (movieId hidden; stars as bars)."""
+    return {
+        MOVIE_ID: None,
+        TITLE: st.column_config.TextColumn("title", width="large"),
+        YEAR: st.column_config.NumberColumn("year", format="%d", width="small"),
+        GENRES: st.column_config.TextColumn("genres", width="medium"),
+        PREDICTED: _stars("predicted stars", "The model's predicted rating, 0.5 to 5 stars"),
+        ACTUAL: _stars("actual stars", "The rating the user gave"),
+        ERROR: st.column_config.NumberColumn(
+            "error", format="%+.2f", help="predicted − actual, in stars"
+        ),
+        AVE_RATING: st.column_config.NumberColumn(
+            "ave rating", format="%.2f", width="small", help="The movie's mean rating in the data"
+        ),
+        NUM_RATINGS: st.column_config.NumberColumn("num ratings", format="%d", width="small"),
+        DISTANCE: st.column_config.NumberColumn(
+            "distance", format="%.4f", help="Squared distance between the 32-d movie embeddings"
+        ),
+    }
+
+
+def show_movies(
+    table: pd.DataFrame,
+    *,
+    order: Iterable[str] | None = None,
+    show_id: bool = False,
+    height: int | str = "auto",
+    title_width: str = "large",
+) -> None:
+    """A movie table: stars as bars, movieId hidden unless ``show_id``; ``order`` picks
+    and orders the columns (default: the table's own)."""
+    config = movie_columns()
+    config[TITLE] = st.column_config.TextColumn("title", width=title_width)
+    if show_id:
+        config[MOVIE_ID] = st.column_config.NumberColumn("movie id", format="%d", width="small")
+    columns = [c for c in (order or table.columns) if c in table.columns]
+    st.dataframe(table, hide_index=True, column_config=config, column_order=columns, height=height)
+
+
+def table_height(rows: int) -> int:
+    """Pixels that show ``rows`` rows and the header without a scrollbar."""
+    return 35 * (rows + 1) + 3
+
+
+# ---------------------------------------------------------------------------- pickers and state
+
+
+def picker(slot: Any, label: str, labels: Mapping[int, str], key: str) -> int:
+    """A type-to-search selectbox in ``slot`` (a column) over ``labels`` (id → label),
+    whose value, an id, survives page switches."""
+    return slot.selectbox(
+        label, list(labels), format_func=labels.get, key=key, persist_state="session"
+    )
+
+
+def clamp_state(key: str, low: float, high: float) -> None:
+    """Keep a stored widget value inside bounds that a retrained model may have moved."""
+    value = st.session_state.get(key)
+    if isinstance(value, int | float) and not low <= value <= high:
+        st.session_state[key] = type(value)(min(max(value, low), high))
+
+
+def keep_choice(key: str, options: Mapping[int, str] | Iterable[int], fallback: int) -> None:
+    """A stored picker value that the served model does not know becomes ``fallback``."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = fallback
+
+
+# ---------------------------------------------------------------------------- URL state
+
+
+def _url_slot(page: str) -> str:
+    return f"_url_written_{page}"
+
+
+def url_params(page: str, keys: Iterable[str]) -> dict[str, str] | None:
+    """This page's query parameters, when the URL holds some that this session did not
+    write itself (a shared link, a reload, back/forward); else None.
+
+    Streamlit clears the query string on a page switch, so coming back to a page
+    returns None and the session's own state wins.
+    """
+    query = {k: st.query_params[k] for k in st.query_params}
+    present = pick_params(query, keys)
+    if not present or present == st.session_state.get(_url_slot(page)):
+        return None
+    return present
+
+
+def write_url(page: str, params: Mapping[str, Any]) -> None:
+    """Mirror the page's state into the URL (only when it changed: no needless message)."""
+    params = {k: str(v) for k, v in params.items()}
+    st.session_state[_url_slot(page)] = params
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def show_url_notes(reader: UrlReader) -> None:
+    """One st.warning with what a shared link had that was ignored or clamped."""
+    message = reader.message()
+    if message:
+        st.warning(message, icon=":material/link:")

@@ -1,0 +1,194 @@
+"""A page's state in its URL: read a shared link (junk ignored, values clamped, each with a
+note), and write the state back as query parameters. Plain Python; ``recsys.dashboard.ui``
+moves these values in and out of ``st.query_params`` and ``st.session_state``.
+
+Ratings in a link are in stars (0 to 5 in half stars; 0 = not rated).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Container, Iterable, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from recsys.columns import GENRE_LIST
+from recsys.dashboard.charts import MAX_STARS
+from recsys.dashboard.text import error_text, md_escape, shown
+from recsys.errors import known_errors
+
+STAR_STEP = 0.5  # a slider step, in stars
+MAX_TOP = 100  # the most movies a page lists
+MAX_NEIGHBOURS = 50  # the most neighbours the Similar movies page lists
+
+NEW_USER_URL_KEYS = (*GENRE_LIST, "top", "include", "exclude", "years", "min_ratings")
+
+
+def pick_params(query: Mapping[str, str], keys: Iterable[str]) -> dict[str, str]:
+    """The entries of ``query`` named in ``keys``, matched case-blind, under the spelling
+    of ``keys``. With a name repeated in any case, the last one wins."""
+    wanted = {k.lower(): k for k in keys}
+    return {wanted[k.lower()]: str(query[k]) for k in query if k.lower() in wanted}
+
+
+class UrlReader:
+    """Parses query parameters; junk is ignored and out-of-range values are clamped,
+    each with a note; ``message`` joins the notes into one warning."""
+
+    def __init__(self, params: Mapping[str, str]):
+        self.params = params
+        self.notes: list[str] = []
+
+    def number(
+        self, name: str, low: float, high: float, default: float, step: float | None = None
+    ) -> float:
+        """``name`` as a number in [low, high] (on ``step``), or ``default`` when absent
+        or not a finite number."""
+        raw = self.params.get(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            self.notes.append(f"ignored {name}={shown(raw)!r}: not a number")
+            return default
+        used = min(max(value, low), high)
+        if step:
+            used = min(max(round(used / step) * step, low), high)
+        if used != value:
+            inside = low <= value <= high
+            why = "is between steps" if inside else f"is outside {low:g} to {high:g}"
+            self.notes.append(f"{name}={shown(raw)} {why}; using {used:g}")
+        return used
+
+    def integer(self, name: str, low: int, high: int, default: int) -> int:
+        return int(self.number(name, low, high, default, step=1))
+
+    def genres(self, name: str) -> list[str]:
+        """A comma-separated list of the 14 genres (case-blind, no repeats); others noted."""
+        raw = self.params.get(name)
+        if raw is None:
+            return []
+        by_lower = {g.lower(): g for g in GENRE_LIST}
+        chosen, unknown = [], []
+        for part in (p.strip() for p in raw.split(",") if p.strip()):
+            if part.lower() in by_lower:
+                chosen.append(by_lower[part.lower()])
+            else:
+                unknown.append(part)
+        if unknown:
+            self.notes.append(f"ignored unknown genre(s) in {name}: {shown(', '.join(unknown))}")
+        return list(dict.fromkeys(chosen))
+
+    def year_range(self, name: str, bounds: tuple[int, int]) -> tuple[int, int]:
+        """``FROM-TO`` (either order) clamped to ``bounds``; ``bounds`` when absent or junk."""
+        raw = self.params.get(name)
+        if raw is None:
+            return bounds
+        match = re.fullmatch(r"\s*(-?\d{1,6})\s*[-–:]\s*(-?\d{1,6})\s*", raw)
+        if not match:
+            self.notes.append(f"ignored {name}={shown(raw)!r}: expected FROM-TO, e.g. 2001-2010")
+            return bounds
+        low, high = sorted(int(g) for g in match.groups())
+        used = (min(max(low, bounds[0]), bounds[1]), min(max(high, bounds[0]), bounds[1]))
+        if used != (low, high):
+            self.notes.append(
+                f"{name}={shown(raw)} is outside {bounds[0]}-{bounds[1]}; using {used[0]}-{used[1]}"
+            )
+        return used
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def message(self) -> str | None:
+        """The notes as one markdown-safe warning, or None when there are none."""
+        if not self.notes:
+            return None
+        notes = "; ".join(md_escape(n) for n in self.notes)
+        return f"Some settings in the link were adjusted: {notes}"
+
+
+# ---------------------------------------------------------------------------- new user
+
+
+@dataclass(frozen=True)
+class NewUserFilters:
+    """The New user page's list: how many movies, and which may appear."""
+
+    top: int
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    years: tuple[int, int] | None  # release years, both included; None: any
+    min_ratings: int
+
+
+class NewUserLink(NamedTuple):
+    genre_ratings: dict[str, float]  # stars, every one of the 14 (0 = not rated)
+    filters: NewUserFilters
+
+
+def read_new_user(reader: UrlReader, bounds: tuple[int, int], max_count: int) -> NewUserLink:
+    """The whole New user view from a link. A genre the link leaves out is "not rated";
+    ``bounds`` are the model's release years, ``max_count`` its most ratings per movie."""
+    genre_ratings = {g: reader.number(g, 0.0, MAX_STARS, 0.0, STAR_STEP) for g in GENRE_LIST}
+    filters = NewUserFilters(
+        top=reader.integer("top", 1, MAX_TOP, 10),
+        include=tuple(reader.genres("include")),
+        exclude=tuple(reader.genres("exclude")),
+        years=reader.year_range("years", bounds),
+        min_ratings=reader.integer("min_ratings", 0, max_count, 0),
+    )
+    return NewUserLink(genre_ratings, filters)
+
+
+def new_user_url(
+    genre_ratings: Mapping[str, float], filters: NewUserFilters, bounds: tuple[int, int]
+) -> dict[str, str]:
+    """The shareable state: rated genres, top-N, and the filters that are not default."""
+    params = {g: f"{v:g}" for g, v in genre_ratings.items() if v > 0}
+    params["top"] = str(filters.top)  # always there, so a link with no genre means "none rated"
+    if filters.include:
+        params["include"] = ",".join(filters.include)
+    if filters.exclude:
+        params["exclude"] = ",".join(filters.exclude)
+    if filters.years is not None and tuple(filters.years) != tuple(bounds):
+        params["years"] = f"{filters.years[0]}-{filters.years[1]}"
+    if filters.min_ratings:
+        params["min_ratings"] = str(filters.min_ratings)
+    return params
+
+
+# ---------------------------------------------------------------------------- existing user
+
+
+def read_user(reader: UrlReader, known: Container[int], current: int) -> tuple[int, int]:
+    """(userId, top) from a link; a user not in ``known`` keeps ``current``, with a note."""
+    user = current
+    raw = reader.params.get("user")
+    if raw is not None:
+        if re.fullmatch(r"\s*\d{1,12}\s*", raw) and int(raw) in known:
+            user = int(raw)
+        else:
+            reader.note(f"user {shown(raw)!r} is not in this model's data; showing user {current}")
+    return user, reader.integer("top", 1, MAX_TOP, 10)
+
+
+# ---------------------------------------------------------------------------- similar movies
+
+
+def read_movie(
+    reader: UrlReader, find_movie: Callable[[str], int], current: int, current_label: str
+) -> tuple[int, int]:
+    """(movieId, k) from a link whose movie is an id or a title (``find_movie`` resolves
+    it, raising a known error when it cannot); else ``current``, with a note."""
+    movie = current
+    raw = reader.params.get("movie")
+    if raw is not None:
+        try:
+            movie = find_movie(raw[:200])
+        except known_errors() as err:
+            reader.note(f"{error_text(err)}; showing {current_label}")
+    return movie, reader.integer("k", 1, MAX_NEIGHBOURS, 10)
