@@ -27,7 +27,6 @@ from pathlib import Path
 
 from bench import browser as web
 from bench.common import (
-    PROJECT_ROOT,
     browser_missing,
     log,
     maps_mention,
@@ -37,6 +36,7 @@ from bench.common import (
 )
 from bench.plan import Plan
 from bench.server import Server
+from recsys.settings import PROJECT_ROOT
 
 TENSORFLOW_LIBRARY = "libtensorflow"
 

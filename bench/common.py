@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from recsys.settings import PROJECT_ROOT
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags for a quiet, self-contained headless Chromium (no network beyond the app).
 CHROMIUM_ARGS = (

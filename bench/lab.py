@@ -11,11 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.ma as ma
 
-from recsys.columns import ITEM_NOT_TRAINED, USER_NOT_TRAINED
 from recsys.model.scaling import Scalers
-
-U_S = len(USER_NOT_TRAINED)  # the lab's u_s: first user column fed to the network
-I_S = len(ITEM_NOT_TRAINED)  # the lab's i_s
 
 
 def new_user_top(
@@ -26,9 +22,10 @@ def new_user_top(
     ``item_vecs``: [n_items, 17] unscaled; ``user_vec``: [17] unscaled.
     """
     user_vecs = np.tile(user_vec, (len(item_vecs), 1))
-    suser_vecs = scalers.scale_users(user_vecs)
-    sitem_vecs = scalers.scale_items(item_vecs)
-    y_p = model.predict([suser_vecs[:, U_S:], sitem_vecs[:, I_S:]], verbose=0)
+    # The lab's scale-then-slice ([:, u_s:] and [:, i_s:]), done by the one home for it.
+    suser_vecs = scalers.user_inputs(user_vecs)
+    sitem_vecs = scalers.item_inputs(item_vecs)
+    y_p = model.predict([suser_vecs, sitem_vecs], verbose=0)
     y_pu = scalers.unscale_target(y_p)
     sorted_index = np.argsort(-y_pu, axis=0).reshape(-1)
     return sorted_index[:top], y_pu[sorted_index[:top]].ravel()

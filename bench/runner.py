@@ -103,7 +103,7 @@ class Context:
 
     @property
     def app_path(self) -> Path:
-        from bench.common import PROJECT_ROOT
+        from recsys.settings import PROJECT_ROOT
 
         app = self.options.app
         return app if app.is_absolute() else PROJECT_ROOT / app

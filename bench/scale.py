@@ -14,8 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import PROJECT_ROOT, log, rounded, subprocess_env
+from bench.common import log, rounded, subprocess_env
 from bench.plan import Plan
+from recsys.settings import PROJECT_ROOT
 
 SEED = 0
 

@@ -25,30 +25,33 @@ from recsys.config import preset_config
 from recsys.dataset.movielens import load_movielens
 from recsys.model.features import build_features
 from recsys.model.scaling import Scalers
+from recsys.model.towers import ITEM_TOWER, LAYERS, USER_TOWER, Towers, weight_key
+from recsys.serving.bundle import DecodedBundle
 from recsys.serving.recommender import Recommender
 
 PRESET = "full"
-EMBEDDING_DIM = 32
 QUERY_BLOCK = 50
 
 
 def random_weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Glorot-uniform kernels and zero biases for both towers, float32."""
     weights = {}
-    for tower, layers in (("user_tower", USER_LAYERS), ("item_tower", ITEM_LAYERS)):
-        for i, (fan_in, fan_out) in enumerate(layers, start=1):
+    for tower, layers in ((USER_TOWER, USER_LAYERS), (ITEM_TOWER, ITEM_LAYERS)):
+        for layer, (fan_in, fan_out) in zip(LAYERS, layers, strict=True):
             limit = np.sqrt(6.0 / (fan_in + fan_out))
             kernel = rng.uniform(-limit, limit, (fan_in, fan_out))
-            weights[f"{tower}/{i}/kernel"] = kernel.astype(np.float32)
-            weights[f"{tower}/{i}/bias"] = np.zeros(fan_out, np.float32)
+            weights[weight_key(tower, layer, "kernel")] = kernel.astype(np.float32)
+            weights[weight_key(tower, layer, "bias")] = np.zeros(fan_out, np.float32)
     return weights
 
 
 def _recommender(items, users, ratings, weights, scalers, embeddings) -> Recommender:
-    return Recommender(
-        weights=weights, scalers=scalers, items=items, item_embeddings=embeddings,
-        users=users, ratings=ratings, history={}, manifest={}, manifest_hash="synthetic",
+    """A Recommender over a bundle built in memory (no files, no manifest)."""
+    decoded = DecodedBundle(
+        path=None, manifest={}, manifest_hash="synthetic", weights=weights, scalers=scalers,
+        items=items, users=users, ratings=ratings, history={}, item_embeddings=embeddings,
     )  # fmt: skip
+    return Recommender(decoded)
 
 
 def measure(folder: Path, queries: int, seed: int) -> dict:
@@ -76,10 +79,9 @@ def measure(folder: Path, queries: int, seed: int) -> dict:
         ratings[RATING].to_numpy("float64"),
     )
     weights = random_weights(rng)
-    placeholder = np.zeros((len(items), EMBEDDING_DIM), np.float32)
-    bare = _recommender(items, users, ratings.iloc[:0], weights, scalers, placeholder)
+    towers = Towers(weights)
     start = time.perf_counter()
-    embeddings = bare.item_embedding(item_vecs)
+    embeddings = towers.items(scalers.item_inputs(item_vecs))
     embed_s = time.perf_counter() - start
     start = time.perf_counter()
     rec = _recommender(items, users, ratings, weights, scalers, embeddings)

@@ -1,7 +1,8 @@
 """Start ``streamlit run`` headless on a free local port, and stop it again.
 
-The server's output goes to a file, not a pipe: a pipe nobody reads fills up and
-blocks the server (Streamlit's own end-to-end suite does the same).
+The one server harness of the project: the bench and the browser tests (tests/e2e) both
+start the app here. The server's output goes to a file, not a pipe: a pipe nobody reads
+fills up and blocks the server (Streamlit's own end-to-end suite does the same).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import PROJECT_ROOT, free_port, subprocess_env
+from bench.common import free_port, subprocess_env
+from recsys.settings import PROJECT_ROOT
 
 HOST = "127.0.0.1"
 HEALTH_TIMEOUT_S = 90.0
@@ -89,6 +91,17 @@ def running_app(app: Path, log_dir: Path, **env: str) -> Iterator[Server]:
         yield server
     finally:
         stop(server)
+
+
+@contextlib.contextmanager
+def healthy_app(
+    app: Path, log_dir: Path, *, timeout: float = HEALTH_TIMEOUT_S, **env: str
+) -> Iterator[Server]:
+    """``running_app``, entered once ``/_stcore/health`` answers (ServerError if it never
+    does, with the tail of the server's log)."""
+    with running_app(app, log_dir, **env) as server:
+        wait_healthy(server, timeout)
+        yield server
 
 
 def stop(server: Server) -> None:

@@ -1,7 +1,8 @@
 """The dashboard in a real browser: Debian's Chromium, driven by Playwright.
 
 Each server is ``streamlit run dashboard.py`` on a free local port, its output in a
-file (a pipe could fill up and block it), waited for on ``/_stcore/health``. Screenshots
+file (a pipe could fill up and block it), waited for on ``/_stcore/health``: the bench's
+harness, ``bench.server``. Screenshots
 of every page go to RECSYS_SCREENSHOTS (default: a temporary folder).
 
 Chromium must be Debian's, at /usr/bin/chromium; a browser is never downloaded. Without
@@ -11,29 +12,20 @@ it these tests skip, unless RECSYS_REQUIRE_BROWSER=1 (CI), where they fail.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.common import CHROMIUM, CHROMIUM_ARGS, browser_missing
+from bench.server import Server, healthy_app
+from recsys.settings import PROJECT_ROOT
 from tests.e2e.app_data import MARKDOWN_TITLE, XSS_TITLE, hostile_bundle, real_bundle
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
+APP = PROJECT_ROOT / "dashboard.py"
 VIEWPORT = {"width": 1400, "height": 1500}
 WAIT_MS = 30_000
 PAGES = {
@@ -56,14 +48,15 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
+    missing = browser_missing()
+    if missing:
+        _unavailable(missing)
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
+        )
         yield chromium
         chromium.close()
 
@@ -91,55 +84,6 @@ def screenshots(tmp_path_factory) -> Path:
 # ------------------------------------------------------------------ the app servers
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class AppServer:
-    """``streamlit run dashboard.py`` with its own artifacts and data."""
-
-    def __init__(self, artifacts: Path, data: Path, log: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {**os.environ, "RECSYS_ARTIFACTS": str(artifacts), "RECSYS_DATA": str(data)}
-        command = [
-            sys.executable, "-m", "streamlit", "run", "dashboard.py",
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(self.port),
-        ]  # fmt: skip
-        with open(log, "wb") as output:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-            )
-        self._wait_healthy()
-
-    def _wait_healthy(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.25)
-        self.stop()
-        raise AssertionError(f"the app did not start:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 def _real_data() -> Path | None:
     from recsys.dataset.movielens import dataset_present
 
@@ -147,26 +91,29 @@ def _real_data() -> Path | None:
     return Path(value) if value and dataset_present(Path(value)) else None
 
 
+def _env(artifacts: Path, data: Path) -> dict[str, str]:
+    """The app's own artifacts and data."""
+    return {"RECSYS_ARTIFACTS": str(artifacts), "RECSYS_DATA": str(data)}
+
+
 @pytest.fixture(scope="module")
-def app(tmp_path_factory) -> Iterator[AppServer]:
+def app(tmp_path_factory) -> Iterator[Server]:
     """The app on the real data when RECSYS_DATA has it, else on the synthetic data."""
     data = _real_data()
     if data is not None:
         artifacts = real_bundle(data)
     else:
         data, artifacts, _ = hostile_bundle()
-    server = AppServer(artifacts, data, tmp_path_factory.mktemp("app") / "streamlit.log")
-    yield server
-    server.stop()
+    with healthy_app(APP, tmp_path_factory.mktemp("app"), **_env(artifacts, data)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def hostile_app(tmp_path_factory) -> Iterator[tuple[AppServer, dict[str, int]]]:
+def hostile_app(tmp_path_factory) -> Iterator[tuple[Server, dict[str, int]]]:
     """The app on a synthetic dataset whose most-rated movies have hostile titles."""
     data, artifacts, ids = hostile_bundle()
-    server = AppServer(artifacts, data, tmp_path_factory.mktemp("hostile") / "streamlit.log")
-    yield server, ids
-    server.stop()
+    with healthy_app(APP, tmp_path_factory.mktemp("hostile"), **_env(artifacts, data)) as server:
+        yield server, ids
 
 
 # ------------------------------------------------------------------ helpers
@@ -182,8 +129,8 @@ def settle(tab, title: str) -> None:
     tab.wait_for_timeout(500)  # Vega draws its charts just after the run ends
 
 
-def open_page(tab, app: AppServer, name: str, query: str = "") -> None:
-    tab.goto(f"{app.url}/{'' if name == 'overview' else name}{query}")
+def open_page(tab, app: Server, name: str, query: str = "") -> None:
+    tab.goto(f"{app.url}{'' if name == 'overview' else name}{query}")
     settle(tab, PAGES[name])
 
 

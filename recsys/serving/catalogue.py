@@ -1,0 +1,203 @@
+"""The item catalogue: the movies a bundle serves, their filters, title search, display
+tables and neighbours. Numpy and pandas only; nothing is mutated after construction.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from recsys.columns import (
+    AVE_RATING,
+    DISTANCE,
+    GENRE_LIST,
+    GENRES,
+    MOVIE_ID,
+    NUM_RATINGS,
+    PREDICTED,
+    TITLE,
+    YEAR,
+)
+from recsys.errors import UsageError
+from recsys.genres import known_genres
+from recsys.serving.neighbours import EmbeddingSpace
+
+# How many titles an "ambiguous" error lists, and how many close matches a "no movie" one.
+AMBIGUOUS_SHOWN = 8
+CLOSE_MATCHES = 5
+
+
+def default_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed 0..n-1 (row i is item row i); the same object when it already is."""
+    if frame.index.equals(pd.RangeIndex(len(frame))):
+        return frame
+    return frame.reset_index(drop=True)
+
+
+class Catalogue:
+    """The movies of one bundle, for filtering, searching, showing and neighbours.
+
+    items: one row per movie: movieId, title, year, ave rating, num ratings, genres
+        (``"A|B"``) and the 14 genre flag columns.
+    item_embeddings: [n_items, 32] float32; row i belongs to ``items`` row i.
+    """
+
+    def __init__(self, items: pd.DataFrame, item_embeddings: np.ndarray):
+        self.items = default_index(items)
+        self.space = EmbeddingSpace(item_embeddings)
+        self.item_embeddings = self.space.embeddings
+        self._movie_index = pd.Index(self.items[MOVIE_ID].astype("int64"))
+        self._genre_flags = self.items[list(GENRE_LIST)].to_numpy(dtype=bool)
+        self._years = self.items[YEAR].to_numpy(dtype="float64")
+        self._num_ratings = self.items[NUM_RATINGS].to_numpy(dtype="int64")
+        self._title_lower = self.items[TITLE].str.lower().to_numpy()
+        # Display columns as plain arrays: building a result is then a few takes.
+        self._display = {
+            MOVIE_ID: self.items[MOVIE_ID].to_numpy(dtype="int64"),
+            TITLE: self.items[TITLE].array,  # pandas string arrays: take() needs no conversion
+            YEAR: np.rint(self._years).astype("int64"),
+            GENRES: self.items[GENRES].array,
+            AVE_RATING: self.items[AVE_RATING].to_numpy(dtype="float64"),
+            NUM_RATINGS: self._num_ratings,
+        }
+        for array in (self._genre_flags, self._years):
+            array.setflags(write=False)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    # ------------------------------------------------------------------ filters
+
+    def filter_mask(
+        self,
+        include_genres: Iterable[str] = (),
+        exclude_genres: Iterable[str] = (),
+        year_range: tuple[float, float] | None = None,
+        min_ratings: int = 0,
+    ) -> np.ndarray:
+        """[n_items] bool: the movies that pass every filter.
+
+        A movie must carry one of ``include_genres`` (if any), none of
+        ``exclude_genres``, be released within ``year_range`` (inclusive) and have at
+        least ``min_ratings`` ratings. Unknown genre names raise UsageError.
+        """
+        mask = np.ones(len(self.items), dtype=bool)
+        include = [GENRE_LIST.index(g) for g in known_genres(include_genres)]
+        exclude = [GENRE_LIST.index(g) for g in known_genres(exclude_genres)]
+        if include:
+            mask &= self._genre_flags[:, include].any(axis=1)
+        if exclude:
+            mask &= ~self._genre_flags[:, exclude].any(axis=1)
+        if year_range is not None:
+            low, high = year_range
+            mask &= (self._years >= low) & (self._years <= high)
+        if min_ratings:
+            mask &= self._num_ratings >= min_ratings
+        return mask
+
+    # ------------------------------------------------------------------ lookup and search
+
+    def rows_of(self, movie_ids: Iterable[int]) -> np.ndarray:
+        """[len(movie_ids)] item rows of these movieIds; -1 for a movie not served."""
+        return self._movie_index.get_indexer(movie_ids)
+
+    def movie_ids(self, rows: np.ndarray) -> np.ndarray:
+        """The movieIds of item ``rows``."""
+        return self._display[MOVIE_ID][rows]
+
+    def movie_row(self, movie_id: int) -> int:
+        """The item row of ``movie_id``; UsageError when the bundle does not serve it."""
+        try:
+            return int(self._movie_index.get_loc(int(movie_id)))
+        except (KeyError, TypeError, ValueError):
+            raise UsageError(f"movie {movie_id} is not among this model's movies") from None
+
+    def title_of(self, movie_id: int) -> str:
+        return str(self.items[TITLE].iat[self.movie_row(movie_id)])
+
+    def find_movie(self, query: str | int) -> int:
+        """A movieId from an id or a title, matched case-insensitively.
+
+        An exact title (with or without its "(year)") wins; else a unique title that
+        starts with, then one that contains, the query. Ambiguous or unknown queries
+        raise UsageError listing the matches or the close matches.
+        """
+        text = str(query).strip()
+        if re.fullmatch(r"\d+", text) and int(text) in self._movie_index:
+            return int(text)
+        lowered = text.lower()
+        titles = self._title_lower
+        without_year = np.array([re.sub(r"\s*\(\d{4}\)$", "", t) for t in titles])
+        for matches in (
+            np.flatnonzero((titles == lowered) | (without_year == lowered)),
+            np.flatnonzero(np.char.startswith(titles.astype(str), lowered)),
+            np.flatnonzero(np.char.find(titles.astype(str), lowered) >= 0),
+        ):
+            if len(matches) == 1:
+                return int(self.items[MOVIE_ID].iat[matches[0]])
+            if len(matches) > 1:
+                names = "; ".join(self.items[TITLE].iloc[matches[:AMBIGUOUS_SHOWN]])
+                raise UsageError(f"{text!r} matches {len(matches)} movies: {names}")
+        close = difflib.get_close_matches(lowered, list(titles), n=CLOSE_MATCHES, cutoff=0.5)
+        hint = f"; close matches: {'; '.join(close)}" if close else ""
+        raise UsageError(f"no movie titled {text!r} among this model's movies{hint}")
+
+    # ------------------------------------------------------------------ tables
+
+    def movie_table(self, rows: np.ndarray, predicted: np.ndarray | None = None) -> pd.DataFrame:
+        """Display rows for item ``rows``: movieId, title, year, genres, [predicted stars,]
+        ave rating, num ratings."""
+        columns = {name: values.take(rows) for name, values in self._display.items()}
+        if predicted is not None:
+            columns = {
+                **{k: columns[k] for k in (MOVIE_ID, TITLE, YEAR, GENRES)},
+                PREDICTED: np.asarray(predicted, dtype="float64"),
+                AVE_RATING: columns[AVE_RATING],
+                NUM_RATINGS: columns[NUM_RATINGS],
+            }
+        return pd.DataFrame(columns, copy=False)
+
+    def top(self, predicted: np.ndarray, mask: np.ndarray, top: int) -> pd.DataFrame:
+        """The ``top`` movies of ``mask`` by ``predicted`` ([n_items] stars), highest first.
+
+        Ties are broken by movieId, so results never depend on partition order.
+        """
+        candidates = np.flatnonzero(mask)
+        top = max(0, min(int(top), len(candidates)))
+        if top == 0:
+            return self.movie_table(np.array([], dtype=int), np.array([]))
+        scores = predicted[candidates]
+        best = np.argpartition(-scores, top - 1)[:top]
+        order = np.lexsort((self.movie_ids(candidates[best]), -scores[best]))
+        rows = candidates[best][order]
+        return self.movie_table(rows, predicted[rows])
+
+    # ------------------------------------------------------------------ neighbours
+
+    def similar(self, movie_id: int, k: int = 10) -> pd.DataFrame:
+        """The ``k`` nearest movies by squared distance between item embeddings:
+        movieId, title, year, genres, distance; nearest first, ties by movieId."""
+        row = self.movie_row(movie_id)
+        nearest, distance = self.space.k_nearest(row, k, self._display[MOVIE_ID])
+        table = self.movie_table(nearest)[[MOVIE_ID, TITLE, YEAR, GENRES]]
+        table[DISTANCE] = distance
+        return table
+
+    def nearest_table(self, block: int = 2048) -> pd.DataFrame:
+        """Every movie's nearest neighbour (the lab's table): movie1, genres1, movie2,
+        genres2, distance; computed ``block`` rows at a time."""
+        nearest, best = self.space.nearest_all(block)
+        titles, genres = self._display[TITLE], self._display[GENRES]
+        return pd.DataFrame(
+            {
+                "movie1": titles,
+                "genres1": genres,
+                "movie2": titles.take(nearest),
+                "genres2": genres.take(nearest),
+                DISTANCE: best,
+            }
+        )
