@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
+
+# The exit status of every command line for bad input (argparse's own choice).
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 class RecsysError(Exception):
@@ -51,3 +57,30 @@ class TrainingLockedError(RecsysError):
 def known_errors() -> tuple[type[Exception], ...]:
     """Errors shown to users as one line (CLI exit 2, st.error in the app)."""
     return (RecsysError, FileNotFoundError, PermissionError, IsADirectoryError)
+
+
+def one_line(err: BaseException) -> str:
+    """The error's message with every run of whitespace (newlines too) made one space."""
+    return " ".join(str(err).split())
+
+
+def exit_on_known_errors(
+    main: Callable[[], int | None], also: tuple[type[Exception], ...] = ()
+) -> int:
+    """Run a command-line entry point and return its exit status.
+
+    A known error (or one of ``also``) prints ``error: <one line>`` on stderr and gives
+    ``EXIT_BAD_INPUT``, with no traceback; Ctrl-C gives 130; a reader that went away
+    (``| head``) gives 0. ``main`` returns its own status (None counts as 0).
+    """
+    try:
+        return main() or 0
+    except (*known_errors(), *also) as err:
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away; nothing to report
+        return 0
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -81,3 +81,28 @@ def make_dataset(tmp_path: Path) -> MakeDataset:
         return folder
 
     return make
+
+
+# ------------------------------------------------------------------ reliability
+
+
+@pytest.fixture(scope="session")
+def good_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny synthetic dataset (120 users, 80 movies, 4,000 ratings) to damage in copies."""
+    folder = tmp_path_factory.mktemp("good")
+    write_synthetic(folder, n_users=120, n_movies=80, n_ratings=4_000, rng=3)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained_dir(good_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artifacts folder with one bundle trained on ``good_data`` (1 epoch). Copy it
+    before changing anything in it."""
+    from recsys.config import recipe_config
+    from recsys.dataset.movielens import load_movielens
+    from recsys.model.train import train_bundle
+
+    folder = tmp_path_factory.mktemp("trained")
+    config = recipe_config("fast", preset="full", epochs=1)
+    train_bundle(load_movielens(good_data), config, folder)
+    return folder

@@ -17,9 +17,7 @@ import http.client
 import os
 import re
 import shutil
-import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -29,14 +27,10 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import urlparse
 
-from recsys.dataset.movielens import (
-    MOVIES_FILE,
-    RATINGS_FILE,
-    check_zip_members,
-    dataset_present,
-    load_movielens,
-)
+from recsys.dataset.movielens import dataset_present, load_movielens
+from recsys.dataset.sources import MOVIES_FILE, RATINGS_FILE, check_zip_members
 from recsys.errors import DataError, RecsysError
+from recsys.progress import Progress
 from recsys.settings import DEFAULT_DATA_DIR, resolve_data_path
 from recsys.settings import max_unpacked_bytes as max_unpacked_bytes_setting
 
@@ -60,7 +54,7 @@ def download_dataset(
     target: str | os.PathLike | None = None,
     url: str | None = None,
     if_missing: bool = False,
-    progress: bool = True,
+    progress: Progress | None = None,
     *,
     max_unpacked_bytes: int | None = None,
 ) -> dict:
@@ -72,7 +66,8 @@ def download_dataset(
     if_missing: return without touching the network where a dataset is found already:
         in the target's folder, or where the loader looks (``RECSYS_DATA``, else
         data/ml-latest-small).
-    progress: draw a progress bar (bytes done / total) on stderr.
+    progress: told ``(bytes done, bytes in all or 0 if unknown, "downloading 0.3 MB /
+        1.0 MB")`` as the zip arrives; the CLI passes a ``TextBar``.
     max_unpacked_bytes: the most bytes the zip may unpack to.
 
     Returns {"path": the dataset folder, "status": "downloaded" or "present"}.
@@ -179,26 +174,30 @@ def _published_md5(url: str, dest: Path) -> str:
     return match.group().decode().lower()
 
 
-def _fetch(url: str, out: BinaryIO, dest: Path, max_bytes: int, progress: bool) -> str:
+def _fetch(url: str, out: BinaryIO, dest: Path, max_bytes: int, progress: Progress | None) -> str:
     """Stream ``url`` into ``out``; return the md5 (hex) of the bytes received."""
     digest = hashlib.md5()
-    bar = _ProgressBar(progress)
     done = 0
-    try:
-        with _open(url, url, dest) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            for block in _blocks(response, url, dest):
-                done += len(block)
-                if done > max_bytes:
-                    raise DataError(url, f"is larger than {max_bytes:,} bytes; refusing it")
-                digest.update(block)
-                out.write(block)
-                bar.update(done, total)
-    finally:
-        bar.close()
+    with _open(url, url, dest) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        for block in _blocks(response, url, dest):
+            done += len(block)
+            if done > max_bytes:
+                raise DataError(url, f"is larger than {max_bytes:,} bytes; refusing it")
+            digest.update(block)
+            out.write(block)
+            if progress is not None:
+                progress(done, total or 0, _progress_text(done, total))
     if total is not None and done != total:
         raise _manual_steps(url, dest, f"connection closed after {done:,} of {total:,} bytes")
     return digest.hexdigest()
+
+
+def _progress_text(done: int, total: int | None) -> str:
+    """ "downloading 0.3 MB / 1.0 MB", or without the total where the server sends none."""
+    if total is None:
+        return f"downloading {_size(done)}"
+    return f"downloading {_size(done)} / {_size(total)}"
 
 
 def _size(n_bytes: int) -> str:
@@ -206,34 +205,6 @@ def _size(n_bytes: int) -> str:
     if n_bytes < 1_000_000:
         return f"{n_bytes / 1000:.0f} kB"
     return f"{n_bytes / 1e6:.1f} MB"
-
-
-class _ProgressBar:
-    """A one-line text bar on stderr: bytes done / total, redrawn at most 10 times a second."""
-
-    def __init__(self, enabled: bool, width: int = 30):
-        self._enabled = enabled
-        self._width = width
-        self._drawn_at = 0.0
-        self._drawn = False
-
-    def update(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if not self._enabled or (now - self._drawn_at < 0.1 and done != total):
-            return
-        self._drawn_at = now
-        self._drawn = True
-        if total:
-            filled = self._width * done // total
-            bar = "#" * filled + "." * (self._width - filled)
-            text = f"[{bar}] {_size(done)} / {_size(total)} ({100 * done // total}%)"
-        else:
-            text = _size(done)
-        print(f"\rdownloading {text}", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self._drawn:
-            print(file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- unpacking

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from recsys.columns import GENRE_LIST, GENRES, MOVIE_ID, RATINGS_COLUMNS, TITLE
-from recsys.dataset.movielens import MOVIES_FILE, RATINGS_FILE
-from recsys.errors import UsageError, known_errors
+from recsys.dataset.sources import MOVIES_FILE, RATINGS_FILE
+from recsys.errors import UsageError, exit_on_known_errors
 
 N_GENRES = len(GENRE_LIST)
 # How often each genre tags a movie: ml-latest-small's counts, flattened by a square
@@ -356,12 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    return exit_on_known_errors(lambda: _write_and_report(args))
+
+
+def _write_and_report(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    try:
-        info = write_synthetic(args.out, args.users, args.movies, args.ratings, rng=args.seed)
-    except known_errors() as err:
-        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
-        return 2
+    info = write_synthetic(args.out, args.users, args.movies, args.ratings, rng=args.seed)
     result = {
         "path": str(info.folder),
         "users": info.n_users,

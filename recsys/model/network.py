@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -52,15 +51,13 @@ import numpy as np  # noqa: E402
 
 from recsys.config import TrainConfig  # noqa: E402
 from recsys.model.towers import ITEM_TOWER, USER_TOWER, weight_key  # noqa: E402
+from recsys.progress import Progress  # noqa: E402
 
 # Our tf.data pipeline shuffles itself; Keras warns that its own shuffle is unused.
 warnings.filterwarnings("ignore", message=".*shuffle=True.*tf.data.Dataset", category=UserWarning)
 
 EMBEDDING_DIM = 32
 HIDDEN = (256, 128)
-
-# Called after each epoch with (epoch number from 1, epochs planned, logs).
-ProgressCallback = Callable[[int, int, dict], None]
 
 
 @keras.saving.register_keras_serializable(package="recsys")
@@ -106,14 +103,24 @@ class FitResult:
     seconds: float = 0.0
 
 
-class _Progress(keras.callbacks.Callback):
-    def __init__(self, report: ProgressCallback, planned: int):
+class _EpochProgress(keras.callbacks.Callback):
+    """Reports ``progress(epoch from 1, epochs planned, "epoch 3/12, loss 0.1234")``.
+
+    The loss is the training MSE in scaled [-1, 1] units.
+    """
+
+    def __init__(self, progress: Progress, planned: int):
         super().__init__()
-        self._report = report
+        self._progress = progress
         self._planned = planned
 
     def on_epoch_end(self, epoch, logs=None):
-        self._report(epoch + 1, self._planned, dict(logs or {}))
+        done = epoch + 1
+        text = f"epoch {done}/{self._planned}"
+        loss = (logs or {}).get("loss")
+        if loss is not None:
+            text += f", loss {float(loss):.4f}"
+        self._progress(done, self._planned, text)
 
 
 def set_seed(seed: int) -> None:
@@ -128,9 +135,13 @@ def fit(
     y: np.ndarray,
     config: TrainConfig,
     *,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> FitResult:
-    """Train on scaled inputs ``[n, 14]``, ``[n, 16]`` and scaled targets ``[n]``."""
+    """Train on scaled inputs ``[n, 14]``, ``[n, 16]`` and scaled targets ``[n]``.
+
+    ``progress`` hears ``(epoch, epochs planned, "epoch 3/12, loss 0.1234")`` after each
+    epoch (the loss in scaled units).
+    """
     set_seed(config.seed)
     model = build_model(user_x.shape[1], item_x.shape[1])
     model.compile(
@@ -140,7 +151,7 @@ def fit(
     )
     callbacks: list[keras.callbacks.Callback] = []
     if progress is not None:
-        callbacks.append(_Progress(progress, config.epochs))
+        callbacks.append(_EpochProgress(progress, config.epochs))
     if config.lr_decay:
         callbacks.append(
             keras.callbacks.LearningRateScheduler(

@@ -1,4 +1,4 @@
-"""Train a two-tower model on a dataset and write a bundle (the ``train`` command).
+"""Train a two-tower model on a dataset and write a bundle.
 
 The lab protocol: scalers fit on all rows, then one 80/20 shuffle split with
 ``random_state=1`` (the same rows the lab's three ``train_test_split`` calls pick).
@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import platform
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -22,37 +22,50 @@ from recsys.columns import (
     AVE_RATING,
     GENRE_LIST,
     GENRES,
-    ITEM_NOT_TRAINED,
     MOVIE_ID,
     NUM_RATINGS,
     RATING,
     TITLE,
     USER_ID,
-    USER_NOT_TRAINED,
     USER_VECTOR_COLUMNS,
     YEAR,
 )
-from recsys.config import TrainConfig, preset_config, recipe_config
-from recsys.dataset.movielens import MovieLens, load_movielens
+from recsys.config import TrainConfig, preset_config
+from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
 from recsys.model.features import TrainingSet, build_features
 from recsys.model.scaling import Scalers
-from recsys.settings import resolve_artifacts_dir
+from recsys.progress import Progress
 
 TEST_SIZE = 0.2
 SPLIT_SEED = 1  # the lab's random_state
 
-# (epoch from 1, epochs planned, logs) → None
-Progress = Callable[[int, int, dict], None]
-# (stage text) → None; called before each slow stage
-Status = Callable[[str], None]
-
 ITEMS_CSV_COLUMNS = [MOVIE_ID, TITLE, YEAR, AVE_RATING, *GENRE_LIST, GENRES, NUM_RATINGS]
+
+
+class SplitRows(NamedTuple):
+    """Row indices into the training set: ``train`` [~0.8 n] and ``test`` [~0.2 n]."""
+
+    train: np.ndarray
+    test: np.ndarray
+
+
+def lab_split_rows(n_rows: int) -> SplitRows:
+    """The lab's train/test rows of a training set of ``n_rows``: one shuffle split,
+    80/20, ``random_state=SPLIT_SEED``. The same rows every time for the same ``n_rows``."""
+    train_rows, test_rows = train_test_split(
+        np.arange(n_rows), train_size=1 - TEST_SIZE, shuffle=True, random_state=SPLIT_SEED
+    )
+    return SplitRows(train=train_rows, test=test_rows)
 
 
 @dataclass(frozen=True)
 class LabSplit:
-    """Scaled network inputs, split the lab's way. Targets in scaled [-1, 1] units."""
+    """Scaled network inputs, split the lab's way. Targets in scaled [-1, 1] units.
+
+    user_*: [n, 14], item_*: [n, 16], y_*: [n]; ``rows`` are the indices into the
+    training set that each side took.
+    """
 
     user_train: np.ndarray
     item_train: np.ndarray
@@ -61,25 +74,25 @@ class LabSplit:
     item_test: np.ndarray
     y_test: np.ndarray
     scalers: Scalers
+    rows: SplitRows
 
 
 def lab_split(training: TrainingSet) -> LabSplit:
     """Scalers fit on every row (as the lab does), then the 80/20 split."""
     scalers = Scalers.fit(training.user_train, training.item_train, training.y)
-    users = scalers.scale_users(training.user_train)[:, len(USER_NOT_TRAINED) :]
-    items = scalers.scale_items(training.item_train)[:, len(ITEM_NOT_TRAINED) :]
+    users = scalers.user_inputs(training.user_train)
+    items = scalers.item_inputs(training.item_train)
     target = scalers.scale_target(training.y)
-    train_rows, test_rows = train_test_split(
-        np.arange(len(target)), train_size=1 - TEST_SIZE, shuffle=True, random_state=SPLIT_SEED
-    )
+    rows = lab_split_rows(len(target))
     return LabSplit(
-        user_train=users[train_rows],
-        item_train=items[train_rows],
-        y_train=target[train_rows],
-        user_test=users[test_rows],
-        item_test=items[test_rows],
-        y_test=target[test_rows],
+        user_train=users[rows.train],
+        item_train=items[rows.train],
+        y_train=target[rows.train],
+        user_test=users[rows.test],
+        item_test=items[rows.test],
+        y_test=target[rows.test],
         scalers=scalers,
+        rows=rows,
     )
 
 
@@ -131,52 +144,37 @@ def train_bundle(
     artifacts_dir: Path,
     *,
     progress: Progress | None = None,
-    status: Status | None = None,
     wait: float | bool = False,
 ) -> TrainReport:
     """Build features, train, and atomically write a new current bundle.
 
-    Holds the artifacts' training lock throughout; any failure leaves the
-    previous bundle exactly as it was.
+    ``progress`` hears each stage as ``(0, 0, "building features")`` and each epoch as
+    ``(epoch, epochs planned, "epoch 3/12, loss 0.1234")`` (loss in scaled units).
+    ``wait``: block for another training's lock (True, or that many seconds) instead of
+    failing at once. Holds the artifacts' training lock throughout; any failure leaves
+    the previous bundle exactly as it was.
     """
-    say = status or (lambda _text: None)
+    say = progress or (lambda _done, _total, _text="": None)
     start = time.perf_counter()
     with training_lock(artifacts_dir, wait=wait):
         from recsys.model import network as two_tower  # TensorFlow is imported only to train
 
-        say("building features")
+        say(0, 0, "building features")
         feature_config = preset_config(config.preset)
         training = build_features(dataset, feature_config)
         split = lab_split(training)
-        say("training")
+        say(0, 0, "training")
         fitted = two_tower.fit(
             split.user_train, split.item_train, split.y_train, config, progress=progress
         )
-        train_mse = two_tower.evaluate_mse(
-            fitted.model, split.user_train, split.item_train, split.y_train
-        )
-        test_mse = two_tower.evaluate_mse(
-            fitted.model, split.user_test, split.item_test, split.y_test
-        )
-        say("writing the bundle")
-        scaled_items = split.scalers.scale_items(training.item_vecs)[:, len(ITEM_NOT_TRAINED) :]
-        item_model = two_tower.item_embedding_model(fitted.model)
-        embeddings = np.asarray(
-            item_model.predict(scaled_items.astype("float32"), batch_size=8192, verbose=0),
-            dtype="float32",
-        )
-        metrics = {
-            "train_mse": train_mse,
-            "test_mse": test_mse,
-            "test_rmse_stars": float(np.sqrt(test_mse) * split.scalers.star_span / 2),
-            "fit_seconds": fitted.seconds,
-            "epochs_run": fitted.epochs_run,
-        }
+        say(0, 0, "writing the bundle")
+        metrics = _metrics(two_tower, fitted, split)
         counts = {
             **training.counts(),
             "train_rows": int(len(split.y_train)),
             "test_rows": int(len(split.y_test)),
         }
+        embeddings = _item_embeddings(two_tower, fitted.model, split.scalers, training)
         writers = _bundle_writers(training, split.scalers, fitted, embeddings, two_tower)
         manifest = {
             "config": {**config.to_dict(), "features": feature_config.to_dict()},
@@ -192,13 +190,38 @@ def train_bundle(
         counts=training.counts(),
         train_rows=counts["train_rows"],
         test_rows=counts["test_rows"],
-        train_mse=train_mse,
-        test_mse=test_mse,
+        train_mse=metrics["train_mse"],
+        test_mse=metrics["test_mse"],
         test_rmse_stars=metrics["test_rmse_stars"],
         seconds=time.perf_counter() - start,
         fit_seconds=fitted.seconds,
         epochs_run=fitted.epochs_run,
         bundle=bundle,
+    )
+
+
+def _metrics(two_tower, fitted, split: LabSplit) -> dict:
+    """MSE on both sides (scaled units), the test RMSE in stars, and the fit's timing."""
+    train_mse = two_tower.evaluate_mse(
+        fitted.model, split.user_train, split.item_train, split.y_train
+    )
+    test_mse = two_tower.evaluate_mse(fitted.model, split.user_test, split.item_test, split.y_test)
+    return {
+        "train_mse": train_mse,
+        "test_mse": test_mse,
+        "test_rmse_stars": float(np.sqrt(test_mse) * split.scalers.star_span / 2),
+        "fit_seconds": fitted.seconds,
+        "epochs_run": fitted.epochs_run,
+    }
+
+
+def _item_embeddings(two_tower, model, scalers: Scalers, training: TrainingSet) -> np.ndarray:
+    """[n_items, 32] float32 L2-normalised item vectors of every movie in the set."""
+    scaled_items = scalers.item_inputs(training.item_vecs)
+    item_model = two_tower.item_embedding_model(model)
+    return np.asarray(
+        item_model.predict(scaled_items.astype("float32"), batch_size=8192, verbose=0),
+        dtype="float32",
     )
 
 
@@ -238,43 +261,3 @@ def _save_npz(path: Path, arrays: dict) -> None:
 def _save_npy(path: Path, array: np.ndarray) -> None:
     with open(path, "wb") as stream:
         np.save(stream, array, allow_pickle=False)
-
-
-class _Bar:
-    """A one-line text progress bar on stderr, one step per epoch."""
-
-    def __call__(self, epoch: int, planned: int, logs: dict) -> None:
-        import sys
-
-        width = 30
-        done = int(width * epoch / max(planned, 1))
-        loss = logs.get("loss")
-        text = f"\repoch {epoch:>3}/{planned} [{'#' * done}{'.' * (width - done)}]"
-        if loss is not None:
-            text += f" loss {loss:.4f}"
-        sys.stderr.write(text + ("\n" if epoch >= planned else ""))
-        sys.stderr.flush()
-
-
-def train_command(args) -> dict:
-    dataset = load_movielens(args.data)
-    import sys
-
-    for warning in dataset.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    config = recipe_config(
-        args.recipe,
-        preset=args.preset,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        seed=args.seed,
-    )
-    report = train_bundle(
-        dataset,
-        config,
-        resolve_artifacts_dir(args.artifacts),
-        progress=None if args.json else _Bar(),
-        wait=args.wait,
-    )
-    return report.to_json()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,7 +17,6 @@ from recsys.dataset.movielens import (
 )
 from recsys.dataset.summary import summary
 from recsys.errors import DataError
-from recsys.settings import PROJECT_ROOT
 
 R_HEAD = "userId,movieId,rating,timestamp\n"
 M_HEAD = "movieId,title,genres\n"
@@ -344,23 +341,4 @@ def test_duplicate_movie_row_keeps_the_first(make_dataset):
     assert dataset.movies[TITLE].tolist() == ["Toy Story (1995)", "Jumanji (1995)"]
     assert dataset.warnings == (
         f"{folder / 'movies.csv'}: 1 duplicate movieId rows; kept the first",
-    )
-
-
-# ------------------------------------------------------------------ the command line
-
-
-def test_cli_prints_a_data_error_as_one_line(make_dataset):
-    folder = make_dataset(R_HEAD + GOOD_ROW + "1,2,3.25,5\n", MOVIES)
-    result = subprocess.run(
-        [sys.executable, "-m", "recsys", "info", "--data", str(folder)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr == (
-        f"error: {folder / 'ratings.csv'}:3: rating 3.25 is out of range (0.5 to 5 in half steps)\n"
     )

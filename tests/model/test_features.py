@@ -117,3 +117,28 @@ def test_full_preset_keeps_every_year_without_repetition(real_data):
     training = build_features(load_movielens(real_data), preset_config("full"))
     assert training.items["year"].min() < 2001
     assert len(training.y) == len(training.ratings)
+
+
+@pytest.mark.parametrize("n_rows", [5, 101, 2_000])
+def test_lab_split_rows_are_disjoint_complete_and_80_20(n_rows):
+    from recsys.model.train import lab_split_rows
+
+    rows = lab_split_rows(n_rows)
+    assert np.intersect1d(rows.train, rows.test).size == 0
+    assert np.array_equal(np.sort(np.concatenate([rows.train, rows.test])), np.arange(n_rows))
+    assert len(rows.test) == int(np.ceil(0.2 * n_rows))
+    # The same rows every time: the evaluation relies on drawing the lab's split again.
+    assert np.array_equal(lab_split_rows(n_rows).test, rows.test)
+
+
+def test_lab_split_takes_the_rows_of_lab_split_rows(synthetic_data):
+    from recsys.model.features import build_features
+    from recsys.model.train import lab_split, lab_split_rows
+
+    training = build_features(load_movielens(synthetic_data), preset_config("full"))
+    split = lab_split(training)
+    rows = lab_split_rows(len(training.y))
+    assert np.array_equal(split.rows.test, rows.test)
+    assert np.allclose(split.y_test, split.scalers.scale_target(training.y[rows.test]))
+    assert np.allclose(split.item_test, split.scalers.item_inputs(training.item_train[rows.test]))
+    assert split.user_train.shape[1] == 14 and split.item_train.shape[1] == 16

@@ -13,13 +13,25 @@ from recsys.serving.recommender import Recommender
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
+def planted_run(tmp_path_factory) -> tuple[Recommender, list[tuple[float, float, str]]]:
+    """A bundle trained on planted tastes, and what training told its progress callback."""
     folder = tmp_path_factory.mktemp("planted")
     write_synthetic(folder, n_users=400, n_movies=300, n_ratings=40_000, rng=7)
     artifacts_dir = tmp_path_factory.mktemp("planted_artifacts")
     config = recipe_config("fast", preset="full", epochs=6)
-    train_bundle(load_movielens(folder), config, artifacts_dir)
-    return Recommender.load(artifacts_dir)
+    heard = []
+    train_bundle(
+        load_movielens(folder),
+        config,
+        artifacts_dir,
+        progress=lambda done, total, text="": heard.append((done, total, text)),
+    )
+    return Recommender.load(artifacts_dir), heard
+
+
+@pytest.fixture(scope="module")
+def planted(planted_run) -> Recommender:
+    return planted_run[0]
 
 
 def _lover(genre: str) -> dict[str, float]:
@@ -42,3 +54,12 @@ def test_loving_a_genre_raises_its_movies_predictions(planted):
     hater = planted.predict_stars(planted.new_user_vector({**_lover("Drama"), "Fantasy": 1.0}))
     assert fan[fantasy].mean() - fan[~fantasy].mean() > 0.3
     assert hater[fantasy].mean() < hater[~fantasy].mean()
+
+
+def test_training_reports_stages_then_each_epoch_with_its_loss(planted_run):
+    heard = planted_run[1]
+    stages = [text for _done, total, text in heard if total == 0]
+    epochs = [(done, total, text) for done, total, text in heard if total > 0]
+    assert stages == ["building features", "training", "writing the bundle"]
+    assert [(done, total) for done, total, _ in epochs] == [(e, 6) for e in range(1, 7)]
+    assert epochs[0][2].startswith("epoch 1/6, loss ")

@@ -1,0 +1,97 @@
+"""The bodies of the dataset and serving commands: plain values in, one payload out.
+
+Each command loads what it needs, calls the library with plain values, and prints
+either one JSON object (``--json``) or text. Heavy packages are imported inside the
+command that needs them, so ``info`` and ``download`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+
+from recsys.progress import TextBar
+
+
+def emit(args: argparse.Namespace, payload: dict, text: Callable[[dict], str]) -> None:
+    """Print ``payload`` as one JSON line under ``--json``, else as ``text(payload)``."""
+    if args.json:
+        print(json.dumps(payload, default=_json_default))
+    else:
+        print(text(payload))
+
+
+def _json_default(value):
+    """numpy scalars and arrays as plain numbers and lists; anything else as text."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def print_warnings(warnings: Iterable[str]) -> None:
+    """A dataset's warnings, one ``warning: ...`` line each on stderr."""
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def info_command(args: argparse.Namespace) -> None:
+    from recsys.cli.report import info_text
+    from recsys.dataset.movielens import load_movielens
+    from recsys.dataset.summary import summary
+
+    dataset = load_movielens(args.data)
+    print_warnings(dataset.warnings)
+    emit(args, summary(dataset), info_text)
+
+
+def download_command(args: argparse.Namespace) -> None:
+    from recsys.dataset.download import download_dataset
+
+    bar = None if args.json else TextBar()
+    try:
+        result = download_dataset(
+            target=args.dest, url=args.url, if_missing=args.if_missing, progress=bar
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    emit(args, result, lambda r: f"dataset ready at {r['path']} ({r['status']})")
+
+
+def recommend_command(args: argparse.Namespace) -> None:
+    from recsys.cli.report import frame_payload, frame_text
+    from recsys.genres import parse_genre_ratings
+    from recsys.serving.load import load_recommender
+
+    genre_ratings = parse_genre_ratings(args.genres)
+    recommender = load_recommender(args.artifacts)
+    table = recommender.for_new_user(genre_ratings, top=args.top)
+    emit(args, frame_payload("recommendations", table, genres=genre_ratings), frame_text)
+
+
+def user_command(args: argparse.Namespace) -> None:
+    from recsys.cli.report import frame_payload, user_text
+    from recsys.serving.load import load_recommender
+
+    recommender = load_recommender(args.artifacts)
+    result = recommender.for_user(args.id, top=args.top)
+    payload = frame_payload(
+        "rated", result.rated, user_id=args.id, rmse=result.rmse, mae=result.mae
+    )
+    payload["recommendations"] = frame_payload("recommendations", result.unseen)["recommendations"]
+    emit(args, payload, user_text)
+
+
+def similar_command(args: argparse.Namespace) -> None:
+    from recsys.cli.report import frame_payload, frame_text
+    from recsys.serving.load import load_recommender
+
+    recommender = load_recommender(args.artifacts)
+    movie_id = recommender.find_movie(args.movie)
+    table = recommender.similar(movie_id, k=args.top)
+    title = recommender.title_of(movie_id)
+    emit(args, frame_payload("similar", table, movie_id=movie_id, title=title), frame_text)

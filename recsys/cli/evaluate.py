@@ -1,0 +1,35 @@
+"""``python -m recsys evaluate``: score the model against baselines; save beside the bundle."""
+
+from __future__ import annotations
+
+import argparse
+
+from recsys.cli.commands import emit, print_warnings
+from recsys.progress import TextBar
+
+
+def evaluate_command(args: argparse.Namespace) -> None:
+    """Load, run the protocol over the seeds, save unless ``--no-save``, print the tables."""
+    from recsys.dataset.movielens import load_movielens
+    from recsys.evaluation import evaluation_text, run_evaluation, save_evaluation
+    from recsys.settings import resolve_artifacts_dir
+
+    dataset = load_movielens(args.data)
+    print_warnings(dataset.warnings)
+    bar = None if args.json else TextBar()
+    try:
+        result = run_evaluation(
+            dataset,
+            protocol=args.protocol,
+            preset=args.preset,
+            recipe=args.recipe,
+            seeds=args.seeds,
+            progress=bar,
+            epochs=args.epochs,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.no_save:
+        result["saved_to"] = str(save_evaluation(resolve_artifacts_dir(args.artifacts), result))
+    emit(args, result, evaluation_text)
