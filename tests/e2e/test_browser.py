@@ -1,9 +1,9 @@
 """The dashboard in a real browser: Debian's Chromium, driven by Playwright.
 
 Each server is ``streamlit run dashboard.py`` on a free local port, its output in a
-file (a pipe could fill up and block it), waited for on ``/_stcore/health``: the bench's
-harness, ``bench.server``. Screenshots
-of every page go to RECSYS_SCREENSHOTS (default: a temporary folder).
+file (a pipe could fill up and block it), waited for on ``/_stcore/health``: the one
+harness that the bench uses too, ``bench.server.healthy_app``. Screenshots of every page
+go to RECSYS_SCREENSHOTS (default: a temporary folder).
 
 Chromium must be Debian's, at /usr/bin/chromium; a browser is never downloaded. Without
 it these tests skip, unless RECSYS_REQUIRE_BROWSER=1 (CI), where they fail.
