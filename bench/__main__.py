@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bench.runner import SECTIONS, BenchError, Options, run
+from recsys.errors import exit_on_known_errors
 
 
 def _sections(text: str) -> tuple[str, ...]:
@@ -83,18 +84,19 @@ def main(argv: list[str] | None = None) -> int:
         app=args.app,
         scale_data=args.scale_data,
     )
-    try:
-        results, ok = run(options)
-    except BenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(results, indent=1))
-    else:
-        from bench.report import table
 
-        print(table(results))
-    return 0 if ok else 1
+    def run_and_print() -> int:
+        results, ok = run(options)
+        if args.json:
+            print(json.dumps(results, indent=1))
+        else:
+            from bench.report import table
+
+            print(table(results))
+        return 0 if ok else 1
+
+    # One line and exit 2 for bad input, as the CLI does.
+    return exit_on_known_errors(run_and_print, also=(BenchError,))
 
 
 if __name__ == "__main__":

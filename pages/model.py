@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from recsys.cli.report import architecture_table
 from recsys.dashboard import charts
+from recsys.dashboard.tables import architecture_table
 from recsys.dashboard.ui import frame, model_page, widgets
 
 model = frame.require_model()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recsys.dataset.movielens import dataset_present
+from recsys.dataset.movielens import MovieLens, dataset_present, load_movielens
 from recsys.dataset.synth import SyntheticInfo, write_synthetic
 
 # ------------------------------------------------------------------ datasets
@@ -29,6 +29,14 @@ def real_data() -> Path:
     if not dataset_present(path):
         pytest.skip(f"RECSYS_DATA={value} holds no MovieLens dataset")
     return path
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory) -> MovieLens:
+    """80 users, 150 movies, 6,000 ratings with planted tastes."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    write_synthetic(folder, n_users=80, n_movies=150, n_ratings=6000, rng=7)
+    return load_movielens(folder)
 
 
 @pytest.fixture(scope="session")

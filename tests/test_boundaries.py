@@ -118,3 +118,23 @@ def test_a_broken_rule_is_caught(path, source, rule):
 )
 def test_an_allowed_import_passes(path, source):
     assert violations(path, source) == []
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+
+def test_modules_and_functions_stay_short():
+    """Short modules with one reason to change each; no function past one screen."""
+    too_long = []
+    for file in sorted((PROJECT_ROOT / "recsys").rglob("*.py")):
+        source = file.read_text(encoding="utf-8")
+        relative = file.relative_to(PROJECT_ROOT).as_posix()
+        if source.count("\n") > MAX_MODULE_LINES:
+            too_long.append(f"{relative}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_long.append(f"{relative}:{node.lineno} {node.name}: {length} lines")
+    assert not too_long, "\n".join(too_long)

@@ -1,14 +1,10 @@
-"""Plain-text, JSON and table renderings of results, for the command line and dashboard."""
+"""Plain-text, JSON and table renderings of results, for the command line."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
-
-ARCHITECTURE_COLUMNS = ["tower", "layer", "kind", "activation", "units", "params"]
 
 
 def info_text(info: dict) -> str:
@@ -75,13 +71,3 @@ def user_text(payload: dict) -> str:
         _format_table(pd.DataFrame(payload["recommendations"])),
     ]
     return "\n".join(lines)
-
-
-def architecture_table(manifest: Mapping[str, Any]) -> pd.DataFrame:
-    """The manifest's layers, one row each (tower, layer, kind, activation, units,
-    params); empty when the manifest has none. Missing params count as 0."""
-    rows = manifest.get("architecture") or []
-    table = pd.DataFrame(rows, columns=ARCHITECTURE_COLUMNS)
-    table["units"] = pd.to_numeric(table["units"], errors="coerce").astype("Int64")
-    table["params"] = pd.to_numeric(table["params"], errors="coerce").fillna(0).astype("int64")
-    return table

@@ -20,7 +20,7 @@ from recsys.config import TrainConfig
 from recsys.dashboard.text import error_text
 from recsys.dataset.movielens import load_movielens
 from recsys.errors import known_errors
-from recsys.evaluation.evaluate import run_evaluation, save_evaluation
+from recsys.evaluation import run_evaluation, save_evaluation
 from recsys.progress import fraction_of
 
 

@@ -1,22 +1,11 @@
-"""Fixtures of the evaluation tests: a small synthetic dataset and one holdout run on it."""
+"""Fixtures of the evaluation tests: one holdout run on the small synthetic dataset."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from recsys.dataset.movielens import MovieLens, load_movielens
 from recsys.evaluation import run_evaluation
-
-
-@pytest.fixture(scope="session")
-def synthetic(tmp_path_factory) -> MovieLens:
-    """80 users, 150 movies, 6,000 ratings with planted tastes."""
-    from recsys.dataset.synth import write_synthetic
-
-    folder = tmp_path_factory.mktemp("synthetic")
-    write_synthetic(folder, n_users=80, n_movies=150, n_ratings=6000, rng=7)
-    return load_movielens(folder)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The Model page's tables: a saved evaluation's numbers, and the manifest's layers."""
+"""The Model page's tables: a saved evaluation's numbers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from recsys.cli.report import architecture_table
 from recsys.evaluation import (
     METRICS,
     MODEL_NAMES,
@@ -88,24 +87,3 @@ def test_metrics_frame_is_numeric_for_charts(holdout_result):
     assert bias_rmse == holdout_result["models"]["bias"]["rmse"]
     assert frame["std"].isna().all()  # one seed: no spread
     assert frame[(frame["model"] == "popular") & (frame["metric"] == "mae")]["mean"].isna().all()
-
-
-def test_architecture_table_counts_params_and_tolerates_gaps():
-    manifest = {
-        "architecture": [
-            {"tower": "user", "layer": "dense", "kind": "Dense", "units": 256, "params": 3840},
-            {"tower": "user", "layer": "l2", "kind": "Lambda", "units": None, "params": None},
-        ]
-    }
-    table = architecture_table(manifest)
-    assert table["params"].tolist() == [3840, 0]
-    assert int(table["params"].sum()) == 3840
-    assert table["units"].isna().tolist() == [False, True]
-    assert architecture_table({}).columns.tolist() == [
-        "tower",
-        "layer",
-        "kind",
-        "activation",
-        "units",
-        "params",
-    ]

@@ -15,7 +15,7 @@ from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.dashboard.ui.jobs import follow_running, start_job, start_training
 from recsys.dashboard.ui.widgets import show_error
 from recsys.errors import known_errors
-from recsys.evaluation.evaluate import evaluation_tables, load_evaluation
+from recsys.evaluation import evaluation_tables, load_evaluation
 from recsys.settings import resolve_data_path
 
 _MY_TRAINING = "_my_training"  # when this session's last training started

@@ -29,7 +29,7 @@ from recsys.columns import (
 from recsys.dashboard.charts import MAX_STARS
 from recsys.dashboard.text import error_text, md_escape
 from recsys.dashboard.urls import UrlReader, pick_params
-from recsys.evaluation.evaluate import metric_mean
+from recsys.evaluation import metric_mean
 
 # ---------------------------------------------------------------------------- messages
 

@@ -1,7 +1,4 @@
-"""``python -m recsys evaluate --json``: one JSON object on stdout, nothing saved.
-
-A command-line test: it belongs with the CLI's tests (tests/cli) and moves there.
-"""
+"""``python -m recsys evaluate --json``: one JSON object on stdout, nothing saved."""
 
 from __future__ import annotations
 
