@@ -4,6 +4,7 @@
 - ``protocols``: a protocol's prepared data (features, scalers, network inputs).
 - ``scorers``: the two-tower model, trained here and run in numpy.
 - ``baselines``: the simple models every run compares against.
+- ``peers``: well-known libraries' models (Surprise, implicit, EASE) on the same split.
 - ``ranking`` and ``metrics``: the ranking task, the top k and every metric.
 - ``run``: one evaluation over seeds, as the evaluation JSON.
 - ``store``: that JSON beside the bundle; ``tables``: it as tables and text.

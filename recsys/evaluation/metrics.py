@@ -130,6 +130,29 @@ def coverage(top_lists: Iterable[Iterable], n_candidates: int) -> float:
     return len(shown) / n_candidates
 
 
+def personalization(
+    top: np.ndarray, rng: int | np.random.Generator | None = None, pairs: int = 2000
+) -> float:
+    """1 − the mean Jaccard overlap of top lists between random pairs of users (0..1).
+
+    top: [n_users, k] item indices, ``-1`` as padding. 0 when everyone gets the same
+    list, 1 when no two lists share an item. Up to ``pairs`` distinct-user pairs are
+    drawn at random; NaN with fewer than two users.
+    """
+    top = np.asarray(top)
+    n = top.shape[0]
+    if n < 2:
+        return float("nan")
+    rng = np.random.default_rng(rng)
+    first = rng.integers(0, n, size=pairs)
+    second = (first + rng.integers(1, n, size=pairs)) % n  # never the same user
+    a, b = top[first], top[second]
+    shared = ((a[:, :, None] == b[:, None, :]) & (a[:, :, None] >= 0)).any(axis=2).sum(axis=1)
+    union = (a >= 0).sum(axis=1) + (b >= 0).sum(axis=1) - shared
+    jaccard = np.where(union > 0, shared / np.maximum(union, 1), 1.0)
+    return float(1.0 - jaccard.mean())
+
+
 def mean_over_users(values: np.ndarray) -> float:
     """Mean of per-user values, skipping NaN (users without relevant items); NaN if none."""
     values = np.asarray(values, dtype="float64")

@@ -17,7 +17,13 @@ import pandas as pd
 
 from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.evaluation.baselines import Baseline
-from recsys.evaluation.metrics import mae, mean_over_users, ranking_from_hits, rmse
+from recsys.evaluation.metrics import (
+    mae,
+    mean_over_users,
+    personalization,
+    ranking_from_hits,
+    rmse,
+)
 from recsys.evaluation.protocols import EvaluationData
 from recsys.evaluation.scorers import TwoTowerScorer
 
@@ -32,6 +38,7 @@ METRICS = (
     "ndcg_at_10",
     "map_at_10",
     "coverage",
+    "personalization",
 )
 
 
@@ -96,8 +103,11 @@ def top_k(
     return np.where(np.isfinite(chosen), order, -1)
 
 
-def ranking_metrics(top: np.ndarray, task: RankingTask) -> dict[str, float]:
-    """Mean P@k, R@k, NDCG@k, AP@k over the task's users, and catalogue coverage."""
+def ranking_metrics(
+    top: np.ndarray, task: RankingTask, rng: int | np.random.Generator | None = None
+) -> dict[str, float]:
+    """Mean P@k, R@k, NDCG@k, AP@k over the task's users, catalogue coverage, and
+    personalization (pairs of users drawn with ``rng``)."""
     valid = top >= 0
     hits = np.take_along_axis(task.relevant, np.where(valid, top, 0), axis=1) & valid
     per_user = ranking_from_hits(hits, task.relevant.sum(axis=1))
@@ -109,6 +119,7 @@ def ranking_metrics(top: np.ndarray, task: RankingTask) -> dict[str, float]:
         "ndcg_at_10": mean_over_users(per_user["ndcg"]),
         "map_at_10": mean_over_users(per_user["ap"]),
         "coverage": shown / n_items if n_items else float("nan"),
+        "personalization": personalization(top, rng),
     }
 
 
@@ -126,9 +137,11 @@ def score_model(
         rating = {"rmse": rmse(predicted, actual), "mae": mae(predicted, actual)}
     else:
         rating = {"rmse": float("nan"), "mae": float("nan")}
-    if len(task.user_ids):
+    # A model that cannot rank every movie for every user cheaply says so (``ranks``).
+    if len(task.user_ids) and getattr(scorer, "ranks", True):
+        rng = np.random.default_rng(rng)
         scores = scorer.scores(task.user_ids, task.movie_ids)
-        ranking = ranking_metrics(top_k(scores, task.seen, TOP_K, rng), task)
+        ranking = ranking_metrics(top_k(scores, task.seen, TOP_K, rng), task, rng)
     else:
         ranking = dict.fromkeys(METRICS[2:], float("nan"))
     return {**rating, **ranking}

@@ -27,13 +27,14 @@ from recsys.config import (
 from recsys.dataset.movielens import MovieLens
 from recsys.errors import UsageError
 from recsys.evaluation.baselines import BASELINES, make_baseline
+from recsys.evaluation.peers import PEERS, make_peer
 from recsys.evaluation.protocols import prepare_holdout, prepare_lab
 from recsys.evaluation.ranking import RELEVANT_STARS, TOP_K, ranking_task, score_model
 from recsys.evaluation.scorers import fit_two_tower
 from recsys.evaluation.splits import TEST_FRACTION
 from recsys.progress import Progress
 
-MODEL_NAMES = (TWO_TOWER, *BASELINES)
+MODEL_NAMES = (TWO_TOWER, *BASELINES, *PEERS)
 SCHEMA_VERSION = 1
 
 # (fraction of this seed's work done, 0..1; what is happening) → None
@@ -80,6 +81,10 @@ def _evaluate_seed(
     for name in BASELINES:
         baseline = make_baseline(name).fit(data.train_ratings, items)
         models[name] = score_model(baseline, data, task, tie_rng)
+    report(0.9, "fitting the peers")
+    for name in PEERS:
+        peer = make_peer(name, seed).fit(data.train_ratings, items)
+        models[name] = score_model(peer, data, task, tie_rng)
     counts = {
         **data.counts,
         "ranked_users": int(len(task.user_ids)),

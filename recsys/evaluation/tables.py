@@ -23,6 +23,7 @@ METRIC_LABELS = {
     "ndcg_at_10": "NDCG@10",
     "map_at_10": "MAP@10",
     "coverage": "coverage",
+    "personalization": "personalization",
 }
 
 

@@ -176,3 +176,21 @@ def test_batch_matches_one_list_at_a_time(lists, k):
     for name, metric in RANKING.items():
         expected = [metric(rec, rel, k=k) for rec, rel in lists]
         np.testing.assert_allclose(per_user[name], expected, equal_nan=True)
+
+
+def test_personalization_same_lists_is_zero_and_disjoint_lists_is_one():
+    from recsys.evaluation.metrics import personalization
+
+    same = np.tile(np.arange(10), (5, 1))
+    assert personalization(same, rng=1) == pytest.approx(0.0)
+    disjoint = np.arange(50).reshape(5, 10)
+    assert personalization(disjoint, rng=1) == pytest.approx(1.0)
+
+
+def test_personalization_by_hand_with_padding():
+    from recsys.evaluation.metrics import personalization
+
+    # Two users: {1, 2, 3} and {2, 3, 4} (padding ignored): Jaccard 2/4, so 0.5.
+    top = np.array([[1, 2, 3, -1], [4, 3, 2, -1]])
+    assert personalization(top, rng=0, pairs=50) == pytest.approx(0.5)
+    assert np.isnan(personalization(top[:1], rng=0))
