@@ -5,6 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements-installed
 PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
+# Host names (besides localhost, 127.0.0.1 and ADDRESS) that the browser may use for
+# the app, space-separated; any other Host header is refused (DNS rebinding).
+HOSTS ?=
 
 .PHONY: run test data bench lint
 
@@ -23,7 +26,8 @@ data: $(STAMP)
 # times slower when two BLAS threads fight the other sessions for the cores.
 run: data
 	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} \
-	$(PY) -m streamlit run dashboard.py --server.address $(ADDRESS) --server.port $(PORT)
+	$(PY) -m streamlit run dashboard.py --server.address $(ADDRESS) --server.port $(PORT) \
+	  $(foreach host,localhost 127.0.0.1 $(ADDRESS) $(HOSTS),--server.allowedHosts $(host))
 
 # Tests that need the real dataset read RECSYS_DATA (else data/ml-latest-small if there).
 test: $(STAMP)

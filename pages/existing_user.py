@@ -43,5 +43,7 @@ right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="stretc
 
 st.subheader("The movies they rated, highest prediction first")
 widgets.show_movies(result.rated, order=RATED_COLUMNS)
+widgets.download_csv(result.rated, f"user_{user_id}_rated.csv", "eu_rated_csv")
 st.subheader(f"Top {int(top)} among the movies they have not rated")
 widgets.show_movies(result.unseen, order=TOP_COLUMNS)
+widgets.download_csv(result.unseen, f"user_{user_id}_top.csv", "eu_top_csv")

@@ -52,6 +52,7 @@ st.subheader("The 10 most-rated movies")
 widgets.show_movies(
     overview.top_rated, show_id=True, height=widgets.table_height(len(overview.top_rated))
 )
+widgets.download_csv(overview.top_rated, "most_rated_movies.csv", "overview_top_csv")
 
 st.subheader("Per genre")
 left, right = st.columns(2, gap="large")

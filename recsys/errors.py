@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 
@@ -59,9 +60,28 @@ def known_errors() -> tuple[type[Exception], ...]:
     return (RecsysError, FileNotFoundError, PermissionError, IsADirectoryError)
 
 
+# C0 controls (ESC, BEL, …), DEL, C1 controls, and the bidi overrides that reorder what a
+# terminal shows: a title or a path may hold them, and raw they move the cursor, retitle
+# the window or hide text. Shown as \x1b, \u202e, … instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object, keep: str = "") -> str:
+    """``text`` with control characters shown escaped (``\x1b``), for a terminal.
+
+    ``keep`` lists the ones that stay (``"\n"`` for a multi-line table)."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escape_control(m), str(text))
+
+
 def one_line(err: BaseException) -> str:
-    """The error's message with every run of whitespace (newlines too) made one space."""
-    return " ".join(str(err).split())
+    """The error's message with every run of whitespace (newlines too) made one space,
+    and any other control character (ESC, BEL) shown escaped."""
+    return printable(" ".join(str(err).split()))
 
 
 def exit_on_known_errors(
@@ -77,6 +97,13 @@ def exit_on_known_errors(
         return main() or 0
     except (*known_errors(), *also) as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValueError as err:
+        # int() of an argument past Python's 4,300-digit limit (``--movie 99…9``): bad
+        # input, not a bug. Any other ValueError is a bug and keeps its traceback.
+        if "integer string conversion" not in str(err):
+            raise
+        print("error: a number in the arguments has too many digits", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away; nothing to report

@@ -1,4 +1,9 @@
-"""Plain-text, JSON and table renderings of results, for the command line."""
+"""Plain-text, JSON and table renderings of results, for the command line.
+
+Text for the terminal shows control characters escaped (a title holding ESC or BEL
+would otherwise drive the terminal): see ``recsys.errors.printable``. JSON keeps the
+data as it is; ``json.dumps`` escapes control characters itself.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ import math
 
 import pandas as pd
 
+from recsys.errors import printable
+
 
 def info_text(info: dict) -> str:
+    """The dataset summary of ``info``, one fact per line, escaped for a terminal."""
     lines = [
         f"source       {info['source']}",
         f"ratings      {info['ratings']:,}",
@@ -20,7 +28,7 @@ def info_text(info: dict) -> str:
     lines.append("ratings per genre")
     for genre, count in info["ratings_per_genre"].items():
         lines.append(f"  {genre:<12} {count:>10,}")
-    return "\n".join(lines)
+    return printable("\n".join(lines), keep="\n")
 
 
 def _clean(value):
@@ -50,6 +58,10 @@ def _format_table(table: pd.DataFrame) -> str:
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+        elif shown[column].dtype == object:
+            # A newline inside a cell is escaped too: the table stays one row per line.
+            shown[column] = shown[column].map(lambda v: printable(v) if isinstance(v, str) else v)
+    shown.columns = [printable(c) for c in shown.columns]
     return shown.to_string(index=False, max_colwidth=50)
 
 
@@ -58,7 +70,7 @@ def frame_text(payload: dict) -> str:
     header = {k: v for k, v in payload.items() if k not in (name, "_table")}
     lines = [", ".join(f"{k}: {v}" for k, v in header.items())] if header else []
     lines.append(_format_table(pd.DataFrame(payload[name])))
-    return "\n".join(lines)
+    return printable("\n".join(lines), keep="\n")
 
 
 def user_text(payload: dict) -> str:
@@ -70,4 +82,4 @@ def user_text(payload: dict) -> str:
         "top unseen movies",
         _format_table(pd.DataFrame(payload["recommendations"])),
     ]
-    return "\n".join(lines)
+    return printable("\n".join(lines), keep="\n")

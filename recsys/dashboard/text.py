@@ -5,19 +5,29 @@ from __future__ import annotations
 import re
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'^%@])")
+# Streamlit's markdown turns text into links and icons *after* escapes are resolved
+# (GFM autolink literals: http(s)://, www., a@b.c, mailto:; icons :material/x: and
+# emoji shortcodes :smile:), so escaping cannot stop them. A zero-width space after
+# every ':' and '@', and between "www" and '.', breaks each of those patterns and shows
+# nothing. Each pattern needs a ':' or '@' or "www." that is contiguous with its tail.
+_ZWSP = "\u200b"
+_LINK_OR_ICON = re.compile(r"([:@])|(?<=www)(?=\.)", re.IGNORECASE)
 
 
 def md_escape(text: object, limit: int = 300) -> str:
     """Data text made literal inside st.markdown / st.caption / st.error.
 
-    Backslash-escapes every markdown and HTML character and Streamlit's ``:color[]`` /
-    ``:material/…:`` directives, folds newlines, and cuts at ``limit`` characters, so a
-    title such as ``<script>alert(1)</script>`` or ``[x](javascript:…)`` shows as text.
+    Backslash-escapes every markdown and HTML character and Streamlit's ``:color[]``
+    directives, breaks autolinks (``https://…``, ``www.…``, ``a@b.c``) and icons
+    (``:material/…:``, ``:smile:``) with an invisible zero-width space, folds newlines,
+    and cuts at ``limit`` characters, so a title such as ``<script>alert(1)</script>``,
+    ``[x](javascript:…)`` or ``https://evil.example`` shows as plain text.
     """
     flat = " ".join(str(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    broken = _LINK_OR_ICON.sub(lambda m: (m.group(1) or "") + _ZWSP, flat)
+    return _MD_SPECIAL.sub(r"\\\1", broken)
 
 
 def shown(raw: str, limit: int = 40) -> str:

@@ -28,7 +28,13 @@ from typing import BinaryIO
 from urllib.parse import urlparse
 
 from recsys.dataset.movielens import dataset_present, load_movielens
-from recsys.dataset.sources import MOVIES_FILE, RATINGS_FILE, check_zip_members
+from recsys.dataset.sources import (
+    MOVIES_FILE,
+    RATINGS_FILE,
+    Source,
+    check_zip_members,
+    scan_sources,
+)
 from recsys.errors import DataError, RecsysError
 from recsys.progress import Progress
 from recsys.settings import DEFAULT_DATA_DIR, resolve_data_path
@@ -309,34 +315,51 @@ def install_dataset(
         with os.fdopen(handle, "wb") as out:
             out.write(content)
         try:
-            load_movielens(zip_path, max_unpacked_bytes=max_unpacked_bytes)
+            checked = load_movielens(zip_path, max_unpacked_bytes=max_unpacked_bytes)
         except DataError as err:
             raise DataError(upload_name, str(err).replace(str(zip_path), upload_name)) from None
         if target.suffix.lower() == ".zip":
             os.replace(zip_path, target)
         else:
-            _add_known_files(zip_path, upload_name, target, max_unpacked_bytes)
+            _add_known_files(zip_path, upload_name, target, max_unpacked_bytes, checked.fingerprint)
     finally:
         zip_path.unlink(missing_ok=True)
     return target
 
 
-def _add_known_files(zip_path: Path, label: str, target: Path, max_bytes: int) -> None:
+def _add_known_files(
+    zip_path: Path, label: str, target: Path, max_bytes: int, fingerprint: str
+) -> None:
     """Unpack beside ``target``, then move the known files into it.
 
     Unlike ``_install``, this adds to ``target`` and never replaces it: the folder is the
-    one RECSYS_DATA names, and may hold the user's other files.
+    one RECSYS_DATA names, and may hold the user's other files. ``fingerprint`` is the
+    checked data's (``MovieLens.fingerprint``): the unpacked ratings.csv and movies.csv
+    must hash to it, so the files installed are the files validated.
     """
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
     try:
         _unpack(zip_path, label, staging, max_bytes)
         found = {name: _shallowest(staging, name) for name in UPLOAD_FILES}
+        _check_same_bytes(found, label, fingerprint)
         target.mkdir(parents=True, exist_ok=True)
         for name, path in found.items():
             if path is not None:
                 os.replace(path, target / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_same_bytes(found: dict[str, Path | None], label: str, fingerprint: str) -> None:
+    """Refuse unpacked CSVs whose bytes differ from the ones the loader checked."""
+    sources = {}
+    for name in (RATINGS_FILE, MOVIES_FILE):
+        path = found.get(name)
+        if path is None:
+            raise DataError(label, f"{name} did not unpack; refusing the zip")
+        sources[name] = Source(str(path), lambda p=path: open(p, "rb"))
+    if scan_sources(sources).fingerprint != fingerprint:
+        raise DataError(label, "the unpacked files differ from the checked ones; refusing the zip")
 
 
 def _shallowest(folder: Path, name: str) -> Path | None:

@@ -2,7 +2,14 @@
 
 A source is a label for messages (a path, or ``zip!member``) and an opener of a fresh
 binary stream. Zip entries are checked before anything is read: none may escape the
-target folder, and neither the declared nor the real unpacked size may pass a cap.
+target folder, no two may name the same file (``ratings.csv``, ``./ratings.csv``,
+``a/../ratings.csv``, ``RATINGS.CSV``), neither the declared nor the real unpacked size
+may pass a cap, and no entry may be packed tighter than MovieLens ever is.
+
+Memory is what a zip bomb attacks: reading a CSV takes about 9 bytes of RAM per byte,
+so a 1.5 MB zip of 1 GiB of repeated rows would take 9 GB. MovieLens CSVs deflate 3 to
+5 times; a bomb deflates about 1,000 times. Refusing entries past ``max_ratio`` (20 by
+default) bounds what a zip of a given size can cost before a byte is read.
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NamedTuple
 
 from recsys.errors import DataError
+from recsys.settings import max_zip_ratio
+
+# Entries below this many unpacked bytes may be packed as tight as they like (a README,
+# an empty file): they cannot cost much memory.
+RATIO_FREE_BYTES = 1 << 20
 
 RATINGS_FILE = "ratings.csv"
 MOVIES_FILE = "movies.csv"
@@ -67,32 +79,73 @@ class _CappedReader(io.RawIOBase):
         super().close()
 
 
-def check_zip_members(zip_path: str | os.PathLike, zf: zipfile.ZipFile, max_bytes: int) -> None:
-    """Refuse entries that escape the target folder, and declared sizes past the cap.
+def entry_key(name: str) -> str:
+    """The file an entry's name unpacks to, as a comparable key: backslashes as
+    slashes, ``.`` and empty parts dropped, case folded (case-blind file systems)."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    return "/".join(parts).casefold()
+
+
+def check_zip_members(
+    zip_path: str | os.PathLike,
+    zf: zipfile.ZipFile,
+    max_bytes: int,
+    max_ratio: float | None = None,
+) -> None:
+    """Refuse escaping entries, entries that name the same file, sizes past the cap and
+    compression ratios no MovieLens release has, before anything is read.
 
     ``zip_path`` names the zip in messages (a path or a URL). ``max_bytes`` caps the sum
-    of the entries' declared unpacked sizes, in bytes.
+    of the entries' declared unpacked sizes, in bytes. ``max_ratio`` (unpacked bytes per
+    packed byte; default ``RECSYS_MAX_ZIP_RATIO``) caps each entry of 1 MiB or more, and
+    the whole zip. zipfile itself stops reading an entry at its declared size (a lying
+    header fails its CRC), so the declared sizes bound what is read.
     """
-    total = 0
+    max_ratio = max_ratio or max_zip_ratio()
+    total = packed = 0
+    seen: dict[str, str] = {}
     for info in zf.infolist():
         name = info.filename
         pure = PurePosixPath(name.replace("\\", "/"))
         if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name):
             raise DataError(zip_path, f"entry {name!r} escapes the target folder; refusing the zip")
+        key = entry_key(name)
+        if key in seen and not info.is_dir():
+            raise DataError(
+                zip_path, f"entries {seen[key]!r} and {name!r} name the same file; refusing the zip"
+            )
+        seen[key] = name
         total += info.file_size
+        packed += info.compress_size
     if total > max_bytes:
         raise DataError(
             zip_path,
             f"unpacks to {total:,} bytes, over the {max_bytes:,}-byte cap (zip bomb?)",
         )
+    for info in zf.infolist():
+        _check_ratio(zip_path, info.filename, info.file_size, info.compress_size, max_ratio)
+    _check_ratio(zip_path, "the zip", total, packed, max_ratio)
+
+
+def _check_ratio(zip_path: str | os.PathLike, what: str, size: int, packed: int, limit: float):
+    if size >= RATIO_FREE_BYTES and size > limit * max(packed, 1):
+        raise DataError(
+            zip_path,
+            f"{what} unpacks {size / max(packed, 1):,.0f} times its packed size ({size:,} "
+            f"bytes); MovieLens is packed at most about 5 times, so this looks like a zip "
+            f"bomb; refusing it (limit {limit:g}, RECSYS_MAX_ZIP_RATIO)",
+        )
 
 
 def _zip_member(zip_path: Path, zf: zipfile.ZipFile, file_name: str) -> str:
     """The shallowest entry called ``file_name`` (zips usually hold one top folder)."""
-    names = [n for n in zf.namelist() if PurePosixPath(n).name == file_name]
+    # Names compared as they unpack (entry_key), so the entry read here is the file the
+    # upload installs (download._shallowest picks by the same order).
+    keys = {n: entry_key(n) for n in zf.namelist() if not n.endswith(("/", "\\"))}
+    names = [n for n, key in keys.items() if key.rsplit("/", 1)[-1] == file_name]
     if not names:
         raise DataError(zip_path, f"missing file {file_name} in the zip")
-    return min(names, key=lambda n: (n.count("/"), n))
+    return min(names, key=lambda n: (keys[n].count("/"), keys[n]))
 
 
 def _zip_opener(zip_path: Path, member: str, max_bytes: int, label: str) -> Opener:

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -49,6 +50,12 @@ BUNDLE_FILES = (
 
 # Writes one file into the given folder.
 FileWriter = Callable[[Path], None]
+
+# What a forged bundle must not make a reader do: follow a link to /dev/zero, block on a
+# FIFO, or fill memory. Training writes regular files only, far below these caps.
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_FILE_BYTES = 4 << 30
+MAX_MODEL_CONFIG_BYTES = 16 << 20  # config.json inside model.keras
 
 
 def sha256_bytes(content: bytes) -> str:
@@ -126,18 +133,25 @@ def write_bundle(artifacts_dir: Path, writers: dict[str, FileWriter], manifest: 
     pointer_tmp.write_text(bundle_id + "\n")
     with open(pointer_tmp, "rb") as stream:
         os.fsync(stream.fileno())
-    previous = _current_name(artifacts_dir)
+    previous = _current_name(artifacts_dir, strict=False)
     os.replace(pointer_tmp, artifacts_dir / CURRENT)
     _fsync_dir(artifacts_dir)
     _collect_garbage(artifacts_dir, keep={bundle_id, previous})
     return final
 
 
-def _current_name(artifacts_dir: Path) -> str | None:
+def _current_name(artifacts_dir: Path, strict: bool = True) -> str | None:
+    """The bundle name in CURRENT, or None. A CURRENT that is no regular file raises
+    BundleError when ``strict``; a training (not strict) just replaces it."""
     try:
-        return (artifacts_dir / CURRENT).read_text().strip() or None
+        raw = read_regular(artifacts_dir / CURRENT, 4096)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except BundleError:
+        if strict:
+            raise
+        return None
+    return raw.decode("utf-8", errors="replace").strip() or None
 
 
 def _collect_garbage(artifacts_dir: Path, keep: set[str | None]) -> None:
@@ -167,17 +181,54 @@ def current_bundle(artifacts_dir: Path) -> Path:
     return bundle
 
 
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path``, which must be a regular file (not a link, FIFO or device)
+    of at most ``max_bytes`` bytes; BundleError otherwise, at once.
+
+    The file is opened without following a link and without blocking (a FIFO with no
+    writer would wait forever), then checked on the open descriptor, so it cannot be
+    swapped between the check and the read. FileNotFoundError passes through.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError):
+        raise
+    except OSError as err:  # ELOOP: a symbolic link; others: unreadable
+        why = "is a symbolic link" if path.is_symlink() else f"cannot be opened ({err.strerror})"
+        raise BundleError(path, f"{why}; refusing the bundle, retrain") from None
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise BundleError(path, "is not a regular file; refusing the bundle, retrain")
+        if info.st_size > max_bytes:
+            raise BundleError(
+                path, f"is {info.st_size:,} bytes, over the {max_bytes:,}-byte cap; retrain"
+            )
+        content = stream.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise BundleError(path, f"grew past the {max_bytes:,}-byte cap while read; retrain")
+    return content
+
+
+def _parse_json(path: Path, raw: bytes | str) -> object:
+    """JSON from a bundle file; BundleError when damaged or nested too deep to parse."""
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BundleError(path, "is not valid JSON; the bundle is damaged") from None
+    except RecursionError:
+        raise BundleError(path, "is nested too deeply to be a bundle's JSON; retrain") from None
+
+
 def read_manifest(bundle: Path) -> tuple[dict, bytes]:
     """The parsed manifest and its raw bytes; checks presence and schema version."""
     path = bundle / MANIFEST
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_MANIFEST_BYTES)
     except FileNotFoundError:
         raise BundleError(bundle, "manifest.json is missing; the bundle is incomplete") from None
-    try:
-        manifest = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BundleError(path, "is not valid JSON; the bundle is damaged") from None
+    manifest = _parse_json(path, raw)
     if not isinstance(manifest, dict):
         raise BundleError(path, "is not a JSON object; the bundle is damaged")
     version = manifest.get("schema_version")
@@ -207,7 +258,7 @@ def read_verified(bundle: Path, names: tuple[str, ...]) -> tuple[dict, str, dict
     for name, expected in manifest["files"].items():
         path = bundle / name
         try:
-            content = path.read_bytes()
+            content = read_regular(path, MAX_FILE_BYTES)
         except FileNotFoundError:
             raise BundleError(bundle, f"{name} is missing; retrain") from None
         if sha256_bytes(content) != expected:
@@ -229,12 +280,18 @@ def check_model_config(model_path: Path, content: bytes) -> None:
 
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+            if archive.getinfo("config.json").file_size > MAX_MODEL_CONFIG_BYTES:
+                raise BundleError(model_path, "holds an oversized config.json; retrain")
+            raw = archive.read("config.json")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, RuntimeError):
         raise BundleError(model_path, "is not a readable .keras archive; retrain") from None
-    for name in _class_names(config):
-        if name == "Lambda":
-            raise BundleError(model_path, "holds a Lambda layer (code); refusing to load it")
+    config = _parse_json(model_path, raw)
+    try:
+        lambda_layer = any(name == "Lambda" for name in _class_names(config))
+    except RecursionError:
+        raise BundleError(model_path, "holds a config nested too deeply; retrain") from None
+    if lambda_layer:
+        raise BundleError(model_path, "holds a Lambda layer (code); refusing to load it")
 
 
 def _class_names(node) -> Iterator[str]:

@@ -126,7 +126,9 @@ def table(at: AppTest, having: str):
 
 
 def unescape(markdown: str) -> str:
-    """Undo md_escape's backslashes (what the browser shows)."""
+    """Undo md_escape's backslashes and drop its zero-width spaces (what the browser
+    shows)."""
+    markdown = markdown.replace("\u200b", "")
     out, skip = [], False
     for i, char in enumerate(markdown):
         if skip:
@@ -507,3 +509,73 @@ def test_csv_download_defuses_formulas():
     lines = csv_bytes(frame).decode().splitlines()
     assert lines[1].startswith("'=HYPERLINK") and lines[2].startswith("Shrek")
     assert lines[1].endswith("-0.5")  # numbers keep their sign
+
+
+# ------------------------------------------------------------------ hardening (issue 14)
+
+
+def test_a_link_in_the_url_is_shown_as_no_link(hostile_app):
+    at = hostile_app("existing_user", {"user": "https://evil.example/login"})
+    warning = at.warning[0].value
+    assert "evil" in warning
+    assert "https://" not in warning.replace("\\", "")  # broken by a zero-width space
+
+
+def test_a_reupload_after_a_failed_training_trains_again(monkeypatch, tmp_path):
+    from recsys.dashboard.ui import jobs as ui_jobs
+    from recsys.errors import DataError
+
+    attempts: list[int] = []
+
+    def failing_work(config, data_path, artifacts):
+        def work(job):
+            attempts.append(1)
+            raise DataError(data_path, f"training attempt {len(attempts)} failed")
+
+        return work
+
+    monkeypatch.setattr(ui_jobs, "train_work", failing_work)
+    source = tmp_path / "source"
+    write_hostile_dataset(source)
+    target = tmp_path / "data" / "ml-latest-small"
+    monkeypatch.setenv("RECSYS_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("RECSYS_DATA", str(target))
+    at = ok(AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT).run())
+    at.file_uploader(key="dataset_zip").set_value(("a.zip", zipped(source), "application/zip"))
+    ok(at.run())
+    assert "training attempt 1 failed" in unescape(at.error[0].value)
+    # The failed first start offers the upload again; a new zip trains again.
+    at.file_uploader(key="dataset_zip").set_value(("b.zip", zipped(source), "application/zip"))
+    ok(at.run())
+    errors = " ".join(unescape(e.value) for e in at.error)
+    assert "training attempt 2 failed" in errors and "attempt 1" not in errors
+    ok(at.run())  # the same upload is not installed (nor trained on) twice
+    assert len(attempts) == 2
+
+
+def test_a_deeply_nested_manifest_gets_the_retrain_offer(monkeypatch, tmp_path, hostile):
+    data, artifacts, _ = hostile
+    copy = copy_bundle(artifacts, tmp_path / "artifacts")
+    (current_bundle(copy) / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    at = open_app(monkeypatch, copy, data, "overview")
+    assert "nested too deeply" in unescape(at.error[0].value)
+    assert at.button(key="retrain_refused").label == "Retrain now"
+
+
+def test_retraining_is_off_when_the_server_listens_beyond_localhost(monkeypatch, tmp_path, hostile):
+    from streamlit import config
+
+    data, artifacts, _ = hostile
+    copy = copy_bundle(artifacts, tmp_path / "artifacts")
+    monkeypatch.delenv("RECSYS_ALLOW_RETRAIN", raising=False)
+    before = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    try:
+        at = open_app(monkeypatch, copy, data, "model")
+        assert not [b for b in at.button if b.label == "Train a new model"]
+        assert "RECSYS_ALLOW_RETRAIN" in texts(at)
+        monkeypatch.setenv("RECSYS_ALLOW_RETRAIN", "1")
+        at = open_app(monkeypatch, copy, data, "model")
+        assert [b for b in at.button if b.label == "Train a new model"]
+    finally:
+        config.set_option("server.address", before)

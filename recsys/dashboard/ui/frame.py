@@ -20,7 +20,7 @@ from recsys.config import recipe_config
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import bundle_key, current_model
 from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
-from recsys.dashboard.ui.widgets import metric_value, show_error
+from recsys.dashboard.ui.widgets import may_retrain, metric_value, show_error
 from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import BundleError, MissingBundleError, known_errors
@@ -54,7 +54,9 @@ def app_pages() -> list[Any]:
 
 
 def page_config() -> None:
-    st.set_page_config(page_title="Movie recommender", page_icon=":material/movie:", layout="wide")
+    # An emoji favicon is drawn by the browser from a data: URL; a :material/…: one
+    # would be fetched from fonts.gstatic.com, telling an outside host who opens the app.
+    st.set_page_config(page_title="Movie recommender", page_icon="🎬", layout="wide")
 
 
 def draw() -> Recommender:
@@ -107,7 +109,16 @@ def first_start() -> None:
         dataset_missing(data_path)
         return
     job = latest_job("train")
-    if job is None or (not job.running and not job.error and not _has_bundle()):
+    # A dataset installed after the last (failed) training gets a fresh one: its error
+    # was about the old data.
+    uploaded = st.session_state.pop(_UPLOADED, False)
+    stale = job is not None and not job.running and _data_changed_since(data_path, job.started)
+    if (
+        job is None
+        or uploaded
+        or stale
+        or (not job.running and not job.error and not _has_bundle())
+    ):
         job = start_training(recipe_config("fast"))
     if job.running:
         st.info(
@@ -117,12 +128,31 @@ def first_start() -> None:
         )
         follow_job(job)
     if job.error:
-        show_error(job.error, "Fix the problem, then press Try again.")
+        show_error(job.error, "Fix the problem (or upload the zip again), then press Try again.")
         if st.button("Try again", type="primary", key="first_start_retry"):
             start_training(recipe_config("fast"))
             st.rerun()
+        upload_form(data_path)
         return
     st.rerun()
+
+
+_UPLOADED = "_dataset_uploaded"  # set by a successful upload: train on the new data
+_INSTALLED = "_dataset_installed"  # the file_id of the upload installed last
+
+
+def _data_changed_since(data_path: Path, started: float) -> bool:
+    """Whether the dataset's files were written after ``started`` (seconds since the
+    epoch): an upload from any session replaced them."""
+    paths = (
+        [data_path]
+        if data_path.is_file()
+        else [data_path / "ratings.csv", data_path / "movies.csv"]
+    )
+    try:
+        return max(p.stat().st_mtime for p in paths) > started
+    except (OSError, ValueError):
+        return False
 
 
 def _has_bundle() -> bool:
@@ -142,6 +172,8 @@ def refuse_bundle(err: BaseException) -> None:
         show_error(job.error)
     if not dataset_present(resolve_data_path(None)):
         dataset_missing(resolve_data_path(None))
+        return
+    if not may_retrain():
         return
     retrain = st.button(
         "Retrain now", type="primary", icon=":material/model_training:", key="retrain_refused"
@@ -163,13 +195,20 @@ def dataset_missing(data_path: Path) -> None:
         "- or point `RECSYS_DATA` at a MovieLens folder or `.zip`;\n"
         "- or upload GroupLens' zip below (research use, with attribution: see its README.txt)."
     )
+    upload_form(data_path)
+
+
+def upload_form(data_path: Path) -> None:
+    """An uploader for the MovieLens zip; a good one is installed at ``data_path`` and
+    trained on at the next run."""
     uploaded = st.file_uploader(
         f"MovieLens zip (at most {UPLOAD_CAP_MB} MB)",
         type="zip",
         key="dataset_zip",
         max_upload_size=UPLOAD_CAP_MB,
     )
-    if uploaded is None:
+    # The widget keeps its file across reruns: install each upload once.
+    if uploaded is None or st.session_state.get(_INSTALLED) == uploaded.file_id:
         return
     try:
         target = install_dataset(uploaded.getvalue(), data_path, uploaded.name)
@@ -177,6 +216,8 @@ def dataset_missing(data_path: Path) -> None:
         show_error(err, "Upload the zip as GroupLens publishes it (ml-latest-small.zip).")
         return
     st.success(f"Saved the dataset to {md_escape(target.name)}. Training starts now.")
+    st.session_state[_UPLOADED] = True
+    st.session_state[_INSTALLED] = uploaded.file_id
     st.rerun()
 
 

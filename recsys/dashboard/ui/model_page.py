@@ -13,7 +13,7 @@ from recsys.dashboard.jobs import Job, evaluation_work
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.dashboard.ui.jobs import follow_running, start_job, start_training
-from recsys.dashboard.ui.widgets import show_error
+from recsys.dashboard.ui.widgets import may_retrain, show_error
 from recsys.errors import known_errors
 from recsys.evaluation import evaluation_tables, load_evaluation
 from recsys.settings import resolve_data_path
@@ -40,6 +40,8 @@ def retrain_section(config: Mapping[str, Any]) -> None:
     job = follow_running("train")
     if job is not None and st.session_state.get(_MY_TRAINING) == job.started:
         training_finished_message(job)
+    if not may_retrain():
+        return
     served_preset = config.get("preset") if config.get("preset") in PRESETS else "lab"
     keep = "the recipe's"
     with st.form("retrain"):

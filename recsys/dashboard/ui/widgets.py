@@ -27,9 +27,11 @@ from recsys.columns import (
     YEAR,
 )
 from recsys.dashboard.charts import MAX_STARS
+from recsys.dashboard.export import csv_bytes
 from recsys.dashboard.text import error_text, md_escape
 from recsys.dashboard.urls import UrlReader, pick_params
 from recsys.evaluation import metric_mean
+from recsys.settings import ALLOW_RETRAIN_ENV, retrain_allowed
 
 # ---------------------------------------------------------------------------- messages
 
@@ -38,6 +40,23 @@ def show_error(err: BaseException | str, hint: str = "") -> None:
     """An st.error with the error's one line (escaped) and, optionally, what to do next."""
     message = md_escape(err if isinstance(err, str) else error_text(err), limit=600)
     st.error(message + (f"  \n{hint}" if hint else ""), icon=":material/error:")
+
+
+def may_retrain() -> bool:
+    """Whether this browser may replace the served model; when not, say why.
+
+    Retraining replaces the model every session is served. On a server bound to this
+    machine only (``server.address`` loopback) whoever opens the app may; bound wider,
+    only when the operator set ``RECSYS_ALLOW_RETRAIN=1``.
+    """
+    if retrain_allowed(st.get_option("server.address")):
+        return True
+    st.info(
+        "Retraining from the browser is off: this server listens beyond this machine. "
+        f"Run `python -m recsys train` on the server, or start it with {ALLOW_RETRAIN_ENV}=1.",
+        icon=":material/lock:",
+    )
+    return False
 
 
 def metric_value(metrics: Mapping[str, Any], name: str, spec: str) -> str:
@@ -101,6 +120,25 @@ def show_movies(
         config[MOVIE_ID] = st.column_config.NumberColumn("movie id", format="%d", width="small")
     columns = [c for c in (order or table.columns) if c in table.columns]
     st.dataframe(table, hide_index=True, column_config=config, column_order=columns, height=height)
+
+
+def download_csv(
+    table: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV"
+) -> None:
+    """The app's own CSV download of ``table``, escaped against spreadsheet formulas.
+
+    Streamlit's toolbar export is turned off (``client.disableDataExport``): it writes
+    titles raw, so a title such as ``=HYPERLINK(…)`` would run in a spreadsheet.
+    """
+    st.download_button(
+        label,
+        data=lambda: csv_bytes(table),
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key=key,
+    )
 
 
 def table_height(rows: int) -> int:
