@@ -26,7 +26,7 @@ filters = new_user.filters(model)
 try:
     top = model.for_new_user(
         genre_ratings,
-        filters.top,
+        top=filters.top,
         include_genres=filters.include,
         exclude_genres=filters.exclude,
         year_range=filters.years,

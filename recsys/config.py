@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, replace
 from recsys.errors import UsageError
 
 RECIPES = ("fast", "lab")
-PROTOCOLS = ("lab", "holdout", "temporal")
-# The evaluation key of the lab's network.
+PROTOCOLS = ("lab", "holdout", "temporal", "coldstart")
+# The evaluation keys of the two networks, and the models `train --model` offers.
 TWO_TOWER = "two_tower"
+HYBRID = "hybrid"
+MODELS = ("hybrid", "lab")  # the first is the default
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def recipe_config(recipe: str = "fast", **overrides) -> TrainConfig:
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
-PRESETS = ("lab", "full")
+PRESETS = ("lab", "full", "catalogue")
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,69 @@ class FeatureConfig:
 
 
 def preset_config(preset: str, **overrides) -> FeatureConfig:
-    """The ``lab`` preset reproduces the lab's set; ``full`` keeps every year."""
+    """``lab`` reproduces the lab's set; ``full`` keeps every year (movies with 10 ratings
+    or more); ``catalogue`` keeps every movie of the data, rated or not (the hybrid
+    model's, which gives an unrated movie a vector from its content)."""
     if preset == "lab":
         base = FeatureConfig()
     elif preset == "full":
         base = FeatureConfig(preset="full", min_year=None, min_ratings=10, balance_genres=False)
+    elif preset == "catalogue":
+        base = FeatureConfig(
+            preset="catalogue",
+            min_year=None,
+            min_ratings=0,
+            require_genre=False,
+            balance_genres=False,
+        )
     else:
         raise UsageError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     return FeatureConfig(**{**base.to_dict(), **overrides})
+
+
+@dataclass(frozen=True)
+class HybridConfig:
+    """How the hybrid two-tower model is built and trained; saved into the manifest.
+
+    dim: the embedding width d. The item tower pools a ``token_dim`` vector per content
+    token (genre, year bucket, title word, tag) and adds a movie-id embedding; the user
+    tower reads the genre ratings and two pools of the item vectors of the movies the
+    user rated (the plain mean, and the mean weighted by stars − the user's mean).
+    Each epoch a user shows the tower ``input_fraction`` of their ratings (or, for
+    ``few_share`` of users, 1..``few_max`` ratings; for ``genre_only_share``, only the
+    genre ratings of 1..``genre_only_max``) and must rank the rest: a softmax over the
+    batch's movies, liked targets (≥ ``like_stars``) weighing 1, others ``neg_weight``;
+    plus ``rating_weight`` × the squared error in stars. ``pop_prior`` adds
+    β·log(1 + ratings) to the ranking score when serving.
+    """
+
+    dim: int = 64
+    token_dim: int = 32
+    item_hidden: int = 128
+    user_hidden: int = 256
+    epochs: int = 30
+    batch_size: int = 1024
+    lr: float = 3e-3
+    l2: float = 1e-5
+    input_fraction: float = 0.8
+    few_share: float = 0.15
+    few_max: int = 10
+    genre_only_share: float = 0.15
+    genre_only_max: int = 30
+    history_cap: int = 64
+    target_fraction: float = 0.2
+    id_dropout: float = 0.25
+    neg_weight: float = 0.3
+    like_stars: float = 4.0
+    rating_weight: float = 1.0
+    pop_prior: float = 1.0
+    min_token_df: int = 2
+    seed: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def hybrid_config(**overrides) -> HybridConfig:
+    """The hybrid model's config with any field overridden (None keeps the default)."""
+    return replace(HybridConfig(), **{k: v for k, v in overrides.items() if v is not None})

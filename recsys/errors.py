@@ -98,13 +98,6 @@ def exit_on_known_errors(
     except (*known_errors(), *also) as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ValueError as err:
-        # int() of an argument past Python's 4,300-digit limit (``--movie 99…9``): bad
-        # input, not a bug. Any other ValueError is a bug and keeps its traceback.
-        if "integer string conversion" not in str(err):
-            raise
-        print("error: a number in the arguments has too many digits", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away; nothing to report
         return 0

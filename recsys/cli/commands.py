@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 
+from recsys.errors import UsageError
 from recsys.progress import TextBar
 
 
@@ -67,10 +68,36 @@ def recommend_command(args: argparse.Namespace) -> None:
     from recsys.genres import parse_genre_ratings
     from recsys.serving.load import load_recommender
 
-    genre_ratings = parse_genre_ratings(args.genres)
+    if not args.genres.strip() and not args.movie:
+        raise UsageError('give --genres "Adventure=5,…", one --movie "TITLE=STARS" or both')
+    genre_ratings = parse_genre_ratings(args.genres) if args.genres.strip() else {}
     recommender = load_recommender(args.artifacts)
-    table = recommender.for_new_user(genre_ratings, top=args.top)
-    emit(args, frame_payload("recommendations", table, genres=genre_ratings), frame_text)
+    picks = parse_picks(args.movie, recommender.find_movie)
+    table = recommender.for_new_user(genre_ratings, picks, top=args.top)
+    payload = frame_payload("recommendations", table, genres=genre_ratings)
+    payload["movies"] = {str(movie_id): stars for movie_id, stars in picks.items()}
+    emit(args, payload, frame_text)
+
+
+def parse_picks(values: list[str], find_movie: Callable[[str], int]) -> dict[int, float]:
+    """``["Toy Story (1995)=5", "1=4.5"]`` → ``{1: 5.0, ...}`` via ``find_movie``.
+
+    The stars follow the last ``=``, so a title may hold commas and ``=``; an unknown
+    or ambiguous title is a UsageError listing close matches.
+    """
+    picks: dict[int, float] = {}
+    for value in values:
+        title, sep, stars_text = value.rpartition("=")
+        if not sep or not title.strip():
+            raise UsageError(f'expected --movie "TITLE=STARS", got {value!r}')
+        try:
+            stars = float(stars_text)
+        except ValueError:
+            raise UsageError(f"--movie {value!r}: {stars_text.strip()!r} is not stars") from None
+        if not (0.5 <= stars <= 5.0) or stars * 2 != int(stars * 2):
+            raise UsageError(f"--movie {value!r}: stars run 0.5 to 5 in halves")
+        picks[find_movie(title.strip())] = stars
+    return picks
 
 
 def user_command(args: argparse.Namespace) -> None:

@@ -11,6 +11,7 @@ from recsys.progress import TextBar
 def evaluate_command(args: argparse.Namespace) -> None:
     """Load, run the protocol over the seeds, save unless ``--no-save``, print the tables."""
     from recsys.dataset.movielens import load_movielens
+    from recsys.dataset.tags import load_tags
     from recsys.evaluation import evaluation_text, run_evaluation, save_evaluation
     from recsys.settings import resolve_artifacts_dir
 
@@ -26,6 +27,8 @@ def evaluate_command(args: argparse.Namespace) -> None:
             seeds=args.seeds,
             progress=bar,
             epochs=args.epochs,
+            tags=load_tags(args.data),
+            hybrid_epochs=args.hybrid_epochs,
         )
     finally:
         if bar is not None:

@@ -20,7 +20,7 @@ from recsys.cli.commands import (
 )
 from recsys.cli.evaluate import evaluate_command
 from recsys.cli.train import train_command
-from recsys.config import PRESETS, PROTOCOLS, RECIPES, TrainConfig
+from recsys.config import MODELS, PRESETS, PROTOCOLS, RECIPES, TrainConfig
 from recsys.errors import EXIT_BAD_INPUT, UsageError, exit_on_known_errors
 
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
@@ -85,7 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-missing", action="store_true", help="do nothing if a dataset is found")
 
     p = command(
-        "train", train_command, "train the two-tower model and write a bundle", artifacts=True
+        "train", train_command, "train a two-tower model and write a bundle", artifacts=True
+    )
+    p.add_argument(
+        "--model",
+        choices=MODELS,
+        default=MODELS[0],
+        help="hybrid (the default: the whole catalogue) or the lab's network",
     )
     _add_training_choices(p)
     p.add_argument("--epochs", type=_positive, help="epochs (default: the recipe's)")
@@ -98,11 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT_PROTOCOL)
     _add_training_choices(p)
     p.add_argument("--seeds", type=_positive, default=1)
-    p.add_argument("--epochs", type=_positive, help="epochs (default: the recipe's)")
+    p.add_argument("--epochs", type=_positive, help="the lab network's epochs (default: recipe's)")
+    p.add_argument("--hybrid-epochs", type=_positive, help="the hybrid model's epochs")
     p.add_argument("--no-save", action="store_true", help="do not store beside the bundle")
 
     p = command("recommend", recommend_command, "top movies for a new user", False, True)
-    p.add_argument("--genres", required=True, help='e.g. "Adventure=5,Fantasy=5"')
+    p.add_argument("--genres", default="", help='e.g. "Adventure=5,Fantasy=5"')
+    p.add_argument(
+        "--movie",
+        action="append",
+        default=[],
+        metavar="TITLE=STARS",
+        help='a movie you rated, e.g. "Toy Story (1995)=5" or "1=5" (repeatable)',
+    )
     p.add_argument("--top", type=_positive, default=10)
 
     p = command("user", user_command, "predicted vs actual for a MovieLens user", False, True)

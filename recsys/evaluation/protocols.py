@@ -36,9 +36,12 @@ class EvaluationData:
     scalers: fit on training rows only (holdout, temporal) or every row (lab).
     user_x: [n_rows, 14] and item_x: [n_rows, 16] scaled network inputs; y_scaled:
     [n_rows] targets in scaled [-1, 1] units.
-    train_ratings: userId, movieId, rating (stars): what the baselines fit on.
+    train_ratings: userId, movieId, rating (stars): what the baselines fit on, and
+    every user's known history.
     test_ratings: userId, movieId, rating (stars): what every model is scored on;
     only users and movies that the training side knows.
+    network_ratings: the ratings the hybrid network trains on (train_ratings, less
+    the cold-start users' picks under ``coldstart``).
     counts: ratings, train_ratings, train_rows, test_ratings, held_out,
     held_out_dropped, items, users (the evaluation JSON's ``counts``).
     """
@@ -52,6 +55,11 @@ class EvaluationData:
     train_ratings: pd.DataFrame
     test_ratings: pd.DataFrame
     counts: dict
+    network_ratings: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.network_ratings is None:
+            object.__setattr__(self, "network_ratings", self.train_ratings)
 
 
 def prepare_holdout(

@@ -40,6 +40,8 @@ METRICS = (
     "coverage",
     "personalization",
 )
+# What every saved evaluation holds: those saved before personalization lack it.
+CORE_METRICS = METRICS[:7]
 
 
 @dataclass(frozen=True)

@@ -14,67 +14,93 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 
 from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.config import (
+    HYBRID,
     PROTOCOLS,
     TWO_TOWER,
     FeatureConfig,
+    HybridConfig,
     TrainConfig,
+    hybrid_config,
     preset_config,
     recipe_config,
 )
 from recsys.dataset.movielens import MovieLens
 from recsys.errors import UsageError
 from recsys.evaluation.baselines import BASELINES, make_baseline
+from recsys.evaluation.coldstart import EXCLUDED, prepare_coldstart
 from recsys.evaluation.peers import PEERS, make_peer
-from recsys.evaluation.protocols import prepare_holdout, prepare_lab
+from recsys.evaluation.protocols import EvaluationData, prepare_holdout, prepare_lab
 from recsys.evaluation.ranking import RELEVANT_STARS, TOP_K, ranking_task, score_model
-from recsys.evaluation.scorers import fit_two_tower
+from recsys.evaluation.scorers import fit_hybrid, fit_two_tower
 from recsys.evaluation.splits import TEST_FRACTION
 from recsys.progress import Progress
 
-MODEL_NAMES = (TWO_TOWER, *BASELINES, *PEERS)
+MODEL_NAMES = (HYBRID, TWO_TOWER, *BASELINES, *PEERS)
 SCHEMA_VERSION = 1
 
 # (fraction of this seed's work done, 0..1; what is happening) → None
 _SeedReport = Callable[[float, str], None]
 
 
+def _prepare(dataset: MovieLens, protocol: str, feature_config: FeatureConfig, seed: int):
+    if protocol == "lab":
+        return prepare_lab(dataset, feature_config)
+    if protocol == "coldstart":
+        return prepare_coldstart(dataset.ratings, dataset.movies, feature_config, seed)
+    return prepare_holdout(dataset.ratings, dataset.movies, protocol, feature_config, seed)
+
+
+def _networks(
+    data: EvaluationData,
+    dataset: MovieLens,
+    tags,
+    configs: tuple[TrainConfig, HybridConfig],
+    report: _SeedReport,
+) -> dict:
+    """Train both networks on ``data``; {name: scorer}. 5–85% of the seed's work."""
+
+    def epochs(start: float, span: float, name: str) -> Callable[[int, int], None]:
+        return lambda epoch, planned: report(
+            start + span * epoch / max(planned, 1), f"training {name}, epoch {epoch}/{planned}"
+        )
+
+    report(0.05, "training the hybrid model")
+    hybrid = fit_hybrid(data, dataset.movies, tags, configs[1], epochs(0.05, 0.5, HYBRID))
+    report(0.55, "training the lab's network")
+    two_tower = fit_two_tower(data, configs[0], epochs(0.55, 0.3, TWO_TOWER))
+    return {HYBRID: hybrid, TWO_TOWER: two_tower}
+
+
 def _evaluate_seed(
     dataset: MovieLens,
+    tags,
     protocol: str,
     feature_config: FeatureConfig,
-    train_config: TrainConfig,
+    configs: tuple[TrainConfig, HybridConfig],
     seed: int,
     report: _SeedReport,
 ) -> dict:
-    """Split, train, fit baselines and score everything for one seed.
+    """Split, train, fit baselines and peers and score everything for one seed.
 
     Returns {"seed", "counts", "models": {name: {metric: float, NaN where it does not
-    apply}}, "fit_seconds"}.
+    apply}}, "fit_seconds": {network: seconds}}.
     """
     report(0.0, "splitting and building features")
-    if protocol == "lab":
-        data = prepare_lab(dataset, feature_config)
-    else:
-        data = prepare_holdout(dataset.ratings, dataset.movies, protocol, feature_config, seed)
-    report(0.05, "training the two-tower model")
-    scorer = fit_two_tower(
-        data,
-        train_config,
-        on_epoch=lambda epoch, planned: report(
-            0.05 + 0.8 * epoch / max(planned, 1), f"training, epoch {epoch}/{planned}"
-        ),
-    )
+    data = _prepare(dataset, protocol, feature_config, seed)
+    networks = _networks(data, dataset, tags, configs, report)
     report(0.85, "scoring")
     task = ranking_task(data)
     # One tie-break stream per seed, drawn in model order, so a run replays exactly.
     tie_rng = np.random.default_rng([seed, 1])
-    models = {TWO_TOWER: score_model(scorer, data, task, tie_rng)}
+    models = {name: score_model(scorer, data, task, tie_rng) for name, scorer in networks.items()}
     # The lab's own number: test MSE in scaled [-1, 1] units.
     test = data.test_ratings
-    predicted_scaled = scorer.predict_scaled(test[USER_ID].to_numpy(), test[MOVIE_ID].to_numpy())
+    two_tower = networks[TWO_TOWER]
+    predicted_scaled = two_tower.predict_scaled(test[USER_ID].to_numpy(), test[MOVIE_ID].to_numpy())
     actual_scaled = data.scalers.scale_target(test[RATING].to_numpy("float64"))
     models[TWO_TOWER]["test_mse_scaled"] = float(np.mean((predicted_scaled - actual_scaled) ** 2))
     items = data.training.items
@@ -83,6 +109,8 @@ def _evaluate_seed(
         models[name] = score_model(baseline, data, task, tie_rng)
     report(0.9, "fitting the peers")
     for name in PEERS:
+        if protocol == "coldstart" and name in EXCLUDED:
+            continue
         peer = make_peer(name, seed).fit(data.train_ratings, items)
         models[name] = score_model(peer, data, task, tie_rng)
     counts = {
@@ -91,7 +119,8 @@ def _evaluate_seed(
         "relevant": int(task.relevant.sum()),
         "candidates": int(len(task.movie_ids)),
     }
-    return {"seed": seed, "counts": counts, "models": models, "fit_seconds": scorer.fit_seconds}
+    seconds = {name: scorer.fit_seconds for name, scorer in networks.items()}
+    return {"seed": seed, "counts": counts, "models": models, "fit_seconds": seconds}
 
 
 def _json_number(value: float) -> float | None:
@@ -135,11 +164,15 @@ def run_evaluation(
     seeds: int = 1,
     progress: Progress | None = None,
     epochs: int | None = None,
+    tags: pd.DataFrame | None = None,
+    hybrid_epochs: int | None = None,
 ) -> dict:
-    """Evaluate the two-tower model and every baseline under ``protocol``.
+    """Evaluate both networks, every baseline and the peers under ``protocol``.
 
-    Seed ``s`` (1..seeds) draws the holdout split and initialises the model (the lab
-    protocol's split is fixed, so there the seed varies the model only). Returns a
+    Seed ``s`` (1..seeds) draws the split and initialises the networks (the lab
+    protocol's split is fixed, so there the seed varies the models only). ``tags``
+    (userId, movieId, tag) feed the hybrid model's content; ``epochs`` is the lab
+    network's, ``hybrid_epochs`` the hybrid's (default: their configs'). Returns a
     JSON-ready dict: protocol, preset, recipe, seeds, counts (of the first seed),
     models {name: {metric: value}} with a value ``{"mean", "std"}`` for several seeds,
     and per_seed. RMSE and MAE are in stars; a metric that does not apply (``popular``
@@ -163,12 +196,15 @@ def run_evaluation(
     runs = []
     seed_values = list(range(1, seeds + 1))
     for i, seed in enumerate(seed_values):
-        train_config = recipe_config(recipe, preset=preset, seed=seed, epochs=epochs)
+        configs = (
+            recipe_config(recipe, preset=preset, seed=seed, epochs=epochs),
+            hybrid_config(seed=seed, epochs=hybrid_epochs),
+        )
 
         def report(fraction: float, text: str, i: int = i, seed: int = seed) -> None:
             say((i + fraction) / seeds, f"seed {seed}: {text}")
 
-        runs.append(_evaluate_seed(dataset, protocol, feature_config, train_config, seed, report))
+        runs.append(_evaluate_seed(dataset, tags, protocol, feature_config, configs, seed, report))
     say(1.0, "done")
     return {
         "schema_version": SCHEMA_VERSION,
@@ -182,8 +218,10 @@ def run_evaluation(
         "counts": runs[0]["counts"],
         "models": _aggregate(runs),
         "per_seed": [_json_run(run) for run in runs],
+        "excluded": dict(EXCLUDED) if protocol == "coldstart" else {},
         "config": {
             "train": recipe_config(recipe, preset=preset, epochs=epochs).to_dict(),
+            "hybrid": hybrid_config(epochs=hybrid_epochs).to_dict(),
             "features": feature_config.to_dict(),
         },
         "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},

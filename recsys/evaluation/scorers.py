@@ -1,4 +1,4 @@
-"""The two-tower model as the evaluation scores it: trained here, run in numpy."""
+"""The two networks as the evaluation scores them: trained here, run in numpy."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from recsys.columns import ITEM_VECTOR_COLUMNS, MOVIE_ID, USER_ID, USER_VECTOR_COLUMNS
-from recsys.config import TWO_TOWER, TrainConfig
+from recsys.columns import ITEM_VECTOR_COLUMNS, MOVIE_ID, RATING, USER_ID, USER_VECTOR_COLUMNS
+from recsys.config import HYBRID, TWO_TOWER, HybridConfig, TrainConfig
 from recsys.evaluation.protocols import EvaluationData
+from recsys.model.content import build_content
+from recsys.model.hybrid import HybridParams
 from recsys.model.towers import Towers
 
 
@@ -79,3 +81,62 @@ def fit_two_tower(
 
     fitted = two_tower.fit(data.user_x, data.item_x, data.y_scaled, config, progress=progress)
     return TwoTowerScorer(two_tower.tower_weights(fitted.model), data, fitted.seconds)
+
+
+class HybridScorer:
+    """The hybrid model as the evaluation scores it, in numpy.
+
+    Users are represented by their training-side ratings (``history``: userId, movieId,
+    rating), which for a cold-start user are the movies they picked; ``scores`` are the
+    ranking scores, ``predict`` the rating head's stars.
+    """
+
+    name = HYBRID
+    predicts_ratings = True
+
+    def __init__(self, params: HybridParams, history: pd.DataFrame, fit_seconds: float = 0.0):
+        self.params, self.fit_seconds = params, fit_seconds
+        users, ids = pd.factorize(history[USER_ID].to_numpy("int64"), sort=True)
+        self.user_index_ = pd.Index(np.asarray(ids, "int64"))
+        self.user_vecs_, self.user_bias_ = params.histories(
+            users, history[MOVIE_ID].to_numpy(), history[RATING].to_numpy(), len(ids)
+        )
+
+    def _codes(self, user_ids, movie_ids) -> tuple[np.ndarray, np.ndarray]:
+        users = self.user_index_.get_indexer(np.asarray(user_ids).reshape(-1).astype("int64"))
+        rows = self.params.index.get_indexer(np.asarray(movie_ids).reshape(-1).astype("int64"))
+        if (users < 0).any() or (rows < 0).any():
+            raise ValueError("hybrid: a user has no history or a movie is not in the catalogue")
+        return users, rows
+
+    def predict(self, user_ids, movie_ids) -> np.ndarray:
+        """[n] predicted stars for aligned (user, movie) pairs."""
+        users, rows = self._codes(user_ids, movie_ids)
+        return self.params.pair_stars(self.user_vecs_[users], self.user_bias_[users], rows)
+
+    def scores(self, user_ids, movie_ids) -> np.ndarray:
+        """[n_users, n_movies] ranking scores, higher first."""
+        users, rows = self._codes(user_ids, movie_ids)
+        return self.params.rank_scores(self.user_vecs_[users], rows)
+
+
+def fit_hybrid(
+    data: EvaluationData,
+    movies: pd.DataFrame,
+    tags: pd.DataFrame | None,
+    config: HybridConfig,
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> HybridScorer:
+    """Train the hybrid model on ``data.network_ratings`` over every movie of ``movies``,
+    with tags of held-out pairs dropped. Imports TensorFlow."""
+    from recsys.model import hybrid_network
+
+    def progress(epoch: float, planned: float, _text: str = "") -> None:
+        if on_epoch is not None:
+            on_epoch(int(epoch), int(planned))
+
+    content = build_content(movies, tags, config.min_token_df, exclude=data.test_ratings)
+    params, _, history = hybrid_network.fit_hybrid(
+        data.network_ratings, content, config, progress=progress
+    )
+    return HybridScorer(params, data.train_ratings, history["seconds"])

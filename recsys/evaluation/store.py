@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recsys.config import PROTOCOLS
-from recsys.evaluation.ranking import METRICS
+from recsys.evaluation.ranking import CORE_METRICS
 
 EVALUATION_FILE = "evaluation.json"
 
@@ -92,6 +92,6 @@ def _looks_like_evaluation(result: object) -> bool:
     if not isinstance(models, dict) or not models:
         return False
     return all(
-        isinstance(metrics, dict) and all(m in metrics for m in METRICS)
+        isinstance(metrics, dict) and all(m in metrics for m in CORE_METRICS)
         for metrics in models.values()
     )

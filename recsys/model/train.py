@@ -110,15 +110,22 @@ class TrainReport:
     fit_seconds: float
     epochs_run: int
     bundle: Path
+    model: str = "lab"
 
     def to_json(self) -> dict:
+        """JSON-ready: a figure that does not apply (the hybrid's lab-split MSE) is None."""
+
+        def number(value: float) -> float | None:
+            return None if np.isnan(value) else value
+
         return {
+            "model": self.model,
             **self.counts,
             "train_rows": self.train_rows,
             "test_rows": self.test_rows,
-            "train_mse": self.train_mse,
-            "test_mse": self.test_mse,
-            "test_rmse_stars": self.test_rmse_stars,
+            "train_mse": number(self.train_mse),
+            "test_mse": number(self.test_mse),
+            "test_rmse_stars": number(self.test_rmse_stars),
             "seconds": self.seconds,
             "fit_seconds": self.fit_seconds,
             "epochs_run": self.epochs_run,
@@ -226,20 +233,31 @@ def _item_embeddings(two_tower, model, scalers: Scalers, training: TrainingSet) 
 
 
 def _bundle_writers(training, scalers, fitted, embeddings, two_tower) -> dict:
+    weights = two_tower.tower_weights(fitted.model)
+    return {
+        "model.keras": lambda path: fitted.model.save(path),
+        "weights.npz": lambda path: save_npz(path, weights),
+        "scalers.json": lambda path: path.write_text(scalers.to_json()),
+        **table_writers(training, embeddings),
+        "history.json": lambda path: path.write_text(
+            json.dumps({**fitted.history, "epochs_run": fitted.epochs_run})
+        ),
+    }
+
+
+def table_writers(training: TrainingSet, embeddings: np.ndarray) -> dict:
+    """The bundle files both models share: the movies, their embeddings [n, d], the
+    users' vectors and the ratings (stars) that serving shows."""
     items = training.items[ITEMS_CSV_COLUMNS].copy()
     items[MOVIE_ID] = items[MOVIE_ID].astype("int64")
     users = training.users[list(USER_VECTOR_COLUMNS)].copy()
     users[USER_ID] = users[USER_ID].astype("int64")
     ratings = training.ratings
-    weights = two_tower.tower_weights(fitted.model)
     return {
-        "model.keras": lambda path: fitted.model.save(path),
-        "weights.npz": lambda path: _save_npz(path, weights),
-        "scalers.json": lambda path: path.write_text(scalers.to_json()),
         "items.csv": lambda path: items.to_csv(path, index=False),
         "item_embeddings.npy": lambda path: _save_npy(path, embeddings),
         "users.csv": lambda path: users.to_csv(path, index=False),
-        "ratings.npz": lambda path: _save_npz(
+        "ratings.npz": lambda path: save_npz(
             path,
             {
                 USER_ID: ratings[USER_ID].to_numpy("int32"),
@@ -247,13 +265,10 @@ def _bundle_writers(training, scalers, fitted, embeddings, two_tower) -> dict:
                 RATING: ratings[RATING].to_numpy("float32"),
             },
         ),
-        "history.json": lambda path: path.write_text(
-            json.dumps({**fitted.history, "epochs_run": fitted.epochs_run})
-        ),
     }
 
 
-def _save_npz(path: Path, arrays: dict) -> None:
+def save_npz(path: Path, arrays: dict) -> None:
     with open(path, "wb") as stream:
         np.savez(stream, **arrays)
 

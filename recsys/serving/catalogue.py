@@ -127,7 +127,7 @@ class Catalogue:
         raise UsageError listing the matches or the close matches.
         """
         text = str(query).strip()
-        if re.fullmatch(r"\d+", text) and int(text) in self._movie_index:
+        if re.fullmatch(r"\d{1,18}", text) and int(text) in self._movie_index:
             return int(text)
         lowered = text.lower()
         titles = self._title_lower
@@ -161,8 +161,11 @@ class Catalogue:
             }
         return pd.DataFrame(columns, copy=False)
 
-    def top(self, predicted: np.ndarray, mask: np.ndarray, top: int) -> pd.DataFrame:
-        """The ``top`` movies of ``mask`` by ``predicted`` ([n_items] stars), highest first.
+    def top(
+        self, predicted: np.ndarray, mask: np.ndarray, top: int, rank: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """The ``top`` movies of ``mask``, highest ``rank`` first (default: ``predicted``),
+        shown with their ``predicted`` stars ([n_items] each).
 
         Ties are broken by movieId, so results never depend on partition order.
         """
@@ -170,7 +173,7 @@ class Catalogue:
         top = max(0, min(int(top), len(candidates)))
         if top == 0:
             return self.movie_table(np.array([], dtype=int), np.array([]))
-        scores = predicted[candidates]
+        scores = (predicted if rank is None else rank)[candidates]
         best = np.argpartition(-scores, top - 1)[:top]
         order = np.lexsort((self.movie_ids(candidates[best]), -scores[best]))
         rows = candidates[best][order]

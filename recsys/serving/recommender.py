@@ -1,9 +1,10 @@
 """Numpy-only serving over a verified bundle. Never imports TensorFlow.
 
-A request runs the small user tower in numpy (``recsys.model.towers.Towers``) and takes
-one matrix product with the item embeddings computed at training time. The Recommender
-composes a decoded bundle (``recsys.serving.bundle``), the towers and the item
-catalogue (``recsys.serving.catalogue``). Nothing is mutated after construction, so one
+A request runs the small user tower in numpy and takes one matrix product with the item
+embeddings computed at training time. The Recommender composes a decoded bundle
+(``recsys.serving.bundle``), the model's scoring (``recsys.serving.scoring``: the lab's
+network or the hybrid model, as the manifest says) and the item catalogue
+(``recsys.serving.catalogue``). Nothing is mutated after construction, so one
 Recommender is shared safely by every app session and thread.
 """
 
@@ -30,21 +31,21 @@ from recsys.columns import (
     USER_VECTOR_COLUMNS,
 )
 from recsys.errors import UsageError
-from recsys.genres import validate_genre_ratings
+from recsys.model.hybrid import HybridParams
 from recsys.model.towers import Towers
 from recsys.serving.bundle import (
     DECODE_ERRORS,
     SERVING_FILES,
     DecodedBundle,
     decode_bundle,
+    model_kind,
     unreadable,
 )
 from recsys.serving.catalogue import Catalogue
+from recsys.serving.scoring import NEW_USER_RATING_COUNT, HybridScoring, LabScoring, Scores
 
 __all__ = ["NEW_USER_RATING_COUNT", "SERVING_FILES", "Recommender", "UserResult"]
-
-# The lab's example new user: rating count 3, rating ave 0.
-NEW_USER_RATING_COUNT = 3.0
+STAR_STEPS = np.arange(0.5, 5.01, 0.5)
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,18 @@ class Recommender:
         self.items = decoded.items
         self.users = decoded.users
         self.ratings = decoded.ratings
-        self.towers = Towers(decoded.weights)
         self.catalogue = Catalogue(self.items, decoded.item_embeddings)
         self.item_embeddings = self.catalogue.item_embeddings
+        self.model_kind = model_kind(self.manifest)
+        flags = self.items[list(GENRE_LIST)].to_numpy(dtype=bool)
+        if self.model_kind == "hybrid":
+            self.towers = None
+            params = HybridParams.from_arrays(decoded.weights)
+            self.scoring = HybridScoring(params, self.items[MOVIE_ID].to_numpy())
+        else:
+            self.towers = Towers(decoded.weights)
+            self.scoring = LabScoring(self.towers, self.scalers, self.item_embeddings, flags)
+        self._lab_vectors = LabScoring(None, self.scalers, self.item_embeddings, flags)
         self._user_index = pd.Index(self.users[USER_ID].astype("int64"))
         # Ratings grouped by user once: for_user is then a slice, not a scan.
         order = np.argsort(self.ratings[USER_ID].to_numpy(), kind="stable")
@@ -101,30 +111,53 @@ class Recommender:
 
     # ------------------------------------------------------------------ scoring
 
+    def _lab_only(self, what: str) -> None:
+        if self.towers is None:
+            raise UsageError(f"{what} belongs to the lab's network; this bundle is the hybrid")
+
     def user_embedding(self, user_vectors: np.ndarray) -> np.ndarray:
-        """[n, 17] unscaled user vectors → [n, 32] unit embeddings."""
+        """[n, 17] unscaled user vectors → [n, 32] unit embeddings (the lab's network)."""
+        self._lab_only("user_embedding")
         return self.towers.users(self.scalers.user_inputs(user_vectors))
 
     def item_embedding(self, item_vectors: np.ndarray) -> np.ndarray:
-        """[n, 17] unscaled item vectors → [n, 32] unit embeddings."""
+        """[n, 17] unscaled item vectors → [n, 32] unit embeddings (the lab's network)."""
+        self._lab_only("item_embedding")
         return self.towers.items(self.scalers.item_inputs(item_vectors))
 
     def predict_stars(self, user_vector: np.ndarray) -> np.ndarray:
-        """[n_items] predicted ratings in stars for one unscaled [17] user vector."""
+        """[n_items] predicted stars for one unscaled [17] user vector (the lab's network)."""
+        self._lab_only("predict_stars")
         scaled = self.item_embeddings @ self.user_embedding(user_vector)[0]
         return self.scalers.unscale_target(scaled)
 
     def new_user_vector(self, genre_ratings: Mapping[str, float]) -> np.ndarray:
         """The lab's new-user vector: id 0, rating count 3, rating ave 0, genre stars."""
-        vector = np.zeros(len(USER_VECTOR_COLUMNS))
-        vector[1] = NEW_USER_RATING_COUNT
-        for genre, stars in validate_genre_ratings(genre_ratings).items():
-            vector[USER_VECTOR_COLUMNS.index(genre)] = stars
-        return vector
+        return self._lab_vectors.new_user_vector(genre_ratings)
+
+    def picks(self, rated_movies: Mapping[int, float] | None) -> dict[int, float]:
+        """``{movieId: stars}`` checked: known movies, stars 0.5–5 in half steps."""
+        checked = {}
+        for movie_id, stars in (rated_movies or {}).items():
+            self.catalogue.movie_row(movie_id)  # UsageError when unknown
+            value = float(stars)
+            if not np.isclose(STAR_STEPS, value).any():
+                raise UsageError(f"{value:g} stars for movie {movie_id}: use 0.5 to 5 in halves")
+            checked[int(movie_id)] = value
+        return checked
+
+    def new_user_scores(
+        self, genre_ratings: Mapping[str, float], rated_movies: Mapping[int, float] | None = None
+    ) -> Scores:
+        """[n_items] ranking scores and predicted stars for a new user."""
+        picks = self.picks(rated_movies)
+        rows = self.catalogue.rows_of(pd.Series(list(picks), dtype="int64"))
+        return self.scoring.new_user(genre_ratings, picks, rows)
 
     def for_new_user(
         self,
         genre_ratings: Mapping[str, float],
+        rated_movies: Mapping[int, float] | None = None,
         top: int = 10,
         *,
         include_genres: Iterable[str] = (),
@@ -132,14 +165,17 @@ class Recommender:
         year_range: tuple[float, float] | None = None,
         min_ratings: int = 0,
     ) -> pd.DataFrame:
-        """Top ``top`` movies for a new user, highest predicted stars first.
+        """Top ``top`` movies for a new user, best first, with predicted stars.
 
-        ``genre_ratings`` maps genre names to stars (0 or absent = not rated).
-        Filters: see ``filter_mask``.
+        ``genre_ratings`` maps genre names to stars (0 or absent = not rated);
+        ``rated_movies`` maps movie ids the user picked to their stars (never
+        recommended back). Either may be empty. Filters: see ``filter_mask``.
         """
-        predicted = self.predict_stars(self.new_user_vector(genre_ratings))
+        picks = self.picks(rated_movies)
+        scores = self.new_user_scores(genre_ratings, picks)
         mask = self.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
-        return self.catalogue.top(predicted, mask, top)
+        mask[self.catalogue.rows_of(pd.Series(list(picks), dtype="int64"))] = False
+        return self.catalogue.top(scores.stars, mask, top, rank=scores.rank)
 
     def filter_mask(
         self,
@@ -178,8 +214,9 @@ class Recommender:
     def for_user(self, user_id: int, top: int = 10) -> UserResult:
         """Predicted vs actual stars for the movies ``user_id`` rated, and top unseen."""
         vector = self.user_vector(user_id)
-        predicted = self.predict_stars(vector)
         own = self._own_ratings(user_id)
+        scores = self.scoring.existing_user(vector, own)
+        predicted = scores.stars
         rated_rows = self.catalogue.rows_of(own[MOVIE_ID])
         keep = rated_rows >= 0
         rated_rows, actual = rated_rows[keep], own[RATING].to_numpy(dtype="float64")[keep]
@@ -194,11 +231,28 @@ class Recommender:
         return UserResult(
             user_id=int(user_id),
             rated=rated,
-            unseen=self.catalogue.top(predicted, unseen_mask, top),
+            unseen=self.catalogue.top(predicted, unseen_mask, top, rank=scores.rank),
             genre_averages=pd.Series(vector[len(USER_NOT_TRAINED) :], index=list(GENRE_LIST)),
             rmse=float(np.sqrt(np.mean(errors**2))) if len(errors) else float("nan"),
             mae=float(np.mean(np.abs(errors))) if len(errors) else float("nan"),
         )
+
+    def predict(self, user_ids, movie_ids) -> np.ndarray:
+        """[n] predicted stars for aligned (userId, movieId) pairs of known users and movies."""
+        user_ids = np.asarray(user_ids, "int64").reshape(-1)
+        rows = self.catalogue.rows_of(pd.Series(np.asarray(movie_ids, "int64").reshape(-1)))
+        if len(rows) != len(user_ids):
+            raise UsageError(f"{len(user_ids)} users for {len(rows)} movies")
+        if (rows < 0).any():
+            raise UsageError(f"movie {np.asarray(movie_ids).reshape(-1)[rows < 0][0]} is unknown")
+        out = np.empty(len(user_ids), dtype="float64")
+        for user_id in np.unique(user_ids):
+            at = user_ids == user_id
+            stars = self.scoring.existing_user(
+                self.user_vector(user_id), self._own_ratings(user_id)
+            ).stars
+            out[at] = stars[rows[at]]
+        return out
 
     def user_summary(self) -> pd.DataFrame:
         """One row per user: id, rating count and average (stars)."""

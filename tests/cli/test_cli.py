@@ -27,6 +27,8 @@ def trained(real_data, tmp_path_factory):
     artifacts_dir = tmp_path_factory.mktemp("cli_artifacts")
     result = run_cli(
         "train",
+        "--model",
+        "lab",
         "--epochs",
         "2",
         "--json",

@@ -1,0 +1,287 @@
+"""The hybrid model's Keras towers and their training loop (TensorFlow, training only).
+
+Item tower: the mean of a learned vector per content token in each group (genres,
+year bucket, title words, tags) and the year → Dense(relu) → [v (d), p, b], plus a
+learned movie-id embedding that is dropped at random while training, so that the
+content path alone gives a sound vector to a movie with few or no ratings.
+User tower: the dense genre inputs and two pools of the item vectors the user rated →
+Dense(relu) → [u (d), b_u]. Training alternates nothing: one loss,
+softmax over the batch's target movies (in-batch negatives) + rating_weight × MSE.
+TensorFlow is imported through ``recsys.model.network``, the lab network's module.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from recsys.columns import MOVIE_ID, RATING, USER_ID
+from recsys.config import HybridConfig
+from recsys.model.content import GROUPS, ContentTokens
+from recsys.model.hybrid import N_DENSE, HybridParams, item_baseline_bias, user_inputs
+from recsys.model.network import keras, set_seed, tf
+from recsys.progress import Progress
+
+ITEM_TOWER_NAME = "hybrid_item_tower"
+USER_TOWER_NAME = "hybrid_user_tower"
+
+
+@keras.saving.register_keras_serializable(package="recsys")
+class TokenPool(keras.layers.Layer):
+    """The mean of a learned table's rows over each row's non-zero ids (0 = padding)."""
+
+    def __init__(self, vocab_size: int, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.dim = vocab_size, dim
+        self.table = self.add_weight(
+            shape=(vocab_size + 1, dim),
+            initializer=keras.initializers.RandomNormal(0.0, 0.05),
+            name="table",
+        )
+
+    def call(self, ids):
+        mask = keras.ops.cast(ids > 0, "float32")[..., None]
+        summed = keras.ops.sum(keras.ops.take(self.table, ids, axis=0) * mask, axis=-2)
+        return summed / keras.ops.maximum(keras.ops.sum(mask, axis=-2), 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim}
+
+
+def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Model, keras.Model]:
+    """(item tower, user tower) as Keras models; see the module docstring."""
+    token_inputs = [
+        keras.Input((content.tokens[g].shape[1],), dtype="int32", name=f"{g}_tokens")
+        for g in GROUPS
+    ]
+    year_input = keras.Input((1,), name="year")
+    id_input = keras.Input((1,), dtype="int32", name="movie_code")  # 0 = no id vector
+    pooled = [
+        TokenPool(len(content.vocab[g]), config.token_dim, name=f"{g}_pool")(x)
+        for g, x in zip(GROUPS, token_inputs)
+    ]
+    joined = keras.layers.Concatenate()([*pooled, year_input])
+    hidden = keras.layers.Dense(config.item_hidden, activation="relu", name="item_hidden")(joined)
+    content_out = keras.layers.Dense(config.dim + 2, name="item_content_out")(hidden)
+    id_out = TokenPool(len(content.movie_ids), config.dim + 2, name="movie_id")(id_input)
+    item_out = keras.layers.Add(name="item_out")([content_out, id_out])
+    item_tower = keras.Model([*token_inputs, year_input, id_input], item_out, name=ITEM_TOWER_NAME)
+
+    dense_input = keras.Input((N_DENSE,), name="user_dense")
+    plain_input = keras.Input((config.dim,), name="pool_plain")
+    like_input = keras.Input((config.dim,), name="pool_like")
+    x = keras.layers.Concatenate()([dense_input, plain_input, like_input])
+    x = keras.layers.Dense(config.user_hidden, activation="relu", name="user_hidden")(x)
+    user_out = keras.layers.Dense(config.dim + 1, name="user_out")(x)
+    user_tower = keras.Model([dense_input, plain_input, like_input], user_out, name=USER_TOWER_NAME)
+    return item_tower, user_tower
+
+
+def epoch_split(users: np.ndarray, n_users: int, config: HybridConfig, rng: np.random.Generator):
+    """Per rating, for one epoch: (input to the tower, pooled, target).
+
+    Most users show ``input_fraction`` of their ratings; ``few_share`` show 1..few_max;
+    ``genre_only_share`` show only the genre ratings of 1..genre_only_max (nothing
+    pooled): so the tower learns new users from sliders and a few picks, too.
+    """
+    n = len(users)
+    order = np.lexsort((rng.random(n), users))
+    per_user = np.bincount(users, minlength=n_users)
+    start = np.concatenate([[0], np.cumsum(per_user)[:-1]])
+    rank = np.empty(n, dtype="int64")
+    rank[order] = np.arange(n) - start[users[order]]
+    full_share = 1.0 - config.few_share - config.genre_only_share
+    mode = rng.choice(3, size=n_users, p=[full_share, config.few_share, config.genre_only_share])
+    shown = np.select(
+        [mode == 0, mode == 1],
+        [
+            np.floor(per_user * config.input_fraction).astype("int64"),
+            rng.integers(1, config.few_max + 1, n_users),
+        ],
+        rng.integers(1, config.genre_only_max + 1, n_users),
+    )
+    shown = np.minimum(shown, per_user - 1)  # leave at least one target
+    is_input = rank < shown[users]
+    pooled = is_input & (mode[users] != 2) & (rank < config.history_cap)
+    n_target = np.maximum(np.ceil(per_user * config.target_fraction), 1).astype("int64")
+    is_target = ~is_input & (rank < shown[users] + n_target[users])
+    return is_input, pooled, is_target
+
+
+def _pad(x: np.ndarray, n: int) -> np.ndarray:
+    """x padded with zero rows to n rows (a padded example has weight 0)."""
+    if len(x) == n:
+        return x
+    return np.concatenate([x, np.zeros((n - len(x), *x.shape[1:]), x.dtype)])
+
+
+class _Trainer:
+    """One training run's state: the towers, the optimiser and the compiled step."""
+
+    def __init__(self, content: ContentTokens, config: HybridConfig, counts, baseline):
+        self.config, self.content = config, content
+        self.item_tower, self.user_tower = build_towers(content, config)
+        self.id_code = np.where(counts > 0, np.arange(len(counts)) + 1, 0).astype("int32")
+        # Warm start: a rated movie's id row starts at its centred log popularity.
+        table = self.item_tower.get_layer("movie_id").table
+        start = table.numpy()
+        rated = self.id_code > 0
+        start[self.id_code[rated], config.dim] = np.log1p(counts[rated]) - np.log1p(counts).mean()
+        table.assign(start)
+        self.alpha = tf.Variable(0.0, name="alpha")
+        self.variables = [
+            *self.item_tower.trainable_variables,
+            *self.user_tower.trainable_variables,
+            self.alpha,
+        ]
+        self.optimizer = keras.optimizers.Adam(config.lr)
+        self.item_inputs = [tf.constant(content.tokens[g]) for g in GROUPS]
+        self.item_inputs.append(tf.constant(content.year))
+        self.mu = tf.constant(baseline[0], "float32")
+        self.baseline_bias = tf.constant(baseline[1], "float32")
+        self.step = tf.function(self._step, reduce_retracing=True)
+
+    def _step(self, dense, pool_index, plain_value, like_value, target, rating, weight):
+        config, d = self.config, self.config.dim
+        id_code = tf.constant(self.id_code[:, None])
+        keep = tf.cast(tf.random.uniform(tf.shape(id_code)) >= config.id_dropout, "int32")
+        n_rows = tf.shape(dense)[0]
+        with tf.GradientTape() as tape:
+            out = self.item_tower([*self.item_inputs, id_code * keep], training=True)
+            v, p, b = out[:, :d], out[:, d], out[:, d + 1]
+            picked = tf.gather(v, pool_index[:, 1])
+            plain = tf.math.unsorted_segment_sum(
+                picked * plain_value[:, None], pool_index[:, 0], n_rows
+            )
+            like = tf.math.unsorted_segment_sum(
+                picked * like_value[:, None], pool_index[:, 0], n_rows
+            )
+            user_out = self.user_tower([dense, plain, like], training=True)
+            u, user_bias = user_out[:, :d], user_out[:, d]
+            target_v = tf.gather(v, target)
+            logits = tf.matmul(u, target_v, transpose_b=True) + tf.gather(p, target)[None, :]
+            logits += tf.where(weight > 0, 0.0, -1e9)[None, :]  # padding is no one's negative
+            labels = tf.range(tf.shape(u)[0])
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+            rank_loss = tf.reduce_sum(weight * ce) / tf.reduce_sum(weight)
+            dots = tf.reduce_sum(u * target_v, axis=1)
+            base = self.mu + dense[:, -1] + user_bias + tf.gather(b + self.baseline_bias, target)
+            predicted = base + self.alpha * dots
+            real = tf.cast(rating > 0, "float32")  # padded examples have rating 0
+            rate_loss = tf.reduce_sum(real * tf.square(predicted - rating)) / tf.reduce_sum(real)
+            reg = config.l2 * (tf.reduce_sum(tf.square(u)) + tf.reduce_sum(tf.square(target_v)))
+            loss = rank_loss + config.rating_weight * rate_loss + reg
+        grads = tape.gradient(loss, self.variables)
+        self.optimizer.apply_gradients(zip(grads, self.variables))
+        return rank_loss, rate_loss
+
+    def item_outputs(self) -> np.ndarray:
+        """[n, d + 2] every movie's [v, p, b] with its id vector (no dropout)."""
+        inputs = [*(self.content.tokens[g] for g in GROUPS), self.content.year]
+        inputs.append(self.id_code[:, None])
+        return np.asarray(self.item_tower.predict(inputs, batch_size=4096, verbose=0))
+
+    def user_layers(self):
+        def layer(name):
+            kernel, bias = self.user_tower.get_layer(name).get_weights()
+            return kernel.astype("float32"), bias.astype("float32")
+
+        return layer("user_hidden"), layer("user_out")
+
+
+def _batches(trainer: _Trainer, users, items, stars, n_users, rng, baseline):
+    """One epoch's padded batches, in random order."""
+    config = trainer.config
+    is_input, pooled, is_target = epoch_split(users, n_users, config, rng)
+    inputs = user_inputs(
+        users[is_input],
+        items[is_input],
+        stars[is_input],
+        n_users,
+        trainer.content.flags,
+        baseline,
+        pooled=pooled[is_input],
+    )
+    targets = np.flatnonzero(is_target)
+    targets = targets[rng.permutation(len(targets))]
+    weight = np.where(stars >= config.like_stars, 1.0, config.neg_weight).astype("float32")
+    batch, cap = config.batch_size, config.batch_size * config.history_cap
+    for start in range(0, len(targets), batch):
+        rows = targets[start : start + batch]
+        plain = inputs.plain[users[rows]].tocoo()
+        like = inputs.like[users[rows]].tocoo()  # the same pattern as plain
+        index = np.zeros((cap, 2), "int32")
+        plain_value, like_value = np.zeros(cap, "float32"), np.zeros(cap, "float32")
+        index[: plain.nnz, 0], index[: plain.nnz, 1] = plain.row, plain.col
+        plain_value[: plain.nnz], like_value[: plain.nnz] = plain.data, like.data
+        yield (
+            _pad(inputs.dense[users[rows]], batch),
+            index,
+            plain_value,
+            like_value,
+            _pad(items[rows].astype("int32"), batch),
+            _pad(stars[rows].astype("float32"), batch),
+            _pad(weight[rows], batch),
+        )
+
+
+def fit_hybrid(
+    ratings: pd.DataFrame,
+    content: ContentTokens,
+    config: HybridConfig,
+    progress: Progress | None = None,
+) -> tuple[HybridParams, keras.Model, dict]:
+    """Train on ``ratings`` (userId, movieId, rating in stars) over ``content``'s movies.
+
+    Returns (the numpy parameters, a Keras model of both towers for the bundle, the
+    per-epoch losses {"rank_loss", "rating_loss", "seconds"}).
+    """
+    set_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    users, _ = pd.factorize(ratings[USER_ID], sort=True)
+    n_users = int(users.max()) + 1 if len(users) else 0
+    items = content.index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
+    if (items < 0).any():
+        raise ValueError("a rating refers to a movie outside the catalogue")
+    stars = ratings[RATING].to_numpy("float64")
+    n_items = len(content.movie_ids)
+    counts = np.bincount(items, minlength=n_items)
+    baseline = item_baseline_bias(users, items, stars, n_users, n_items)
+    trainer = _Trainer(content, config, counts, baseline)
+    history: dict[str, list[float]] = {"rank_loss": [], "rating_loss": []}
+    start = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        losses = [
+            trainer.step(*batch)
+            for batch in _batches(trainer, users, items, stars, n_users, rng, baseline)
+        ]
+        rank_loss, rating_loss = np.mean([[float(a), float(b)] for a, b in losses], axis=0)
+        history["rank_loss"].append(float(rank_loss))
+        history["rating_loss"].append(float(rating_loss))
+        if progress is not None:
+            text = f"epoch {epoch}/{config.epochs}, rank {rank_loss:.3f}, stars² {rating_loss:.3f}"
+            progress(epoch, config.epochs, text)
+    history["seconds"] = time.perf_counter() - start
+    out = trainer.item_outputs()
+    d = config.dim
+    params = HybridParams(
+        movie_ids=content.movie_ids,
+        item_vecs=out[:, :d].astype("float32"),
+        rank_bias=out[:, d].astype("float64"),
+        star_bias=out[:, d + 1].astype("float64") + baseline[1],
+        counts=counts,
+        baseline_bias=baseline[1],
+        flags=content.flags,
+        user_layers=trainer.user_layers(),
+        mu=baseline[0],
+        alpha=float(trainer.alpha.numpy()),
+        pop_prior=config.pop_prior,
+    )
+    both = keras.Model(
+        [*trainer.item_tower.inputs, *trainer.user_tower.inputs],
+        [trainer.item_tower.outputs[0], trainer.user_tower.outputs[0]],
+        name="hybrid_two_tower",
+    )
+    return params, both, history

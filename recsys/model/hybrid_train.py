@@ -1,0 +1,97 @@
+"""Training the hybrid model into a bundle over the whole catalogue.
+
+The bundle has the lab's file names, so the store, its checks and the decoder are
+shared: ``weights.npz`` holds the hybrid's numpy parameters, ``model.keras`` both
+towers, ``items.csv``/``users.csv`` the whole catalogue and every user as the lab's
+vectors (for display and the lab network's scalers), and the manifest says
+``"model": "hybrid"``. TensorFlow is imported only inside :func:`train_hybrid_bundle`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recsys.config import HYBRID, HybridConfig, preset_config
+from recsys.dataset.movielens import MovieLens
+from recsys.model.bundle import training_lock, write_bundle
+from recsys.model.content import build_content
+from recsys.model.features import build_features
+from recsys.model.scaling import Scalers
+from recsys.model.train import TrainReport, library_versions, save_npz, table_writers
+from recsys.progress import Progress
+
+SERVED_PRESET = "catalogue"
+
+
+def train_hybrid_bundle(
+    dataset: MovieLens,
+    tags: pd.DataFrame | None,
+    config: HybridConfig,
+    artifacts_dir: Path,
+    *,
+    progress: Progress | None = None,
+    wait: float | bool = False,
+) -> TrainReport:
+    """Train the hybrid model on every rating and atomically write a new current bundle.
+
+    tags: userId, movieId, tag (may be None or empty). ``progress`` and ``wait`` as in
+    ``recsys.model.train.train_bundle``; a failure leaves the previous bundle intact.
+    """
+    say = progress or (lambda _done, _total, _text="": None)
+    start = time.perf_counter()
+    with training_lock(artifacts_dir, wait=wait):
+        from recsys.model import hybrid_network  # TensorFlow is imported only to train
+        from recsys.model.network import architecture
+
+        say(0, 0, "building features")
+        feature_config = preset_config(SERVED_PRESET)
+        training = build_features(dataset, feature_config)
+        content = build_content(dataset.movies, tags, config.min_token_df)
+        say(0, 0, "training")
+        params, model, history = hybrid_network.fit_hybrid(
+            training.ratings, content, config, progress=progress
+        )
+        say(0, 0, "writing the bundle")
+        scalers = Scalers.fit(training.user_train, training.item_train, training.y)
+        rows = pd.Index(params.movie_ids).get_indexer(training.items["movieId"].astype("int64"))
+        embeddings = np.ascontiguousarray(params.item_vecs[rows], dtype="float32")
+        writers = {
+            "model.keras": lambda path: model.save(path),
+            "weights.npz": lambda path: save_npz(path, params.to_arrays()),
+            "scalers.json": lambda path: path.write_text(scalers.to_json()),
+            **table_writers(training, embeddings),
+            "history.json": lambda path: path.write_text(
+                json.dumps({"loss": history["rank_loss"], **history})
+            ),
+        }
+        counts = {**training.counts(), "train_rows": int(len(training.ratings)), "test_rows": 0}
+        manifest = {
+            "model": HYBRID,
+            "config": {**config.to_dict(), "features": feature_config.to_dict()},
+            "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
+            "versions": library_versions(),
+            "metrics": {"fit_seconds": history["seconds"], "epochs_run": config.epochs},
+            "counts": counts,
+            "architecture": architecture(model),
+            "protocol": None,
+        }
+        bundle = write_bundle(artifacts_dir, writers, manifest)
+    nan = float("nan")
+    return TrainReport(
+        counts=training.counts(),
+        train_rows=counts["train_rows"],
+        test_rows=0,
+        train_mse=nan,
+        test_mse=nan,
+        test_rmse_stars=nan,
+        seconds=time.perf_counter() - start,
+        fit_seconds=history["seconds"],
+        epochs_run=config.epochs,
+        bundle=bundle,
+        model=HYBRID,
+    )

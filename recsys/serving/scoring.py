@@ -1,0 +1,114 @@
+"""What each kind of model scores, behind one small interface the Recommender uses.
+
+For a user, a model gives two [n_items] arrays over the catalogue: ``rank`` (the list
+order, higher first) and ``stars`` (predicted ratings, for display and RMSE).
+- The lab's network ranks by its predicted stars; a new user's vector is the lab's
+  (rating count 3, genre stars); picked movies fill the genres the sliders leave unset
+  with the picks' average stars, as the lab's user vector averages a user's ratings.
+- The hybrid model ranks by its ranking score (with the popularity prior) and shows the
+  stars of its rating head; a new user's genre stars and picks feed its user tower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from recsys.columns import GENRE_LIST, MOVIE_ID, RATING, USER_VECTOR_COLUMNS
+from recsys.genres import validate_genre_ratings
+from recsys.model.hybrid import HybridParams
+from recsys.model.scaling import Scalers
+from recsys.model.towers import Towers
+
+# The lab's example new user: rating count 3, rating ave 0.
+NEW_USER_RATING_COUNT = 3.0
+
+
+class Scores(NamedTuple):
+    """[n_items] ranking scores (higher first) and [n_items] predicted stars."""
+
+    rank: np.ndarray
+    stars: np.ndarray
+
+
+def picked_genre_stars(
+    rated_movies: Mapping[int, float], rows: np.ndarray, flags: np.ndarray
+) -> np.ndarray:
+    """[14] the average stars of the picked movies of each genre (0 where none).
+
+    rows: each pick's catalogue row (−1 = unknown, ignored); flags: [n_items, 14].
+    """
+    stars = np.array(list(rated_movies.values()), dtype="float64")
+    keep = rows >= 0
+    picked = flags[rows[keep]].astype("float64")
+    total, count = stars[keep] @ picked, picked.sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+class LabScoring:
+    """The lab's network: the numpy towers over the lab's scaled vectors."""
+
+    kind = "lab"
+
+    def __init__(self, towers: Towers, scalers: Scalers, item_embeddings: np.ndarray, flags):
+        self.towers, self.scalers = towers, scalers
+        self.item_embeddings = item_embeddings
+        self.flags = flags  # [n_items, 14] bool
+
+    def _stars(self, user_vector: np.ndarray) -> Scores:
+        embedding = self.towers.users(self.scalers.user_inputs(user_vector))[0]
+        stars = self.scalers.unscale_target(self.item_embeddings @ embedding)
+        return Scores(rank=stars, stars=stars)
+
+    def new_user_vector(self, genre_ratings, rated_movies=None, rows=None) -> np.ndarray:
+        """The lab's new-user vector: id 0, rating count 3, rating ave 0, genre stars."""
+        vector = np.zeros(len(USER_VECTOR_COLUMNS))
+        vector[1] = NEW_USER_RATING_COUNT
+        if rated_movies:
+            start = USER_VECTOR_COLUMNS.index(GENRE_LIST[0])
+            vector[start : start + len(GENRE_LIST)] = picked_genre_stars(
+                rated_movies, rows, self.flags
+            )
+        for genre, stars in validate_genre_ratings(genre_ratings).items():
+            vector[USER_VECTOR_COLUMNS.index(genre)] = stars
+        return vector
+
+    def new_user(self, genre_ratings, rated_movies, rows) -> Scores:
+        return self._stars(self.new_user_vector(genre_ratings, rated_movies, rows))
+
+    def existing_user(self, user_vector: np.ndarray, own: pd.DataFrame) -> Scores:
+        return self._stars(user_vector)
+
+
+class HybridScoring:
+    """The hybrid model: its numpy user tower, ranking score and rating head.
+
+    Its catalogue rows follow ``params.movie_ids``; ``rows`` maps the Recommender's
+    item rows onto them.
+    """
+
+    kind = "hybrid"
+
+    def __init__(self, params: HybridParams, item_movie_ids: np.ndarray):
+        self.params = params
+        self.rows = params.index.get_indexer(np.asarray(item_movie_ids, "int64"))
+        if (self.rows < 0).any():
+            raise ValueError("items.csv holds movies that the hybrid weights do not")
+
+    def _scores(self, u: np.ndarray, user_bias: float) -> Scores:
+        rank = self.params.rank_scores(u, self.rows)[0]
+        stars = self.params.stars(u, user_bias, self.rows)[0]
+        return Scores(rank=rank, stars=stars)
+
+    def new_user(self, genre_ratings, rated_movies, rows) -> Scores:
+        return self._scores(*self.params.new_user(genre_ratings, rated_movies))
+
+    def existing_user(self, user_vector: np.ndarray, own: pd.DataFrame) -> Scores:
+        users = np.zeros(len(own), dtype="int64")
+        u, user_bias = self.params.histories(
+            users, own[MOVIE_ID].to_numpy(), own[RATING].to_numpy(), 1
+        )
+        return self._scores(u[0], float(user_bias[0]))
