@@ -22,6 +22,19 @@ GOALS: tuple[tuple[str, str, str, Callable[[dict], bool | None]], ...] = (
         ">= 100x the lab's path",
         lambda r: _at_least(r["speedup"], 100),
     ),
+    ("hybrid_train", "hybrid", "hybrid training < 60 s", lambda r: _below(r["train_s"], 60)),
+    (
+        "hybrid_new_user",
+        "hybrid",
+        "new user with 5 picks < 1 ms",
+        lambda r: _below(r["new_user_picks_median_ms"], 1),
+    ),
+    (
+        "hybrid_speedup",
+        "hybrid",
+        ">= 100x the lab's path",
+        lambda r: _at_least(r["speedup"], 100),
+    ),
     (
         "nearest_speedup",
         "nearest",

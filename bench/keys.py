@@ -4,6 +4,13 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "train": ("lab_s", "fast_s", "lab_test_mse", "fast_test_mse", "speedup"),
     "new_user": ("lab_median_ms", "median_ms", "p99_ms", "speedup"),
     "nearest": ("lab_s", "ours_s", "speedup"),
+    "hybrid": (
+        "train_s",
+        "train_rows_per_s",
+        "new_user_picks_median_ms",
+        "lab_median_ms",
+        "speedup",
+    ),
     "app": (
         "healthy_s",
         "first_page_s",

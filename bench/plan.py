@@ -18,6 +18,7 @@ class Plan:
     lab_epochs: int  # the lab recipe's epochs (30 in full)
     fast_epochs: int | None  # None = the fast recipe's own
     bundle_epochs: int | None  # the served bundle's fast-recipe epochs; None = its own
+    hybrid_epochs: int | None  # the hybrid model's epochs; None = its config's
     new_user_calls: int  # ours
     lab_new_user_calls: int  # the lab's path (about 90 ms each)
     lab_nearest_items: int | None  # None = every item; else the lab loop runs on a subset
@@ -39,6 +40,7 @@ FULL = Plan(
     lab_epochs=30,
     fast_epochs=None,
     bundle_epochs=None,
+    hybrid_epochs=None,
     new_user_calls=1000,
     lab_new_user_calls=50,
     lab_nearest_items=None,
@@ -60,6 +62,7 @@ QUICK = Plan(
     lab_epochs=1,
     fast_epochs=1,
     bundle_epochs=1,
+    hybrid_epochs=1,
     new_user_calls=200,
     lab_new_user_calls=4,
     lab_nearest_items=120,

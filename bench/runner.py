@@ -15,7 +15,7 @@ from bench.goals import check_goals
 from bench.keys import blank
 from bench.plan import FULL, QUICK, Plan
 
-SECTIONS = ("train", "limit", "new_user", "nearest", "app", "load", "scale")
+SECTIONS = ("train", "limit", "new_user", "nearest", "hybrid", "app", "load", "scale")
 # A small synthetic dataset for --quick when no MovieLens data is found.
 QUICK_SYNTHETIC = {"n_users": 400, "n_movies": 1200, "n_ratings": 60_000}
 
@@ -153,6 +153,12 @@ def _section(name: str, ctx: Context, results: dict) -> dict:
         from bench.serving import run_nearest
 
         return run_nearest(ctx.recommender, plan)
+    if name == "hybrid":
+        from bench.hybrid import run_hybrid
+        from recsys.dataset.tags import load_tags
+
+        tags = load_tags(ctx.data_path)
+        return run_hybrid(ctx.dataset, tags, ctx.recommender, ctx.keras_model, ctx.work, plan)
     if name in ("app", "load") and not ctx.app_path.exists():
         return blank(name, skipped=f"{ctx.app_path.name} is not in the project yet")
     if name == "app":

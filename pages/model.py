@@ -3,7 +3,7 @@
 import streamlit as st
 
 from recsys.dashboard import charts
-from recsys.dashboard.tables import architecture_table
+from recsys.dashboard.tables import architecture_table, model_facts
 from recsys.dashboard.ui import frame, model_page, widgets
 
 model = frame.require_model()
@@ -11,18 +11,17 @@ widgets.write_url("model", {})
 st.title("Model")
 manifest = model.manifest
 metrics = manifest.get("metrics", {})
+facts = model_facts(manifest)
 
 st.subheader("Architecture")
 architecture = architecture_table(manifest)
 widgets.metric_row(
     [
         ("Parameters", f"{int(architecture['params'].sum()):,}", "The lab's model has 82,240"),
-        ("User inputs", "14", "The user's average rating per genre (not userId, count, ave)"),
-        ("Movie inputs", "16", "Year, ave rating and 14 genre flags; movieId is not fed"),
-        ("Embedding", "32", "Each tower's L2-normalised output; the prediction is their dot"),
+        *facts.inputs,
     ]
 )
-st.caption("Two towers, each Dense 256 relu → Dense 128 relu → Dense 32, as in the lab.")
+st.caption(f"Served: {facts.name}. {facts.architecture_note}")
 st.dataframe(architecture, hide_index=True, height=widgets.table_height(len(architecture)))
 
 st.subheader("Training")
@@ -33,6 +32,12 @@ if chart is None:
 else:
     left.altair_chart(chart, width="stretch")
 with right:
+    if not facts.lab_split_metrics:
+        st.info(
+            "The hybrid model trains on every rating, so it has no test split of its own: "
+            "its honest accuracy is the evaluation below, on held-out ratings.",
+            icon=":material/info:",
+        )
     widgets.metric_row(
         [
             ("Test RMSE", f"{widgets.metric_value(metrics, 'test_rmse_stars', '.3f')} ★", None),

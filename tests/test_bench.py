@@ -30,6 +30,8 @@ EXPECTED = {
     "new_user": {"lab_median_ms": NUMBER, "median_ms": NUMBER, "p99_ms": NUMBER,
                  "speedup": NUMBER},
     "nearest": {"lab_s": NUMBER, "ours_s": NUMBER, "speedup": NUMBER},
+    "hybrid": {"train_s": NUMBER, "train_rows_per_s": NUMBER, "new_user_picks_median_ms": NUMBER,
+               "lab_median_ms": NUMBER, "speedup": NUMBER},
     "app": {"healthy_s": NUMBER, "first_page_s": NUMBER, "rss_mb": NUMBER,
             "tensorflow_imported": FLAG, "slider_ms": NUMBER, "page_switch_ms": NUMBER},
     "scale": {"ratings": COUNT, "build_s": NUMBER, "peak_rss_mb": NUMBER, "embed_s": NUMBER,

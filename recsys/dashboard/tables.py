@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -18,3 +18,53 @@ def architecture_table(manifest: Mapping[str, Any]) -> pd.DataFrame:
     table["units"] = pd.to_numeric(table["units"], errors="coerce").astype("Int64")
     table["params"] = pd.to_numeric(table["params"], errors="coerce").fillna(0).astype("int64")
     return table
+
+
+class ModelFacts(NamedTuple):
+    """What the Model page and the sidebar say about a bundle's model, in words."""
+
+    name: str  # "the hybrid two-tower model" or "the lab's network"
+    setup: str  # how it was made, one line
+    inputs: list[tuple[str, str, str]]  # (label, value, help) metric cells
+    architecture_note: str
+    lab_split_metrics: bool  # whether the manifest holds the lab split's MSE and RMSE
+
+
+def model_facts(manifest: Mapping[str, Any]) -> ModelFacts:
+    """The facts of the bundle's model, read from its manifest (lab bundles have no
+    ``"model"`` key)."""
+    config = manifest.get("config") or {}
+    epochs = (manifest.get("metrics") or {}).get("epochs_run", config.get("epochs", "?"))
+    if manifest.get("model") == "hybrid":
+        dim = config.get("dim", "?")
+        return ModelFacts(
+            name="the hybrid two-tower model",
+            setup=f"hybrid model · the whole catalogue · {epochs} epochs",
+            inputs=[
+                ("User inputs", "genres + movies", "14 genre ratings and the rated movies"),
+                ("Movie inputs", "content + id", "Genres, year, title words, tags, movieId"),
+                ("Embedding", str(dim), "Both towers' output width; scores are dot products"),
+            ],
+            architecture_note=(
+                "Item tower: pooled content-token vectors → Dense relu, plus a movie-id "
+                "vector. User tower: genre ratings and the pooled vectors of the movies "
+                "the user rated → Dense relu. Trained to rank (softmax over a batch's "
+                "movies) and to predict stars."
+            ),
+            lab_split_metrics=False,
+        )
+    return ModelFacts(
+        name="the lab's network",
+        setup=(
+            f"lab's network · preset {config.get('preset', '?')} · recipe "
+            f"{config.get('recipe', '?')} · {epochs} epochs"
+        ),
+        inputs=[
+            ("User inputs", "14", "The user's average rating per genre (not userId, count, ave)"),
+            ("Movie inputs", "16", "Year, ave rating and 14 genre flags; movieId is not fed"),
+            ("Embedding", "32", "Each tower's L2-normalised output; the prediction is their dot"),
+        ],
+        architecture_note="Two towers, each Dense 256 relu → Dense 128 relu → Dense 32, as in "
+        "the lab.",
+        lab_split_metrics=True,
+    )

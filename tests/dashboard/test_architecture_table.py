@@ -24,3 +24,17 @@ def test_architecture_table_counts_params_and_tolerates_gaps():
         "units",
         "params",
     ]
+
+
+def test_model_facts_describe_each_model_honestly():
+    from recsys.dashboard.tables import model_facts
+
+    lab = model_facts(
+        {"config": {"preset": "lab", "recipe": "fast"}, "metrics": {"epochs_run": 12}}
+    )
+    assert lab.lab_split_metrics and "lab's network" in lab.name
+    assert "preset lab" in lab.setup and "12 epochs" in lab.setup
+    hybrid = model_facts({"model": "hybrid", "config": {"dim": 64, "epochs": 20}})
+    assert not hybrid.lab_split_metrics and "hybrid" in hybrid.name
+    assert dict((label, value) for label, value, _ in hybrid.inputs)["Embedding"] == "64"
+    assert "20 epochs" in hybrid.setup

@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 from recsys.config import recipe_config
+from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import bundle_key, current_model
 from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
@@ -247,24 +248,22 @@ def _count(value: Any) -> str:
 def sidebar(model: Recommender) -> None:
     """Data source, and the bundle's creation time, preset and test metrics."""
     manifest = model.manifest
-    config, metrics = manifest.get("config", {}), manifest.get("metrics", {})
+    metrics = manifest.get("metrics", {})
     counts = manifest.get("counts", {})
     data_path = resolve_data_path(None)
     trained_on = Path(str(manifest.get("data", {}).get("source", "?"))).name
     with st.sidebar:
         st.subheader("Model", divider="gray")
         st.caption(f"Trained {md_escape(_created(manifest))}")
-        st.caption(
-            f"Preset **{md_escape(config.get('preset', '?'))}** · "
-            f"recipe **{md_escape(config.get('recipe', '?'))}** · "
-            f"{md_escape(metrics.get('epochs_run', '?'))} epochs"
-        )
-        st.caption(
-            f"Test RMSE **{metric_value(metrics, 'test_rmse_stars', '.3f')} ★** · "
-            f"test MSE **{metric_value(metrics, 'test_mse', '.4f')}**",
-            help="On the held-out 20%. RMSE in stars; MSE in the scaled [-1, 1] units "
-            "(the lab's test MSE: 0.0815).",
-        )
+        facts = model_facts(manifest)
+        st.caption(md_escape(facts.setup))
+        if facts.lab_split_metrics:
+            st.caption(
+                f"Test RMSE **{metric_value(metrics, 'test_rmse_stars', '.3f')} ★** · "
+                f"test MSE **{metric_value(metrics, 'test_mse', '.4f')}**",
+                help="On the held-out 20%. RMSE in stars; MSE in the scaled [-1, 1] units "
+                "(the lab's test MSE: 0.0815).",
+            )
         st.subheader("Data", divider="gray")
         found = "" if dataset_present(data_path) else " (not found)"
         st.caption(
