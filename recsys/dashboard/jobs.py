@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recsys.config import TrainConfig
+from recsys.config import HybridConfig, TrainConfig
 from recsys.dashboard.text import error_text
 from recsys.dataset.movielens import load_movielens
+from recsys.dataset.tags import load_tags
 from recsys.errors import known_errors
 from recsys.evaluation import run_evaluation, save_evaluation
 from recsys.progress import fraction_of
@@ -112,14 +113,19 @@ class JobRegistry:
 # ---------------------------------------------------------------------------- the work
 
 
-def train_work(config: TrainConfig, data_path: Path, artifacts: Path) -> Work:
-    """Train a bundle on the dataset at ``data_path`` into ``artifacts``."""
+def train_work(config: TrainConfig | HybridConfig, data_path: Path, artifacts: Path) -> Work:
+    """Train a bundle of the configured model on the dataset at ``data_path``."""
 
     def work(job: Job) -> Any:
-        from recsys.model.train import train_bundle  # TensorFlow is imported here, only to train
+        # TensorFlow is imported by these, only to train.
+        from recsys.model.hybrid_train import train_hybrid_bundle
+        from recsys.model.train import train_bundle
 
         job.progress(0, config.epochs, "reading the data")
         dataset = load_movielens(data_path)
+        if isinstance(config, HybridConfig):
+            tags = load_tags(data_path)
+            return train_hybrid_bundle(dataset, tags, config, artifacts, progress=job.progress)
         return train_bundle(dataset, config, artifacts, progress=job.progress)
 
     return work
@@ -139,6 +145,7 @@ def evaluation_work(preset: str, recipe: str, data_path: Path, artifacts: Path) 
             recipe=recipe,
             seeds=1,
             progress=job.progress,
+            tags=load_tags(data_path),
         )
         save_evaluation(artifacts, result)
         return result

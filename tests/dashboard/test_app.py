@@ -150,7 +150,8 @@ def test_every_page_runs_with_the_sidebar(hostile_app, page):
     assert [t.value for t in at.title] == [TITLES[page]]
     assert not at.error
     sidebar = sidebar_text(at)
-    assert "Trained" in sidebar and "Preset" in sidebar and "Test RMSE" in sidebar
+    assert "Trained" in sidebar and "preset" in sidebar and "Test RMSE" in sidebar
+    assert "lab\\'s network" in sidebar  # the served model is named
 
 
 @pytest.mark.slow  # trains a quick model on the real data once per session

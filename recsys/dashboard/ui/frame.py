@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from recsys.config import recipe_config
+from recsys.config import default_training, training_label
 from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import bundle_key, current_model
@@ -120,18 +120,18 @@ def first_start() -> None:
         or stale
         or (not job.running and not job.error and not _has_bundle())
     ):
-        job = start_training(recipe_config("fast"))
+        job = start_training(default_training())
     if job.running:
         st.info(
-            "No trained model yet, so the app is training one now (the fast recipe; "
-            "about a minute on ml-latest-small). It is saved, so this happens once.",
+            f"No trained model yet, so the app is training {training_label(default_training())} "
+            "now. It is saved, so this happens once.",
             icon=":material/model_training:",
         )
         follow_job(job)
     if job.error:
         show_error(job.error, "Fix the problem (or upload the zip again), then press Try again.")
         if st.button("Try again", type="primary", key="first_start_retry"):
-            start_training(recipe_config("fast"))
+            start_training(default_training())
             st.rerun()
         upload_form(data_path)
         return
@@ -180,7 +180,7 @@ def refuse_bundle(err: BaseException) -> None:
         "Retrain now", type="primary", icon=":material/model_training:", key="retrain_refused"
     )
     if retrain:
-        start_training(recipe_config("fast"))
+        start_training(default_training())
         st.rerun()
 
 

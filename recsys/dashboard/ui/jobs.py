@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from recsys.config import TrainConfig
+from recsys.config import HybridConfig, TrainConfig, training_label
 from recsys.dashboard.jobs import Job, JobRegistry, Work, train_work
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir
@@ -49,9 +49,9 @@ def follow_job(job: Job, poll_seconds: float = 0.25) -> None:
     bar.progress(1.0, text=md_escape(job.describe()))
 
 
-def start_training(config: TrainConfig) -> Job:
+def start_training(config: TrainConfig | HybridConfig) -> Job:
     """Train a new bundle on the current dataset into the artifacts folder, in a thread."""
     artifacts = artifacts_dir()
-    label = f"Training ({config.recipe} recipe, {config.preset} preset, {config.epochs} epochs)"
+    label = f"Training {training_label(config)}"
     work = train_work(config, resolve_data_path(None), artifacts)
     return start_job("train", label, work, artifacts)

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from recsys.config import PRESETS, RECIPES, recipe_config
+from recsys.config import HYBRID, MODELS, PRESETS, RECIPES, hybrid_config, recipe_config
 from recsys.dashboard.charts import evaluation_chart
 from recsys.dashboard.jobs import Job, evaluation_work
 from recsys.dashboard.text import md_escape
@@ -45,6 +45,14 @@ def retrain_section(config: Mapping[str, Any]) -> None:
     served_preset = config.get("preset") if config.get("preset") in PRESETS else "lab"
     keep = "the recipe's"
     with st.form("retrain"):
+        model = st.radio(
+            "Model",
+            MODELS,
+            horizontal=True,
+            key="retrain_model",
+            help="hybrid: the whole catalogue, genres and rated movies · lab: the lab's "
+            "network (preset and recipe apply to it only)",
+        )
         cells = st.columns(3)
         preset = cells[0].selectbox("Preset", PRESETS, index=PRESETS.index(served_preset))
         recipe = cells[1].selectbox(
@@ -70,9 +78,11 @@ def retrain_section(config: Mapping[str, Any]) -> None:
     if not submitted:
         return
     try:
-        train_config = recipe_config(
-            recipe, preset=preset, epochs=epochs, lr=lr, batch_size=batch_size, seed=int(seed)
-        )
+        overrides = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": int(seed)}
+        if model == HYBRID:
+            train_config = hybrid_config(**overrides)
+        else:
+            train_config = recipe_config(recipe, preset=preset, **overrides)
     except known_errors() as err:
         show_error(err)
         return
