@@ -108,15 +108,21 @@ class HybridConfig:
     ``few_share`` of users, 1..``few_max`` ratings; for ``genre_only_share``, only the
     genre ratings of 1..``genre_only_max``) and must rank the rest: a softmax over the
     batch's movies, liked targets (≥ ``like_stars``) weighing 1, others ``neg_weight``;
-    plus ``rating_weight`` × the squared error in stars. ``pop_prior`` adds
-    β·log(1 + ratings) to the ranking score when serving.
+    plus ``rating_weight`` × the squared error in stars. The genre-only users see a
+    random ``genre_keep`` of their genre ratings, as a user of the sliders, and rank
+    only movies of a genre they like (≥ ``like_genre_stars``) and of none they dislike
+    (< ``dislike_genre_stars``). Popularity: the user tower gives each user a weight
+    π_u = ``pop_prior`` + softplus(·) on log(1 + ratings); the training logits subtract
+    ``logq``·log(1 + ratings) (the in-batch sampling correction, plus the serving-only
+    boost logq − 1). ``star_dim``: extra rating-only vectors of the two towers (0 = off).
     """
 
     dim: int = 64
+    star_dim: int = 0
     token_dim: int = 32
     item_hidden: int = 128
     user_hidden: int = 256
-    epochs: int = 30
+    epochs: int = 25
     batch_size: int = 1024
     lr: float = 3e-3
     l2: float = 1e-5
@@ -131,7 +137,11 @@ class HybridConfig:
     neg_weight: float = 0.3
     like_stars: float = 4.0
     rating_weight: float = 1.0
-    pop_prior: float = 1.0
+    pop_prior: float = 0.5
+    logq: float = 1.5
+    genre_keep: float = 0.5
+    like_genre_stars: float = 4.0
+    dislike_genre_stars: float = 3.0
     min_token_df: int = 2
     seed: int = 1
 

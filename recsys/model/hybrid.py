@@ -3,16 +3,25 @@
 No TensorFlow here: training (``recsys.model.hybrid_network``) fits the towers and
 hands back a :class:`HybridParams`; serving and the evaluation run it in numpy.
 
-Scores, for a user vector ``u`` [d] and movie ``i``:
-- ranking: ``u·v_i + p_i + β·log(1 + n_i)``, where ``p_i`` is learned and ``n_i`` is
-  the movie's number of training ratings (a popularity prior, β = ``pop_prior``);
-- stars: ``μ + b_u + b_i + α·u·v_i``, where ``b_i`` includes the classic item bias.
+Both towers' outputs are wider than the embedding width d. The user tower gives
+``[u (d), π_u, g_u (14)]``: u the taste vector, π_u = β + softplus(·) the user's own
+weight on popularity, g_u = softplus(·)·w ⊙ c_u the genre match (w learned per genre,
+c_u the centred genre stars, 0 where not rated). The item side is ``[v_i (d),
+log(1 + n_i), f_i (14)]``: v_i, the log count of training ratings and the genre flags.
+
+- ranking: ``[u, π_u, g_u]·[v_i, log(1 + n_i), f_i] + p_i`` (a dot product plus an item
+  bias), so a user with little evidence can lean on the genres they set, not on
+  popularity;
+- stars: ``μ + b_u + b_i + α·u·v_i + r_u·q_i``, where ``b_i`` includes the classic item
+  bias and r_u (the user's last k outputs, 0-weighted in the ranking), q_i are k-wide
+  rating vectors of the two towers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -25,6 +34,7 @@ from recsys.model.towers import USER_TOWER, weight_key
 CENTER = 3.5  # stars: genre ratings and a user's mean are fed centred here
 N_GENRES = len(GENRE_LIST)
 N_DENSE = 2 * N_GENRES + 3  # centred genre stars, rated flags, mean, log count, offset
+N_HEAD = 3  # the user MLP's outputs after u: b_u, raw π_u, raw genre strength
 SHRINK = 15.0  # ratings of prior weight in the user offset, as the bias baseline's
 STAR_RANGE = (0.5, 5.0)
 
@@ -118,15 +128,38 @@ def item_baseline_bias(
     return mu, item_bias
 
 
+def softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+def genre_deviation(dense: np.ndarray) -> np.ndarray:
+    """[n, 14] (genre stars − the user's mean) where rated, 0 elsewhere, from the dense
+    inputs [(g − 3.5)·rated, rated, mean − 3.5, ...]: what the rating head's genre term
+    multiplies by a learned weight per genre and the movie's genre flags."""
+    centred, rated = dense[:, :N_GENRES], dense[:, N_GENRES : 2 * N_GENRES]
+    return centred - rated * dense[:, 2 * N_GENRES : 2 * N_GENRES + 1]
+
+
+def item_side(v: np.ndarray, counts: np.ndarray, flags: np.ndarray, k: int) -> np.ndarray:
+    """[n, d + 15 + k] the item side of the ranking dot product: [v, log(1 + n), f, 0]
+    (the user's k rating dims take no part in the ranking)."""
+    columns = [v, np.log1p(counts)[:, None], flags, np.zeros((len(v), k))]
+    return np.concatenate(columns, axis=1).astype("float32")
+
+
 @dataclass(frozen=True)
 class HybridParams:
     """A trained hybrid model as numpy arrays; immutable and thread-safe to share.
 
-    movie_ids: [n] the catalogue. item_vecs: [n, d] v_i. rank_bias: [n] p_i.
-    star_bias: [n] b_i (stars, baseline included). counts: [n] training ratings.
-    baseline_bias: [n] b⁰_i. flags: [n, 14]. user_layers: ((W1, b1), (W2, b2)) of the
-    user tower, [31 + 2d, h] → [h, d + 1]. mu: mean stars; alpha: stars per u·v;
-    pop_prior: β.
+    movie_ids: [n] the catalogue. item_vecs: [n, d + 15 + k] the item side [v_i, log(1 +
+    n_i), f_i, 0]. star_vecs: [n, k] the rating head's item side: learned vectors q_i,
+    then the genre flags f_i (its last 14 columns), which the user's genre deviations
+    weigh (``star_genre_weight``).
+    rank_bias: [n] p_i. star_bias: [n] b_i (stars, baseline included).
+    counts: [n] training ratings. baseline_bias: [n] b⁰_i. flags: [n, 14].
+    user_layers: ((W1, b1), (W2, b2)) of the user tower, [31 + 2d, h] → [h, d + 3 + k].
+    genre_weight: [14] w. mu: mean stars; alpha: stars per u·v; pop_prior: β, the
+    least popularity weight.
     """
 
     movie_ids: np.ndarray
@@ -137,27 +170,60 @@ class HybridParams:
     baseline_bias: np.ndarray
     flags: np.ndarray
     user_layers: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    genre_weight: np.ndarray
+    star_vecs: np.ndarray
+    star_genre_weight: np.ndarray
     mu: float
     alpha: float
     pop_prior: float
 
     @property
     def dim(self) -> int:
-        return int(self.item_vecs.shape[1])
+        """d, the width of the taste vectors u and v."""
+        return int(self.item_vecs.shape[1]) - 1 - N_GENRES - self.star_dim
 
     @property
+    def star_dim(self) -> int:
+        """k, the width of the rating head's vectors (the last k of u; star_vecs)."""
+        return int(self.star_vecs.shape[1])
+
+    def _star_dots(self, u: np.ndarray, rows) -> np.ndarray:
+        d, k = self.dim, self.star_dim
+        dots = self.alpha * (u[:, :d] @ self.taste_vecs[rows].T)
+        return dots + u[:, u.shape[1] - k :] @ self.star_vecs[rows].T
+
+    @cached_property
     def index(self) -> pd.Index:
+        """movieId → catalogue row (built once: a lookup then costs no hashing)."""
         return pd.Index(self.movie_ids)
+
+    @cached_property
+    def taste_vecs(self) -> np.ndarray:
+        """[n, d] v_i, contiguous: what the user tower pools."""
+        return np.ascontiguousarray(self.item_vecs[:, : self.dim])
 
     # ------------------------------------------------------------------ users
 
     def user_vectors(self, inputs: UserInputs) -> tuple[np.ndarray, np.ndarray]:
-        """The user tower: ([n, d] u, [n] b_u in stars)."""
-        pools = [inputs.plain @ self.item_vecs, inputs.like @ self.item_vecs]
-        x = np.concatenate([inputs.dense, *pools], axis=1).astype("float32")
+        """The user tower: ([n, d + 15 + k] [u, π_u, g_u, r_u], [n] b_u in stars)."""
+        return self._tower(
+            inputs.dense, inputs.plain @ self.taste_vecs, inputs.like @ self.taste_vecs
+        )
+
+    def _tower(
+        self, dense: np.ndarray, plain: np.ndarray, like: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The user MLP and head from dense inputs [n, 31] and the two pools [n, d]."""
+        d = self.dim
+        x = np.concatenate([dense, plain, like], axis=1).astype("float32")
         (w1, b1), (w2, b2) = self.user_layers
         out = np.maximum(x @ w1 + b1, 0.0) @ w2 + b2
-        return out[:, : self.dim], out[:, self.dim] + inputs.dense[:, -1]
+        pop = self.pop_prior + softplus(out[:, d + 1 : d + 2])
+        genre = softplus(out[:, d + 2 : d + 3]) * self.genre_weight * dense[:, :N_GENRES]
+        stars_by_genre = self.star_genre_weight * genre_deviation(dense)
+        user = np.concatenate([out[:, :d], pop, genre, out[:, d + N_HEAD :], stars_by_genre], 1)
+        user = user.astype("float32")
+        return user, out[:, d] + dense[:, -1]
 
     def histories(self, users: np.ndarray, movie_ids: np.ndarray, stars: np.ndarray, n_users: int):
         """User vectors from ratings: (user codes 0..n_users-1, movie ids, stars).
@@ -181,23 +247,30 @@ class HybridParams:
     ) -> tuple[np.ndarray, float]:
         """A new user from genre stars (0 or absent = not rated) and picked movies
         ({movieId: stars}); no user id and no retraining. Returns (u [d], b_u)."""
-        override = np.zeros((1, N_GENRES))
-        for genre, stars in validate_genre_ratings(genre_ratings).items():
-            override[0, GENRE_LIST.index(genre)] = stars
+        genre = np.zeros(N_GENRES)
+        for name, stars in validate_genre_ratings(genre_ratings).items():
+            genre[GENRE_LIST.index(name)] = stars
         picks = dict(rated_movies or {})
         rows = self.index.get_indexer(np.array(list(picks), dtype="int64"))
-        stars = np.array(list(picks.values()), dtype="float64")
-        keep = rows >= 0
-        inputs = user_inputs(
-            np.zeros(int(keep.sum()), dtype="int64"),
-            rows[keep],
-            stars[keep],
-            1,
-            self.flags,
-            (self.mu, self.baseline_bias),
-            genre_override=override,
+        stars = np.array(list(picks.values()), dtype="float64")[rows >= 0]
+        rows = rows[rows >= 0]
+        # One user: user_inputs' arithmetic on a handful of rows, without sparse matrices.
+        flags = self.flags[rows].astype("float64")
+        counts = flags.sum(axis=0)
+        averages = np.where(counts > 0, (stars @ flags) / np.maximum(counts, 1), 0.0)
+        genre = np.where(genre > 0, genre, averages)
+        if len(rows):
+            mean = stars.mean()
+        else:
+            mean = genre[genre > 0].mean() if (genre > 0).any() else CENTER
+        offset = np.sum(stars - self.mu - self.baseline_bias[rows]) / (len(rows) + SHRINK)
+        dense = genre_dense(
+            genre[None, :], np.array([mean]), np.array([len(rows)]), np.array([offset])
         )
-        u, user_bias = self.user_vectors(inputs)
+        taste = self.taste_vecs[rows]
+        weights = np.full(len(rows), 1.0 / max(len(rows), 1))
+        plain, like = weights @ taste, (weights * (stars - mean)) @ taste
+        u, user_bias = self._tower(dense, plain[None, :], like[None, :])
         return u[0], float(user_bias[0])
 
     # ------------------------------------------------------------------ scores
@@ -205,21 +278,22 @@ class HybridParams:
     def rank_scores(self, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """[n_users, n_rows] ranking scores (higher first) for user vectors [n_users, d]."""
         rows = slice(None) if rows is None else rows
-        prior = self.pop_prior * np.log1p(self.counts[rows])
-        return np.atleast_2d(u) @ self.item_vecs[rows].T + self.rank_bias[rows] + prior
+        return np.atleast_2d(u) @ self.item_vecs[rows].T + self.rank_bias[rows]
 
     def stars(self, u: np.ndarray, user_bias, rows: np.ndarray | None = None) -> np.ndarray:
         """[n_users, n_rows] predicted stars, clipped to 0.5–5."""
         rows = slice(None) if rows is None else rows
-        u = np.atleast_2d(u)
         user_bias = np.reshape(np.asarray(user_bias, "float64"), (-1, 1))
-        raw = self.mu + user_bias + self.star_bias[rows] + self.alpha * (u @ self.item_vecs[rows].T)
+        dots = self._star_dots(np.atleast_2d(u), rows)
+        raw = self.mu + user_bias + self.star_bias[rows] + dots
         return np.clip(raw, *STAR_RANGE)
 
     def pair_stars(self, u: np.ndarray, user_bias: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """[n] predicted stars for aligned (user vector, catalogue row) pairs."""
-        dots = np.sum(u * self.item_vecs[rows], axis=1)
-        raw = self.mu + user_bias + self.star_bias[rows] + self.alpha * dots
+        d, k = self.dim, self.star_dim
+        dots = self.alpha * np.sum(u[:, :d] * self.item_vecs[rows, :d], axis=1)
+        dots += np.sum(u[:, u.shape[1] - k :] * self.star_vecs[rows], axis=1)
+        raw = self.mu + user_bias + self.star_bias[rows] + dots
         return np.clip(raw, *STAR_RANGE)
 
     # ------------------------------------------------------------------ storage
@@ -234,6 +308,9 @@ class HybridParams:
             "counts": self.counts,
             "baseline_bias": self.baseline_bias,
             "flags": self.flags,
+            "genre_weight": self.genre_weight,
+            "star_vecs": self.star_vecs,
+            "star_genre_weight": self.star_genre_weight,
             "scalars": np.array([self.mu, self.alpha, self.pop_prior], dtype="float64"),
         }
         for layer, (kernel, bias) in enumerate(self.user_layers, start=1):
@@ -254,10 +331,21 @@ class HybridParams:
         )
         item_vecs = np.asarray(arrays["item_vecs"], "float32")
         per_item = ("rank_bias", "star_bias", "counts", "baseline_bias", "flags")
-        if item_vecs.shape[0] != n or any(len(arrays[k]) != n for k in per_item):
+        if item_vecs.shape[0] != n or any(len(arrays[key]) != n for key in per_item):
             raise ValueError("hybrid arrays disagree on the number of movies")
-        if layers[0][0].shape[0] != N_DENSE + 2 * item_vecs.shape[1]:
+        star_vecs = np.asarray(arrays["star_vecs"], "float32")
+        k = star_vecs.shape[1]
+        d = item_vecs.shape[1] - 1 - N_GENRES - k
+        learned = k - N_GENRES  # the rating head's learned dims; the rest are genre flags
+        if (
+            layers[0][0].shape[0] != N_DENSE + 2 * d
+            or layers[1][0].shape[1] != d + N_HEAD + learned
+        ):
             raise ValueError("the user tower does not fit the item vectors")
+        genre_weight = np.asarray(arrays["genre_weight"], "float32")
+        star_genre_weight = np.asarray(arrays["star_genre_weight"], "float32")
+        if genre_weight.shape != (N_GENRES,) or star_genre_weight.shape != (N_GENRES,):
+            raise ValueError("the genre weights do not fit the genres")
         mu, alpha, pop_prior = (float(x) for x in arrays["scalars"])
         params = cls(
             movie_ids=np.asarray(arrays["movie_ids"], "int64"),
@@ -268,10 +356,14 @@ class HybridParams:
             baseline_bias=np.asarray(arrays["baseline_bias"], "float64"),
             flags=np.asarray(arrays["flags"], "float32"),
             user_layers=layers,
+            genre_weight=genre_weight,
+            star_vecs=star_vecs,
+            star_genre_weight=star_genre_weight,
             mu=mu,
             alpha=alpha,
             pop_prior=pop_prior,
         )
-        for array in (params.movie_ids, params.item_vecs, params.rank_bias, params.star_bias):
+        arrays_out = (params.movie_ids, params.item_vecs, params.rank_bias, params.star_bias)
+        for array in (*arrays_out, params.genre_weight):
             array.setflags(write=False)
         return params

@@ -5,8 +5,12 @@ year bucket, title words, tags) and the year → Dense(relu) → [v (d), p, b], 
 learned movie-id embedding that is dropped at random while training, so that the
 content path alone gives a sound vector to a movie with few or no ratings.
 User tower: the dense genre inputs and two pools of the item vectors the user rated →
-Dense(relu) → [u (d), b_u]. Training alternates nothing: one loss,
-softmax over the batch's target movies (in-batch negatives) + rating_weight × MSE.
+Dense(relu) → Dense → :class:`UserHead` → [u (d), b_u, π_u, g_u (14), r_u (k)]; see
+``recsys.model.hybrid`` for how the scores use them. One loss: softmax over the batch's
+target movies (in-batch negatives; another target of the same user or the same movie
+is masked; logQ-corrected) + rating_weight × MSE. Each step runs the user tower once
+per distinct user of the batch, and the item tower over the movies the batch needs
+(its targets and pooled histories) only.
 TensorFlow is imported through ``recsys.model.network``, the lab network's module.
 """
 
@@ -20,11 +24,21 @@ import pandas as pd
 from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.config import HybridConfig
 from recsys.model.content import GROUPS, ContentTokens
-from recsys.model.hybrid import N_DENSE, HybridParams, item_baseline_bias, user_inputs
+from recsys.model.hybrid import (
+    CENTER,
+    N_DENSE,
+    N_GENRES,
+    N_HEAD,
+    HybridParams,
+    item_baseline_bias,
+    item_side,
+    user_inputs,
+)
 from recsys.model.network import keras, set_seed, tf
 from recsys.progress import Progress
 
 ITEM_TOWER_NAME = "hybrid_item_tower"
+NEEDED_STEP = 1024  # the movies a step needs are padded to a multiple of this
 USER_TOWER_NAME = "hybrid_user_tower"
 
 
@@ -50,6 +64,41 @@ class TokenPool(keras.layers.Layer):
         return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim}
 
 
+@keras.saving.register_keras_serializable(package="recsys")
+class UserHead(keras.layers.Layer):
+    """The user tower's last step: [u, b_u, raw π, raw s] and the dense inputs →
+    [u, b_u, β + softplus(raw π), softplus(raw s)·w ⊙ c], c the centred genre stars
+    (the first ``n_genres`` dense inputs) and w a learned weight per genre."""
+
+    def __init__(self, dim: int, n_genres: int, pop_prior: float, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.n_genres, self.pop_prior = dim, n_genres, pop_prior
+        self.genre_weight = self.add_weight(
+            shape=(n_genres,), initializer=keras.initializers.Constant(1.0), name="genre_weight"
+        )
+        self.star_genre_weight = self.add_weight(
+            shape=(n_genres,),
+            initializer=keras.initializers.Constant(0.5),
+            name="star_genre_weight",
+        )
+
+    def call(self, inputs):
+        out, dense = inputs
+        d = self.dim
+        pop = self.pop_prior + keras.ops.softplus(out[:, d + 1 : d + 2])
+        strength = keras.ops.softplus(out[:, d + 2 : d + 3])
+        genre = strength * self.genre_weight * dense[:, : self.n_genres]
+        rating = out[:, d + 3 :]
+        n = self.n_genres
+        deviation = dense[:, :n] - dense[:, n : 2 * n] * dense[:, 2 * n : 2 * n + 1]
+        stars_by_genre = self.star_genre_weight * deviation  # numpy: hybrid.genre_deviation
+        return keras.ops.concatenate([out[:, : d + 1], pop, genre, rating, stars_by_genre], -1)
+
+    def get_config(self):
+        extra = {"dim": self.dim, "n_genres": self.n_genres, "pop_prior": self.pop_prior}
+        return {**super().get_config(), **extra}
+
+
 def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Model, keras.Model]:
     """(item tower, user tower) as Keras models; see the module docstring."""
     token_inputs = [
@@ -64,8 +113,9 @@ def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Mo
     ]
     joined = keras.layers.Concatenate()([*pooled, year_input])
     hidden = keras.layers.Dense(config.item_hidden, activation="relu", name="item_hidden")(joined)
-    content_out = keras.layers.Dense(config.dim + 2, name="item_content_out")(hidden)
-    id_out = TokenPool(len(content.movie_ids), config.dim + 2, name="movie_id")(id_input)
+    width = config.dim + 2 + config.star_dim
+    content_out = keras.layers.Dense(width, name="item_content_out")(hidden)
+    id_out = TokenPool(len(content.movie_ids), width, name="movie_id")(id_input)
     item_out = keras.layers.Add(name="item_out")([content_out, id_out])
     item_tower = keras.Model([*token_inputs, year_input, id_input], item_out, name=ITEM_TOWER_NAME)
 
@@ -74,14 +124,15 @@ def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Mo
     like_input = keras.Input((config.dim,), name="pool_like")
     x = keras.layers.Concatenate()([dense_input, plain_input, like_input])
     x = keras.layers.Dense(config.user_hidden, activation="relu", name="user_hidden")(x)
-    user_out = keras.layers.Dense(config.dim + 1, name="user_out")(x)
+    x = keras.layers.Dense(config.dim + N_HEAD + config.star_dim, name="user_out")(x)
+    n_genres = content.flags.shape[1]
+    user_out = UserHead(config.dim, n_genres, config.pop_prior, name="user_head")([x, dense_input])
     user_tower = keras.Model([dense_input, plain_input, like_input], user_out, name=USER_TOWER_NAME)
     return item_tower, user_tower
 
 
 def epoch_split(users: np.ndarray, n_users: int, config: HybridConfig, rng: np.random.Generator):
-    """Per rating, for one epoch: (input to the tower, pooled, target).
-
+    """Per rating, for one epoch: (input, pooled, target); per user: genre-only or not.
     Most users show ``input_fraction`` of their ratings; ``few_share`` show 1..few_max;
     ``genre_only_share`` show only the genre ratings of 1..genre_only_max (nothing
     pooled): so the tower learns new users from sliders and a few picks, too.
@@ -107,7 +158,41 @@ def epoch_split(users: np.ndarray, n_users: int, config: HybridConfig, rng: np.r
     pooled = is_input & (mode[users] != 2) & (rank < config.history_cap)
     n_target = np.maximum(np.ceil(per_user * config.target_fraction), 1).astype("int64")
     is_target = ~is_input & (rank < shown[users] + n_target[users])
-    return is_input, pooled, is_target
+    return is_input, pooled, is_target, mode == 2
+
+
+def slider_users(dense, genre_only, users, items, is_input, flags, config, rng):
+    """Make the genre-only users look like a user of the sliders, in place of ``dense``.
+
+    Each keeps a random ``genre_keep`` of their rated genres (one at least) and shows no
+    count or offset, as ``HybridParams.new_user`` without picks. Returns their targets:
+    every unshown rating of a movie in a genre they like (≥ ``like_genre_stars``, or any
+    movie if they like none) and in no genre they dislike (< ``dislike_genre_stars``),
+    thinned to about ``target_fraction`` of their ratings.
+    """
+    g = N_GENRES
+    rated = dense[:, g : 2 * g] > 0
+    keep = rated & (rng.random(rated.shape) < config.genre_keep)
+    keep = np.where(keep.any(1, keepdims=True), keep, rated)
+    keep &= genre_only[:, None]
+    rows = np.flatnonzero(genre_only)
+    centred = np.where(keep, dense[:, :g], 0.0)
+    dense[rows, :g], dense[rows, g : 2 * g] = centred[rows], keep[rows]
+    n_kept = np.maximum(keep.sum(1), 1)
+    dense[rows, 2 * g] = (centred.sum(1) / n_kept)[rows]  # the mean: that of the set genres
+    dense[rows, 2 * g + 1 :] = 0.0
+    stars = centred + CENTER
+    liked = keep & (stars >= config.like_genre_stars)
+    disliked = keep & (stars < config.dislike_genre_stars)
+    item_flags = flags[items] > 0
+    has_liked = (item_flags & liked[users]).any(1) | ~liked[users].any(1)
+    wanted = genre_only[users] & ~is_input & has_liked & ~(item_flags & disliked[users]).any(1)
+    n_users = len(dense)
+    per_user = np.bincount(users, minlength=n_users)
+    n_wanted = np.bincount(users, weights=wanted, minlength=n_users)
+    n_target = np.maximum(np.ceil(per_user * config.target_fraction), 1)
+    chance = np.minimum(1.0, n_target / np.maximum(n_wanted, 1))
+    return wanted & (rng.random(len(users)) < chance[users])
 
 
 def _pad(x: np.ndarray, n: int) -> np.ndarray:
@@ -124,6 +209,7 @@ class _Trainer:
         self.config, self.content = config, content
         self.item_tower, self.user_tower = build_towers(content, config)
         self.id_code = np.where(counts > 0, np.arange(len(counts)) + 1, 0).astype("int32")
+        self.id_code_t = tf.constant(self.id_code[:, None])
         # Warm start: a rated movie's id row starts at its centred log popularity.
         table = self.item_tower.get_layer("movie_id").table
         start = table.numpy()
@@ -139,36 +225,63 @@ class _Trainer:
         self.optimizer = keras.optimizers.Adam(config.lr)
         self.item_inputs = [tf.constant(content.tokens[g]) for g in GROUPS]
         self.item_inputs.append(tf.constant(content.year))
+        self.log_count = tf.constant(np.log1p(counts), "float32")
+        self.flags = tf.constant(content.flags, "float32")
         self.mu = tf.constant(baseline[0], "float32")
         self.baseline_bias = tf.constant(baseline[1], "float32")
         self.step = tf.function(self._step, reduce_retracing=True)
 
-    def _step(self, dense, pool_index, plain_value, like_value, target, rating, weight):
+    def _logits(self, user_out, row_user, target, local, p, v):
+        """[batch, batch] in-batch ranking logits (logQ-corrected by ``logq``)."""
+        d = self.config.dim
+        rows = tf.gather(user_out, row_user)
+        u, pop, genre = rows[:, :d], rows[:, d + 1], rows[:, d + 2 : d + 2 + N_GENRES]
+        log_count = tf.gather(self.log_count, target)
+        logits = tf.matmul(u, v, transpose_b=True) + tf.gather(p, local)[None, :]
+        logits += tf.matmul(genre, tf.gather(self.flags, target), transpose_b=True)
+        logits += pop[:, None] * log_count[None, :] - self.config.logq * log_count[None, :]
+        return logits, rows
+
+    def _step(
+        self, needed, dense, pool_index, plain_value, like_value, row_user, target, rating, weight
+    ):
+        """One update. The item tower runs over ``needed`` (catalogue rows) only; the
+        pools and targets index into it, and ``target`` holds catalogue rows too."""
         config, d = self.config, self.config.dim
-        id_code = tf.constant(self.id_code[:, None])
+        id_code = tf.gather(self.id_code_t, needed)
         keep = tf.cast(tf.random.uniform(tf.shape(id_code)) >= config.id_dropout, "int32")
-        n_rows = tf.shape(dense)[0]
+        item_inputs = [tf.gather(x, needed) for x in self.item_inputs]
+        local = target
+        target = tf.gather(needed, local)
+        n_users = tf.shape(dense)[0]
+        # Another target of the same user, or the same movie again, is no negative.
+        same = tf.equal(row_user[:, None], row_user[None, :]) | tf.equal(target[:, None], target)
+        masked = (same & ~tf.eye(tf.shape(target)[0], dtype=tf.bool)) | (weight <= 0)[None, :]
         with tf.GradientTape() as tape:
-            out = self.item_tower([*self.item_inputs, id_code * keep], training=True)
-            v, p, b = out[:, :d], out[:, d], out[:, d + 1]
+            out = self.item_tower([*item_inputs, id_code * keep], training=True)
+            v, p, b, q = out[:, :d], out[:, d], out[:, d + 1], out[:, d + 2 :]
             picked = tf.gather(v, pool_index[:, 1])
             plain = tf.math.unsorted_segment_sum(
-                picked * plain_value[:, None], pool_index[:, 0], n_rows
+                picked * plain_value[:, None], pool_index[:, 0], n_users
             )
             like = tf.math.unsorted_segment_sum(
-                picked * like_value[:, None], pool_index[:, 0], n_rows
+                picked * like_value[:, None], pool_index[:, 0], n_users
             )
             user_out = self.user_tower([dense, plain, like], training=True)
-            u, user_bias = user_out[:, :d], user_out[:, d]
-            target_v = tf.gather(v, target)
-            logits = tf.matmul(u, target_v, transpose_b=True) + tf.gather(p, target)[None, :]
-            logits += tf.where(weight > 0, 0.0, -1e9)[None, :]  # padding is no one's negative
-            labels = tf.range(tf.shape(u)[0])
+            target_v = tf.gather(v, local)
+            logits, rows = self._logits(user_out, row_user, target, local, p, target_v)
+            logits = tf.where(masked, -1e9, logits)
+            labels = tf.range(tf.shape(target)[0])
             ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
             rank_loss = tf.reduce_sum(weight * ce) / tf.reduce_sum(weight)
+            u = rows[:, :d]
             dots = tf.reduce_sum(u * target_v, axis=1)
-            base = self.mu + dense[:, -1] + user_bias + tf.gather(b + self.baseline_bias, target)
-            predicted = base + self.alpha * dots
+            offset = tf.gather(dense[:, -1], row_user)
+            item_bias = tf.gather(b, local) + tf.gather(self.baseline_bias, target)
+            base = self.mu + offset + rows[:, d] + item_bias
+            star_items = tf.concat([tf.gather(q, local), tf.gather(self.flags, target)], axis=1)
+            star_dots = tf.reduce_sum(rows[:, d + 2 + N_GENRES :] * star_items, 1)
+            predicted = base + self.alpha * dots + star_dots
             real = tf.cast(rating > 0, "float32")  # padded examples have rating 0
             rate_loss = tf.reduce_sum(real * tf.square(predicted - rating)) / tf.reduce_sum(real)
             reg = config.l2 * (tf.reduce_sum(tf.square(u)) + tf.reduce_sum(tf.square(target_v)))
@@ -178,7 +291,7 @@ class _Trainer:
         return rank_loss, rate_loss
 
     def item_outputs(self) -> np.ndarray:
-        """[n, d + 2] every movie's [v, p, b] with its id vector (no dropout)."""
+        """[n, d + 2 + k] every movie's [v, p, b, q] with its id vector (no dropout)."""
         inputs = [*(self.content.tokens[g] for g in GROUPS), self.content.year]
         inputs.append(self.id_code[:, None])
         return np.asarray(self.item_tower.predict(inputs, batch_size=4096, verbose=0))
@@ -192,36 +305,40 @@ class _Trainer:
 
 
 def _batches(trainer: _Trainer, users, items, stars, n_users, rng, baseline):
-    """One epoch's padded batches, in random order."""
+    """One epoch's padded batches, in random order. Each batch runs the user tower once
+    per distinct user in it (at most ``min(batch_size, n_users)``)."""
     config = trainer.config
-    is_input, pooled, is_target = epoch_split(users, n_users, config, rng)
-    inputs = user_inputs(
-        users[is_input],
-        items[is_input],
-        stars[is_input],
-        n_users,
-        trainer.content.flags,
-        baseline,
-        pooled=pooled[is_input],
-    )
-    targets = np.flatnonzero(is_target)
+    is_input, pooled, is_target, genre_only = epoch_split(users, n_users, config, rng)
+    flags = trainer.content.flags
+    shown = (users[is_input], items[is_input], stars[is_input])
+    inputs = user_inputs(*shown, n_users, flags, baseline, pooled=pooled[is_input])
+    dense = inputs.dense.copy()
+    slider = slider_users(dense, genre_only, users, items, is_input, flags, config, rng)
+    targets = np.flatnonzero((is_target & ~genre_only[users]) | slider)
     targets = targets[rng.permutation(len(targets))]
     weight = np.where(stars >= config.like_stars, 1.0, config.neg_weight).astype("float32")
-    batch, cap = config.batch_size, config.batch_size * config.history_cap
+    batch = config.batch_size
+    user_cap = min(batch, n_users)
+    cap = user_cap * config.history_cap
     for start in range(0, len(targets), batch):
         rows = targets[start : start + batch]
-        plain = inputs.plain[users[rows]].tocoo()
-        like = inputs.like[users[rows]].tocoo()  # the same pattern as plain
+        distinct, row_user = np.unique(users[rows], return_inverse=True)
+        plain = inputs.plain[distinct].tocoo()
+        like = inputs.like[distinct].tocoo()  # the same pattern as plain
+        needed, local = np.unique(np.concatenate([items[rows], plain.col]), return_inverse=True)
+        size = -(-len(needed) // NEEDED_STEP) * NEEDED_STEP  # few shapes: few retraces
         index = np.zeros((cap, 2), "int32")
         plain_value, like_value = np.zeros(cap, "float32"), np.zeros(cap, "float32")
-        index[: plain.nnz, 0], index[: plain.nnz, 1] = plain.row, plain.col
+        index[: plain.nnz, 0], index[: plain.nnz, 1] = plain.row, local[len(rows) :]
         plain_value[: plain.nnz], like_value[: plain.nnz] = plain.data, like.data
         yield (
-            _pad(inputs.dense[users[rows]], batch),
+            _pad(needed.astype("int32"), size),
+            _pad(dense[distinct], user_cap),
             index,
             plain_value,
             like_value,
-            _pad(items[rows].astype("int32"), batch),
+            _pad(row_user.astype("int32"), batch),
+            _pad(local[: len(rows)].astype("int32"), batch),
             _pad(stars[rows].astype("float32"), batch),
             _pad(weight[rows], batch),
         )
@@ -268,13 +385,16 @@ def fit_hybrid(
     d = config.dim
     params = HybridParams(
         movie_ids=content.movie_ids,
-        item_vecs=out[:, :d].astype("float32"),
+        item_vecs=item_side(out[:, :d], counts, content.flags, config.star_dim + N_GENRES),
         rank_bias=out[:, d].astype("float64"),
         star_bias=out[:, d + 1].astype("float64") + baseline[1],
         counts=counts,
         baseline_bias=baseline[1],
         flags=content.flags,
         user_layers=trainer.user_layers(),
+        star_vecs=np.concatenate([out[:, d + 2 :], content.flags], axis=1).astype("float32"),
+        star_genre_weight=trainer.user_tower.get_layer("user_head").star_genre_weight.numpy(),
+        genre_weight=trainer.user_tower.get_layer("user_head").genre_weight.numpy(),
         mu=baseline[0],
         alpha=float(trainer.alpha.numpy()),
         pop_prior=config.pop_prior,

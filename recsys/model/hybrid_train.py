@@ -59,7 +59,7 @@ def train_hybrid_bundle(
         say(0, 0, "writing the bundle")
         scalers = Scalers.fit(training.user_train, training.item_train, training.y)
         rows = pd.Index(params.movie_ids).get_indexer(training.items["movieId"].astype("int64"))
-        embeddings = np.ascontiguousarray(params.item_vecs[rows], dtype="float32")
+        embeddings = np.ascontiguousarray(params.item_vecs[rows, : params.dim], dtype="float32")
         writers = {
             "model.keras": lambda path: model.save(path),
             "weights.npz": lambda path: save_npz(path, params.to_arrays()),

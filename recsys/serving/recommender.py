@@ -151,7 +151,7 @@ class Recommender:
     ) -> Scores:
         """[n_items] ranking scores and predicted stars for a new user."""
         picks = self.picks(rated_movies)
-        rows = self.catalogue.rows_of(pd.Series(list(picks), dtype="int64"))
+        rows = self.catalogue.rows_of(np.fromiter(picks, dtype="int64", count=len(picks)))
         return self.scoring.new_user(genre_ratings, picks, rows)
 
     def for_new_user(
@@ -172,9 +172,10 @@ class Recommender:
         recommended back). Either may be empty. Filters: see ``filter_mask``.
         """
         picks = self.picks(rated_movies)
-        scores = self.new_user_scores(genre_ratings, picks)
+        rows = self.catalogue.rows_of(np.fromiter(picks, dtype="int64", count=len(picks)))
+        scores = self.scoring.new_user(genre_ratings, picks, rows)
         mask = self.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
-        mask[self.catalogue.rows_of(pd.Series(list(picks), dtype="int64"))] = False
+        mask[rows] = False
         return self.catalogue.top(scores.stars, mask, top, rank=scores.rank)
 
     def filter_mask(

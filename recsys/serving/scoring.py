@@ -94,9 +94,11 @@ class HybridScoring:
 
     def __init__(self, params: HybridParams, item_movie_ids: np.ndarray):
         self.params = params
-        self.rows = params.index.get_indexer(np.asarray(item_movie_ids, "int64"))
-        if (self.rows < 0).any():
+        rows = params.index.get_indexer(np.asarray(item_movie_ids, "int64"))
+        if (rows < 0).any():
             raise ValueError("items.csv holds movies that the hybrid weights do not")
+        # The same order (as training writes it): score every row without a gather.
+        self.rows = None if np.array_equal(rows, np.arange(len(params.movie_ids))) else rows
 
     def _scores(self, u: np.ndarray, user_bias: float) -> Scores:
         rank = self.params.rank_scores(u, self.rows)[0]

@@ -218,7 +218,8 @@ def test_hostile_titles_show_as_literal_text(page, hostile_app):
     for key, title in (("xss", XSS_TITLE), ("markdown", MARKDOWN_TITLE)):
         open_page(page, server, "similar_movies", f"?movie={ids[key]}")
         heading = page.locator("h3", has_text="nearest to")
-        assert heading.inner_text().endswith(title)
+        shown = heading.inner_text().replace("\u200b", "")  # md_escape's zero-width breaks
+        assert shown.endswith(title)
         box = page.get_by_role("combobox", name="Movie (type to search by title)")
         assert box.input_value() == title
     # The picker's options are text too.

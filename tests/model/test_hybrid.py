@@ -1,0 +1,116 @@
+"""The hybrid model learns planted tastes, serves new users by genres and by picks, and
+round-trips through its bundle (trained on synthetic data with planted genre tastes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recsys.columns import GENRE_LIST, GENRES, PREDICTED
+from recsys.config import hybrid_config
+from recsys.dataset.movielens import load_movielens
+from recsys.dataset.synth import write_synthetic
+from recsys.dataset.tags import load_tags
+from recsys.model.bundle import read_manifest
+from recsys.model.hybrid import HybridParams
+from recsys.model.hybrid_train import train_hybrid_bundle
+from recsys.serving.recommender import Recommender
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """(the served Recommender, the synthetic info, the training report)."""
+    folder = tmp_path_factory.mktemp("hybrid_planted")
+    info = write_synthetic(folder, n_users=400, n_movies=300, n_ratings=40_000, rng=7)
+    artifacts_dir = tmp_path_factory.mktemp("hybrid_artifacts")
+    dataset = load_movielens(folder)
+    heard = []
+    report = train_hybrid_bundle(
+        dataset,
+        load_tags(folder),
+        hybrid_config(epochs=8),
+        artifacts_dir,
+        progress=lambda done, total, text="": heard.append((done, total, text)),
+    )
+    return Recommender.load(artifacts_dir), info, report, heard
+
+
+def _share(table, genre: str) -> float:
+    return float(table[GENRES].str.split("|").apply(lambda gs: genre in gs).mean())
+
+
+@pytest.mark.parametrize("genre", ["Fantasy", "Horror"])
+def test_a_genre_lover_gets_that_genre_at_the_top(planted, genre):
+    recommender = planted[0]
+    lover = {g: (5.0 if g == genre else 3.0) for g in GENRE_LIST}
+    top = recommender.for_new_user(lover, top=10)
+    assert _share(top, genre) >= 0.8, top[["title", GENRES]]
+    assert recommender.items[genre].mean() < 0.5  # far above a random list's share
+
+
+def test_existing_users_get_higher_stars_for_their_planted_genre(planted):
+    recommender, info, _, _ = planted
+    gaps = []
+    for user_id in range(1, 41):
+        genre = info.loved_genre(user_id)
+        result = recommender.for_user(user_id, top=10)
+        rated = result.rated
+        loved = rated[GENRES].str.split("|").apply(lambda gs, g=genre: g in gs)
+        if loved.any() and (~loved).any():
+            gaps.append(rated.loc[loved, PREDICTED].mean() - rated.loc[~loved, PREDICTED].mean())
+    assert np.mean(gaps) > 0.5  # the planted love adds 1.5 stars
+    assert recommender.for_user(1, top=10).rated[PREDICTED].between(0.5, 5.0).all()
+
+
+def test_the_bundle_says_hybrid_and_serves_the_whole_catalogue(planted):
+    recommender, info, report, heard = planted
+    manifest, _ = read_manifest(recommender.bundle)
+    assert manifest["model"] == "hybrid" and report.model == "hybrid"
+    assert len(recommender.items) == info.n_movies
+    assert recommender.towers is None
+    with pytest.raises(Exception, match="lab's network"):
+        recommender.predict_stars(np.zeros(17))
+    epochs = [(done, total) for done, total, _ in heard if total]
+    assert epochs == [(e, 8) for e in range(1, 9)]
+    assert report.to_json()["test_mse"] is None  # no lab split for the hybrid
+
+
+def test_params_round_trip_through_their_arrays(planted):
+    params = planted[0].scoring.params
+    again = HybridParams.from_arrays(params.to_arrays())
+    u, bias = params.new_user({"Horror": 5.0}, {1: 4.0})
+    u2, bias2 = again.new_user({"Horror": 5.0}, {1: 4.0})
+    np.testing.assert_allclose(u, u2)
+    assert bias == pytest.approx(bias2)
+    arrays = params.to_arrays()
+    arrays["item_vecs"] = arrays["item_vecs"][:-1]
+    with pytest.raises(ValueError):
+        HybridParams.from_arrays(arrays)
+
+
+def test_a_new_user_is_the_same_user_the_batch_path_builds(planted):
+    """``new_user`` (one user, dense arithmetic) equals ``user_inputs`` + the tower."""
+    from recsys.model.hybrid import N_GENRES, user_inputs
+
+    params = planted[0].scoring.params
+    rng = np.random.default_rng(0)
+    for k in (0, 1, 5):
+        picks = {int(m): float(rng.integers(1, 11) / 2) for m in rng.choice(params.movie_ids, k)}
+        genres = {"Horror": 4.5, "Drama": 1.0} if k != 1 else {}
+        u, bias = params.new_user(genres, picks)
+        override = np.zeros((1, N_GENRES))
+        for genre, stars in genres.items():
+            override[0, GENRE_LIST.index(genre)] = stars
+        rows = params.index.get_indexer(np.array(list(picks), dtype="int64"))
+        inputs = user_inputs(
+            np.zeros(len(rows), dtype="int64"),
+            rows,
+            np.array(list(picks.values()), dtype="float64"),
+            1,
+            params.flags,
+            (params.mu, params.baseline_bias),
+            genre_override=override,
+        )
+        u2, bias2 = params.user_vectors(inputs)
+        np.testing.assert_allclose(u, u2[0], atol=1e-5)
+        assert bias == pytest.approx(float(bias2[0]), abs=1e-5)
