@@ -1,4 +1,4 @@
-"""New user: rate genres with sliders, get the movies the model predicts you'd rate highest."""
+"""New user: rate genres with sliders and add movies you liked; get the model's top movies."""
 
 import streamlit as st
 
@@ -16,16 +16,18 @@ model = frame.require_model()
 new_user.init_state(model)
 st.title("New user")
 st.caption(
-    "Rate the genres you know, 0.5 to 5 stars (0 = not rated). As in the lab, these ratings "
-    "make your user vector, and the model ranks every movie for it. The link in the address "
-    "bar keeps this view: share it or bookmark it."
+    "Rate the genres you know, 0.5 to 5 stars (0 = not rated), and add movies you liked. "
+    "They make your user vector, and the model ranks every movie for it. The link in the "
+    "address bar keeps this view: share it or bookmark it."
 )
 new_user.preset_buttons()
 genre_ratings = new_user.genre_sliders()
+picks = new_user.picked_movies(model)
 filters = new_user.filters(model)
 try:
     top = model.for_new_user(
         genre_ratings,
+        picks,
         top=filters.top,
         include_genres=filters.include,
         exclude_genres=filters.exclude,
@@ -35,10 +37,11 @@ try:
 except known_errors() as err:
     widgets.show_error(err)
     st.stop()
-widgets.write_url(new_user.NEW_USER, new_user_url(genre_ratings, filters, year_bounds(model.items)))
+link = new_user_url(genre_ratings, filters, year_bounds(model.items), picks)
+widgets.write_url(new_user.NEW_USER, link)
 
-if not any(genre_ratings.values()):
-    st.info("No genre rated yet: these are the picks for someone who has rated nothing.")
+if not any(genre_ratings.values()) and not picks:
+    st.info("Nothing rated yet: these are the picks for someone who has rated nothing.")
 if top.empty:
     st.info("No movie passes these filters; widen them.", icon=":material/filter_alt_off:")
 else:

@@ -22,7 +22,8 @@ STAR_STEP = 0.5  # a slider step, in stars
 MAX_TOP = 100  # the most movies a page lists
 MAX_NEIGHBOURS = 50  # the most neighbours the Similar movies page lists
 
-NEW_USER_URL_KEYS = (*GENRE_LIST, "top", "include", "exclude", "years", "min_ratings")
+NEW_USER_URL_KEYS = (*GENRE_LIST, "top", "include", "exclude", "years", "min_ratings", "movies")
+MAX_PICKS = 20  # movies a new user may add on the page
 
 
 def pick_params(query: Mapping[str, str], keys: Iterable[str]) -> dict[str, str]:
@@ -100,6 +101,26 @@ class UrlReader:
             )
         return used
 
+    def picks(self, name: str, known: Container[int]) -> dict[int, float]:
+        """``ID:STARS,…`` (stars 0.5–5 in halves) for movies in ``known``; the first
+        ``MAX_PICKS``; anything else is noted and left out."""
+        raw = self.params.get(name)
+        if raw is None:
+            return {}
+        picks: dict[int, float] = {}
+        skipped = []
+        for part in (p.strip() for p in raw.split(",") if p.strip()):
+            match = re.fullmatch(r"(\d{1,9}):(\d(?:\.\d+)?)", part)
+            stars = float(match.group(2)) if match else math.nan
+            movie_id = int(match.group(1)) if match else -1
+            if movie_id not in known or not (0.5 <= stars <= MAX_STARS) or stars * 2 % 1:
+                skipped.append(part)
+            elif len(picks) < MAX_PICKS:
+                picks[movie_id] = stars
+        if skipped:
+            self.notes.append(f"ignored in {name}: {shown(', '.join(skipped))}")
+        return picks
+
     def note(self, text: str) -> None:
         self.notes.append(text)
 
@@ -128,11 +149,18 @@ class NewUserFilters:
 class NewUserLink(NamedTuple):
     genre_ratings: dict[str, float]  # stars, every one of the 14 (0 = not rated)
     filters: NewUserFilters
+    picks: dict[int, float]  # movieId → stars, the movies the user added
 
 
-def read_new_user(reader: UrlReader, bounds: tuple[int, int], max_count: int) -> NewUserLink:
+def read_new_user(
+    reader: UrlReader,
+    bounds: tuple[int, int],
+    max_count: int,
+    known_movies: Container[int] = (),
+) -> NewUserLink:
     """The whole New user view from a link. A genre the link leaves out is "not rated";
-    ``bounds`` are the model's release years, ``max_count`` its most ratings per movie."""
+    ``bounds`` are the model's release years, ``max_count`` its most ratings per movie,
+    ``known_movies`` the movie ids a pick may name."""
     genre_ratings = {g: reader.number(g, 0.0, MAX_STARS, 0.0, STAR_STEP) for g in GENRE_LIST}
     filters = NewUserFilters(
         top=reader.integer("top", 1, MAX_TOP, 10),
@@ -141,14 +169,20 @@ def read_new_user(reader: UrlReader, bounds: tuple[int, int], max_count: int) ->
         years=reader.year_range("years", bounds),
         min_ratings=reader.integer("min_ratings", 0, max_count, 0),
     )
-    return NewUserLink(genre_ratings, filters)
+    return NewUserLink(genre_ratings, filters, reader.picks("movies", known_movies))
 
 
 def new_user_url(
-    genre_ratings: Mapping[str, float], filters: NewUserFilters, bounds: tuple[int, int]
+    genre_ratings: Mapping[str, float],
+    filters: NewUserFilters,
+    bounds: tuple[int, int],
+    picks: Mapping[int, float] | None = None,
 ) -> dict[str, str]:
-    """The shareable state: rated genres, top-N, and the filters that are not default."""
+    """The shareable state: rated genres, top-N, the filters that are not default, and
+    the picked movies (by id)."""
     params = {g: f"{v:g}" for g, v in genre_ratings.items() if v > 0}
+    if picks:
+        params["movies"] = ",".join(f"{m}:{s:g}" for m, s in picks.items())
     params["top"] = str(filters.top)  # always there, so a link with no genre means "none rated"
     if filters.include:
         params["include"] = ",".join(filters.include)

@@ -580,3 +580,32 @@ def test_retraining_is_off_when_the_server_listens_beyond_localhost(monkeypatch,
         assert [b for b in at.button if b.label == "Train a new model"]
     finally:
         config.set_option("server.address", before)
+
+
+# ------------------------------------------------------------------ new user: picked movies
+
+
+def test_a_picked_movie_is_kept_in_the_link_and_never_recommended(hostile_app, hostile):
+    _, _, ids = hostile
+    at = hostile_app("new_user")
+    movie_id = int(table(at, "predicted stars")[MOVIE_ID].iat[0])  # the top movie
+    at.selectbox(key="nu_add_movie").set_value(movie_id)
+    at.select_slider(key="nu_add_stars").set_value(4.5)
+    ok(at.run())
+    assert at.query_params["movies"] == f"{movie_id}:4.5"
+    assert movie_id not in set(table(at, "predicted stars")[MOVIE_ID])
+    assert at.session_state["nu_picks"] == {movie_id: 4.5}
+    next(b for b in at.button if b.key == f"nu_pick_{movie_id}").click()  # remove it
+    ok(at.run())
+    assert "movies" not in at.query_params
+    assert movie_id in set(table(at, "predicted stars")[MOVIE_ID])
+
+
+def test_a_link_restores_picks_and_notes_what_it_ignored(hostile_app, hostile):
+    _, _, ids = hostile
+    known = ids["xss"]
+    at = hostile_app("new_user", {"movies": f"{known}:4.5,999999999:5,abc,{known}:9"})
+    assert at.session_state["nu_picks"] == {known: 4.5}
+    assert "ignored in movies" in unescape(texts(at))
+    assert at.query_params["movies"] == f"{known}:4.5"
+    assert known not in set(table(at, "predicted stars")[MOVIE_ID])

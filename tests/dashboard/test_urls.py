@@ -134,7 +134,7 @@ def test_a_view_written_as_a_link_reads_back_the_same():
     filters = NewUserFilters(12, ("Comedy",), ("Horror",), (1990, 2000), 25)
     params = new_user_url(ratings, filters, BOUNDS)
     reader = UrlReader(params)
-    assert read_new_user(reader, BOUNDS, 300) == (ratings, filters)
+    assert read_new_user(reader, BOUNDS, 300) == (ratings, filters, {})
     assert reader.notes == []
 
 
@@ -184,3 +184,23 @@ def test_a_movie_link(params, expected, noted):
     assert bool(reader.notes) == noted
     if "movie" in params and noted:
         assert reader.notes[0].endswith("; showing Seven (1995)")
+
+
+def test_picks_in_a_link_keep_known_movies_with_half_stars():
+    from recsys.dashboard.urls import MAX_PICKS
+
+    reader = UrlReader({"movies": "1:5, 2:0.5,3:4.25,4:6,999:5,x:3,5:,1e3:4,6:3"})
+    picks = reader.picks("movies", known={1, 2, 3, 4, 5, 6})
+    assert picks == {1: 5.0, 2: 0.5, 6: 3.0}
+    assert len(reader.notes) == 1 and "ignored in movies" in reader.notes[0]
+    many = ",".join(f"{m}:4" for m in range(1, 40))
+    assert len(UrlReader({"movies": many}).picks("movies", range(100))) == MAX_PICKS
+    assert UrlReader({}).picks("movies", {1}) == {}
+
+
+def test_a_link_with_picks_reads_back_as_the_same_picks():
+    filters = NewUserFilters(10, (), (), (1990, 2000), 0)
+    params = new_user_url({"Drama": 4.0}, filters, (1990, 2000), {318: 5.0, 4886: 3.5})
+    assert params["movies"] == "318:5,4886:3.5"
+    link = read_new_user(UrlReader(params), (1990, 2000), 100, {318, 4886})
+    assert link.picks == {318: 5.0, 4886: 3.5}

@@ -11,8 +11,11 @@ import streamlit as st
 from recsys.columns import GENRE_LIST, NUM_RATINGS
 from recsys.dashboard.charts import MAX_STARS
 from recsys.dashboard.overview import year_bounds
+from recsys.dashboard.text import md_escape
+from recsys.dashboard.ui.cache import movie_labels
 from recsys.dashboard.ui.widgets import clamp_state, show_url_notes, url_params
 from recsys.dashboard.urls import (
+    MAX_PICKS,
     MAX_TOP,
     NEW_USER_URL_KEYS,
     STAR_STEP,
@@ -25,6 +28,8 @@ from recsys.serving.recommender import Recommender
 NEW_USER = "new_user"
 NU_TOP, NU_INCLUDE, NU_EXCLUDE = "nu_top", "nu_include", "nu_exclude"
 NU_YEARS, NU_MIN_RATINGS = "nu_years", "nu_min_ratings"
+NU_PICKS, NU_ADD, NU_ADD_STARS = "nu_picks", "nu_add_movie", "nu_add_stars"
+STAR_CHOICES = [k / 2 for k in range(1, 11)]
 
 CLEAR_PRESET = "Clear"
 GENRE_PRESETS: dict[str, dict[str, float]] = {  # stars per genre; a genre left out is 0
@@ -62,6 +67,11 @@ def init_state(model: Recommender) -> None:
     st.session_state.setdefault(NU_EXCLUDE, [])
     st.session_state.setdefault(NU_YEARS, bounds)
     st.session_state.setdefault(NU_MIN_RATINGS, 0)
+    st.session_state.setdefault(NU_PICKS, {})
+    # A retrained model may not know a picked movie: keep the ones it serves.
+    known = set(model.items["movieId"].astype(int))
+    picks = st.session_state[NU_PICKS]
+    st.session_state[NU_PICKS] = {m: s for m, s in picks.items() if m in known}
     # A retrained model may cover other years: keep the stored range inside them.
     years = tuple(st.session_state[NU_YEARS])
     inside = tuple(min(max(year, bounds[0]), bounds[1]) for year in years)
@@ -72,7 +82,7 @@ def init_state(model: Recommender) -> None:
     if params is None:
         return
     reader = UrlReader(params)
-    link = read_new_user(reader, bounds, max_count)
+    link = read_new_user(reader, bounds, max_count, set(model.items["movieId"].astype(int)))
     for genre, stars in link.genre_ratings.items():
         st.session_state[genre_key(genre)] = stars
     st.session_state[NU_TOP] = link.filters.top
@@ -80,7 +90,51 @@ def init_state(model: Recommender) -> None:
     st.session_state[NU_EXCLUDE] = list(link.filters.exclude)
     st.session_state[NU_YEARS] = link.filters.years
     st.session_state[NU_MIN_RATINGS] = link.filters.min_ratings
+    st.session_state[NU_PICKS] = link.picks
     show_url_notes(reader)
+
+
+def _add_pick() -> None:
+    """Callback of the title search: add the chosen movie with the chosen stars."""
+    movie_id = st.session_state.get(NU_ADD)
+    picks = st.session_state[NU_PICKS]
+    if movie_id is not None and len(picks) < MAX_PICKS:
+        picks[int(movie_id)] = float(st.session_state.get(NU_ADD_STARS, 5.0))
+    st.session_state[NU_ADD] = None
+
+
+def _remove_pick(movie_id: int) -> None:
+    st.session_state[NU_PICKS].pop(movie_id, None)
+
+
+def picked_movies(model: Recommender) -> dict[int, float]:
+    """Movies the user liked: a title search over the whole catalogue, stars for each,
+    and the list of picks with a remove button; {movieId: stars}."""
+    labels = movie_labels(model)
+    picks: dict[int, float] = st.session_state[NU_PICKS]
+    search, stars = st.columns([4, 1], vertical_alignment="bottom")
+    stars.select_slider("Your stars", STAR_CHOICES, value=5.0, key=NU_ADD_STARS)
+    search.selectbox(
+        "Add a movie you liked (type to search by title)",
+        [m for m in labels if m not in picks],
+        index=None,
+        format_func=lambda m: labels.get(m, str(m)),
+        placeholder=f"Search {len(labels):,} movies",
+        key=NU_ADD,
+        on_change=_add_pick,
+        disabled=len(picks) >= MAX_PICKS,
+    )
+    with st.container(horizontal=True, gap="small"):
+        for movie_id, value in list(picks.items()):
+            st.button(
+                f"{md_escape(labels.get(movie_id, str(movie_id)), 60)} · {value:g} ★",
+                key=f"nu_pick_{movie_id}",
+                icon=":material/close:",
+                help="Remove this movie",
+                on_click=_remove_pick,
+                args=(movie_id,),
+            )
+    return dict(picks)
 
 
 def preset_buttons() -> None:
