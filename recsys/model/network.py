@@ -47,6 +47,7 @@ def _import_tensorflow_quietly():
 
 
 keras, tf = _import_tensorflow_quietly()
+tf.get_logger().setLevel("ERROR")  # retracing notes are not for users
 import numpy as np  # noqa: E402
 
 from recsys.config import TrainConfig  # noqa: E402
