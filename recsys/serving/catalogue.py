@@ -38,6 +38,15 @@ def default_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def sorted_rows(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Rows of ``ids`` in ``sorted_ids`` (ascending, unique); -1 where absent. A binary
+    search: for a few ids far cheaper than building a hash table per call."""
+    rows = np.searchsorted(sorted_ids, ids)
+    rows = np.minimum(rows, max(len(sorted_ids) - 1, 0))
+    found = len(sorted_ids) > 0 and sorted_ids[rows] == ids
+    return np.where(found, rows, -1)
+
+
 class Catalogue:
     """The movies of one bundle, for filtering, searching, showing and neighbours.
 
@@ -51,6 +60,7 @@ class Catalogue:
         self.space = EmbeddingSpace(item_embeddings)
         self.item_embeddings = self.space.embeddings
         self._movie_index = pd.Index(self.items[MOVIE_ID].astype("int64"))
+        self._ids_ascending = bool(self._movie_index.is_monotonic_increasing)
         self._genre_flags = self.items[list(GENRE_LIST)].to_numpy(dtype=bool)
         self._years = self.items[YEAR].to_numpy(dtype="float64")
         self._num_ratings = self.items[NUM_RATINGS].to_numpy(dtype="int64")
@@ -103,7 +113,10 @@ class Catalogue:
 
     def rows_of(self, movie_ids: Iterable[int]) -> np.ndarray:
         """[len(movie_ids)] item rows of these movieIds; -1 for a movie not served."""
-        return self._movie_index.get_indexer(movie_ids)
+        ids = np.asarray(movie_ids, dtype="int64")
+        if self._ids_ascending and self._movie_index.is_unique:
+            return sorted_rows(self._display[MOVIE_ID], ids)
+        return self._movie_index.get_indexer(ids)
 
     def movie_ids(self, rows: np.ndarray) -> np.ndarray:
         """The movieIds of item ``rows``."""
@@ -169,15 +182,20 @@ class Catalogue:
 
         Ties are broken by movieId, so results never depend on partition order.
         """
+        rows = self.top_rows(predicted if rank is None else rank, mask, top)
+        return self.movie_table(rows, predicted[rows])
+
+    def top_rows(self, rank: np.ndarray, mask: np.ndarray, top: int) -> np.ndarray:
+        """The item rows of the ``top`` movies of ``mask`` by ``rank`` ([n_items]), best
+        first; ties broken by movieId, so results never depend on partition order."""
         candidates = np.flatnonzero(mask)
         top = max(0, min(int(top), len(candidates)))
         if top == 0:
-            return self.movie_table(np.array([], dtype=int), np.array([]))
-        scores = (predicted if rank is None else rank)[candidates]
+            return np.array([], dtype="int64")
+        scores = rank[candidates]
         best = np.argpartition(-scores, top - 1)[:top]
         order = np.lexsort((self.movie_ids(candidates[best]), -scores[best]))
-        rows = candidates[best][order]
-        return self.movie_table(rows, predicted[rows])
+        return candidates[best][order]
 
     # ------------------------------------------------------------------ neighbours
 

@@ -137,14 +137,20 @@ class Recommender:
 
     def picks(self, rated_movies: Mapping[int, float] | None) -> dict[int, float]:
         """``{movieId: stars}`` checked: known movies, stars 0.5–5 in half steps."""
-        checked = {}
-        for movie_id, stars in (rated_movies or {}).items():
-            self.catalogue.movie_row(movie_id)  # UsageError when unknown
-            value = float(stars)
-            if not np.isclose(STAR_STEPS, value).any():
-                raise UsageError(f"{value:g} stars for movie {movie_id}: use 0.5 to 5 in halves")
-            checked[int(movie_id)] = value
-        return checked
+        picks = dict(rated_movies or {})
+        if not picks:
+            return {}
+        ids = np.array(list(picks), dtype="int64")
+        stars = np.array(list(picks.values()), dtype="float64")
+        unknown = self.catalogue.rows_of(ids) < 0
+        if unknown.any():
+            self.catalogue.movie_row(int(ids[unknown][0]))  # raises the one-line UsageError
+        halves = stars * 2
+        bad = ~((stars >= 0.5) & (stars <= 5.0) & (halves == np.round(halves)))
+        if bad.any():
+            movie_id, value = int(ids[bad][0]), float(stars[bad][0])
+            raise UsageError(f"{value:g} stars for movie {movie_id}: use 0.5 to 5 in halves")
+        return dict(zip(ids.tolist(), stars.tolist()))
 
     def new_user_scores(
         self, genre_ratings: Mapping[str, float], rated_movies: Mapping[int, float] | None = None
@@ -176,7 +182,8 @@ class Recommender:
         scores = self.scoring.new_user(genre_ratings, picks, rows)
         mask = self.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
         mask[rows] = False
-        return self.catalogue.top(scores.stars, mask, top, rank=scores.rank)
+        rows = self.catalogue.top_rows(scores.rank, mask, top)
+        return self.catalogue.movie_table(rows, scores.stars_at(rows))
 
     def filter_mask(
         self,

@@ -11,8 +11,8 @@ order, higher first) and ``stars`` (predicted ratings, for display and RMSE).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -27,11 +27,17 @@ from recsys.model.towers import Towers
 NEW_USER_RATING_COUNT = 3.0
 
 
-class Scores(NamedTuple):
-    """[n_items] ranking scores (higher first) and [n_items] predicted stars."""
+class Scores:
+    """[n_items] ranking scores (higher first), and predicted stars: all of them
+    (``stars``) or those of a few rows (``stars_at``), computed only when asked."""
 
-    rank: np.ndarray
-    stars: np.ndarray
+    def __init__(self, rank: np.ndarray, stars_at: Callable[[np.ndarray], np.ndarray]):
+        self.rank = rank
+        self.stars_at = stars_at
+
+    @cached_property
+    def stars(self) -> np.ndarray:
+        return self.stars_at(np.arange(len(self.rank)))
 
 
 def picked_genre_stars(
@@ -61,7 +67,7 @@ class LabScoring:
     def _stars(self, user_vector: np.ndarray) -> Scores:
         embedding = self.towers.users(self.scalers.user_inputs(user_vector))[0]
         stars = self.scalers.unscale_target(self.item_embeddings @ embedding)
-        return Scores(rank=stars, stars=stars)
+        return Scores(stars, stars.__getitem__)
 
     def new_user_vector(self, genre_ratings, rated_movies=None, rows=None) -> np.ndarray:
         """The lab's new-user vector: id 0, rating count 3, rating ave 0, genre stars."""
@@ -102,8 +108,13 @@ class HybridScoring:
 
     def _scores(self, u: np.ndarray, user_bias: float) -> Scores:
         rank = self.params.rank_scores(u, self.rows)[0]
-        stars = self.params.stars(u, user_bias, self.rows)[0]
-        return Scores(rank=rank, stars=stars)
+
+        def stars_at(rows: np.ndarray) -> np.ndarray:
+            rows = np.asarray(rows, dtype="int64")
+            own = rows if self.rows is None else self.rows[rows]
+            return self.params.stars(u, user_bias, own)[0]
+
+        return Scores(rank, stars_at)
 
     def new_user(self, genre_ratings, rated_movies, rows) -> Scores:
         return self._scores(*self.params.new_user(genre_ratings, rated_movies))
