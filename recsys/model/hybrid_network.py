@@ -25,7 +25,6 @@ from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.config import HybridConfig
 from recsys.model.content import GROUPS, ContentTokens
 from recsys.model.hybrid import (
-    CENTER,
     N_DENSE,
     N_GENRES,
     N_HEAD,
@@ -34,6 +33,7 @@ from recsys.model.hybrid import (
     item_side,
     user_inputs,
 )
+from recsys.model.hybrid_epochs import epoch_split, slider_users
 from recsys.model.network import keras, set_seed, tf
 from recsys.progress import Progress
 
@@ -129,70 +129,6 @@ def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Mo
     user_out = UserHead(config.dim, n_genres, config.pop_prior, name="user_head")([x, dense_input])
     user_tower = keras.Model([dense_input, plain_input, like_input], user_out, name=USER_TOWER_NAME)
     return item_tower, user_tower
-
-
-def epoch_split(users: np.ndarray, n_users: int, config: HybridConfig, rng: np.random.Generator):
-    """Per rating, for one epoch: (input, pooled, target); per user: genre-only or not.
-    Most users show ``input_fraction`` of their ratings; ``few_share`` show 1..few_max;
-    ``genre_only_share`` show only the genre ratings of 1..genre_only_max (nothing
-    pooled): so the tower learns new users from sliders and a few picks, too.
-    """
-    n = len(users)
-    order = np.lexsort((rng.random(n), users))
-    per_user = np.bincount(users, minlength=n_users)
-    start = np.concatenate([[0], np.cumsum(per_user)[:-1]])
-    rank = np.empty(n, dtype="int64")
-    rank[order] = np.arange(n) - start[users[order]]
-    full_share = 1.0 - config.few_share - config.genre_only_share
-    mode = rng.choice(3, size=n_users, p=[full_share, config.few_share, config.genre_only_share])
-    shown = np.select(
-        [mode == 0, mode == 1],
-        [
-            np.floor(per_user * config.input_fraction).astype("int64"),
-            rng.integers(1, config.few_max + 1, n_users),
-        ],
-        rng.integers(1, config.genre_only_max + 1, n_users),
-    )
-    shown = np.minimum(shown, per_user - 1)  # leave at least one target
-    is_input = rank < shown[users]
-    pooled = is_input & (mode[users] != 2) & (rank < config.history_cap)
-    n_target = np.maximum(np.ceil(per_user * config.target_fraction), 1).astype("int64")
-    is_target = ~is_input & (rank < shown[users] + n_target[users])
-    return is_input, pooled, is_target, mode == 2
-
-
-def slider_users(dense, genre_only, users, items, is_input, flags, config, rng):
-    """Make the genre-only users look like a user of the sliders, in place of ``dense``.
-
-    Each keeps a random ``genre_keep`` of their rated genres (one at least) and shows no
-    count or offset, as ``HybridParams.new_user`` without picks. Returns their targets:
-    every unshown rating of a movie in a genre they like (≥ ``like_genre_stars``, or any
-    movie if they like none) and in no genre they dislike (< ``dislike_genre_stars``),
-    thinned to about ``target_fraction`` of their ratings.
-    """
-    g = N_GENRES
-    rated = dense[:, g : 2 * g] > 0
-    keep = rated & (rng.random(rated.shape) < config.genre_keep)
-    keep = np.where(keep.any(1, keepdims=True), keep, rated)
-    keep &= genre_only[:, None]
-    rows = np.flatnonzero(genre_only)
-    centred = np.where(keep, dense[:, :g], 0.0)
-    dense[rows, :g], dense[rows, g : 2 * g] = centred[rows], keep[rows]
-    n_kept = np.maximum(keep.sum(1), 1)
-    dense[rows, 2 * g] = (centred.sum(1) / n_kept)[rows]  # the mean: that of the set genres
-    dense[rows, 2 * g + 1 :] = 0.0
-    stars = centred + CENTER
-    liked = keep & (stars >= config.like_genre_stars)
-    disliked = keep & (stars < config.dislike_genre_stars)
-    item_flags = flags[items] > 0
-    has_liked = (item_flags & liked[users]).any(1) | ~liked[users].any(1)
-    wanted = genre_only[users] & ~is_input & has_liked & ~(item_flags & disliked[users]).any(1)
-    n_users = len(dense)
-    per_user = np.bincount(users, minlength=n_users)
-    n_wanted = np.bincount(users, weights=wanted, minlength=n_users)
-    n_target = np.maximum(np.ceil(per_user * config.target_fraction), 1)
-    chance = np.minimum(1.0, n_target / np.maximum(n_wanted, 1))
-    return wanted & (rng.random(len(users)) < chance[users])
 
 
 def _pad(x: np.ndarray, n: int) -> np.ndarray:
