@@ -48,6 +48,11 @@ else:
     st.markdown(
         f"Top pick: **{md_escape(top[TITLE].iat[0])}**, {top[PREDICTED].iat[0]:.2f} ★ predicted"
     )
+    if model.model_kind == "hybrid":
+        st.caption(
+            "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
+            "ranking); the stars are its predicted rating, so they need not fall in order."
+        )
     widgets.show_movies(top, order=TABLE_COLUMNS)
     st.download_button(
         "Download CSV",

@@ -609,3 +609,32 @@ def test_a_link_restores_picks_and_notes_what_it_ignored(hostile_app, hostile):
     assert "ignored in movies" in unescape(texts(at))
     assert at.query_params["movies"] == f"{known}:4.5"
     assert known not in set(table(at, "predicted stars")[MOVIE_ID])
+
+
+# ------------------------------------------------------------------ the hybrid model served
+
+
+@pytest.fixture(scope="module")
+def hybrid_artifacts(hostile, tmp_path_factory) -> Path:
+    """The hostile dataset's hybrid bundle (2 epochs): every page must serve it too."""
+    from recsys.config import hybrid_config
+    from recsys.dataset.movielens import load_movielens
+    from recsys.dataset.tags import load_tags
+    from recsys.model.hybrid_train import train_hybrid_bundle
+
+    data, _, _ = hostile
+    artifacts = tmp_path_factory.mktemp("hybrid_app")
+    config = hybrid_config(epochs=2)
+    train_hybrid_bundle(load_movielens(data), load_tags(data), config, artifacts)
+    return artifacts
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_serves_the_hybrid_model(monkeypatch, hostile, hybrid_artifacts, page):
+    data, _, _ = hostile
+    at = open_app(monkeypatch, hybrid_artifacts, data, page)
+    assert [t.value for t in at.title] == [TITLES[page]]
+    assert not at.error
+    assert "hybrid model" in sidebar_text(at)
+    if page == "new_user":
+        assert "Ranked by how likely" in texts(at)
