@@ -16,6 +16,7 @@ import pandas as pd
 
 from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.config import FeatureConfig
+from recsys.dataset.groups import position_in_user
 from recsys.evaluation.protocols import EvaluationData
 from recsys.model.features import build_training_set
 from recsys.model.scaling import Scalers
@@ -28,17 +29,6 @@ EXCLUDED = {
     "als": "fold-in of a new user is not implemented here",
 }
 _COLUMNS = [USER_ID, MOVIE_ID, RATING]
-
-
-def _position_in_user(user_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each rating's 0-based position within its user's ratings, in random order."""
-    order = np.lexsort((rng.random(len(user_ids)), user_ids))
-    sorted_users = user_ids[order]
-    starts = np.r_[0, np.flatnonzero(sorted_users[1:] != sorted_users[:-1]) + 1]
-    sizes = np.diff(np.r_[starts, len(sorted_users)])
-    position = np.empty(len(user_ids), dtype="int64")
-    position[order] = np.arange(len(user_ids)) - np.repeat(starts, sizes)
-    return position
 
 
 def prepare_coldstart(
@@ -59,7 +49,7 @@ def prepare_coldstart(
     everyone = np.unique(user_ids)
     cold = rng.choice(everyone, size=int(COLD_FRACTION * len(everyone)), replace=False)
     is_cold = np.isin(user_ids, cold)
-    revealed = is_cold & (_position_in_user(user_ids, rng) < picks)
+    revealed = is_cold & (position_in_user(user_ids, rng) < picks)
     known = ratings[~is_cold | revealed]
     training = build_training_set(known, movies, feature_config)
     warm_rows = ~np.isin(training.user_train[:, 0].astype("int64"), cold)

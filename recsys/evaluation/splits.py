@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.columns import TIMESTAMP, USER_ID
+from recsys.dataset.groups import position_in_user
 from recsys.errors import UsageError
 
 TEST_FRACTION = 0.2
@@ -41,21 +42,12 @@ def split_ratings(
     if not 0.0 <= test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
     rng = np.random.default_rng(rng)
-    n = len(ratings)
     user_codes, _ = pd.factorize(ratings[USER_ID], sort=False)
-    tie_break = rng.random(n)
-    if protocol == "temporal":
-        order = np.lexsort((tie_break, ratings[TIMESTAMP].to_numpy(), user_codes))
-    else:
-        order = np.lexsort((tie_break, user_codes))
+    by = ratings[TIMESTAMP].to_numpy() if protocol == "temporal" else None
+    position = position_in_user(user_codes, rng, by=by)
     per_user = np.bincount(user_codes)
     # The tiny epsilon keeps e.g. 0.2 × 15 = 3.0000000000000004 from rounding to 3 wrongly
     # the other way; floor is what we want.
     held_out = np.floor(per_user * test_fraction + 1e-9).astype("int64")
-    sorted_codes = user_codes[order]
-    group_start = np.concatenate([[0], np.cumsum(per_user)[:-1]])
-    position = np.arange(n) - group_start[sorted_codes]  # 0-based within the user
-    is_test_sorted = position >= per_user[sorted_codes] - held_out[sorted_codes]
-    is_test = np.empty(n, dtype=bool)
-    is_test[order] = is_test_sorted
+    is_test = position >= per_user[user_codes] - held_out[user_codes]
     return Split(train=ratings[~is_test], test=ratings[is_test])

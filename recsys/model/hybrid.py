@@ -113,6 +113,16 @@ def user_inputs(
     return UserInputs(genre_dense(genre, mean, count, offset), plain, like)
 
 
+def genre_averages(stars: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """[14] the average stars per genre of a few ratings (0 where none of them has it).
+
+    stars: [k] in stars; flags: [k, 14] the rated movies' genre flags.
+    """
+    flags = np.asarray(flags, "float64")
+    counts = flags.sum(axis=0)
+    return np.where(counts > 0, (np.asarray(stars, "float64") @ flags) / np.maximum(counts, 1), 0.0)
+
+
 def item_baseline_bias(
     users: np.ndarray, items: np.ndarray, stars: np.ndarray, n_users: int, n_items: int
 ) -> tuple[float, np.ndarray]:
@@ -255,10 +265,7 @@ class HybridParams:
         stars = np.array(list(picks.values()), dtype="float64")[rows >= 0]
         rows = rows[rows >= 0]
         # One user: user_inputs' arithmetic on a handful of rows, without sparse matrices.
-        flags = self.flags[rows].astype("float64")
-        counts = flags.sum(axis=0)
-        averages = np.where(counts > 0, (stars @ flags) / np.maximum(counts, 1), 0.0)
-        genre = np.where(genre > 0, genre, averages)
+        genre = np.where(genre > 0, genre, genre_averages(stars, self.flags[rows]))
         if len(rows):
             mean = stars.mean()
         else:

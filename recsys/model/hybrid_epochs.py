@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from recsys.config import HybridConfig
+from recsys.dataset.groups import position_in_user
 from recsys.model.hybrid import CENTER, N_GENRES
 
 
@@ -19,12 +20,8 @@ def epoch_split(users: np.ndarray, n_users: int, config: HybridConfig, rng: np.r
     ``genre_only_share`` show only the genre ratings of 1..genre_only_max (nothing
     pooled): so the tower learns new users from sliders and a few picks, too.
     """
-    n = len(users)
-    order = np.lexsort((rng.random(n), users))
+    rank = position_in_user(users, rng)
     per_user = np.bincount(users, minlength=n_users)
-    start = np.concatenate([[0], np.cumsum(per_user)[:-1]])
-    rank = np.empty(n, dtype="int64")
-    rank[order] = np.arange(n) - start[users[order]]
     full_share = 1.0 - config.few_share - config.genre_only_share
     mode = rng.choice(3, size=n_users, p=[full_share, config.few_share, config.genre_only_share])
     shown = np.select(

@@ -61,7 +61,7 @@ class Catalogue:
         self.item_embeddings = self.space.embeddings
         self._movie_index = pd.Index(self.items[MOVIE_ID].astype("int64"))
         self._ids_ascending = bool(self._movie_index.is_monotonic_increasing)
-        self._genre_flags = self.items[list(GENRE_LIST)].to_numpy(dtype=bool)
+        self.genre_flags = self.items[list(GENRE_LIST)].to_numpy(dtype=bool)  # [n, 14]
         self._years = self.items[YEAR].to_numpy(dtype="float64")
         self._num_ratings = self.items[NUM_RATINGS].to_numpy(dtype="int64")
         self._title_lower = self.items[TITLE].str.lower().to_numpy()
@@ -74,7 +74,7 @@ class Catalogue:
             AVE_RATING: self.items[AVE_RATING].to_numpy(dtype="float64"),
             NUM_RATINGS: self._num_ratings,
         }
-        for array in (self._genre_flags, self._years):
+        for array in (self.genre_flags, self._years):
             array.setflags(write=False)
 
     def __len__(self) -> int:
@@ -99,9 +99,9 @@ class Catalogue:
         include = [GENRE_LIST.index(g) for g in known_genres(include_genres)]
         exclude = [GENRE_LIST.index(g) for g in known_genres(exclude_genres)]
         if include:
-            mask &= self._genre_flags[:, include].any(axis=1)
+            mask &= self.genre_flags[:, include].any(axis=1)
         if exclude:
-            mask &= ~self._genre_flags[:, exclude].any(axis=1)
+            mask &= ~self.genre_flags[:, exclude].any(axis=1)
         if year_range is not None:
             low, high = year_range
             mask &= (self._years >= low) & (self._years <= high)

@@ -42,10 +42,15 @@ from recsys.serving.bundle import (
     unreadable,
 )
 from recsys.serving.catalogue import Catalogue
-from recsys.serving.scoring import NEW_USER_RATING_COUNT, HybridScoring, LabScoring, Scores
+from recsys.serving.scoring import (
+    NEW_USER_RATING_COUNT,
+    HybridScoring,
+    LabScoring,
+    Scores,
+    lab_user_vector,
+)
 
 __all__ = ["NEW_USER_RATING_COUNT", "SERVING_FILES", "Recommender", "UserResult"]
-STAR_STEPS = np.arange(0.5, 5.01, 0.5)
 
 
 @dataclass(frozen=True)
@@ -80,15 +85,14 @@ class Recommender:
         self.catalogue = Catalogue(self.items, decoded.item_embeddings)
         self.item_embeddings = self.catalogue.item_embeddings
         self.model_kind = model_kind(self.manifest)
-        flags = self.items[list(GENRE_LIST)].to_numpy(dtype=bool)
         if self.model_kind == "hybrid":
             self.towers = None
             params = HybridParams.from_arrays(decoded.weights)
             self.scoring = HybridScoring(params, self.items[MOVIE_ID].to_numpy())
         else:
             self.towers = Towers(decoded.weights)
+            flags = self.catalogue.genre_flags
             self.scoring = LabScoring(self.towers, self.scalers, self.item_embeddings, flags)
-        self._lab_vectors = LabScoring(None, self.scalers, self.item_embeddings, flags)
         self._user_index = pd.Index(self.users[USER_ID].astype("int64"))
         # Ratings grouped by user once: for_user is then a slice, not a scan.
         order = np.argsort(self.ratings[USER_ID].to_numpy(), kind="stable")
@@ -133,7 +137,7 @@ class Recommender:
 
     def new_user_vector(self, genre_ratings: Mapping[str, float]) -> np.ndarray:
         """The lab's new-user vector: id 0, rating count 3, rating ave 0, genre stars."""
-        return self._lab_vectors.new_user_vector(genre_ratings)
+        return lab_user_vector(genre_ratings)
 
     def picks(self, rated_movies: Mapping[int, float] | None) -> dict[int, float]:
         """``{movieId: stars}`` checked: known movies, stars 0.5–5 in half steps."""

@@ -19,7 +19,7 @@ import pandas as pd
 
 from recsys.columns import GENRE_LIST, MOVIE_ID, RATING, USER_VECTOR_COLUMNS
 from recsys.genres import validate_genre_ratings
-from recsys.model.hybrid import HybridParams
+from recsys.model.hybrid import HybridParams, genre_averages
 from recsys.model.scaling import Scalers
 from recsys.model.towers import Towers
 
@@ -40,18 +40,26 @@ class Scores:
         return self.stars_at(np.arange(len(self.rank)))
 
 
-def picked_genre_stars(
-    rated_movies: Mapping[int, float], rows: np.ndarray, flags: np.ndarray
+def lab_user_vector(
+    genre_ratings: Mapping[str, float],
+    rated_movies: Mapping[int, float] | None = None,
+    picked_flags: np.ndarray | None = None,
 ) -> np.ndarray:
-    """[14] the average stars of the picked movies of each genre (0 where none).
+    """The lab's new-user vector [17]: id 0, rating count 3, rating ave 0, genre stars.
 
-    rows: each pick's catalogue row (−1 = unknown, ignored); flags: [n_items, 14].
+    Picked movies (``rated_movies`` with their [k, 14] ``picked_flags``) fill each genre
+    with their average stars, as the lab's user vector averages a user's ratings; a
+    slider set by hand wins.
     """
-    stars = np.array(list(rated_movies.values()), dtype="float64")
-    keep = rows >= 0
-    picked = flags[rows[keep]].astype("float64")
-    total, count = stars[keep] @ picked, picked.sum(axis=0)
-    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    vector = np.zeros(len(USER_VECTOR_COLUMNS))
+    vector[1] = NEW_USER_RATING_COUNT
+    if rated_movies:
+        start = USER_VECTOR_COLUMNS.index(GENRE_LIST[0])
+        stars = np.fromiter(rated_movies.values(), dtype="float64", count=len(rated_movies))
+        vector[start : start + len(GENRE_LIST)] = genre_averages(stars, picked_flags)
+    for genre, stars in validate_genre_ratings(genre_ratings).items():
+        vector[USER_VECTOR_COLUMNS.index(genre)] = stars
+    return vector
 
 
 class LabScoring:
@@ -69,21 +77,9 @@ class LabScoring:
         stars = self.scalers.unscale_target(self.item_embeddings @ embedding)
         return Scores(stars, stars.__getitem__)
 
-    def new_user_vector(self, genre_ratings, rated_movies=None, rows=None) -> np.ndarray:
-        """The lab's new-user vector: id 0, rating count 3, rating ave 0, genre stars."""
-        vector = np.zeros(len(USER_VECTOR_COLUMNS))
-        vector[1] = NEW_USER_RATING_COUNT
-        if rated_movies:
-            start = USER_VECTOR_COLUMNS.index(GENRE_LIST[0])
-            vector[start : start + len(GENRE_LIST)] = picked_genre_stars(
-                rated_movies, rows, self.flags
-            )
-        for genre, stars in validate_genre_ratings(genre_ratings).items():
-            vector[USER_VECTOR_COLUMNS.index(genre)] = stars
-        return vector
-
     def new_user(self, genre_ratings, rated_movies, rows) -> Scores:
-        return self._stars(self.new_user_vector(genre_ratings, rated_movies, rows))
+        vector = lab_user_vector(genre_ratings, rated_movies, self.flags[rows])
+        return self._stars(vector)
 
     def existing_user(self, user_vector: np.ndarray, own: pd.DataFrame) -> Scores:
         return self._stars(user_vector)

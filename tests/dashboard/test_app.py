@@ -585,8 +585,7 @@ def test_retraining_is_off_when_the_server_listens_beyond_localhost(monkeypatch,
 # ------------------------------------------------------------------ new user: picked movies
 
 
-def test_a_picked_movie_is_kept_in_the_link_and_never_recommended(hostile_app, hostile):
-    _, _, ids = hostile
+def test_a_picked_movie_is_kept_in_the_link_and_never_recommended(hostile_app):
     at = hostile_app("new_user")
     movie_id = int(table(at, "predicted stars")[MOVIE_ID].iat[0])  # the top movie
     at.selectbox(key="nu_add_movie").set_value(movie_id)

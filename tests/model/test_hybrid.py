@@ -11,6 +11,7 @@ from recsys.config import hybrid_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
 from recsys.dataset.tags import load_tags
+from recsys.errors import UsageError
 from recsys.model.bundle import read_manifest
 from recsys.model.hybrid import HybridParams
 from recsys.model.hybrid_train import train_hybrid_bundle
@@ -68,7 +69,7 @@ def test_the_bundle_says_hybrid_and_serves_the_whole_catalogue(planted):
     assert manifest["model"] == "hybrid" and report.model == "hybrid"
     assert len(recommender.items) == info.n_movies
     assert recommender.towers is None
-    with pytest.raises(Exception, match="lab's network"):
+    with pytest.raises(UsageError, match="lab's network"):
         recommender.predict_stars(np.zeros(17))
     epochs = [(done, total) for done, total, _ in heard if total]
     assert epochs == [(e, 8) for e in range(1, 9)]
