@@ -2,15 +2,25 @@
 
 import streamlit as st
 
-from recsys.columns import ACTUAL, AVE_RATING, ERROR, GENRES, NUM_RATINGS, PREDICTED, TITLE, YEAR
+from recsys.columns import (
+    ACTUAL,
+    AVE_RATING,
+    ERROR,
+    GENRES,
+    NUM_RATINGS,
+    PREDICTED,
+    TITLE,
+    WHY,
+    YEAR,
+)
 from recsys.dashboard import charts
-from recsys.dashboard.ui import existing_user, frame, widgets
+from recsys.dashboard.ui import existing_user, explore, frame, widgets
 from recsys.dashboard.ui.cache import user_labels
 from recsys.dashboard.urls import MAX_TOP
 from recsys.errors import known_errors
 
 RATED_COLUMNS = [TITLE, PREDICTED, ACTUAL, ERROR, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
-TOP_COLUMNS = [TITLE, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
+TOP_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
 
 model = frame.require_model()
 existing_user.init_state(model)
@@ -23,7 +33,7 @@ top = count.number_input(
     "How many to recommend", 1, MAX_TOP, key=existing_user.EU_TOP, persist_state="session"
 )
 try:
-    result = model.for_user(user_id, top=int(top))
+    result = model.for_user(user_id, top=int(top), explain=True)
 except known_errors() as err:
     widgets.show_error(err, "Pick another user.")
     st.stop()
@@ -42,8 +52,12 @@ left.altair_chart(charts.genre_averages_chart(result.genre_averages), width="str
 right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="stretch")
 
 st.subheader("The movies they rated, highest prediction first")
-widgets.show_movies(result.rated, order=RATED_COLUMNS)
+widgets.show_movies(
+    result.rated, order=RATED_COLUMNS, **explore.selectable("eu_rated_table", result.rated)
+)
 widgets.download_csv(result.rated, f"user_{user_id}_rated.csv", "eu_rated_csv")
 st.subheader(f"Top {int(top)} among the movies they have not rated")
-widgets.show_movies(result.unseen, order=TOP_COLUMNS)
-widgets.download_csv(result.unseen, f"user_{user_id}_top.csv", "eu_top_csv")
+widgets.show_movies(
+    result.unseen, order=TOP_COLUMNS, **explore.selectable("eu_top_table", result.unseen)
+)
+widgets.download_csv(result.unseen[TOP_COLUMNS], f"user_{user_id}_top.csv", "eu_top_csv")

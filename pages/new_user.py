@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, PREDICTED, TITLE, YEAR
+from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, PREDICTED, TITLE, WHY, YEAR
 from recsys.dashboard.export import csv_bytes
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
-from recsys.dashboard.ui import frame, new_user, widgets
+from recsys.dashboard.ui import explore, frame, new_user, widgets
 from recsys.dashboard.urls import new_user_url
 from recsys.errors import known_errors
 
-TABLE_COLUMNS = [TITLE, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
+TABLE_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
 
 model = frame.require_model()
 new_user.init_state(model)
@@ -33,6 +33,7 @@ try:
         exclude_genres=filters.exclude,
         year_range=filters.years,
         min_ratings=filters.min_ratings,
+        explain=True,
     )
 except known_errors() as err:
     widgets.show_error(err)
@@ -53,10 +54,10 @@ else:
             "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
             "ranking); the stars are its predicted rating, so they need not fall in order."
         )
-    widgets.show_movies(top, order=TABLE_COLUMNS)
+    widgets.show_movies(top, order=TABLE_COLUMNS, **explore.selectable("nu_table", top))
     st.download_button(
         "Download CSV",
-        data=csv_bytes(top),
+        data=csv_bytes(top[TABLE_COLUMNS]),
         file_name="recommendations.csv",
         mime="text/csv",
         icon=":material/download:",

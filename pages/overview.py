@@ -4,7 +4,7 @@ import streamlit as st
 
 from recsys.dashboard import charts
 from recsys.dashboard.overview import training_preview
-from recsys.dashboard.ui import frame, widgets
+from recsys.dashboard.ui import explore, frame, widgets
 from recsys.dashboard.ui.cache import dataset_overview, model_overview
 from recsys.dashboard.ui.overview_page import warn_if_stale
 from recsys.dataset.movielens import dataset_present
@@ -50,7 +50,10 @@ widgets.metric_row(
 
 st.subheader("The 10 most-rated movies")
 widgets.show_movies(
-    overview.top_rated, show_id=True, height=widgets.table_height(len(overview.top_rated))
+    overview.top_rated,
+    show_id=True,
+    height=widgets.table_height(len(overview.top_rated)),
+    **explore.selectable("ov_top", overview.top_rated),
 )
 widgets.download_csv(overview.top_rated, "most_rated_movies.csv", "overview_top_csv")
 

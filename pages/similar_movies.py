@@ -6,7 +6,7 @@ from recsys.columns import DISTANCE, GENRES, MOVIE_ID, TITLE, YEAR
 from recsys.dashboard import charts
 from recsys.dashboard.export import csv_bytes
 from recsys.dashboard.text import md_escape
-from recsys.dashboard.ui import frame, similar, widgets
+from recsys.dashboard.ui import explore, frame, similar, widgets
 from recsys.dashboard.ui.cache import embedding_map, movie_labels, nearest_table
 from recsys.dashboard.urls import MAX_NEIGHBOURS
 from recsys.errors import known_errors
@@ -29,7 +29,12 @@ widgets.write_url(similar.SIMILAR, {"movie": movie_id, "k": k})
 st.subheader(f"The {k} movies nearest to {md_escape(labels[movie_id])}")
 left, right = st.columns([5, 6], gap="large")
 with left:
-    widgets.show_movies(neighbours, order=[TITLE, DISTANCE, GENRES, YEAR], title_width="medium")
+    widgets.show_movies(
+        neighbours,
+        order=[TITLE, DISTANCE, GENRES, YEAR],
+        title_width="medium",
+        **explore.selectable("sm_table", neighbours),
+    )
 with right:
     st.altair_chart(
         charts.embedding_chart(embedding_map(model), movie_id, neighbours[MOVIE_ID]),

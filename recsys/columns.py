@@ -21,6 +21,10 @@ PREDICTED = "predicted stars"
 ACTUAL = "actual stars"
 ERROR = "error"
 DISTANCE = "distance"
+# Reasons (recsys.serving.reasons): one line of text, then its parts for --json.
+WHY = "why"
+BECAUSE = "because you liked"  # movieIds of the closest liked movies, closest first
+GENRE_LIFT = "genre lift"  # {genre: the score it adds}, largest first
 
 RATINGS_COLUMNS = (USER_ID, MOVIE_ID, RATING, TIMESTAMP)
 MOVIES_COLUMNS = (MOVIE_ID, TITLE, GENRES)

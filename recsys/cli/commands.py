@@ -73,7 +73,7 @@ def recommend_command(args: argparse.Namespace) -> None:
     genre_ratings = parse_genre_ratings(args.genres) if args.genres.strip() else {}
     recommender = load_recommender(args.artifacts)
     picks = parse_picks(args.movie, recommender.find_movie)
-    table = recommender.for_new_user(genre_ratings, picks, top=args.top)
+    table = recommender.for_new_user(genre_ratings, picks, top=args.top, explain=True)
     payload = frame_payload("recommendations", table, genres=genre_ratings)
     payload["movies"] = {str(movie_id): stars for movie_id, stars in picks.items()}
     emit(args, payload, frame_text)
@@ -105,7 +105,7 @@ def user_command(args: argparse.Namespace) -> None:
     from recsys.serving.load import load_recommender
 
     recommender = load_recommender(args.artifacts)
-    result = recommender.for_user(args.id, top=args.top)
+    result = recommender.for_user(args.id, top=args.top, explain=True)
     payload = frame_payload(
         "rated", result.rated, user_id=args.id, rmse=result.rmse, mae=result.mae
     )

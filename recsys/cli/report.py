@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from recsys.columns import BECAUSE, GENRE_LIFT, WHY
 from recsys.errors import printable
 
 
@@ -65,11 +66,21 @@ def _format_table(table: pd.DataFrame) -> str:
     return shown.to_string(index=False, max_colwidth=50)
 
 
+def _table_lines(records: list[dict]) -> list[str]:
+    """A table, then its reasons one per numbered line (too long for a column)."""
+    table = pd.DataFrame(records)
+    lines = [_format_table(table.drop(columns=[WHY, BECAUSE, GENRE_LIFT], errors="ignore"))]
+    if WHY in table:
+        lines.append("why")
+        lines += [f"{i:>3}. {printable(why)}" for i, why in enumerate(table[WHY], start=1)]
+    return lines
+
+
 def frame_text(payload: dict) -> str:
     name = payload["_table"]
     header = {k: v for k, v in payload.items() if k not in (name, "_table")}
     lines = [", ".join(f"{k}: {v}" for k, v in header.items())] if header else []
-    lines.append(_format_table(pd.DataFrame(payload[name])))
+    lines += _table_lines(payload[name])
     return printable("\n".join(lines), keep="\n")
 
 
@@ -80,6 +91,6 @@ def user_text(payload: dict) -> str:
         _format_table(pd.DataFrame(payload["rated"])),
         "",
         "top unseen movies",
-        _format_table(pd.DataFrame(payload["recommendations"])),
+        *_table_lines(payload["recommendations"]),
     ]
     return printable("\n".join(lines), keep="\n")

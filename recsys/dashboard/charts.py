@@ -23,10 +23,12 @@ MAX_STARS = 5.0  # the top of MovieLens' rating scale, in stars
 _ALL_LABELS = alt.Axis(labelOverlap=False, labelLimit=140)
 
 
-def rating_distribution_chart(rating_counts: pd.DataFrame) -> alt.Chart:
+def rating_distribution_chart(
+    rating_counts: pd.DataFrame, title: str = "How the ratings are spread"
+) -> alt.Chart:
     """Bars of ratings per star value; ``rating_counts`` holds stars, ratings."""
     return (
-        alt.Chart(rating_counts, title="How the ratings are spread")
+        alt.Chart(rating_counts, title=title)
         .mark_bar()
         .encode(
             x=alt.X("stars:O", title="stars", axis=alt.Axis(labelAngle=0)),
@@ -35,6 +37,24 @@ def rating_distribution_chart(rating_counts: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=300)
     )
+
+
+def ratings_over_time_chart(by_year: pd.DataFrame) -> alt.LayerChart:
+    """Ratings given per year (bars, left axis) and their mean stars (line, right
+    axis); ``by_year`` holds year, ratings, mean stars."""
+    base = alt.Chart(by_year, title="Its ratings over time").encode(
+        x=alt.X("year:O", title="year rated", axis=alt.Axis(labelAngle=0, labelOverlap=True)),
+        tooltip=[
+            alt.Tooltip("year:O"),
+            alt.Tooltip("ratings:Q", format=","),
+            alt.Tooltip("mean stars:Q", format=".2f"),
+        ],
+    )
+    bars = base.mark_bar(opacity=0.6).encode(y=alt.Y("ratings:Q", title="ratings"))
+    line = base.mark_line(point=True, color="#d62728").encode(
+        y=alt.Y("mean stars:Q", title="mean stars", scale=alt.Scale(domain=[0, MAX_STARS]))
+    )
+    return alt.layer(bars, line).resolve_scale(y="independent").properties(height=300)
 
 
 def genre_bar_chart(

@@ -218,11 +218,20 @@ def read_movie(
 ) -> tuple[int, int]:
     """(movieId, k) from a link whose movie is an id or a title (``find_movie`` resolves
     it, raising a known error when it cannot); else ``current``, with a note."""
-    movie = current
-    raw = reader.params.get("movie")
-    if raw is not None:
-        try:
-            movie = find_movie(raw[:200])
-        except known_errors() as err:
-            reader.note(f"{error_text(err)}; showing {current_label}")
+    movie = read_movie_id(reader, find_movie, current, current_label)
     return movie, reader.integer("k", 1, MAX_NEIGHBOURS, 10)
+
+
+def read_movie_id(
+    reader: UrlReader, find_movie: Callable[[str], int], current: int, current_label: str
+) -> int:
+    """The movieId of a link's ``movie`` (an id or a title); else ``current``, with a
+    note."""
+    raw = reader.params.get("movie")
+    if raw is None:
+        return current
+    try:
+        return find_movie(raw[:200])
+    except known_errors() as err:
+        reader.note(f"{error_text(err)}; showing {current_label}")
+        return current

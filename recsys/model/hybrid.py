@@ -19,7 +19,7 @@ log(1 + n_i), f_i (14)]``: v_i, the log count of training ratings and the genre 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -253,10 +253,16 @@ class HybridParams:
         return self.user_vectors(inputs)
 
     def new_user(
-        self, genre_ratings: Mapping[str, float], rated_movies: Mapping[int, float] | None = None
+        self,
+        genre_ratings: Mapping[str, float],
+        rated_movies: Mapping[int, float] | None = None,
+        unset: Iterable[str] = (),
     ) -> tuple[np.ndarray, float]:
         """A new user from genre stars (0 or absent = not rated) and picked movies
-        ({movieId: stars}); no user id and no retraining. Returns (u [d], b_u)."""
+        ({movieId: stars}); no user id and no retraining. Returns (u [d], b_u).
+
+        ``unset`` genres count as not rated, even where the picks have them (what a
+        genre adds to a score: see ``recsys.serving.reasons``)."""
         genre = np.zeros(N_GENRES)
         for name, stars in validate_genre_ratings(genre_ratings).items():
             genre[GENRE_LIST.index(name)] = stars
@@ -266,6 +272,7 @@ class HybridParams:
         rows = rows[rows >= 0]
         # One user: user_inputs' arithmetic on a handful of rows, without sparse matrices.
         genre = np.where(genre > 0, genre, genre_averages(stars, self.flags[rows]))
+        genre[[GENRE_LIST.index(name) for name in unset]] = 0.0
         if len(rows):
             mean = stars.mean()
         else:

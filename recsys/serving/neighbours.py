@@ -29,6 +29,13 @@ class EmbeddingSpace:
         distance = norms[rows, None] + norms[None, :] - 2.0 * cross
         return np.maximum(distance, 0.0, out=distance)
 
+    def pair_distances(self, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """[len(rows), len(others)] squared Euclidean distances, clipped at 0."""
+        a, b = self.embeddings[rows], self.embeddings[others]
+        norms = self._squared_norms
+        distance = norms[rows, None] + norms[None, others] - 2.0 * (a @ b.T)
+        return np.maximum(distance, 0.0, out=distance)
+
     def k_nearest(self, row: int, k: int, tie_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, squared distances) of the ``k`` movies nearest to ``row``, itself left out.
 

@@ -10,7 +10,7 @@ Recommender is shared safely by every app session and thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from recsys.columns import (
 from recsys.errors import UsageError
 from recsys.model.hybrid import HybridParams
 from recsys.model.towers import Towers
+from recsys.serving import reasons
 from recsys.serving.bundle import (
     DECODE_ERRORS,
     SERVING_FILES,
@@ -174,20 +175,57 @@ class Recommender:
         exclude_genres: Iterable[str] = (),
         year_range: tuple[float, float] | None = None,
         min_ratings: int = 0,
+        explain: bool = False,
     ) -> pd.DataFrame:
         """Top ``top`` movies for a new user, best first, with predicted stars.
 
         ``genre_ratings`` maps genre names to stars (0 or absent = not rated);
         ``rated_movies`` maps movie ids the user picked to their stars (never
         recommended back). Either may be empty. Filters: see ``filter_mask``.
+        ``explain`` adds the reason columns (``recsys.serving.reasons``).
         """
         picks = self.picks(rated_movies)
-        rows = self.catalogue.rows_of(np.fromiter(picks, dtype="int64", count=len(picks)))
-        scores = self.scoring.new_user(genre_ratings, picks, rows)
+        picked = self.catalogue.rows_of(np.fromiter(picks, dtype="int64", count=len(picks)))
+        scores = self.scoring.new_user(genre_ratings, picks, picked)
         mask = self.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
-        mask[rows] = False
+        mask[picked] = False
         rows = self.catalogue.top_rows(scores.rank, mask, top)
-        return self.catalogue.movie_table(rows, scores.stars_at(rows))
+        table = self.catalogue.movie_table(rows, scores.stars_at(rows))
+        if not explain:
+            return table
+
+        def score_without(unset: frozenset[str]) -> np.ndarray:
+            return self.scoring.new_user(genre_ratings, picks, picked, unset).rank
+
+        return self._with_reasons(table, rows, score_without, picks, genre_ratings)
+
+    def _with_reasons(
+        self,
+        table: pd.DataFrame,
+        rows: np.ndarray,
+        score_without: Callable[[frozenset[str]], np.ndarray],
+        rated: Mapping[int, float],
+        genre_ratings: Mapping[str, float],
+    ) -> pd.DataFrame:
+        """``table`` (the movies of item ``rows``) with the reason columns added.
+
+        rated: {movieId: stars} the user rated or picked; genre_ratings: the sliders.
+        """
+        rated_rows = self.catalogue.rows_of(np.fromiter(rated, dtype="int64", count=len(rated)))
+        rated_rows = rated_rows[rated_rows >= 0]
+        in_ratings = self.catalogue.genre_flags[rated_rows].any(axis=0)
+        genres = [
+            genre
+            for j, genre in enumerate(GENRE_LIST)
+            if in_ratings[j] or genre_ratings.get(genre, 0) > 0
+        ]
+        liked = np.array(reasons.liked_movies(rated), dtype="int64")
+        liked_rows = self.catalogue.rows_of(liked)
+        distances = self.catalogue.space.pair_distances(rows, liked_rows[liked_rows >= 0])
+        because = reasons.closest_liked(distances, liked[liked_rows >= 0])
+        lifts = reasons.genre_lifts(score_without, rows, genres)
+        columns = reasons.reason_columns(because, reasons.top_lifts(lifts, genres), self.title_of)
+        return table.assign(**columns)
 
     def filter_mask(
         self,
@@ -223,8 +261,9 @@ class Recommender:
             return self._ratings_sorted.iloc[self._rating_starts[slot] : self._rating_ends[slot]]
         return self._ratings_sorted.iloc[0:0]
 
-    def for_user(self, user_id: int, top: int = 10) -> UserResult:
-        """Predicted vs actual stars for the movies ``user_id`` rated, and top unseen."""
+    def for_user(self, user_id: int, top: int = 10, explain: bool = False) -> UserResult:
+        """Predicted vs actual stars for the movies ``user_id`` rated, and top unseen
+        (with the reason columns when ``explain``)."""
         vector = self.user_vector(user_id)
         own = self._own_ratings(user_id)
         scores = self.scoring.existing_user(vector, own)
@@ -240,10 +279,19 @@ class Recommender:
         unseen_mask = np.ones(len(self.items), dtype=bool)
         unseen_mask[rated_rows] = False
         errors = rated[ERROR].to_numpy()
+        top_rows = self.catalogue.top_rows(scores.rank, unseen_mask, top)
+        unseen = self.catalogue.movie_table(top_rows, predicted[top_rows])
+        if explain:
+
+            def score_without(unset: frozenset[str]) -> np.ndarray:
+                return self.scoring.existing_user(vector, own, unset).rank
+
+            stars = dict(zip(own[MOVIE_ID].tolist(), own[RATING].tolist(), strict=True))
+            unseen = self._with_reasons(unseen, top_rows, score_without, stars, {})
         return UserResult(
             user_id=int(user_id),
             rated=rated,
-            unseen=self.catalogue.top(predicted, unseen_mask, top, rank=scores.rank),
+            unseen=unseen,
             genre_averages=pd.Series(vector[len(USER_NOT_TRAINED) :], index=list(GENRE_LIST)),
             rmse=float(np.sqrt(np.mean(errors**2))) if len(errors) else float("nan"),
             mae=float(np.mean(np.abs(errors))) if len(errors) else float("nan"),

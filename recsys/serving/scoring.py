@@ -11,7 +11,7 @@ order, higher first) and ``stars`` (predicted ratings, for display and RMSE).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 
 import numpy as np
@@ -77,12 +77,24 @@ class LabScoring:
         stars = self.scalers.unscale_target(self.item_embeddings @ embedding)
         return Scores(stars, stars.__getitem__)
 
-    def new_user(self, genre_ratings, rated_movies, rows) -> Scores:
+    def new_user(self, genre_ratings, rated_movies, rows, unset: Iterable[str] = ()) -> Scores:
         vector = lab_user_vector(genre_ratings, rated_movies, self.flags[rows])
-        return self._stars(vector)
+        return self._stars(_unset(vector, unset))
 
-    def existing_user(self, user_vector: np.ndarray, own: pd.DataFrame) -> Scores:
-        return self._stars(user_vector)
+    def existing_user(
+        self, user_vector: np.ndarray, own: pd.DataFrame, unset: Iterable[str] = ()
+    ) -> Scores:
+        return self._stars(_unset(user_vector, unset))
+
+
+def _unset(user_vector: np.ndarray, genres: Iterable[str]) -> np.ndarray:
+    """The lab's user vector with ``genres`` not rated (0 stars)."""
+    columns = [USER_VECTOR_COLUMNS.index(genre) for genre in genres]
+    if not columns:
+        return user_vector
+    vector = np.array(user_vector, dtype="float64")
+    vector[columns] = 0.0
+    return vector
 
 
 class HybridScoring:
@@ -112,10 +124,15 @@ class HybridScoring:
 
         return Scores(rank, stars_at)
 
-    def new_user(self, genre_ratings, rated_movies, rows) -> Scores:
-        return self._scores(*self.params.new_user(genre_ratings, rated_movies))
+    def new_user(self, genre_ratings, rated_movies, rows, unset: Iterable[str] = ()) -> Scores:
+        return self._scores(*self.params.new_user(genre_ratings, rated_movies, unset))
 
-    def existing_user(self, user_vector: np.ndarray, own: pd.DataFrame) -> Scores:
+    def existing_user(
+        self, user_vector: np.ndarray, own: pd.DataFrame, unset: Iterable[str] = ()
+    ) -> Scores:
+        if unset:  # the same tower as a new user who picked every movie the user rated
+            rated = dict(zip(own[MOVIE_ID].tolist(), own[RATING].tolist(), strict=True))
+            return self.new_user({}, rated, None, unset)
         users = np.zeros(len(own), dtype="int64")
         u, user_bias = self.params.histories(
             users, own[MOVIE_ID].to_numpy(), own[RATING].to_numpy(), 1

@@ -7,6 +7,8 @@
   next rerun of every session, with no reload of the old one.
 - Derived tables (nearest neighbours, the PCA map, the overview tables, picker labels)
   are ``st.cache_data`` keyed on the same (path, hash), or on the dataset's file stamps.
+- The Explore page's ratings grouped by movie are one shared ``st.cache_resource``
+  (copying them per rerun would cost more than the page).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import pandas as pd
 import streamlit as st
 
 from recsys.dashboard import overview
+from recsys.dashboard.explore import MovieRatings
 from recsys.dashboard.overview import Overview
-from recsys.dataset.movielens import load_movielens
-from recsys.errors import BundleError
+from recsys.dataset.movielens import dataset_present, load_movielens
+from recsys.dataset.tags import load_tags
+from recsys.errors import BundleError, known_errors
 from recsys.model.bundle import current_bundle, manifest_hash, read_manifest
 from recsys.serving.recommender import Recommender
-from recsys.settings import resolve_artifacts_dir
+from recsys.settings import resolve_artifacts_dir, resolve_data_path
 
 # ---------------------------------------------------------------------------- the model
 
@@ -142,3 +146,29 @@ def user_labels(model: Recommender) -> dict[int, str]:
 def _user_labels_cached(bundle_path: str, manifest_hash: str) -> dict[int, str]:
     users = load_recommender_cached(bundle_path, manifest_hash).user_summary()
     return overview.user_labels(users)
+
+
+# ---------------------------------------------------------------------------- explore
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the dataset's ratings and tags…")
+def _dataset_ratings_cached(data_path: str, stamp: tuple) -> MovieRatings:
+    return MovieRatings(load_movielens(data_path).ratings, load_tags(data_path))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _model_ratings_cached(bundle_path: str, manifest_hash: str) -> MovieRatings:
+    return MovieRatings(load_recommender_cached(bundle_path, manifest_hash).ratings)
+
+
+def movie_ratings(model: Recommender) -> tuple[MovieRatings, bool]:
+    """(every rating grouped by movie, whether it is the whole dataset): the dataset's
+    ratings with their dates and its tags when it is there, else the model's training
+    ratings (no dates, no tags). Read once and shared: never mutated."""
+    data_path = resolve_data_path(None)
+    if dataset_present(data_path):
+        try:
+            return _dataset_ratings_cached(str(data_path), data_stamp(data_path)), True
+        except known_errors():
+            pass  # the model's own ratings still serve the page
+    return _model_ratings_cached(*_key_of(model)), False

@@ -20,6 +20,7 @@ from recsys.config import default_training, training_label
 from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import bundle_key, current_model
+from recsys.dashboard.ui.explore import follow_selection
 from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
 from recsys.dashboard.ui.widgets import may_retrain, metric_value, show_error
 from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
@@ -50,7 +51,9 @@ def app_pages() -> list[Any]:
         st.Page("pages/new_user.py", title="New user", icon=":material/tune:"),
         st.Page("pages/existing_user.py", title="Existing user", icon=":material/person:"),
         st.Page("pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
+        st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:"),
         st.Page("pages/model.py", title="Model", icon=":material/neurology:"),
+        st.Page("pages/tour.py", title="Tour", icon=":material/co_present:"),
     ]
 
 
@@ -64,6 +67,7 @@ def draw() -> Recommender:
     """The served model (or the screen that explains why there is none, then stop) and
     the sidebar."""
     model = _model_or_stop()
+    follow_selection()  # a movie table's row was selected: open it in Explore
     sidebar(model)
     return model
 

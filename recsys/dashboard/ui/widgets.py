@@ -24,6 +24,7 @@ from recsys.columns import (
     NUM_RATINGS,
     PREDICTED,
     TITLE,
+    WHY,
     YEAR,
 )
 from recsys.dashboard.charts import MAX_STARS
@@ -98,6 +99,13 @@ def movie_columns() -> dict[str, Any]:
             "ave rating", format="%.2f", width="small", help="The movie's mean rating in the data"
         ),
         NUM_RATINGS: st.column_config.NumberColumn("num ratings", format="%d", width="small"),
+        WHY: st.column_config.TextColumn(
+            "why",
+            width="large",
+            help="The movies you liked (4★ or more) closest to it in the model's movie space, "
+            "and the genre ratings that raise its score most (the score lost when that "
+            "rating is removed, beyond what every movie loses)",
+        ),
         DISTANCE: st.column_config.NumberColumn(
             "distance", format="%.4f", help="Squared distance between the 32-d movie embeddings"
         ),
@@ -111,15 +119,24 @@ def show_movies(
     show_id: bool = False,
     height: int | str = "auto",
     title_width: str = "large",
+    **selection: Any,
 ) -> None:
     """A movie table: stars as bars, movieId hidden unless ``show_id``; ``order`` picks
-    and orders the columns (default: the table's own)."""
+    and orders the columns (default: the table's own). ``selection``: st.dataframe's
+    key and selection arguments (``recsys.dashboard.ui.explore.selectable``)."""
     config = movie_columns()
     config[TITLE] = st.column_config.TextColumn("title", width=title_width)
     if show_id:
         config[MOVIE_ID] = st.column_config.NumberColumn("movie id", format="%d", width="small")
     columns = [c for c in (order or table.columns) if c in table.columns]
-    st.dataframe(table, hide_index=True, column_config=config, column_order=columns, height=height)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config=config,
+        column_order=columns,
+        height=height,
+        **selection,
+    )
 
 
 def download_csv(

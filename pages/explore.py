@@ -1,0 +1,95 @@
+"""Explore: search and filter the catalogue; a movie's ratings, tags, neighbours and fans."""
+
+import streamlit as st
+
+from recsys.columns import AVE_RATING, DISTANCE, GENRES, NUM_RATINGS, TITLE, YEAR
+from recsys.dashboard import charts
+from recsys.dashboard.explore import browse
+from recsys.dashboard.text import md_escape
+from recsys.dashboard.ui import explore, frame, widgets
+from recsys.dashboard.ui.cache import movie_labels, movie_ratings
+from recsys.errors import known_errors
+
+BROWSE_SHOWN = 500  # rows of the browse table (the count says how many match)
+
+model = frame.require_model()
+explore.init_state(model)
+st.title("Explore")
+st.caption(
+    "Search and filter the movies the model serves; select a row to see its ratings, "
+    "tags, nearest neighbours and the users who rated it highest. A row selected in "
+    "any movie table of the app opens here."
+)
+
+query = explore.browse_controls(model)
+found = browse(model.items, query)
+st.caption(
+    f"{len(found):,} of {len(model.items):,} movies match"
+    + (f"; the first {BROWSE_SHOWN:,} are listed" if len(found) > BROWSE_SHOWN else "")
+)
+shown = found.head(BROWSE_SHOWN)
+widgets.show_movies(
+    shown,
+    order=[TITLE, YEAR, GENRES, AVE_RATING, NUM_RATINGS],
+    height=widgets.table_height(min(len(shown), 8)),
+    **explore.selectable("ex_browse", shown, switch=False),
+)
+
+labels = movie_labels(model)
+movie_id = widgets.picker(st, "Movie (type to search by title)", labels, key=explore.EX_MOVIE)
+widgets.write_url(explore.EXPLORE, {"movie": movie_id})
+row = model.items.iloc[model.movie_row(movie_id)]
+ratings, whole_dataset = movie_ratings(model)
+
+st.header(md_escape(str(row[TITLE])))
+widgets.metric_row(
+    [
+        ("Released", "–" if row[YEAR] != row[YEAR] else f"{int(row[YEAR])}", None),
+        ("Mean rating", f"{row[AVE_RATING]:.2f} ★", "Over the ratings the model trained on"),
+        ("Ratings", f"{int(row[NUM_RATINGS]):,}", "In the model's training data"),
+        ("Genres", str(row[GENRES]).replace("|", ", "), None),
+    ]
+)
+if not whole_dataset:
+    st.info(
+        "The dataset is not on this machine: these are the model's own training ratings, "
+        "without dates or tags.",
+        icon=":material/info:",
+    )
+left, right = st.columns(2, gap="large")
+left.altair_chart(
+    charts.rating_distribution_chart(ratings.histogram(movie_id), "Its ratings"), width="stretch"
+)
+by_year = ratings.over_time(movie_id)
+if len(by_year):
+    right.altair_chart(charts.ratings_over_time_chart(by_year), width="stretch")
+
+tags_col, fans_col, near_col = st.columns([2, 3, 4], gap="large")
+with tags_col:
+    st.subheader("Tags")
+    tags = ratings.top_tags(movie_id)
+    if tags.empty:
+        st.caption("No tags for this movie.")
+    else:
+        st.dataframe(tags, hide_index=True, height=widgets.table_height(min(len(tags), 10)))
+with fans_col:
+    st.subheader("Who rated it highest")
+    fans = ratings.top_raters(movie_id)
+    st.dataframe(
+        fans,
+        hide_index=True,
+        column_config={"userId": st.column_config.NumberColumn("user", format="%d")},
+    )
+with near_col:
+    st.subheader("Nearest in the model's movie space")
+    try:
+        neighbours = model.similar(movie_id, 10)
+    except known_errors() as err:
+        widgets.show_error(err, "Pick another movie.")
+    else:
+        widgets.show_movies(
+            neighbours,
+            order=[TITLE, DISTANCE, YEAR],
+            title_width="medium",
+            **explore.selectable(f"ex_near_{movie_id}", neighbours, switch=False),
+        )

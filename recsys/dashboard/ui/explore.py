@@ -1,0 +1,103 @@
+"""The Explore page's state and widgets: the browse controls and the picked movie.
+
+Any movie table of the app can open a movie here (``open_in_explore``): selecting its
+row stores the movie and switches to this page.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from recsys.columns import NUM_RATINGS
+from recsys.dashboard import overview
+from recsys.dashboard.explore import SORTS, BrowseQuery, genre_names, ids_in
+from recsys.dashboard.overview import year_bounds
+from recsys.dashboard.ui.cache import movie_labels
+from recsys.dashboard.ui.widgets import clamp_state, keep_choice, show_url_notes, url_params
+from recsys.dashboard.urls import UrlReader, read_movie_id
+from recsys.serving.recommender import Recommender
+
+EXPLORE = "explore"
+EXPLORE_PAGE = "pages/explore.py"
+EX_MOVIE, EX_TEXT, EX_GENRES = "ex_movie", "ex_text", "ex_genres"
+EX_YEARS, EX_MIN, EX_SORT = "ex_years", "ex_min_ratings", "ex_sort"
+_OPEN = "_ex_open"  # set by a table's selection: switch to Explore on this run
+
+
+def init_state(model: Recommender) -> None:
+    """Defaults (the most-rated movie), then a shared link's movie (an id or a title)."""
+    labels = movie_labels(model)
+    keep_choice(EX_MOVIE, labels, overview.most_rated_movie(model.items))
+    bounds = year_bounds(model.items)
+    st.session_state.setdefault(EX_TEXT, "")
+    st.session_state.setdefault(EX_GENRES, [])
+    st.session_state.setdefault(EX_YEARS, bounds)
+    st.session_state.setdefault(EX_MIN, 0)
+    st.session_state.setdefault(EX_SORT, next(iter(SORTS)))
+    years = tuple(st.session_state[EX_YEARS])
+    st.session_state[EX_YEARS] = tuple(min(max(y, bounds[0]), bounds[1]) for y in years)
+    clamp_state(EX_MIN, 0, int(model.items[NUM_RATINGS].max()))
+    params = url_params(EXPLORE, ("movie",))
+    if params is None:
+        return
+    reader = UrlReader(params)
+    current = st.session_state[EX_MOVIE]
+    st.session_state[EX_MOVIE] = read_movie_id(reader, model.find_movie, current, labels[current])
+    show_url_notes(reader)
+
+
+def browse_controls(model: Recommender) -> BrowseQuery:
+    """Search words, genres, years, least ratings and the sort order; they survive page
+    switches."""
+    kept = {"persist_state": "session"}
+    text, sort = st.columns([3, 1], vertical_alignment="bottom")
+    words = text.text_input(
+        "Search titles", key=EX_TEXT, placeholder="Words of the title, e.g. star wars", **kept
+    )
+    order = sort.selectbox("Sort by", list(SORTS), key=EX_SORT, **kept)
+    genres_col, years_col, min_col = st.columns([3, 2, 1], vertical_alignment="bottom")
+    genres = genres_col.multiselect(
+        "With all of these genres", genre_names(model.items["genres"]), key=EX_GENRES, **kept
+    )
+    bounds = year_bounds(model.items)
+    years = None
+    if bounds[0] < bounds[1]:
+        years = years_col.slider("Released", bounds[0], bounds[1], key=EX_YEARS, **kept)
+    least = min_col.number_input(
+        "At least this many ratings",
+        0,
+        int(model.items[NUM_RATINGS].max()),
+        step=5,
+        key=EX_MIN,
+        **kept,
+    )
+    return BrowseQuery(words, tuple(genres), years, int(least), order)
+
+
+def _select(key: str, table: pd.DataFrame, switch: bool) -> None:
+    """A table's selection callback: store the selected movie (and switch pages)."""
+    event = st.session_state.get(key)
+    rows = event.selection.rows if event is not None else []
+    ids = ids_in(table, rows)
+    if ids:
+        st.session_state[EX_MOVIE] = ids[0]
+        st.session_state[_OPEN] = switch
+
+
+def selectable(key: str, table: pd.DataFrame, switch: bool = True) -> dict[str, Any]:
+    """st.dataframe arguments that make each row open its movie in Explore."""
+    return {
+        "key": key,
+        "on_select": partial(_select, key, table, switch),
+        "selection_mode": "single-row",
+    }
+
+
+def follow_selection() -> None:
+    """Switch to Explore when a table's selection asked for it (after the callback)."""
+    if st.session_state.pop(_OPEN, False):
+        st.switch_page(EXPLORE_PAGE)
