@@ -26,7 +26,7 @@ data: $(STAMP)
 # times slower when two BLAS threads fight the other sessions for the cores.
 run: data
 	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} \
-	$(PY) -m streamlit run dashboard.py --server.address $(ADDRESS) --server.port $(PORT) \
+	$(PY) -m recsys.dashboard.ui.serve --server.address $(ADDRESS) --server.port $(PORT) \
 	  $(foreach host,localhost 127.0.0.1 $(ADDRESS) $(HOSTS),--server.allowedHosts $(host))
 
 # Tests that need the real dataset read RECSYS_DATA (else data/ml-latest-small if there).

@@ -1,4 +1,4 @@
-"""The dashboard's entry point: a router over pages/ with a shared sidebar.
+"""The dashboard's entry point: a router over app_pages/ with a shared sidebar.
 
 Run it with ``streamlit run dashboard.py`` (or ``make run``). Every rerun reads only
 CURRENT and manifest.json to find the served bundle; the Recommender itself is cached

@@ -21,8 +21,8 @@ TIMEOUT_S = 120
 
 
 def page_files(app: Path) -> list[str]:
-    """The app's pages, relative to the entry point: pages/*.py, helpers (``_x.py``) left out."""
-    folder = app.parent / "pages"
+    """The app's pages relative to the entry point: app_pages/*.py, helpers left out."""
+    folder = app.parent / "app_pages"
     return sorted(
         path.relative_to(app.parent).as_posix()
         for path in folder.glob("*.py")

@@ -59,9 +59,17 @@ class Server:
         return log[start : start + chars].strip() if start >= 0 else None
 
 
+def app_command(app: Path) -> list[str]:
+    """The project's launcher for its own dashboard (imports warmed while the server
+    starts, as ``make run`` does); plain ``streamlit run`` for any other script."""
+    if app.resolve() == (PROJECT_ROOT / "dashboard.py").resolve():
+        return [sys.executable, "-m", "recsys.dashboard.ui.serve"]
+    return [sys.executable, "-m", "streamlit", "run", str(app)]
+
+
 def streamlit_command(app: Path, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        *app_command(app),
         "--server.headless", "true",
         "--server.address", HOST,
         "--server.port", str(port),

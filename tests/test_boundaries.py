@@ -1,6 +1,6 @@
 """The layering rules of the design, checked by parsing every module's imports.
 
-- Streamlit only in ``pages/``, ``dashboard.py`` and ``recsys/dashboard/ui/``.
+- Streamlit only in ``app_pages/``, ``dashboard.py`` and ``recsys/dashboard/ui/``.
 - TensorFlow and Keras only in the network module, ``recsys/model/network.py``.
 - Lower stages never import higher ones: ``dataset`` imports no other stage; ``model``
   imports neither ``serving``, ``evaluation``, ``dashboard`` nor ``cli``; ``serving`` and
@@ -48,7 +48,7 @@ def violations(path: str, source: str) -> list[str]:
     modules = imported_modules(source)
     roots = {name.split(".")[0] for name in modules}
     streamlit_ok = (
-        path.startswith("pages/")
+        path.startswith("app_pages/")
         or path == "dashboard.py"
         or path.startswith("recsys/dashboard/ui/")
     )
@@ -69,7 +69,7 @@ def violations(path: str, source: str) -> list[str]:
 
 def project_modules() -> list[Path]:
     files = [PROJECT_ROOT / "dashboard.py"]
-    for folder in ("recsys", "pages", "bench"):
+    for folder in ("recsys", "app_pages", "bench"):
         files.extend(sorted((PROJECT_ROOT / folder).rglob("*.py")))
     return files
 
@@ -109,7 +109,7 @@ def test_a_broken_rule_is_caught(path, source, rule):
     ("path", "source"),
     [
         ("recsys/dashboard/ui/frame.py", "import streamlit as st"),
-        ("pages/new_user.py", "import streamlit as st"),
+        ("app_pages/new_user.py", "import streamlit as st"),
         ("recsys/model/network.py", "import keras\nimport tensorflow as tf"),
         ("recsys/serving/recommender.py", "from recsys.model.bundle import read_verified"),
         ("recsys/dashboard/charts.py", "from recsys.serving.recommender import PREDICTED"),

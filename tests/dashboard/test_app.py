@@ -21,125 +21,26 @@ from streamlit.testing.v1 import AppTest
 from recsys.columns import ACTUAL, GENRES, MOVIE_ID, PREDICTED, TITLE
 from recsys.model.bundle import current_bundle
 from recsys.serving.recommender import Recommender
-from recsys.settings import PROJECT_ROOT
+from tests.dashboard.apptest import (
+    DASHBOARD,
+    PAGES,
+    ROOT,
+    TIMEOUT,
+    TITLES,
+    go,
+    ok,
+    open_app,
+    sidebar_text,
+    table,
+    texts,
+    unescape,
+)
 from tests.e2e.app_data import (
     MARKDOWN_TITLE,
     XSS_TITLE,
     copy_bundle,
-    hostile_bundle,
-    real_bundle,
-    real_data_or_skip,
     write_hostile_dataset,
 )
-
-ROOT = PROJECT_ROOT
-DASHBOARD = ROOT / "dashboard.py"
-PAGES = {
-    "overview": "pages/overview.py",
-    "new_user": "pages/new_user.py",
-    "existing_user": "pages/existing_user.py",
-    "similar_movies": "pages/similar_movies.py",
-    "model": "pages/model.py",
-}
-TITLES = {
-    "overview": "Overview",
-    "new_user": "New user",
-    "existing_user": "Existing user",
-    "similar_movies": "Similar movies",
-    "model": "Model",
-}
-TIMEOUT = 60  # seconds; a first run may load a dataset, a training run trains
-
-
-# ------------------------------------------------------------------ fixtures and helpers
-
-
-@pytest.fixture(scope="session")
-def real_artifacts() -> Path:
-    return real_bundle(real_data_or_skip())
-
-
-@pytest.fixture(scope="session")
-def hostile() -> tuple[Path, Path, dict[str, int]]:
-    return hostile_bundle()
-
-
-@pytest.fixture
-def hostile_app(monkeypatch, hostile):
-    data, artifacts, _ = hostile
-    return lambda page="overview", params=None: open_app(monkeypatch, artifacts, data, page, params)
-
-
-@pytest.fixture
-def real_app(monkeypatch, real_artifacts):
-    data = real_data_or_skip()
-    return lambda page="overview", params=None: open_app(
-        monkeypatch, real_artifacts, data, page, params
-    )
-
-
-def open_app(
-    monkeypatch: pytest.MonkeyPatch,
-    artifacts: Path,
-    data: Path | None,
-    page: str = "overview",
-    params: dict[str, str] | None = None,
-) -> AppTest:
-    """A new session whose first run opens ``page`` with ``params`` (a shared link)."""
-    monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))
-    monkeypatch.setenv("RECSYS_DATA", str(data) if data else str(artifacts / "no-dataset-here"))
-    at = AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT)
-    at.switch_page(PAGES[page])
-    at.query_params.update(params or {})
-    return ok(at.run())
-
-
-def ok(at: AppTest) -> AppTest:
-    """The run raised nothing; return it for chaining."""
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def go(at: AppTest, page: str) -> AppTest:
-    return ok(at.switch_page(PAGES[page]).run())
-
-
-def texts(at: AppTest) -> str:
-    """Every text the run showed, one per line (markdown, captions, alerts, headers)."""
-    parts = []
-    kinds = ("title", "header", "subheader", "markdown", "caption")
-    for kind in (*kinds, "info", "warning", "error", "success"):
-        parts += [str(element.value) for element in getattr(at, kind)]
-    return "\n".join(parts)
-
-
-def sidebar_text(at: AppTest) -> str:
-    return "\n".join(str(m.value) for m in (*at.sidebar.markdown, *at.sidebar.caption))
-
-
-def table(at: AppTest, having: str):
-    """The first dataframe with a column named ``having``."""
-    for frame in at.dataframe:
-        if having in frame.value.columns:
-            return frame.value
-    raise AssertionError(f"no table with a {having!r} column")
-
-
-def unescape(markdown: str) -> str:
-    """Undo md_escape's backslashes and drop its zero-width spaces (what the browser
-    shows)."""
-    markdown = markdown.replace("\u200b", "")
-    out, skip = [], False
-    for i, char in enumerate(markdown):
-        if skip:
-            out.append(char)
-            skip = False
-        elif char == "\\" and i + 1 < len(markdown):
-            skip = True
-        else:
-            out.append(char)
-    return "".join(out)
-
 
 # ------------------------------------------------------------------ every page
 
@@ -611,21 +512,6 @@ def test_a_link_restores_picks_and_notes_what_it_ignored(hostile_app, hostile):
 
 
 # ------------------------------------------------------------------ the hybrid model served
-
-
-@pytest.fixture(scope="module")
-def hybrid_artifacts(hostile, tmp_path_factory) -> Path:
-    """The hostile dataset's hybrid bundle (2 epochs): every page must serve it too."""
-    from recsys.config import hybrid_config
-    from recsys.dataset.movielens import load_movielens
-    from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle
-
-    data, _, _ = hostile
-    artifacts = tmp_path_factory.mktemp("hybrid_app")
-    config = hybrid_config(epochs=2)
-    train_hybrid_bundle(load_movielens(data), load_tags(data), config, artifacts)
-    return artifacts
 
 
 @pytest.mark.parametrize("page", list(PAGES))

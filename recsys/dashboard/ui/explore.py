@@ -1,12 +1,11 @@
 """The Explore page's state and widgets: the browse controls and the picked movie.
 
-Any movie table of the app can open a movie here (``open_in_explore``): selecting its
-row stores the movie and switches to this page.
+Any movie table of the app can open a movie here (``movie_table``): selecting its row
+stores the movie and switches to this page.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -17,20 +16,28 @@ from recsys.dashboard import overview
 from recsys.dashboard.explore import SORTS, BrowseQuery, genre_names, ids_in
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.ui.cache import movie_labels
-from recsys.dashboard.ui.widgets import clamp_state, keep_choice, show_url_notes, url_params
+from recsys.dashboard.ui.widgets import (
+    clamp_state,
+    keep_choice,
+    show_movies,
+    show_url_notes,
+    url_params,
+)
 from recsys.dashboard.urls import UrlReader, read_movie_id
 from recsys.serving.recommender import Recommender
 
 EXPLORE = "explore"
-EXPLORE_PAGE = "pages/explore.py"
+EXPLORE_PAGE = "app_pages/explore.py"
 EX_MOVIE, EX_TEXT, EX_GENRES = "ex_movie", "ex_text", "ex_genres"
 EX_YEARS, EX_MIN, EX_SORT = "ex_years", "ex_min_ratings", "ex_sort"
-_OPEN = "_ex_open"  # set by a table's selection: switch to Explore on this run
+_PENDING = "_ex_pending"  # a movie selected in a table, picked on Explore's next run
 
 
 def init_state(model: Recommender) -> None:
     """Defaults (the most-rated movie), then a shared link's movie (an id or a title)."""
     labels = movie_labels(model)
+    if _PENDING in st.session_state:
+        st.session_state[EX_MOVIE] = st.session_state.pop(_PENDING)
     keep_choice(EX_MOVIE, labels, overview.most_rated_movie(model.items))
     bounds = year_bounds(model.items)
     st.session_state.setdefault(EX_TEXT, "")
@@ -78,26 +85,28 @@ def browse_controls(model: Recommender) -> BrowseQuery:
     return BrowseQuery(words, tuple(genres), years, int(least), order)
 
 
-def _select(key: str, table: pd.DataFrame, switch: bool) -> None:
-    """A table's selection callback: store the selected movie (and switch pages)."""
-    event = st.session_state.get(key)
-    rows = event.selection.rows if event is not None else []
+def _newly_selected(key: str, table: pd.DataFrame, event: Any) -> int | None:
+    """The movie a table's selection points at, when it is new since the last run."""
+    rows = list(event.selection.rows) if event is not None else []
     ids = ids_in(table, rows)
-    if ids:
-        st.session_state[EX_MOVIE] = ids[0]
-        st.session_state[_OPEN] = switch
+    seen = f"_ex_seen_{key}"
+    if not ids:
+        st.session_state.pop(seen, None)
+        return None
+    if st.session_state.get(seen) == ids[0]:
+        return None
+    st.session_state[seen] = ids[0]
+    return ids[0]
 
 
-def selectable(key: str, table: pd.DataFrame, switch: bool = True) -> dict[str, Any]:
-    """st.dataframe arguments that make each row open its movie in Explore."""
-    return {
-        "key": key,
-        "on_select": partial(_select, key, table, switch),
-        "selection_mode": "single-row",
-    }
-
-
-def follow_selection() -> None:
-    """Switch to Explore when a table's selection asked for it (after the callback)."""
-    if st.session_state.pop(_OPEN, False):
+def movie_table(table: pd.DataFrame, key: str, *, switch: bool = True, **shown: Any) -> None:
+    """``show_movies`` whose rows can be selected: a selected movie opens in Explore
+    (``switch``), or, on Explore itself, becomes the picked movie."""
+    event = show_movies(table, key=key, on_select="rerun", selection_mode="single-row", **shown)
+    movie_id = _newly_selected(key, table, event)
+    if movie_id is None:
+        return
+    st.session_state[_PENDING] = movie_id
+    if switch:
         st.switch_page(EXPLORE_PAGE)
+    st.rerun()

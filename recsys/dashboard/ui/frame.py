@@ -20,7 +20,6 @@ from recsys.config import default_training, training_label
 from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import bundle_key, current_model
-from recsys.dashboard.ui.explore import follow_selection
 from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
 from recsys.dashboard.ui.widgets import may_retrain, metric_value, show_error
 from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
@@ -47,13 +46,15 @@ def routing() -> Iterator[None]:
 def app_pages() -> list[Any]:
     """The dashboard's pages, in menu order (files relative to dashboard.py)."""
     return [
-        st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
-        st.Page("pages/new_user.py", title="New user", icon=":material/tune:"),
-        st.Page("pages/existing_user.py", title="Existing user", icon=":material/person:"),
-        st.Page("pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
-        st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:"),
-        st.Page("pages/model.py", title="Model", icon=":material/neurology:"),
-        st.Page("pages/tour.py", title="Tour", icon=":material/co_present:"),
+        st.Page(
+            "app_pages/overview.py", title="Overview", icon=":material/insights:", default=True
+        ),
+        st.Page("app_pages/new_user.py", title="New user", icon=":material/tune:"),
+        st.Page("app_pages/existing_user.py", title="Existing user", icon=":material/person:"),
+        st.Page("app_pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
+        st.Page("app_pages/explore.py", title="Explore", icon=":material/travel_explore:"),
+        st.Page("app_pages/model.py", title="Model", icon=":material/neurology:"),
+        st.Page("app_pages/tour.py", title="Tour", icon=":material/co_present:"),
     ]
 
 
@@ -67,7 +68,6 @@ def draw() -> Recommender:
     """The served model (or the screen that explains why there is none, then stop) and
     the sidebar."""
     model = _model_or_stop()
-    follow_selection()  # a movie table's row was selected: open it in Explore
     sidebar(model)
     return model
 
@@ -75,11 +75,10 @@ def draw() -> Recommender:
 def require_model() -> Recommender:
     """The served Recommender, for a page. Pages call this first.
 
-    Under dashboard.py (``routing``) the frame is already drawn. A fresh server whose
-    first request is a deep link (``/new_user?...``) runs the file in pages/ directly,
-    Streamlit's legacy pages-folder mode; then this draws the router's menu and the
-    frame here. Calling st.navigation turns that mode off for the whole app
-    (documented), so later runs go through dashboard.py.
+    Under dashboard.py (``routing``) the frame is already drawn. A page script run on
+    its own (``streamlit run app_pages/x.py``, AppTest) draws the router's menu and the
+    frame here. (The folder is not called ``pages/``: Streamlit would list that folder's
+    files as a menu of its own for a moment on every first load.)
     """
     if getattr(_router, "active", False):
         return _model_or_stop()

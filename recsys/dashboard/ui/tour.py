@@ -20,7 +20,6 @@ from recsys.dashboard.ui.widgets import (
     metric_row,
     metric_value,
     picker,
-    show_movies,
     show_url_notes,
     table_height,
     url_params,
@@ -82,7 +81,7 @@ def navigation(where: str) -> None:
             width="stretch",
         )
     else:
-        forward.page_link("pages/new_user.py", label="Try it", icon=":material/tune:")
+        forward.page_link("app_pages/new_user.py", label="Try it", icon=":material/tune:")
 
 
 # ---------------------------------------------------------------------------- the steps
@@ -143,22 +142,14 @@ def new_user_step(model: Recommender) -> None:
     fantasy = left.slider("Fantasy", key=TOUR_FANTASY, **kept)
     top = model.for_new_user({"Adventure": adventure, "Fantasy": fantasy}, top=5, explain=True)
     with right:
-        show_movies(
-            top,
-            order=[TITLE, PREDICTED, YEAR, WHY],
-            **explore.selectable("tour_new_user", top),
-        )
+        explore.movie_table(top, "tour_new_user", order=[TITLE, PREDICTED, YEAR, WHY])
 
 
 def similar_step(model: Recommender) -> None:
     movie_id = picker(st, "A movie", movie_labels(model), key=TOUR_MOVIE)
     neighbours = model.similar(movie_id, 5)
     st.markdown(f"The 5 movies nearest to **{md_escape(model.title_of(movie_id))}**")
-    show_movies(
-        neighbours,
-        order=[TITLE, DISTANCE, YEAR],
-        **explore.selectable("tour_similar", neighbours),
-    )
+    explore.movie_table(neighbours, "tour_similar", order=[TITLE, DISTANCE, YEAR])
 
 
 STEP_WIDGETS = {

@@ -120,16 +120,17 @@ def show_movies(
     height: int | str = "auto",
     title_width: str = "large",
     **selection: Any,
-) -> None:
+) -> Any:
     """A movie table: stars as bars, movieId hidden unless ``show_id``; ``order`` picks
     and orders the columns (default: the table's own). ``selection``: st.dataframe's
-    key and selection arguments (``recsys.dashboard.ui.explore.selectable``)."""
+    key and selection arguments; their selection state is returned
+    (``recsys.dashboard.ui.explore.movie_table``)."""
     config = movie_columns()
     config[TITLE] = st.column_config.TextColumn("title", width=title_width)
     if show_id:
         config[MOVIE_ID] = st.column_config.NumberColumn("movie id", format="%d", width="small")
     columns = [c for c in (order or table.columns) if c in table.columns]
-    st.dataframe(
+    return st.dataframe(
         table,
         hide_index=True,
         column_config=config,

@@ -52,12 +52,8 @@ left.altair_chart(charts.genre_averages_chart(result.genre_averages), width="str
 right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="stretch")
 
 st.subheader("The movies they rated, highest prediction first")
-widgets.show_movies(
-    result.rated, order=RATED_COLUMNS, **explore.selectable("eu_rated_table", result.rated)
-)
+explore.movie_table(result.rated, "eu_rated_table", order=RATED_COLUMNS)
 widgets.download_csv(result.rated, f"user_{user_id}_rated.csv", "eu_rated_csv")
 st.subheader(f"Top {int(top)} among the movies they have not rated")
-widgets.show_movies(
-    result.unseen, order=TOP_COLUMNS, **explore.selectable("eu_top_table", result.unseen)
-)
+explore.movie_table(result.unseen, "eu_top_table", order=TOP_COLUMNS)
 widgets.download_csv(result.unseen[TOP_COLUMNS], f"user_{user_id}_top.csv", "eu_top_csv")

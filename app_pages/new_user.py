@@ -54,7 +54,7 @@ else:
             "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
             "ranking); the stars are its predicted rating, so they need not fall in order."
         )
-    widgets.show_movies(top, order=TABLE_COLUMNS, **explore.selectable("nu_table", top))
+    explore.movie_table(top, "nu_table", order=TABLE_COLUMNS)
     st.download_button(
         "Download CSV",
         data=csv_bytes(top[TABLE_COLUMNS]),

@@ -28,11 +28,12 @@ st.caption(
     + (f"; the first {BROWSE_SHOWN:,} are listed" if len(found) > BROWSE_SHOWN else "")
 )
 shown = found.head(BROWSE_SHOWN)
-widgets.show_movies(
+explore.movie_table(
     shown,
+    "ex_browse",
+    switch=False,
     order=[TITLE, YEAR, GENRES, AVE_RATING, NUM_RATINGS],
     height=widgets.table_height(min(len(shown), 8)),
-    **explore.selectable("ex_browse", shown, switch=False),
 )
 
 labels = movie_labels(model)
@@ -87,9 +88,10 @@ with near_col:
     except known_errors() as err:
         widgets.show_error(err, "Pick another movie.")
     else:
-        widgets.show_movies(
+        explore.movie_table(
             neighbours,
+            f"ex_near_{movie_id}",
+            switch=False,
             order=[TITLE, DISTANCE, YEAR],
             title_width="medium",
-            **explore.selectable(f"ex_near_{movie_id}", neighbours, switch=False),
         )

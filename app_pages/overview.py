@@ -49,11 +49,11 @@ widgets.metric_row(
 )
 
 st.subheader("The 10 most-rated movies")
-widgets.show_movies(
+explore.movie_table(
     overview.top_rated,
+    "ov_top",
     show_id=True,
     height=widgets.table_height(len(overview.top_rated)),
-    **explore.selectable("ov_top", overview.top_rated),
 )
 widgets.download_csv(overview.top_rated, "most_rated_movies.csv", "overview_top_csv")
 

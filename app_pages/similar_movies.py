@@ -29,11 +29,8 @@ widgets.write_url(similar.SIMILAR, {"movie": movie_id, "k": k})
 st.subheader(f"The {k} movies nearest to {md_escape(labels[movie_id])}")
 left, right = st.columns([5, 6], gap="large")
 with left:
-    widgets.show_movies(
-        neighbours,
-        order=[TITLE, DISTANCE, GENRES, YEAR],
-        title_width="medium",
-        **explore.selectable("sm_table", neighbours),
+    explore.movie_table(
+        neighbours, "sm_table", order=[TITLE, DISTANCE, GENRES, YEAR], title_width="medium"
     )
 with right:
     st.altair_chart(

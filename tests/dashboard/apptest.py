@@ -1,0 +1,96 @@
+"""Helpers for driving the dashboard through Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recsys.dashboard.tour import STEPS
+from recsys.settings import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
+DASHBOARD = ROOT / "dashboard.py"
+PAGES = {
+    "overview": "app_pages/overview.py",
+    "new_user": "app_pages/new_user.py",
+    "existing_user": "app_pages/existing_user.py",
+    "similar_movies": "app_pages/similar_movies.py",
+    "explore": "app_pages/explore.py",
+    "model": "app_pages/model.py",
+    "tour": "app_pages/tour.py",
+}
+TITLES = {
+    "overview": "Overview",
+    "new_user": "New user",
+    "existing_user": "Existing user",
+    "similar_movies": "Similar movies",
+    "explore": "Explore",
+    "model": "Model",
+    "tour": STEPS[0].title,
+}
+TIMEOUT = 60  # seconds; a first run may load a dataset, a training run trains
+
+
+def open_app(
+    monkeypatch: pytest.MonkeyPatch,
+    artifacts: Path,
+    data: Path | None,
+    page: str = "overview",
+    params: dict[str, str] | None = None,
+) -> AppTest:
+    """A new session whose first run opens ``page`` with ``params`` (a shared link)."""
+    monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))
+    monkeypatch.setenv("RECSYS_DATA", str(data) if data else str(artifacts / "no-dataset-here"))
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT)
+    at.switch_page(PAGES[page])
+    at.query_params.update(params or {})
+    return ok(at.run())
+
+
+def ok(at: AppTest) -> AppTest:
+    """The run raised nothing; return it for chaining."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    return ok(at.switch_page(PAGES[page]).run())
+
+
+def texts(at: AppTest) -> str:
+    """Every text the run showed, one per line (markdown, captions, alerts, headers)."""
+    parts = []
+    kinds = ("title", "header", "subheader", "markdown", "caption")
+    for kind in (*kinds, "info", "warning", "error", "success"):
+        parts += [str(element.value) for element in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def sidebar_text(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in (*at.sidebar.markdown, *at.sidebar.caption))
+
+
+def table(at: AppTest, having: str):
+    """The first dataframe with a column named ``having``."""
+    for frame in at.dataframe:
+        if having in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {having!r} column")
+
+
+def unescape(markdown: str) -> str:
+    """Undo md_escape's backslashes and drop its zero-width spaces (what the browser
+    shows)."""
+    markdown = markdown.replace("\u200b", "")
+    out, skip = [], False
+    for i, char in enumerate(markdown):
+        if skip:
+            out.append(char)
+            skip = False
+        elif char == "\\" and i + 1 < len(markdown):
+            skip = True
+        else:
+            out.append(char)
+    return "".join(out)
