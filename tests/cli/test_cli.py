@@ -57,7 +57,10 @@ def test_recommend_for_the_lab_fan_prints_ten_movies(trained):
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 12  # the genres line, the header, ten movies
+    assert len(lines) == 23  # the genres line, the header, ten movies, then ten reasons
+    assert lines[12] == "why"
+    assert [line.split(".")[0].strip() for line in lines[13:]] == [str(i) for i in range(1, 11)]
+    assert all("raised by your" in line for line in lines[13:16])
     as_json = run_cli(
         "recommend",
         "--genres",
@@ -71,6 +74,8 @@ def test_recommend_for_the_lab_fan_prints_ten_movies(trained):
     payload = json.loads(as_json.stdout)
     stars = [row["predicted stars"] for row in payload["recommendations"]]
     assert len(stars) == 3 and stars == sorted(stars, reverse=True)
+    for row in payload["recommendations"]:  # each row's reason, in words and in parts
+        assert row["why"] and set(row["genre lift"]) <= {"Adventure", "Fantasy"}
 
 
 def test_user_and_similar_print_json(trained):

@@ -1,0 +1,65 @@
+"""Helpers for the browser tests: open a page, wait for its run, read its tables."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from bench.server import Server
+from recsys.dashboard.tour import STEPS
+from recsys.settings import PROJECT_ROOT
+
+APP = PROJECT_ROOT / "dashboard.py"
+VIEWPORT = {"width": 1400, "height": 1500}
+WAIT_MS = 30_000
+PAGES = {
+    "overview": "Overview",
+    "new_user": "New user",
+    "existing_user": "Existing user",
+    "similar_movies": "Similar movies",
+    "explore": "Explore",
+    "model": "Model",
+    "tour": STEPS[0].title,
+}
+
+
+def settle(tab, title: str) -> None:
+    """Wait for the page's title, then for the script run and charts to finish."""
+    tab.locator("h1", has_text=title).wait_for()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    busy = "[data-testid='stStatusWidget'], [data-testid='stSkeleton'], [data-testid='stSpinner']"
+    while tab.locator(busy).count() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    tab.wait_for_timeout(500)  # Vega draws its charts just after the run ends
+
+
+def open_page(tab, app: Server, name: str, query: str = "") -> None:
+    tab.goto(f"{app.url}{'' if name == 'overview' else name}{query}")
+    settle(tab, PAGES[name])
+
+
+def go(tab, name: str) -> None:
+    """Switch pages with the sidebar menu, as a user does (same session)."""
+    tab.get_by_role("link", name=PAGES[name], exact=True).click()
+    settle(tab, PAGES[name])
+
+
+def first_table(tab) -> list[str]:
+    """The cells of the page's first table (the grid keeps an accessible copy in the DOM)."""
+    return tab.locator("[data-testid='stDataFrame']").first.locator("td").all_inner_texts()
+
+
+def pick(tab, label: str, text: str) -> None:
+    """Type into a searchable picker and choose the option that reads ``text``."""
+    box = tab.get_by_role("combobox", name=label)
+    box.click()
+    box.fill(text)
+    tab.get_by_role("option", name=text, exact=True).click()
+
+
+def real_data() -> Path | None:
+    from recsys.dataset.movielens import dataset_present
+
+    value = os.environ.get("RECSYS_DATA")
+    return Path(value) if value and dataset_present(Path(value)) else None

@@ -1,0 +1,80 @@
+"""Explore, the Tour and picked movies in a real browser, and a presenter's path end to
+end: the Tour from its first step to its last, then New user with the lab's fan."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from recsys.dashboard.tour import STEPS
+from tests.e2e.browse import first_table, open_page, settle
+
+pytestmark = pytest.mark.e2e
+
+ROW_PX = 35  # the grid's row height (and its header's), in pixels
+
+
+def select_row(tab, row: int) -> None:
+    """Tick the selection box of ``row`` in the page's first table (a canvas grid)."""
+    grid = tab.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    tab.mouse.click(box["x"] + 18, box["y"] + ROW_PX * (row + 1) + ROW_PX / 2)
+
+
+def test_a_row_selected_on_new_user_opens_in_explore(page, app):
+    open_page(page, app, "new_user")
+    cells = first_table(page)
+    select_row(page, 0)
+    settle(page, "Explore")
+    heading = page.locator("h2").first.inner_text().replace("\u200b", "")
+    assert heading in cells, (heading, cells[:8])
+    assert re.search(r"movie=\d+", page.url)
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1  # its histogram
+
+
+def test_explore_search_narrows_the_catalogue(page, app):
+    open_page(page, app, "explore")
+    search = page.get_by_role("textbox", name="Search titles")
+    search.fill("star wars")
+    search.press("Enter")
+    page.get_by_text(re.compile(r"^\d+ of [\d,]+ movies match")).filter(
+        has_not_text="9,742 of"
+    ).first.wait_for()
+    settle(page, "Explore")
+    titles = [cell for cell in first_table(page) if "(" in cell]
+    assert titles and all("star wars" in title.lower() for title in titles), titles
+
+
+def test_a_picked_movie_joins_the_list_and_the_link(page, app):
+    open_page(page, app, "new_user")
+    box = page.get_by_role("combobox", name="Add a movie you liked (type to search by title)")
+    box.click()
+    option = page.get_by_role("option").first
+    title = option.inner_text()
+    option.click()
+    page.wait_for_url(re.compile(r"movies=\d+%3A5|movies=\d+:5"))
+    settle(page, "New user")
+    assert page.get_by_role("button", name=re.compile(re.escape(title[:20]))).count() == 1
+    assert title not in first_table(page)  # a picked movie is never recommended back
+
+
+def test_a_presenter_walks_the_tour_then_shows_the_labs_fan(page, app):
+    open_page(page, app, "tour")
+    for number, step in enumerate(STEPS, start=1):
+        settle(page, step.title)
+        assert f"step={step.slug}" in page.url
+        assert page.get_by_text(f"Step {number} of {len(STEPS)}").first.is_visible()
+        assert not page.locator("[data-testid='stException']").count()
+        if number < len(STEPS):
+            page.get_by_role("button", name="Next").first.click()
+    page.get_by_role("link", name="Try it").first.click()
+    settle(page, "New user")
+    page.get_by_role("button", name="The lab's fan: adventure + fantasy").click()
+    page.wait_for_url(re.compile(r"Adventure=5.*Fantasy=5"))
+    settle(page, "New user")
+    grid = page.locator("[data-testid='stDataFrame']").first
+    rows = grid.locator("tbody tr")
+    genres = [rows.nth(i).inner_text() for i in range(5)]
+    assert all(("Adventure" in row or "Fantasy" in row) for row in genres), genres
