@@ -261,6 +261,12 @@ class Recommender:
             return self._ratings_sorted.iloc[self._rating_starts[slot] : self._rating_ends[slot]]
         return self._ratings_sorted.iloc[0:0]
 
+    def rank_for_user(self, user_id: int) -> tuple[np.ndarray, pd.DataFrame]:
+        """([n_items] ranking scores of every movie, rated ones too; the user's ratings:
+        userId, movieId, rating). UsageError for a user not in this model's data."""
+        own = self._own_ratings(user_id)
+        return self.scoring.existing_user(self.user_vector(user_id), own).rank, own
+
     def for_user(self, user_id: int, top: int = 10, explain: bool = False) -> UserResult:
         """Predicted vs actual stars for the movies ``user_id`` rated, and top unseen
         (with the reason columns when ``explain``)."""

@@ -1,0 +1,85 @@
+"""Two models side by side for one user, with a most-popular chart as the yardstick.
+
+For each list: the top movies the user has not rated, and how many of the movies the user
+rated 4 stars or more the list's ranking would put in its top N had they not been rated
+yet ("own favourites found"; the models trained on those ratings, so this shows what the
+list is made of, not its accuracy: the Model page's evaluation is the honest measure).
+Between lists: how many movies they share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from recsys.columns import MOVIE_ID, NUM_RATINGS, RATING
+from recsys.errors import UsageError
+from recsys.serving.reasons import LIKED_STARS
+from recsys.serving.recommender import Recommender
+
+POPULAR = "most popular"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """lists: name → its top table (movieId, title, …), in the order given, then
+    POPULAR. favourites: name → own favourites found in its top N. overlap: one row per
+    pair of lists (a, b, shared movies). missing: name → why a model has no list."""
+
+    lists: dict[str, pd.DataFrame]
+    favourites: dict[str, int]
+    liked: int  # the user's 4★+ ratings
+    overlap: pd.DataFrame
+    missing: dict[str, str]
+
+
+def favourites_found(rank: np.ndarray, liked_rows: np.ndarray, top: int) -> int:
+    """How many of ``liked_rows`` a ranking ([n_items] scores, higher first) puts in its
+    top ``top`` of every movie."""
+    if len(liked_rows) == 0 or top <= 0:
+        return 0
+    top = min(top, len(rank))
+    best = np.argpartition(-rank, top - 1)[:top]
+    return int(np.isin(liked_rows, best).sum())
+
+
+def compare_for_user(models: Mapping[str, Recommender], user_id: int, top: int = 10) -> Comparison:
+    """The ``top`` unseen movies of ``user_id`` by each model and by popularity (the first
+    model's catalogue and counts), with own favourites found and pairwise overlap."""
+    lists: dict[str, pd.DataFrame] = {}
+    favourites: dict[str, int] = {}
+    missing: dict[str, str] = {}
+    liked = 0
+    popular_base: Recommender | None = None
+    for name, model in models.items():
+        try:
+            rank, own = model.rank_for_user(user_id)
+        except UsageError as err:
+            missing[name] = str(err)
+            continue
+        popular_base = popular_base or model
+        rated_rows = model.catalogue.rows_of(own[MOVIE_ID])
+        liked_rows = rated_rows[(own[RATING].to_numpy() >= LIKED_STARS) & (rated_rows >= 0)]
+        liked = max(liked, len(liked_rows))
+        favourites[name] = favourites_found(rank, liked_rows, top)
+        lists[name] = model.for_user(user_id, top=top).unseen
+    if popular_base is not None:
+        rank, own = popular_base.rank_for_user(user_id)
+        counts = popular_base.items[NUM_RATINGS].to_numpy(dtype="float64")
+        rated_rows = popular_base.catalogue.rows_of(own[MOVIE_ID])
+        liked_rows = rated_rows[(own[RATING].to_numpy() >= LIKED_STARS) & (rated_rows >= 0)]
+        favourites[POPULAR] = favourites_found(counts, liked_rows, top)
+        unseen = np.ones(len(counts), dtype=bool)
+        unseen[rated_rows[rated_rows >= 0]] = False
+        rows = popular_base.catalogue.top_rows(counts, unseen, top)
+        lists[POPULAR] = popular_base.catalogue.movie_table(rows)
+    pairs = [
+        (a, b, len(set(lists[a][MOVIE_ID]) & set(lists[b][MOVIE_ID])))
+        for a, b in combinations(lists, 2)
+    ]
+    overlap = pd.DataFrame(pairs, columns=["list", "other list", "shared movies"])
+    return Comparison(lists, favourites, liked, overlap, missing)
