@@ -49,7 +49,7 @@ widgets.metric_row(
 
 left, right = st.columns(2, gap="large")
 left.altair_chart(charts.genre_averages_chart(result.genre_averages), width="stretch")
-right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="stretch")
+right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="content")
 
 st.subheader("The movies they rated, highest prediction first")
 explore.movie_table(result.rated, "eu_rated_table", order=RATED_COLUMNS)

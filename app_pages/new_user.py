@@ -16,50 +16,53 @@ model = frame.require_model()
 new_user.init_state(model)
 st.title("New user")
 st.caption(
-    "Rate the genres you know, 0.5 to 5 stars (0 = not rated), and add movies you liked. "
-    "They make your user vector, and the model ranks every movie for it. The link in the "
-    "address bar keeps this view: share it or bookmark it."
+    'Rate the genres you know (0.5 to 5 stars; leave the others at "not rated") and add '
+    "movies you liked. They make your user vector, and the model ranks every movie for "
+    "it. The link in the address bar keeps this view: share it or bookmark it."
 )
-new_user.preset_buttons()
-genre_ratings = new_user.genre_sliders()
-picks = new_user.picked_movies(model)
-filters = new_user.filters(model)
-try:
-    top = model.for_new_user(
-        genre_ratings,
-        picks,
-        top=filters.top,
-        include_genres=filters.include,
-        exclude_genres=filters.exclude,
-        year_range=filters.years,
-        min_ratings=filters.min_ratings,
-        explain=True,
-    )
-except known_errors() as err:
-    widgets.show_error(err)
-    st.stop()
-link = new_user_url(genre_ratings, filters, year_bounds(model.items), picks)
-widgets.write_url(new_user.NEW_USER, link)
-
-if not any(genre_ratings.values()) and not picks:
-    st.info("Nothing rated yet: these are the picks for someone who has rated nothing.")
-if top.empty:
-    st.info("No movie passes these filters; widen them.", icon=":material/filter_alt_off:")
-else:
-    st.markdown(
-        f"Top pick: **{md_escape(top[TITLE].iat[0])}**, {top[PREDICTED].iat[0]:.2f} ★ predicted"
-    )
-    if model.model_kind == "hybrid":
-        st.caption(
-            "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
-            "ranking); the stars are its predicted rating, so they need not fall in order."
+controls, results = st.columns([2, 3], gap="large")
+with controls:
+    new_user.preset_buttons()
+    genre_ratings = new_user.genre_sliders()
+    picks = new_user.picked_movies(model)
+    filters = new_user.filters(model)
+with results:
+    try:
+        top = model.for_new_user(
+            genre_ratings,
+            picks,
+            top=filters.top,
+            include_genres=filters.include,
+            exclude_genres=filters.exclude,
+            year_range=filters.years,
+            min_ratings=filters.min_ratings,
+            explain=True,
         )
-    explore.movie_table(top, "nu_table", order=TABLE_COLUMNS)
-    st.download_button(
-        "Download CSV",
-        data=csv_bytes(top[TABLE_COLUMNS]),
-        file_name="recommendations.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    except known_errors() as err:
+        widgets.show_error(err)
+        st.stop()
+    link = new_user_url(genre_ratings, filters, year_bounds(model.items), picks)
+    widgets.write_url(new_user.NEW_USER, link)
+
+    if not any(genre_ratings.values()) and not picks:
+        st.info("Nothing rated yet: these are the picks for someone who has rated nothing.")
+    if top.empty:
+        st.info("No movie passes these filters; widen them.", icon=":material/filter_alt_off:")
+    else:
+        st.markdown(
+            f"Top pick: **{md_escape(top[TITLE].iat[0])}**, {top[PREDICTED].iat[0]:.2f} ★ predicted"
+        )
+        if model.model_kind == "hybrid":
+            st.caption(
+                "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
+                "ranking); the stars are its predicted rating, so they need not fall in order."
+            )
+        explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")
+        st.download_button(
+            "Download CSV",
+            data=csv_bytes(top[TABLE_COLUMNS]),
+            file_name="recommendations.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from recsys.dashboard import charts
-from recsys.dashboard.overview import training_preview
+from recsys.dashboard.overview import TARGET_STARS, training_preview
 from recsys.dashboard.ui import explore, frame, widgets
 from recsys.dashboard.ui.cache import dataset_overview, model_overview
 from recsys.dashboard.ui.overview_page import warn_if_stale
@@ -72,7 +72,9 @@ right.altair_chart(
 left, right = st.columns(2, gap="large")
 left.altair_chart(charts.rating_distribution_chart(overview.rating_counts), width="stretch")
 right.altair_chart(
-    charts.genre_bar_chart(overview.by_genre, "ave rating/genre", "Mean rating per genre", ".2f"),
+    charts.genre_bar_chart(
+        overview.by_genre, "ave rating/genre", "Mean rating per genre", ".2f", from_zero=False
+    ),
     width="stretch",
 )
 
@@ -88,5 +90,8 @@ st.markdown("**User vectors**")
 st.dataframe(
     user_rows, hide_index=True, column_config=dict.fromkeys(user_rows.columns[2:], one_decimal)
 )
-st.markdown("**Movie vectors**, and the rating to predict")
-st.dataframe(item_rows, hide_index=True, column_config={"ave rating": one_decimal})
+st.markdown("**The rating to predict**, and the movie vectors")
+target_first = [item_rows.columns[0], TARGET_STARS, *item_rows.columns[1:-1]]
+st.dataframe(
+    item_rows, hide_index=True, column_order=target_first, column_config={"ave rating": one_decimal}
+)

@@ -30,7 +30,7 @@ st.subheader(f"The {k} movies nearest to {md_escape(labels[movie_id])}")
 left, right = st.columns([5, 6], gap="large")
 with left:
     explore.movie_table(
-        neighbours, "sm_table", order=[TITLE, DISTANCE, GENRES, YEAR], title_width="medium"
+        neighbours, "sm_table", order=[TITLE, YEAR, DISTANCE, GENRES], title_width="medium"
     )
 with right:
     st.altair_chart(
@@ -39,8 +39,10 @@ with right:
     )
     st.caption(
         "Every movie's embedding, projected on its first two principal components (PCA) "
-        "and coloured by its first listed genre. The diamond is the picked movie; rings "
-        "mark its neighbours. Scroll to zoom; hover for titles."
+        "and coloured by its most telling genre (the rarest it lists; the nine commonest "
+        "are named, the rest are grey). The diamond is the picked movie; rings mark its "
+        "neighbours. Shift + scroll zooms, drag pans, a double click resets; hover for "
+        "titles."
     )
 
 st.subheader("Each movie's nearest neighbour (the lab's table)")

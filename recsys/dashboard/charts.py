@@ -15,7 +15,7 @@ import pandas as pd
 
 from recsys.columns import ACTUAL, ERROR, GENRE_LIST, GENRES, MOVIE_ID, PREDICTED, TITLE, YEAR
 from recsys.config import TWO_TOWER
-from recsys.dashboard.overview import MAIN_GENRE
+from recsys.dashboard.overview import MAIN_GENRE, OTHER_GENRE
 
 MAX_STARS = 5.0  # the top of MovieLens' rating scale, in stars
 
@@ -58,15 +58,21 @@ def ratings_over_time_chart(by_year: pd.DataFrame) -> alt.LayerChart:
 
 
 def genre_bar_chart(
-    table: pd.DataFrame, value: str, title: str, value_format: str = ","
+    table: pd.DataFrame, value: str, title: str, value_format: str = ",", from_zero: bool = True
 ) -> alt.Chart:
-    """Horizontal bars, one per genre, in the lab's genre order."""
+    """Horizontal bars, one per genre, largest first. ``from_zero=False`` lets the axis
+    start near the smallest value (mean ratings of 3.3 and 3.8 then look different)."""
     return (
         alt.Chart(table, title=title)
         .mark_bar()
         .encode(
-            y=alt.Y("genre:N", sort=list(GENRE_LIST), title=None, axis=_ALL_LABELS),
-            x=alt.X(f"{value}:Q", title=value),
+            y=alt.Y("genre:N", sort="-x", title=None, axis=_ALL_LABELS),
+            x=alt.X(
+                f"{value}:Q",
+                title=value,
+                scale=alt.Scale(zero=from_zero),
+                axis=alt.Axis(format=value_format),
+            ),
             tooltip=[alt.Tooltip("genre:N"), alt.Tooltip(f"{value}:Q", format=value_format)],
         )
         .properties(height=400)
@@ -92,14 +98,18 @@ def genre_averages_chart(genre_averages: pd.Series) -> alt.Chart:
 
 
 def predicted_vs_actual_chart(rated: pd.DataFrame) -> alt.LayerChart:
-    """Each rated movie at (actual, predicted) stars, with the y = x line."""
-    points = rated[[TITLE, ACTUAL, PREDICTED, ERROR]]
+    """Each rated movie at (actual, predicted) stars, with the y = x line; square, both
+    axes 0–5. Actual stars come in half steps, so each dot is spread sideways a little
+    (by its movie id, the same on every draw) to keep hundreds of ratings apart."""
+    points = rated[[MOVIE_ID, TITLE, ACTUAL, PREDICTED, ERROR]].copy()
+    spread = (points[MOVIE_ID].to_numpy() * 0.6180339887) % 1.0 - 0.5
+    points["shown at"] = points[ACTUAL] + 0.3 * spread
     axis_scale = alt.Scale(domain=[0, MAX_STARS], padding=10)  # padding: 5-star dots stay whole
     dots = (
         alt.Chart(points, title="Predicted against actual stars")
-        .mark_circle(size=70, opacity=0.6)
+        .mark_circle(size=30, opacity=0.45)
         .encode(
-            x=alt.X(f"{ACTUAL}:Q", scale=axis_scale, title="actual stars"),
+            x=alt.X("shown at:Q", scale=axis_scale, title="actual stars"),
             y=alt.Y(f"{PREDICTED}:Q", scale=axis_scale, title="predicted stars"),
             tooltip=[
                 alt.Tooltip(f"{TITLE}:N"),
@@ -114,7 +124,7 @@ def predicted_vs_actual_chart(rated: pd.DataFrame) -> alt.LayerChart:
         .mark_line(strokeDash=[6, 4], color="gray")
         .encode(x="a:Q", y="b:Q")
     )
-    return (diagonal + dots).properties(height=380)
+    return (diagonal + dots).properties(width=380, height=380)
 
 
 def embedding_chart(points: pd.DataFrame, picked: int, neighbours: Iterable[int]) -> alt.LayerChart:
@@ -135,7 +145,7 @@ def embedding_chart(points: pd.DataFrame, picked: int, neighbours: Iterable[int]
         .encode(
             x=x,
             y=y,
-            color=alt.Color(f"{MAIN_GENRE}:N", scale=alt.Scale(scheme="tableau20")),
+            color=alt.Color(f"{MAIN_GENRE}:N", scale=_genre_colours(points[MAIN_GENRE])),
             tooltip=tooltip,
         )
     )
@@ -159,7 +169,18 @@ def embedding_chart(points: pd.DataFrame, picked: int, neighbours: Iterable[int]
         )
         .encode(x=x, y=y, text=f"{TITLE}:N")
     )
-    return (dots + near + pick + label).properties(height=520).interactive()
+    # Shift + wheel zooms (a plain wheel scrolls the page); drag pans; double-click resets.
+    zoom = alt.selection_interval(bind="scales", zoom="wheel![event.shiftKey]")
+    return (dots.add_params(zoom) + near + pick + label).properties(height=520)
+
+
+def _genre_colours(names: pd.Series) -> alt.Scale:
+    """Strong colours for the named genres, most common first; grey for "Other"."""
+    counts = names[names != OTHER_GENRE].value_counts()
+    domain = [*counts.index, OTHER_GENRE]
+    strong = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+    strong += ["#17becf", "#bcbd22", "#7f7f7f"]
+    return alt.Scale(domain=domain, range=[*strong[: len(counts)], "#c8c8c8"])
 
 
 def loss_chart(history: Mapping[str, Any]) -> alt.Chart | None:

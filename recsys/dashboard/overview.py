@@ -13,7 +13,6 @@ dataset file stamp.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -42,6 +41,7 @@ from recsys.dataset.movielens import genre_flags
 from recsys.dataset.summary import summary_of
 
 MAIN_GENRE = "main genre"
+MAP_COLOURS = 9  # named genres on the movie map; the rest are "Other"
 OTHER_GENRE = "Other"
 TARGET_STARS = "target y (stars)"
 
@@ -98,11 +98,21 @@ def _by_genre(counts: np.ndarray, sums: np.ndarray, flags: np.ndarray) -> pd.Dat
     )
 
 
-def main_genre(genres: pd.Series) -> pd.Series:
-    """The first of the 14 genres in each "A|B|C" string, else "Other"."""
-    names = "|".join(re.escape(g) for g in GENRE_LIST)
-    first = genres.astype(str).str.extract(rf"(?:^|\|)({names})(?=\||$)", expand=False)
-    return first.fillna(OTHER_GENRE)
+def main_genre(genres: pd.Series, colours: int = MAP_COLOURS) -> pd.Series:
+    """Each movie's most telling genre: of the 14 it lists, the one the fewest of these
+    movies list (ties in the lab's order; Toy Story's is Animation, not Adventure).
+    Only the ``colours`` most common of those keep their name (a map tells no more
+    colours apart); the rest, and movies with none of the 14, are "Other"."""
+    flags = genre_flags(genres.astype(str)) > 0
+    counts = flags.sum(axis=0)
+    order = np.lexsort((np.arange(len(GENRE_LIST)), counts))  # rarest first
+    rank = np.empty(len(GENRE_LIST), dtype=np.int64)
+    rank[order] = np.arange(len(GENRE_LIST))
+    best = np.where(flags, rank[None, :], len(GENRE_LIST)).argmin(axis=1)
+    names = pd.Series(np.array(GENRE_LIST, dtype=object)[best], index=genres.index)
+    names[~flags.any(axis=1)] = OTHER_GENRE
+    named = names[names != OTHER_GENRE].value_counts().index[:colours]
+    return names.where(names.isin(named), OTHER_GENRE)
 
 
 # ---------------------------------------------------------------------------- the embedding map

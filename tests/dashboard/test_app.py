@@ -71,9 +71,9 @@ def test_every_page_runs_on_real_data(real_app):
 @pytest.mark.slow  # trains a quick model on the real data once per session
 def test_fantasy_and_adventure_fans_get_those_genres_first(real_app):
     at = real_app("new_user")
-    at.button(key="preset_6").click().run()  # "Clear": every genre back to 0
-    at.slider(key="genre_Fantasy").set_value(5.0)
-    at.slider(key="genre_Adventure").set_value(5.0)
+    at.button_group(key="nu_preset").set_value("Clear").run()  # every genre back to 0
+    at.select_slider(key="genre_Fantasy").set_value(5.0)
+    at.select_slider(key="genre_Adventure").set_value(5.0)
     top = table(ok(at.run()), PREDICTED)
     assert len(top) == 10
     assert top[GENRES].head(5).str.contains("Fantasy|Adventure").all(), top[[TITLE, GENRES]]
@@ -97,18 +97,18 @@ def test_filters_and_top_n(hostile_app):
 
 def test_sliders_keep_their_values_across_pages(hostile_app):
     at = hostile_app("new_user")
-    at.slider(key="genre_Horror").set_value(3.5)
+    at.select_slider(key="genre_Horror").set_value(3.5)
     ok(at.run())
     for page in ("overview", "similar_movies", "new_user"):
         at = go(at, page)
-    assert at.slider(key="genre_Horror").value == 3.5
+    assert at.select_slider(key="genre_Horror").value == 3.5
     assert at.query_params["Horror"] == "3.5"
 
 
 def test_a_shared_link_restores_the_view(hostile_app):
     at = hostile_app("new_user", {"Comedy": "4.5", "top": "7", "exclude": "Drama,Horror"})
-    assert at.slider(key="genre_Comedy").value == 4.5
-    assert at.slider(key="genre_Fantasy").value == 0.0  # not in the link: not rated
+    assert at.select_slider(key="genre_Comedy").value == 4.5
+    assert at.select_slider(key="genre_Fantasy").value == 0.0  # not in the link: not rated
     assert at.number_input(key="nu_top").value == 7
     assert at.multiselect(key="nu_exclude").value == ["Drama", "Horror"]
     assert not at.warning
@@ -132,10 +132,10 @@ def test_junk_new_user_link_is_clamped_with_a_message(hostile_app):
             "min_ratings": "1e12",
         },
     )
-    assert at.slider(key="genre_Action").value == 5.0
-    assert at.slider(key="genre_Fantasy").value == 0.0
-    assert at.slider(key="genre_Drama").value == 0.0
-    assert at.slider(key="genre_Comedy").value == 3.5
+    assert at.select_slider(key="genre_Action").value == 5.0
+    assert at.select_slider(key="genre_Fantasy").value == 0.0
+    assert at.select_slider(key="genre_Drama").value == 0.0
+    assert at.select_slider(key="genre_Comedy").value == 3.5
     assert at.number_input(key="nu_top").value == 1
     assert at.multiselect(key="nu_include").value == ["Comedy"]
     warning = unescape(at.warning[0].value)

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from recsys.columns import GENRE_LIST, GENRES, MOVIE_ID, TITLE, YEAR
-from recsys.dashboard.charts import embedding_chart, evaluation_chart, genre_bar_chart, loss_chart
+from recsys.dashboard.charts import (
+    embedding_chart,
+    evaluation_chart,
+    genre_bar_chart,
+    loss_chart,
+    predicted_vs_actual_chart,
+)
 from recsys.dashboard.overview import MAIN_GENRE
 
 MEANS = pd.DataFrame(
@@ -44,10 +50,30 @@ def test_no_loss_history_gives_no_chart(history):
     assert loss_chart(history) is None
 
 
-def test_genre_bars_follow_the_labs_genre_order():
+def test_genre_bars_are_sorted_by_value_and_mean_ratings_need_not_start_at_zero():
     table = pd.DataFrame({"genre": sorted(GENRE_LIST), "ratings per genre": range(14)})
     spec = genre_bar_chart(table, "ratings per genre", "Ratings").to_dict()
-    assert spec["encoding"]["y"]["sort"] == list(GENRE_LIST)
+    assert spec["encoding"]["y"]["sort"] == "-x"
+    assert spec["encoding"]["x"]["axis"]["format"] == ","  # 10,000 not 10000
+    assert spec["encoding"]["x"]["scale"]["zero"] is True
+    means = genre_bar_chart(table, "ratings per genre", "Mean", ".2f", from_zero=False)
+    assert means.to_dict()["encoding"]["x"]["scale"]["zero"] is False
+
+
+def test_the_scatter_is_square_and_spreads_equal_stars_apart():
+    rated = pd.DataFrame(
+        {
+            MOVIE_ID: [1, 2, 3, 4],
+            TITLE: list("abcd"),
+            "actual stars": [4.0] * 4,
+            "predicted stars": [3.9, 4.1, 4.0, 3.8],
+            "error": [-0.1, 0.1, 0.0, -0.2],
+        }
+    )
+    chart = predicted_vs_actual_chart(rated)
+    assert chart.to_dict()["width"] == chart.to_dict()["height"]
+    shown = chart.layer[1].data["shown at"]
+    assert shown.nunique() == 4 and shown.between(3.85, 4.15).all()
 
 
 def _points() -> pd.DataFrame:

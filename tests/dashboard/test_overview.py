@@ -128,19 +128,26 @@ def test_no_ratings_give_nan_mean_and_no_years_give_none():
 # ------------------------------------------------------------------ main_genre
 
 
-@pytest.mark.parametrize(
-    ("genres", "expected"),
-    [
-        ("Comedy|Action", "Comedy"),  # the first listed, not the first in the lab's order
-        ("War|Drama|Action", "Drama"),  # War is not one of the 14
-        ("Film-Noir|Sci-Fi", "Sci-Fi"),
-        ("Actionable|Dramatic", "Other"),  # whole names only
-        ("(no genres listed)", "Other"),
-        ("IMAX", "Other"),
-    ],
-)
-def test_main_genre_is_the_first_of_the_14_listed(genres, expected):
-    assert main_genre(pd.Series([genres])).tolist() == [expected]
+def test_main_genre_is_the_rarest_of_the_14_listed():
+    genres = pd.Series(
+        [
+            "Comedy|Action",  # Action: 2 movies, Comedy: 3
+            "Comedy|Drama",  # three movies each: the lab's order breaks the tie
+            "Comedy|Action|Animation",  # Animation: 1 movie
+            "War|Drama|Film-Noir",  # War is not one of the 14
+            "Actionable|Dramatic",  # whole names only
+            "(no genres listed)",
+            "IMAX",
+            "Drama|Sci-Fi|Horror",  # one movie each: the lab's order breaks the tie
+        ]
+    )
+    expected = ["Action", "Comedy", "Animation", "Drama", "Other", "Other", "Other", "Horror"]
+    assert main_genre(genres).tolist() == expected
+
+
+def test_only_the_commonest_main_genres_keep_a_colour():
+    genres = pd.Series(["Drama"] * 3 + ["Comedy"] * 2 + ["Horror"])
+    assert main_genre(genres, colours=2).tolist() == ["Drama"] * 3 + ["Comedy"] * 2 + ["Other"]
 
 
 # ------------------------------------------------------------------ the embedding map
@@ -192,7 +199,7 @@ def test_embedding_map_puts_each_movie_at_its_own_projection(planted_vectors):
     projected = principal_plane(planted_vectors).points
     assert points[MOVIE_ID].tolist() == items[MOVIE_ID].tolist()
     np.testing.assert_allclose(points[["pc1", "pc2"]].to_numpy(), projected)
-    assert points[MAIN_GENRE].head(4).tolist() == ["Comedy", "Other", "Sci-Fi", "Horror"]
+    assert points[MAIN_GENRE].head(4).tolist() == ["Comedy", "Other", "Action", "Horror"]
     assert str(points[YEAR].dtype) == "Int64"
 
 

@@ -63,3 +63,8 @@ def real_data() -> Path | None:
 
     value = os.environ.get("RECSYS_DATA")
     return Path(value) if value and dataset_present(Path(value)) else None
+
+
+def app_env(artifacts: Path, data: Path) -> dict[str, str]:
+    """The app's own artifacts and data."""
+    return {"RECSYS_ARTIFACTS": str(artifacts), "RECSYS_DATA": str(data)}

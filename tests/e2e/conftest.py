@@ -15,7 +15,7 @@ import pytest
 from bench.common import CHROMIUM, CHROMIUM_ARGS, browser_missing
 from bench.server import Server, healthy_app
 from tests.e2e.app_data import hostile_bundle, real_bundle
-from tests.e2e.browse import APP, VIEWPORT, WAIT_MS, real_data
+from tests.e2e.browse import APP, VIEWPORT, WAIT_MS, app_env, real_data
 
 
 def _unavailable(reason: str) -> None:
@@ -65,11 +65,6 @@ def screenshots(tmp_path_factory) -> Path:
 # ------------------------------------------------------------------ the app servers
 
 
-def _env(artifacts: Path, data: Path) -> dict[str, str]:
-    """The app's own artifacts and data."""
-    return {"RECSYS_ARTIFACTS": str(artifacts), "RECSYS_DATA": str(data)}
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory) -> Iterator[Server]:
     """The app on the real data when RECSYS_DATA has it, else on the synthetic data."""
@@ -78,7 +73,7 @@ def app(tmp_path_factory) -> Iterator[Server]:
         artifacts = real_bundle(data)
     else:
         data, artifacts, _ = hostile_bundle()
-    with healthy_app(APP, tmp_path_factory.mktemp("app"), **_env(artifacts, data)) as server:
+    with healthy_app(APP, tmp_path_factory.mktemp("app"), **app_env(artifacts, data)) as server:
         yield server
 
 
@@ -86,5 +81,5 @@ def app(tmp_path_factory) -> Iterator[Server]:
 def hostile_app(tmp_path_factory) -> Iterator[tuple[Server, dict[str, int]]]:
     """The app on a synthetic dataset whose most-rated movies have hostile titles."""
     data, artifacts, ids = hostile_bundle()
-    with healthy_app(APP, tmp_path_factory.mktemp("hostile"), **_env(artifacts, data)) as server:
+    with healthy_app(APP, tmp_path_factory.mktemp("hostile"), **app_env(artifacts, data)) as server:
         yield server, ids

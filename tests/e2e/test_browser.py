@@ -44,8 +44,11 @@ def test_a_slider_changes_the_list_and_keeps_its_value_across_pages(page, app):
     go(page, "overview")
     go(page, "similar_movies")
     go(page, "new_user")
-    assert page.get_by_role("slider", name="Horror").input_value() == "5"
-    assert page.get_by_role("slider", name="Fantasy").input_value() == "5"  # the default preset
+    stars = page.get_by_role("slider", name="Horror").get_attribute("aria-valuetext")
+    assert stars == "5 ★"
+    fantasy = page.get_by_role("slider", name="Fantasy")  # the default preset
+    assert fantasy.get_attribute("aria-valuetext") == "5 ★"
+    assert page.get_by_role("slider", name="Drama").get_attribute("aria-valuetext") == "not rated"
     assert "Horror=5" in page.url
 
 

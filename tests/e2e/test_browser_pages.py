@@ -71,10 +71,25 @@ def test_a_presenter_walks_the_tour_then_shows_the_labs_fan(page, app):
             page.get_by_role("button", name="Next").first.click()
     page.get_by_role("link", name="Try it").first.click()
     settle(page, "New user")
-    page.get_by_role("button", name="The lab's fan: adventure + fantasy").click()
+    page.get_by_role("radio", name="The lab's fan: adventure + fantasy").click()  # a preset pill
     page.wait_for_url(re.compile(r"Adventure=5.*Fantasy=5"))
     settle(page, "New user")
     grid = page.locator("[data-testid='stDataFrame']").first
     rows = grid.locator("tbody tr")
     genres = [rows.nth(i).inner_text() for i in range(5)]
     assert all(("Adventure" in row or "Fantasy" in row) for row in genres), genres
+
+
+def test_new_user_shows_five_results_on_a_projector(browser, app):
+    """At 1280×720 (a projector) five result rows show without scrolling."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    try:
+        open_page(tab, app, "new_user")
+        grid = tab.locator("[data-testid='stDataFrame']").first
+        grid.locator("canvas").first.wait_for()
+        top = grid.bounding_box()["y"]
+        visible_rows = int((720 - top - ROW_PX) // ROW_PX)
+        assert visible_rows >= 5, f"the table starts at {top:.0f} px: {visible_rows} rows show"
+    finally:
+        context.close()

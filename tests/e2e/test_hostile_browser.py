@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench.server import Server, healthy_app
-from tests.e2e.test_browser import APP, _env, browser, open_page, page  # noqa: F401
+from tests.e2e.browse import APP, app_env, open_page
 from tests.security.conftest import ICON_TITLE, LINK_TITLE, write_hostile_titles
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +25,7 @@ def link_app(tmp_path_factory) -> Iterator[tuple[Server, dict[str, int]]]:
     root = tmp_path_factory.mktemp("links")
     ids = write_hostile_titles(root / "data")
     train_small_bundle(root / "data", root / "artifacts", epochs=2, preset="full")
-    with healthy_app(APP, root, **_env(root / "artifacts", root / "data")) as server:
+    with healthy_app(APP, root, **app_env(root / "artifacts", root / "data")) as server:
         yield server, ids
 
 

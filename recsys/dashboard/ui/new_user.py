@@ -9,7 +9,6 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys.columns import GENRE_LIST, NUM_RATINGS
-from recsys.dashboard.charts import MAX_STARS
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import movie_labels
@@ -18,7 +17,6 @@ from recsys.dashboard.urls import (
     MAX_PICKS,
     MAX_TOP,
     NEW_USER_URL_KEYS,
-    STAR_STEP,
     NewUserFilters,
     UrlReader,
     read_new_user,
@@ -29,7 +27,9 @@ NEW_USER = "new_user"
 NU_TOP, NU_INCLUDE, NU_EXCLUDE = "nu_top", "nu_include", "nu_exclude"
 NU_YEARS, NU_MIN_RATINGS = "nu_years", "nu_min_ratings"
 NU_PICKS, NU_ADD, NU_ADD_STARS = "nu_picks", "nu_add_movie", "nu_add_stars"
+NU_PRESET = "nu_preset"
 STAR_CHOICES = [k / 2 for k in range(1, 11)]
+GENRE_CHOICES = [0.0, *STAR_CHOICES]  # 0 = not rated
 
 CLEAR_PRESET = "Clear"
 GENRE_PRESETS: dict[str, dict[str, float]] = {  # stars per genre; a genre left out is 0
@@ -137,32 +137,43 @@ def picked_movies(model: Recommender) -> dict[int, float]:
     return dict(picks)
 
 
+def _preset_chosen() -> None:
+    """Callback of the presets: set every slider, then let the preset go (the sliders,
+    not the preset, are what the user has rated)."""
+    name = st.session_state.get(NU_PRESET)
+    if name is not None:
+        apply_preset(name)
+    st.session_state[NU_PRESET] = None
+
+
 def preset_buttons() -> None:
-    with st.container(horizontal=True, gap="small"):
-        for i, name in enumerate(GENRE_PRESETS):
-            st.button(
-                name,
-                key=f"preset_{i}",
-                on_click=apply_preset,
-                args=(name,),
-                type="tertiary" if name == CLEAR_PRESET else "secondary",
-            )
+    st.pills(
+        "Start from a preset",
+        list(GENRE_PRESETS),
+        key=NU_PRESET,
+        on_change=_preset_chosen,
+        wrap=True,
+    )
 
 
-def genre_sliders(per_row: int = 7) -> dict[str, float]:
-    """The 14 genre sliders, in the lab's order, row by row; stars (0 = not rated).
+def genre_label(stars: float) -> str:
+    """A genre slider's value in words: "not rated" at 0, else its stars."""
+    return "not rated" if stars == 0 else f"{stars:g} ★"
+
+
+def genre_sliders(per_row: int = 2) -> dict[str, float]:
+    """The 14 genre sliders, in the lab's order, ``per_row`` to a row; stars (0 = not
+    rated, shown as such).
 
     ``persist_state="session"`` keeps their values when the user visits other pages.
     """
     for start in range(0, len(GENRE_LIST), per_row):
         slots = st.columns(per_row)
         for slot, genre in zip(slots, GENRE_LIST[start : start + per_row], strict=False):
-            slot.slider(
+            slot.select_slider(
                 genre,
-                min_value=0.0,
-                max_value=MAX_STARS,
-                step=STAR_STEP,
-                format="%.1f ★",
+                options=GENRE_CHOICES,
+                format_func=genre_label,
                 key=genre_key(genre),
                 persist_state="session",
             )
@@ -173,7 +184,7 @@ def filters(model: Recommender) -> NewUserFilters:
     """Top-N and the filters, in an expander; values survive page switches."""
     bounds = year_bounds(model.items)
     max_count = int(model.items[NUM_RATINGS].max())
-    top_col, rest = st.columns([1, 4], vertical_alignment="bottom")
+    top_col, rest = st.columns([1, 2], vertical_alignment="top")
     kept = {"persist_state": "session"}  # the values survive page switches
     top = top_col.number_input("How many movies", 1, MAX_TOP, step=1, key=NU_TOP, **kept)
     with rest.expander("Filters", icon=":material/filter_list:"):
