@@ -113,8 +113,12 @@ class JobRegistry:
 # ---------------------------------------------------------------------------- the work
 
 
-def train_work(config: TrainConfig | HybridConfig, data_path: Path, artifacts: Path) -> Work:
-    """Train a bundle of the configured model on the dataset at ``data_path``."""
+def train_work(
+    config: TrainConfig | HybridConfig, data_path: Path, artifacts: Path, force: bool = False
+) -> Work:
+    """Train a bundle of the configured model on the dataset at ``data_path``; its
+    result, a TrainReport, says whether the quality gate let it be served (``force``:
+    serve it whatever the gate says)."""
 
     def work(job: Job) -> Any:
         # TensorFlow is imported by these, only to train.
@@ -125,8 +129,10 @@ def train_work(config: TrainConfig | HybridConfig, data_path: Path, artifacts: P
         dataset = load_movielens(data_path)
         if isinstance(config, HybridConfig):
             tags = load_tags(data_path)
-            return train_hybrid_bundle(dataset, tags, config, artifacts, progress=job.progress)
-        return train_bundle(dataset, config, artifacts, progress=job.progress)
+            return train_hybrid_bundle(
+                dataset, tags, config, artifacts, progress=job.progress, force=force
+            )
+        return train_bundle(dataset, config, artifacts, progress=job.progress, force=force)
 
     return work
 

@@ -35,7 +35,7 @@ import pandas as pd
 
 from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.errors import BundleError
-from recsys.model.bundle import bundle_kind, current_bundle, read_manifest
+from recsys.model.bundle import bundle_kind, current_bundle, read_verified
 
 VALIDATION_SEED = 20_260_101
 VALIDATION_SHARE = 0.1
@@ -55,9 +55,10 @@ def validation_rows(n_rows: int) -> np.ndarray:
 def validation_record(
     rmse_stars: float, rows: np.ndarray, n_rows: int, fingerprint: str, preset: str
 ) -> dict:
-    """The manifest's ``validation``: the figure (stars) and what identifies the slice."""
+    """The manifest's ``validation``: the figure (stars; None when not a number, as after
+    a diverged training) and what identifies the slice."""
     return {
-        METRIC: float(rmse_stars),
+        METRIC: float(rmse_stars) if math.isfinite(rmse_stars) else None,
         "rows": int(len(rows)),
         "of_rows": int(n_rows),
         "seed": VALIDATION_SEED,
@@ -115,7 +116,15 @@ def _comparable(new: dict, old: object) -> bool:
 def judge(validation: dict, served: dict | None, served_bundle: str | None = None) -> GateVerdict:
     """Compare a new model's ``validation`` with the served model's manifest (None when
     there is none)."""
-    new = float(validation[METRIC])
+    new = validation[METRIC]
+    if new is None or not math.isfinite(new):
+        return GateVerdict(
+            False,
+            "its validation RMSE is not a number (the training diverged), so it is kept "
+            "but not served",
+            None,
+            served_bundle=served_bundle,
+        )
     if served is None:
         return GateVerdict(True, "no model of this kind is served yet", new)
     old_validation = served.get("validation")
@@ -128,7 +137,7 @@ def judge(validation: dict, served: dict | None, served_bundle: str | None = Non
             served_bundle=served_bundle,
         )
     old = float(old_validation[METRIC])
-    worse = not math.isfinite(new) or new > old * (1 + TOLERANCE)
+    worse = new > old * (1 + TOLERANCE)
     change = f"validation RMSE {new:.3f} ★ vs the served model's {old:.3f} ★"
     if worse:
         reason = f"{change}: more than {TOLERANCE:.0%} worse, so it is kept but not served"
@@ -141,11 +150,11 @@ def judge_against_served(
     artifacts_dir: Path, model: str, validation: dict, force: bool = False
 ) -> GateVerdict:
     """The verdict against the served bundle of ``model`` in ``artifacts_dir``. A served
-    bundle that cannot be read is no reference: the new model is served. ``force``
-    serves it whatever the verdict (recorded as ``forced``)."""
+    bundle that is damaged (any file off its checksum) is no reference: the new model is
+    served. ``force`` serves it whatever the verdict (recorded as ``forced``)."""
     try:
         bundle = current_bundle(artifacts_dir, model)
-        manifest = read_manifest(bundle)[0]
+        manifest = read_verified(bundle, ())[0]
         served = manifest if bundle_kind(manifest) == model else None
         name = bundle.name
     except BundleError:
