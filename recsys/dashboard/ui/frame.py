@@ -46,11 +46,20 @@ def routing() -> Iterator[None]:
 def app_pages() -> list[Any]:
     """The dashboard's pages, in menu order (files relative to dashboard.py)."""
     return [
-        st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
+        # The default page is served at "/" whatever its url_path; "home" frees
+        # "/overview" for the hidden entry below, so a typed or old link opens it too.
+        st.Page(
+            "pages/overview.py",
+            title="Overview",
+            icon=":material/insights:",
+            default=True,
+            url_path="home",
+        ),
         st.Page("pages/new_user.py", title="New user", icon=":material/tune:"),
         st.Page("pages/existing_user.py", title="Existing user", icon=":material/person:"),
         st.Page("pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
         st.Page("pages/model.py", title="Model", icon=":material/neurology:"),
+        st.Page("pages/overview.py", title="Overview", url_path="overview", visibility="hidden"),
     ]
 
 
