@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys.dashboard import overview
+from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import movie_labels
 from recsys.dashboard.ui.widgets import clamp_state, keep_choice, show_url_notes, url_params
 from recsys.dashboard.urls import MAX_NEIGHBOURS, UrlReader, read_movie
@@ -30,4 +31,6 @@ def init_state(model: Recommender) -> None:
     st.session_state[SM_MOVIE], st.session_state[SM_K] = read_movie(
         reader, model.find_movie, current, labels[current]
     )
+    for error in reader.errors:  # an ambiguous or unknown movie, with its close matches
+        st.error(md_escape(error, limit=600), icon=":material/link_off:")
     show_url_notes(reader)
