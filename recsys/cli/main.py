@@ -30,6 +30,7 @@ __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 Command = Callable[[argparse.Namespace], None]
 _DEFAULT_TRAINING = TrainConfig()
 DEFAULT_PROTOCOL = "holdout"
+ROLLBACK_HELP = "serve the previous kept bundle of a model"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,13 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the new model even when the quality gate finds it clearly worse",
     )
 
-    p = command(
-        "rollback",
-        rollback_command,
-        "serve the previous kept bundle of a model",
-        data=False,
-        artifacts=True,
-    )
+    p = command("rollback", rollback_command, ROLLBACK_HELP, data=False, artifacts=True)
     p.add_argument("--model", choices=MODELS, help="hybrid or lab (default: the served default)")
     p.add_argument("--wait", action="store_true", help="wait for a running training")
 

@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 from recsys.config import default_training, training_label
+from recsys.dashboard.jobs import training_estimate
 from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import bundle_key, current_model
@@ -133,7 +134,7 @@ def first_start() -> None:
     if job.running:
         st.info(
             f"No trained model yet, so the app is training {training_label(default_training())} "
-            "now. It is saved, so this happens once.",
+            f"now{_took(data_path)}. It is saved, so this happens once.",
             icon=":material/model_training:",
         )
         follow_job(job)
@@ -145,6 +146,11 @@ def first_start() -> None:
         upload_form(data_path)
         return
     st.rerun()
+
+
+def _took(data_path: Path) -> str:
+    estimate = training_estimate(default_training(), data_path)
+    return f" ({estimate})" if estimate else ""
 
 
 _UPLOADED = "_dataset_uploaded"  # set by a successful upload: train on the new data
