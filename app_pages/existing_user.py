@@ -57,3 +57,6 @@ widgets.download_csv(result.rated, f"user_{user_id}_rated.csv", "eu_rated_csv")
 st.subheader(f"Top {int(top)} among the movies they have not rated")
 explore.movie_table(result.unseen, "eu_top_table", order=TOP_COLUMNS)
 widgets.download_csv(result.unseen[TOP_COLUMNS], f"user_{user_id}_top.csv", "eu_top_csv")
+
+st.subheader(f"Side by side: each model's top {int(top)} and the most popular")
+existing_user.compare_section(model, user_id, int(top))

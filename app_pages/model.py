@@ -56,5 +56,8 @@ with right:
 st.subheader("Retrain")
 model_page.retrain_section(manifest.get("config", {}))
 
+st.subheader("Kept bundles")
+model_page.served_bundles_section(model.model_kind)
+
 st.subheader("Evaluation against baselines")
 model_page.evaluation_section(manifest.get("config", {}).get("preset", "lab"))

@@ -71,7 +71,7 @@ def recommend_command(args: argparse.Namespace) -> None:
     if not args.genres.strip() and not args.movie:
         raise UsageError('give --genres "Adventure=5,…", one --movie "TITLE=STARS" or both')
     genre_ratings = parse_genre_ratings(args.genres) if args.genres.strip() else {}
-    recommender = load_recommender(args.artifacts)
+    recommender = load_recommender(args.artifacts, args.model)
     picks = parse_picks(args.movie, recommender.find_movie)
     table = recommender.for_new_user(genre_ratings, picks, top=args.top, explain=True)
     payload = frame_payload("recommendations", table, genres=genre_ratings)
@@ -104,7 +104,7 @@ def user_command(args: argparse.Namespace) -> None:
     from recsys.cli.report import frame_payload, user_text
     from recsys.serving.load import load_recommender
 
-    recommender = load_recommender(args.artifacts)
+    recommender = load_recommender(args.artifacts, args.model)
     result = recommender.for_user(args.id, top=args.top, explain=True)
     payload = frame_payload(
         "rated", result.rated, user_id=args.id, rmse=result.rmse, mae=result.mae
@@ -117,7 +117,7 @@ def similar_command(args: argparse.Namespace) -> None:
     from recsys.cli.report import frame_payload, frame_text
     from recsys.serving.load import load_recommender
 
-    recommender = load_recommender(args.artifacts)
+    recommender = load_recommender(args.artifacts, args.model)
     movie_id = recommender.find_movie(args.movie)
     table = recommender.similar(movie_id, k=args.top)
     title = recommender.title_of(movie_id)

@@ -1,4 +1,6 @@
-"""The command line: ``python -m recsys {info,download,train,evaluate,recommend,user,similar}``.
+"""The command line: ``python -m recsys COMMAND``.
+
+Commands: info, download, train, rollback, evaluate, recommend, user, similar.
 
 Each command takes ``--json`` and then prints one JSON object on stdout. Bad input
 exits 2 with one line on stderr naming the file (and line) and no traceback. This
@@ -19,7 +21,7 @@ from recsys.cli.commands import (
     user_command,
 )
 from recsys.cli.evaluate import evaluate_command
-from recsys.cli.train import train_command
+from recsys.cli.train import rollback_command, train_command
 from recsys.config import MODELS, PRESETS, PROTOCOLS, RECIPES, TrainConfig
 from recsys.errors import EXIT_BAD_INPUT, UsageError, exit_on_known_errors
 
@@ -28,6 +30,7 @@ __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 Command = Callable[[argparse.Namespace], None]
 _DEFAULT_TRAINING = TrainConfig()
 DEFAULT_PROTOCOL = "holdout"
+ROLLBACK_HELP = "serve the previous kept bundle of a model"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,6 +64,13 @@ def _add_training_choices(parser: argparse.ArgumentParser) -> None:
     """--preset and --recipe, as offered by recsys.config."""
     parser.add_argument("--preset", choices=PRESETS, default=_DEFAULT_TRAINING.preset)
     parser.add_argument("--recipe", choices=RECIPES, default=_DEFAULT_TRAINING.recipe)
+
+
+def _add_model_choice(parser: argparse.ArgumentParser) -> None:
+    """--model for the serving commands: which served bundle answers."""
+    parser.add_argument(
+        "--model", choices=MODELS, help="the served bundle of this model (default: the default)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive, help="batch size (default: the recipe's)")
     p.add_argument("--seed", type=int, default=_DEFAULT_TRAINING.seed)
     p.add_argument("--wait", action="store_true", help="wait for another training to finish")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="serve the new model even when the quality gate finds it clearly worse",
+    )
+
+    p = command("rollback", rollback_command, ROLLBACK_HELP, data=False, artifacts=True)
+    p.add_argument("--model", choices=MODELS, help="hybrid or lab (default: the served default)")
+    p.add_argument("--wait", action="store_true", help="wait for a running training")
 
     p = command("evaluate", evaluate_command, "compare the model with baselines", artifacts=True)
     p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT_PROTOCOL)
@@ -118,14 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
         help='a movie you rated, e.g. "Toy Story (1995)=5" or "1=5" (repeatable)',
     )
     p.add_argument("--top", type=_positive, default=10)
+    _add_model_choice(p)
 
     p = command("user", user_command, "predicted vs actual for a MovieLens user", False, True)
     p.add_argument("--id", type=int, required=True)
     p.add_argument("--top", type=_positive, default=10)
+    _add_model_choice(p)
 
     p = command("similar", similar_command, "nearest movies in the item space", False, True)
     p.add_argument("--movie", required=True, help="a title (case-insensitive) or a movieId")
     p.add_argument("--top", type=_positive, default=10)
+    _add_model_choice(p)
     return parser
 
 

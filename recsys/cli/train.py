@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from recsys.cli.commands import emit, print_warnings
+from recsys.errors import printable
 from recsys.progress import TextBar
 
 
@@ -31,15 +34,23 @@ def train_command(args: argparse.Namespace) -> None:
             config = hybrid_config(**overrides, seed=args.seed)
             tags = load_tags(args.data)
             report = train_hybrid_bundle(
-                dataset, tags, config, artifacts, progress=bar, wait=args.wait
+                dataset, tags, config, artifacts, progress=bar, wait=args.wait, force=args.force
             )
         else:
             config = recipe_config(args.recipe, preset=args.preset, seed=args.seed, **overrides)
-            report = train_bundle(dataset, config, artifacts, progress=bar, wait=args.wait)
+            report = train_bundle(
+                dataset, config, artifacts, progress=bar, wait=args.wait, force=args.force
+            )
     finally:
         if bar is not None:
             bar.close()
     emit(args, report.to_json(), train_text)
+    if not report.served:
+        print(
+            f"warning: the new {report.model} model was kept but not served: "
+            f"{printable(report.gate['reason'])}; retrain with --force to serve it anyway",
+            file=sys.stderr,
+        )
 
 
 def train_text(result: dict) -> str:
@@ -53,5 +64,29 @@ def train_text(result: dict) -> str:
             f"test MSE (scaled) {result['test_mse']:.4f}, "
             f"test RMSE {result['test_rmse_stars']:.3f} stars (the lab's split)"
         )
-    lines.append(f"bundle: {result['bundle']}")
-    return "\n".join(lines)
+    gate = result.get("gate") or {}
+    if gate.get("new_rmse") is not None:
+        lines.append(f"validation RMSE {gate['new_rmse']:.3f} stars (the quality gate's slice)")
+    served = "served" if result.get("served", True) else "kept, NOT served"
+    lines.append(f"bundle: {result['bundle']} ({served})")
+    return printable("\n".join(lines), keep="\n")
+
+
+def rollback_command(args: argparse.Namespace) -> None:
+    """Serve the previous kept bundle of ``--model`` (default: the default model's kind)."""
+    from recsys.model.bundle import bundle_kind, current_bundle, read_manifest, rollback
+    from recsys.settings import resolve_artifacts_dir
+
+    artifacts = resolve_artifacts_dir(args.artifacts)
+    model = args.model or bundle_kind(read_manifest(current_bundle(artifacts))[0])
+    was = current_bundle(artifacts, model)
+    now = rollback(artifacts, model, wait=args.wait)
+    payload = {"model": model, "bundle": str(now), "was": str(was)}
+    emit(args, payload, rollback_text)
+
+
+def rollback_text(result: dict) -> str:
+    return printable(
+        f"now serving {Path(result['bundle']).name} as the {result['model']} model "
+        f"(was {Path(result['was']).name})"
+    )

@@ -1,11 +1,15 @@
-"""Plain tables the Model page shows, built from a bundle's manifest (no Streamlit)."""
+"""Plain tables the Model page shows, built from bundles' manifests (no Streamlit)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
+
+from recsys.errors import BundleError
+from recsys.model.bundle import current_bundle, kept_bundles, read_manifest
 
 ARCHITECTURE_COLUMNS = ["tower", "layer", "kind", "activation", "units", "params"]
 
@@ -68,3 +72,34 @@ def model_facts(manifest: Mapping[str, Any]) -> ModelFacts:
         "the lab.",
         lab_split_metrics=True,
     )
+
+
+KEPT_COLUMNS = ["bundle", "created", "epochs", "validation RMSE", "served"]
+
+
+def kept_bundles_table(artifacts: Path, model: str) -> pd.DataFrame:
+    """The kept bundles of ``model``, newest first: name, creation time (UTC), epochs,
+    the quality gate's validation RMSE (stars; None before the gate) and whether it is
+    the served one. A bundle whose manifest cannot be read shows None for its facts."""
+    try:
+        served = current_bundle(artifacts, model).name
+    except BundleError:
+        served = None
+    rows = []
+    for bundle in reversed(kept_bundles(artifacts, model)):
+        try:
+            manifest = read_manifest(bundle)[0]
+        except BundleError:
+            manifest = {}
+        metrics = manifest.get("metrics") or {}
+        validation = manifest.get("validation") or {}
+        rows.append(
+            [
+                bundle.name,
+                str(manifest.get("created", "")).replace("T", " ").replace("+00:00", ""),
+                metrics.get("epochs_run"),
+                validation.get("rmse_stars"),
+                bundle.name == served,
+            ]
+        )
+    return pd.DataFrame(rows, columns=KEPT_COLUMNS)

@@ -40,6 +40,9 @@ class UrlReader:
     def __init__(self, params: Mapping[str, str]):
         self.params = params
         self.notes: list[str] = []
+        # What the link asked for and could not get (an ambiguous or unknown movie):
+        # shown as an error, not a note, since the page shows something else.
+        self.errors: list[str] = []
 
     def number(
         self, name: str, low: float, high: float, default: float, step: float | None = None
@@ -217,7 +220,8 @@ def read_movie(
     reader: UrlReader, find_movie: Callable[[str], int], current: int, current_label: str
 ) -> tuple[int, int]:
     """(movieId, k) from a link whose movie is an id or a title (``find_movie`` resolves
-    it, raising a known error when it cannot); else ``current``, with a note."""
+    it, raising a known error, which names the matches or close matches, when it
+    cannot); else ``current``, with that error in ``reader.errors``."""
     movie = read_movie_id(reader, find_movie, current, current_label)
     return movie, reader.integer("k", 1, MAX_NEIGHBOURS, 10)
 
@@ -225,13 +229,13 @@ def read_movie(
 def read_movie_id(
     reader: UrlReader, find_movie: Callable[[str], int], current: int, current_label: str
 ) -> int:
-    """The movieId of a link's ``movie`` (an id or a title); else ``current``, with a
-    note."""
+    """The movieId of a link's ``movie`` (an id or a title); else ``current``, with the
+    error (naming the matches or close matches) in ``reader.errors``."""
     raw = reader.params.get("movie")
     if raw is None:
         return current
     try:
         return find_movie(raw[:200])
     except known_errors() as err:
-        reader.note(f"{error_text(err)}; showing {current_label}")
+        reader.errors.append(f"{error_text(err)}; showing {current_label}")
         return current

@@ -1,26 +1,33 @@
-"""The trained bundle on disk: atomic writes, a training lock, verified reads.
+"""The trained bundles on disk: atomic writes, a training lock, one served bundle per
+model kind, the last few kept, and a way back.
 
 Layout of the artifacts folder::
 
-    CURRENT              one line: the name of the bundle being served
-    .train.lock          held while a training writes (file lock)
+    CURRENT              one line: the bundle served by default (see current_bundle)
+    CURRENT-hybrid       one line: the hybrid model's served bundle
+    CURRENT-lab          one line: the lab network's served bundle
+    .train.lock          held while a training writes or a pointer moves (file lock)
     bundle-<stamp>/      model.keras weights.npz scalers.json items.csv
                          item_embeddings.npy users.csv ratings.npz history.json
-                         manifest.json
+                         manifest.json ("model": "hybrid" or "lab")
 
-A bundle is written to ``.tmp-*`` beside the others, renamed to ``bundle-<stamp>``, and
-only then named in ``CURRENT`` (replaced atomically with ``os.replace``). A killed or
-failed training therefore leaves the previous bundle, and ``CURRENT``, untouched.
+A bundle is written to ``.tmp-*`` beside the others and renamed to ``bundle-<stamp>``;
+only then may a pointer name it (each pointer is replaced atomically with
+``os.replace``). A killed or failed training therefore leaves every bundle, and every
+pointer, untouched. The newest ``KEEP_PER_MODEL`` bundles of each kind are kept (and
+every served one), so ``rollback`` can serve the previous one; older ones are removed.
+``CURRENT`` always names the default: the served bundle of the first kind in
+``config.MODELS`` that has one (the hybrid when trained), so readers of the single
+pointer keep working. A folder from before per-model pointers has only ``CURRENT``:
+its bundle counts as the served one of its kind until a pointer of that kind is written.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -28,46 +35,64 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from recsys.errors import BundleError, MissingBundleError, StaleBundleError, TrainingLockedError
+from recsys.config import MODELS
+from recsys.errors import BundleError, MissingBundleError, TrainingLockedError, UsageError
+from recsys.model.verify import (
+    BUNDLE_FILES,
+    MANIFEST,
+    MAX_FILE_BYTES,
+    MAX_MANIFEST_BYTES,
+    MAX_MODEL_CONFIG_BYTES,
+    SCHEMA_VERSION,
+    bundle_kind,
+    check_fresh,
+    check_model_config,
+    manifest_hash,
+    read_manifest,
+    read_regular,
+    read_verified,
+    sha256_bytes,
+    sha256_file,
+)
 
-SCHEMA_VERSION = 1
+__all__ = [
+    "BUNDLE_FILES",
+    "CURRENT",
+    "KEEP_PER_MODEL",
+    "MANIFEST",
+    "MAX_FILE_BYTES",
+    "MAX_MANIFEST_BYTES",
+    "MAX_MODEL_CONFIG_BYTES",
+    "SCHEMA_VERSION",
+    "bundle_kind",
+    "check_fresh",
+    "check_model_config",
+    "current_bundle",
+    "kept_bundles",
+    "manifest_hash",
+    "pointer_name",
+    "previous_bundle",
+    "read_manifest",
+    "read_regular",
+    "read_verified",
+    "rollback",
+    "serve_bundle",
+    "sha256_bytes",
+    "sha256_file",
+    "trained_models",
+    "training_lock",
+    "write_bundle",
+]
+
 CURRENT = "CURRENT"
 LOCK = ".train.lock"
-MANIFEST = "manifest.json"
 BUNDLE_PREFIX = "bundle-"
 TMP_PREFIX = ".tmp-"
-
-BUNDLE_FILES = (
-    "model.keras",
-    "weights.npz",
-    "scalers.json",
-    "items.csv",
-    "item_embeddings.npy",
-    "users.csv",
-    "ratings.npz",
-    "history.json",
-)
+KEEP_PER_MODEL = 3  # bundles kept of each model kind (the served ones are kept too)
+_MAX_POINTER_BYTES = 4096
 
 # Writes one file into the given folder.
 FileWriter = Callable[[Path], None]
-
-# What a forged bundle must not make a reader do: follow a link to /dev/zero, block on a
-# FIFO, or fill memory. Training writes regular files only, far below these caps.
-MAX_MANIFEST_BYTES = 1 << 20
-MAX_FILE_BYTES = 4 << 30
-MAX_MODEL_CONFIG_BYTES = 16 << 20  # config.json inside model.keras
-
-
-def sha256_bytes(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager
@@ -98,11 +123,19 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def write_bundle(artifacts_dir: Path, writers: dict[str, FileWriter], manifest: dict) -> Path:
-    """Write a new bundle and make it current. Call while holding ``training_lock``.
+def write_bundle(
+    artifacts_dir: Path,
+    writers: dict[str, FileWriter],
+    manifest: dict,
+    *,
+    make_current: bool = True,
+) -> Path:
+    """Write a new bundle and (``make_current``) serve it as the current bundle of its
+    kind (``manifest["model"]``). Call while holding ``training_lock``.
 
     ``writers`` maps each file name to a function that writes it; the manifest gets
-    the schema version, a creation time, the bundle id and every file's sha256.
+    the schema version, a creation time, the bundle id and every file's sha256. A
+    bundle not made current is kept all the same (``serve_bundle`` serves it later).
     """
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -129,22 +162,68 @@ def write_bundle(artifacts_dir: Path, writers: dict[str, FileWriter], manifest: 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    pointer_tmp = artifacts_dir / f"{TMP_PREFIX}{CURRENT}-{os.getpid()}"
-    pointer_tmp.write_text(bundle_id + "\n")
-    with open(pointer_tmp, "rb") as stream:
-        os.fsync(stream.fileno())
-    previous = _current_name(artifacts_dir, strict=False)
-    os.replace(pointer_tmp, artifacts_dir / CURRENT)
-    _fsync_dir(artifacts_dir)
-    _collect_garbage(artifacts_dir, keep={bundle_id, previous})
+    if make_current:
+        _point(artifacts_dir, bundle_kind(full_manifest), bundle_id)
+    _collect_garbage(artifacts_dir)
     return final
 
 
-def _current_name(artifacts_dir: Path, strict: bool = True) -> str | None:
-    """The bundle name in CURRENT, or None. A CURRENT that is no regular file raises
-    BundleError when ``strict``; a training (not strict) just replaces it."""
+# ---------------------------------------------------------------------------- pointers
+
+
+def pointer_name(model: str | None = None) -> str:
+    """``CURRENT`` (the default) or ``CURRENT-<model>``; UsageError for an unknown model."""
+    if model is None:
+        return CURRENT
+    if model not in MODELS:
+        raise UsageError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    return f"{CURRENT}-{model}"
+
+
+def _write_pointer(artifacts_dir: Path, name: str, bundle_id: str) -> None:
+    """Replace the pointer file ``name`` atomically with one line naming ``bundle_id``."""
+    pointer_tmp = artifacts_dir / f"{TMP_PREFIX}{name}-{os.getpid()}"
+    pointer_tmp.write_text(bundle_id + "\n")
+    with open(pointer_tmp, "rb") as stream:
+        os.fsync(stream.fileno())
+    os.replace(pointer_tmp, artifacts_dir / name)
+
+
+def _point(artifacts_dir: Path, model: str, bundle_id: str) -> None:
+    """Serve ``bundle_id`` as ``model``'s bundle, then re-point CURRENT at the default.
+    Call under the training lock."""
+    _adopt_legacy(artifacts_dir)
+    _write_pointer(artifacts_dir, pointer_name(model), bundle_id)
+    for kind in MODELS:
+        default = _pointer_value(artifacts_dir, pointer_name(kind), strict=False)
+        if default is not None:
+            _write_pointer(artifacts_dir, CURRENT, default)
+            break
+    _fsync_dir(artifacts_dir)
+
+
+def _adopt_legacy(artifacts_dir: Path) -> None:
+    """A folder from before per-model pointers: its CURRENT bundle becomes the served
+    one of its kind, so serving another kind does not drop it."""
+    if any((artifacts_dir / pointer_name(kind)).exists() for kind in MODELS):
+        return
+    name = _pointer_value(artifacts_dir, CURRENT, strict=False)
+    if name is None or not _valid_name(name):
+        return
     try:
-        raw = read_regular(artifacts_dir / CURRENT, 4096)
+        kind = bundle_kind(read_manifest(artifacts_dir / name)[0])
+    except BundleError:
+        return
+    if kind in MODELS:
+        _write_pointer(artifacts_dir, pointer_name(kind), name)
+
+
+def _pointer_value(artifacts_dir: Path, name: str, strict: bool = True) -> str | None:
+    """The bundle name in the pointer file ``name``, or None when there is none. A
+    pointer that is no regular file raises BundleError when ``strict``; a training (not
+    strict) just replaces it."""
+    try:
+        raw = read_regular(artifacts_dir / name, _MAX_POINTER_BYTES)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except BundleError:
@@ -154,173 +233,149 @@ def _current_name(artifacts_dir: Path, strict: bool = True) -> str | None:
     return raw.decode("utf-8", errors="replace").strip() or None
 
 
-def _collect_garbage(artifacts_dir: Path, keep: set[str | None]) -> None:
-    """Remove older bundles (the current and the previous stay) and leftover temp folders."""
+def _valid_name(name: str) -> bool:
+    return "/" not in name and "\\" not in name and name.startswith(BUNDLE_PREFIX)
+
+
+def _named_bundle(artifacts_dir: Path, pointer: str, name: str) -> Path:
+    if not _valid_name(name):
+        raise BundleError(artifacts_dir / pointer, f"names an invalid bundle {name[:60]!r}")
+    bundle = artifacts_dir / name
+    if not bundle.is_dir():
+        raise BundleError(bundle, f"the bundle named in {pointer} is missing; retrain")
+    return bundle
+
+
+def current_bundle(artifacts_dir: Path, model: str | None = None) -> Path:
+    """The served bundle folder of ``model`` ("hybrid" or "lab"), or with ``None`` the
+    default one: the bundle named by CURRENT, which is the served bundle of the first
+    model of ``config.MODELS`` that has one (the hybrid when trained, else the lab).
+
+    MissingBundleError when none was trained yet; BundleError when the pointer is
+    damaged or names a missing bundle.
+    """
+    pointer = pointer_name(model)
+    name = _pointer_value(artifacts_dir, pointer)
+    if name is None and model is not None:
+        # A folder from before per-model pointers: CURRENT's bundle, if of this kind.
+        legacy = _pointer_value(artifacts_dir, CURRENT)
+        if legacy is not None:
+            bundle = _named_bundle(artifacts_dir, CURRENT, legacy)
+            if bundle_kind(read_manifest(bundle)[0]) == model:
+                return bundle
+    if name is None:
+        how = "python -m recsys train" + (f" --model {model}" if model else "")
+        what = f"no trained {model} bundle yet" if model else "no trained bundle yet"
+        raise MissingBundleError(artifacts_dir, f"{what}; run `{how}`")
+    return _named_bundle(artifacts_dir, pointer, name)
+
+
+def trained_models(artifacts_dir: Path) -> tuple[str, ...]:
+    """The model kinds that have a served bundle, in ``config.MODELS`` order. A kind
+    whose pointer is damaged is listed (loading it then says what is wrong)."""
+    kinds = []
+    for kind in MODELS:
+        try:
+            current_bundle(artifacts_dir, kind)
+        except MissingBundleError:
+            continue
+        except BundleError:
+            pass
+        kinds.append(kind)
+    return tuple(kinds)
+
+
+# ---------------------------------------------------------------------------- kept bundles
+
+
+def _bundle_dirs(artifacts_dir: Path) -> list[Path]:
+    """Every ``bundle-*`` folder, oldest first (the names hold the UTC creation stamp)."""
+    if not artifacts_dir.is_dir():
+        return []
+    found = [
+        p
+        for p in artifacts_dir.iterdir()
+        if p.name.startswith(BUNDLE_PREFIX) and p.is_dir() and not p.is_symlink()
+    ]
+    return sorted(found, key=lambda p: p.name)
+
+
+def _kind_of(bundle: Path) -> str | None:
+    try:
+        return bundle_kind(read_manifest(bundle)[0])
+    except BundleError:
+        return None
+
+
+def kept_bundles(artifacts_dir: Path, model: str) -> list[Path]:
+    """The bundles of ``model`` kept on disk, oldest first (served or not)."""
+    pointer_name(model)  # checks the name
+    return [b for b in _bundle_dirs(artifacts_dir) if _kind_of(b) == model]
+
+
+def _served_names(artifacts_dir: Path) -> set[str]:
+    names = {_pointer_value(artifacts_dir, pointer_name(k), strict=False) for k in MODELS}
+    names.add(_pointer_value(artifacts_dir, CURRENT, strict=False))
+    return {n for n in names if n}
+
+
+def _collect_garbage(artifacts_dir: Path) -> None:
+    """Remove all but the newest KEEP_PER_MODEL bundles of each kind (a bundle whose
+    manifest cannot be read counts as a kind of its own), never a served one, and any
+    leftover temporary files."""
+    keep = _served_names(artifacts_dir)
+    by_kind: dict[str | None, list[Path]] = {}
+    for bundle in _bundle_dirs(artifacts_dir):
+        by_kind.setdefault(_kind_of(bundle), []).append(bundle)
+    for bundles in by_kind.values():
+        keep.update(b.name for b in bundles[-KEEP_PER_MODEL:])
     for path in artifacts_dir.iterdir():
-        if path.name in keep or path.name in (CURRENT, LOCK, "README.md"):
+        if path.name in keep:
             continue
         if path.name.startswith(BUNDLE_PREFIX) or path.name.startswith(TMP_PREFIX):
-            if path.is_dir():
+            if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
 
 
-def current_bundle(artifacts_dir: Path) -> Path:
-    """The folder named by CURRENT; MissingBundleError when none was trained yet."""
-    name = _current_name(artifacts_dir)
-    if name is None:
-        raise MissingBundleError(
-            artifacts_dir, "no trained bundle yet; run `python -m recsys train`"
-        )
-    if "/" in name or "\\" in name or not name.startswith(BUNDLE_PREFIX):
-        raise BundleError(artifacts_dir / CURRENT, f"names an invalid bundle {name[:60]!r}")
-    bundle = artifacts_dir / name
-    if not bundle.is_dir():
-        raise BundleError(bundle, "the bundle named in CURRENT is missing; retrain")
-    return bundle
+# ---------------------------------------------------------------------------- the way back
 
 
-def read_regular(path: Path, max_bytes: int) -> bytes:
-    """The bytes of ``path``, which must be a regular file (not a link, FIFO or device)
-    of at most ``max_bytes`` bytes; BundleError otherwise, at once.
+def previous_bundle(artifacts_dir: Path, model: str) -> Path | None:
+    """The newest kept bundle of ``model`` older than its served one, or None."""
+    served = current_bundle(artifacts_dir, model)
+    older = [b for b in kept_bundles(artifacts_dir, model) if b.name < served.name]
+    return older[-1] if older else None
 
-    The file is opened without following a link and without blocking (a FIFO with no
-    writer would wait forever), then checked on the open descriptor, so it cannot be
-    swapped between the check and the read. FileNotFoundError passes through.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags)
-    except (FileNotFoundError, NotADirectoryError):
-        raise
-    except OSError as err:  # ELOOP: a symbolic link; others: unreadable
-        why = "is a symbolic link" if path.is_symlink() else f"cannot be opened ({err.strerror})"
-        raise BundleError(path, f"{why}; refusing the bundle, retrain") from None
-    with os.fdopen(fd, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise BundleError(path, "is not a regular file; refusing the bundle, retrain")
-        if info.st_size > max_bytes:
-            raise BundleError(
-                path, f"is {info.st_size:,} bytes, over the {max_bytes:,}-byte cap; retrain"
+
+def serve_bundle(artifacts_dir: Path, bundle: str | Path, wait: float | bool = False) -> Path:
+    """Serve the kept bundle ``bundle`` (a name in ``artifacts_dir`` or its path) as the
+    current bundle of its kind, after checking every file's sha256. Takes the training
+    lock; BundleError when it is not a whole bundle of this folder."""
+    with training_lock(artifacts_dir, wait=wait):
+        return _serve(artifacts_dir, Path(bundle).name)
+
+
+def _serve(artifacts_dir: Path, name: str) -> Path:
+    folder = _named_bundle(artifacts_dir, "the request", name)
+    manifest, _, _ = read_verified(folder, ())
+    kind = bundle_kind(manifest)
+    pointer_name(kind)  # a kind this program serves
+    _point(artifacts_dir, kind, name)
+    return folder
+
+
+def rollback(artifacts_dir: Path, model: str | None = None, wait: float | bool = False) -> Path:
+    """Serve the previous kept bundle of ``model`` (None: the default's kind) under the
+    training lock; returns it. UsageError, in one line, when there is none."""
+    with training_lock(artifacts_dir, wait=wait):
+        if model is None:
+            model = bundle_kind(read_manifest(current_bundle(artifacts_dir))[0])
+        previous = previous_bundle(artifacts_dir, model)
+        if previous is None:
+            raise UsageError(
+                f"{artifacts_dir}: no older {model} bundle is kept to roll back to "
+                f"(the last {KEEP_PER_MODEL} of each model are kept)"
             )
-        content = stream.read(max_bytes + 1)
-    if len(content) > max_bytes:
-        raise BundleError(path, f"grew past the {max_bytes:,}-byte cap while read; retrain")
-    return content
-
-
-def _parse_json(path: Path, raw: bytes | str) -> object:
-    """JSON from a bundle file; BundleError when damaged or nested too deep to parse."""
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BundleError(path, "is not valid JSON; the bundle is damaged") from None
-    except RecursionError:
-        raise BundleError(path, "is nested too deeply to be a bundle's JSON; retrain") from None
-
-
-def read_manifest(bundle: Path) -> tuple[dict, bytes]:
-    """The parsed manifest and its raw bytes; checks presence and schema version."""
-    path = bundle / MANIFEST
-    try:
-        raw = read_regular(path, MAX_MANIFEST_BYTES)
-    except FileNotFoundError:
-        raise BundleError(bundle, "manifest.json is missing; the bundle is incomplete") from None
-    manifest = _parse_json(path, raw)
-    if not isinstance(manifest, dict):
-        raise BundleError(path, "is not a JSON object; the bundle is damaged")
-    version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise BundleError(
-            path, f"schema version {version!r}, this program reads {SCHEMA_VERSION}; retrain"
-        )
-    files = manifest.get("files")
-    if not isinstance(files, dict) or set(files) != set(BUNDLE_FILES):
-        raise BundleError(path, "does not list the bundle's files; the bundle is damaged")
-    return manifest, raw
-
-
-def manifest_hash(raw_manifest: bytes) -> str:
-    """The bundle's identity: sha256 of manifest.json, which lists every file's sha256."""
-    return sha256_bytes(raw_manifest)
-
-
-def read_verified(bundle: Path, names: tuple[str, ...]) -> tuple[dict, str, dict[str, bytes]]:
-    """(manifest, manifest hash, {name: bytes}) after checking every file's sha256.
-
-    Only ``names`` are returned, but every listed file is checked, so a bundle with
-    any damaged file is refused as a whole.
-    """
-    manifest, raw = read_manifest(bundle)
-    contents: dict[str, bytes] = {}
-    for name, expected in manifest["files"].items():
-        path = bundle / name
-        try:
-            content = read_regular(path, MAX_FILE_BYTES)
-        except FileNotFoundError:
-            raise BundleError(bundle, f"{name} is missing; retrain") from None
-        if sha256_bytes(content) != expected:
-            raise BundleError(path, "does not match its checksum (damaged or edited); retrain")
-        if name == "model.keras":
-            check_model_config(path, content)
-        if name in names:
-            contents[name] = content
-    return manifest, manifest_hash(raw), contents
-
-
-def check_model_config(model_path: Path, content: bytes) -> None:
-    """Refuse a ``.keras`` file whose config holds a Lambda layer (arbitrary code).
-
-    Reads the archive's config.json without Keras, so serving never imports TensorFlow.
-    """
-    import io
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            if archive.getinfo("config.json").file_size > MAX_MODEL_CONFIG_BYTES:
-                raise BundleError(model_path, "holds an oversized config.json; retrain")
-            raw = archive.read("config.json")
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, RuntimeError):
-        raise BundleError(model_path, "is not a readable .keras archive; retrain") from None
-    config = _parse_json(model_path, raw)
-    try:
-        lambda_layer = any(name == "Lambda" for name in _class_names(config))
-    except RecursionError:
-        raise BundleError(model_path, "holds a config nested too deeply; retrain") from None
-    if lambda_layer:
-        raise BundleError(model_path, "holds a Lambda layer (code); refusing to load it")
-
-
-def _class_names(node) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("class_name"), str):
-            yield node["class_name"]
-        for value in node.values():
-            yield from _class_names(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _class_names(value)
-
-
-def check_fresh(
-    manifest: dict, data_fingerprint: str | None = None, config: dict | None = None
-) -> None:
-    """StaleBundleError when the bundle came from other data or another config."""
-    if data_fingerprint is not None and manifest.get("data", {}).get("fingerprint") != (
-        data_fingerprint
-    ):
-        raise StaleBundleError(
-            manifest.get("bundle_id", "bundle"),
-            "was trained on other data than the current dataset; retrain",
-        )
-    if config is not None:
-        saved = manifest.get("config", {})
-        differs = sorted(k for k in config if saved.get(k) != config[k])
-        if differs:
-            raise StaleBundleError(
-                manifest.get("bundle_id", "bundle"),
-                f"was trained with another config ({', '.join(differs)}); retrain",
-            )
+        return _serve(artifacts_dir, previous.name)

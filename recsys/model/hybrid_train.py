@@ -21,6 +21,12 @@ from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
 from recsys.model.content import build_content
 from recsys.model.features import build_features
+from recsys.model.gate import (
+    hybrid_validation_rmse,
+    judge_against_served,
+    validation_record,
+    validation_rows,
+)
 from recsys.model.scaling import Scalers
 from recsys.model.train import TrainReport, library_versions, save_npz, table_writers
 from recsys.progress import Progress
@@ -36,11 +42,14 @@ def train_hybrid_bundle(
     *,
     progress: Progress | None = None,
     wait: float | bool = False,
+    force: bool = False,
 ) -> TrainReport:
-    """Train the hybrid model on every rating and atomically write a new current bundle.
+    """Train the hybrid model on every rating and atomically write a new bundle, served
+    unless the quality gate finds it clearly worse than the served hybrid bundle.
 
-    tags: userId, movieId, tag (may be None or empty). ``progress`` and ``wait`` as in
-    ``recsys.model.train.train_bundle``; a failure leaves the previous bundle intact.
+    tags: userId, movieId, tag (may be None or empty). ``progress``, ``wait`` and
+    ``force`` as in ``recsys.model.train.train_bundle``; a failure leaves the previous
+    bundle intact.
     """
     say = progress or (lambda _done, _total, _text="": None)
     start = time.perf_counter()
@@ -57,6 +66,8 @@ def train_hybrid_bundle(
             training.ratings, content, config, progress=progress
         )
         say(0, 0, "writing the bundle")
+        validation = _validation(params, training.ratings, dataset.fingerprint)
+        verdict = judge_against_served(artifacts_dir, HYBRID, validation, force)
         scalers = Scalers.fit(training.user_train, training.item_train, training.y)
         rows = pd.Index(params.movie_ids).get_indexer(training.items["movieId"].astype("int64"))
         embeddings = np.ascontiguousarray(params.item_vecs[rows, : params.dim], dtype="float32")
@@ -79,8 +90,10 @@ def train_hybrid_bundle(
             "counts": counts,
             "architecture": architecture(model),
             "protocol": None,
+            "validation": validation,
+            "gate": verdict.to_json(),
         }
-        bundle = write_bundle(artifacts_dir, writers, manifest)
+        bundle = write_bundle(artifacts_dir, writers, manifest, make_current=verdict.serve)
     nan = float("nan")
     return TrainReport(
         counts=training.counts(),
@@ -94,4 +107,12 @@ def train_hybrid_bundle(
         epochs_run=config.epochs,
         bundle=bundle,
         model=HYBRID,
+        gate=verdict.to_json(),
     )
+
+
+def _validation(params, ratings: pd.DataFrame, fingerprint: str) -> dict:
+    """The gate's figure: RMSE in stars on a fixed slice of the ratings trained on."""
+    rows = validation_rows(len(ratings))
+    rmse_stars = hybrid_validation_rmse(params, ratings, rows)
+    return validation_record(rmse_stars, rows, len(ratings), fingerprint, SERVED_PRESET)

@@ -34,6 +34,7 @@ from recsys.config import TrainConfig, preset_config
 from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
 from recsys.model.features import TrainingSet, build_features
+from recsys.model.gate import judge_against_served, validation_record, validation_rows
 from recsys.model.scaling import Scalers
 from recsys.progress import Progress
 
@@ -111,6 +112,12 @@ class TrainReport:
     epochs_run: int
     bundle: Path
     model: str = "lab"
+    gate: dict | None = None  # the quality gate's verdict (recsys.model.gate)
+
+    @property
+    def served(self) -> bool:
+        """Whether the new bundle was made the served one of its kind."""
+        return self.gate is None or bool(self.gate.get("serve", True))
 
     def to_json(self) -> dict:
         """JSON-ready: a figure that does not apply (the hybrid's lab-split MSE) is None."""
@@ -130,6 +137,8 @@ class TrainReport:
             "fit_seconds": self.fit_seconds,
             "epochs_run": self.epochs_run,
             "bundle": str(self.bundle),
+            "served": self.served,
+            "gate": self.gate,
         }
 
 
@@ -152,8 +161,11 @@ def train_bundle(
     *,
     progress: Progress | None = None,
     wait: float | bool = False,
+    force: bool = False,
 ) -> TrainReport:
-    """Build features, train, and atomically write a new current bundle.
+    """Build features, train, and atomically write a new bundle; serve it unless the
+    quality gate finds it clearly worse than the served lab bundle (``force`` serves it
+    anyway; see ``recsys.model.gate``).
 
     ``progress`` hears each stage as ``(0, 0, "building features")`` and each epoch as
     ``(epoch, epochs planned, "epoch 3/12, loss 0.1234")`` (loss in scaled units).
@@ -176,6 +188,8 @@ def train_bundle(
         )
         say(0, 0, "writing the bundle")
         metrics = _metrics(two_tower, fitted, split)
+        validation = _validation(two_tower, fitted, split, dataset.fingerprint, config.preset)
+        verdict = judge_against_served(artifacts_dir, "lab", validation, force)
         counts = {
             **training.counts(),
             "train_rows": int(len(split.y_train)),
@@ -184,6 +198,7 @@ def train_bundle(
         embeddings = _item_embeddings(two_tower, fitted.model, split.scalers, training)
         writers = _bundle_writers(training, split.scalers, fitted, embeddings, two_tower)
         manifest = {
+            "model": "lab",
             "config": {**config.to_dict(), "features": feature_config.to_dict()},
             "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
             "versions": library_versions(),
@@ -191,8 +206,10 @@ def train_bundle(
             "counts": counts,
             "architecture": two_tower.architecture(fitted.model),
             "protocol": "lab",
+            "validation": validation,
+            "gate": verdict.to_json(),
         }
-        bundle = write_bundle(artifacts_dir, writers, manifest)
+        bundle = write_bundle(artifacts_dir, writers, manifest, make_current=verdict.serve)
     return TrainReport(
         counts=training.counts(),
         train_rows=counts["train_rows"],
@@ -204,7 +221,19 @@ def train_bundle(
         fit_seconds=fitted.seconds,
         epochs_run=fitted.epochs_run,
         bundle=bundle,
+        gate=verdict.to_json(),
     )
+
+
+def _validation(two_tower, fitted, split: LabSplit, fingerprint: str, preset: str) -> dict:
+    """The gate's figure: RMSE in stars on a fixed slice of the train rows (never the
+    test rows); see ``recsys.model.gate``."""
+    rows = validation_rows(len(split.y_train))
+    mse = two_tower.evaluate_mse(
+        fitted.model, split.user_train[rows], split.item_train[rows], split.y_train[rows]
+    )
+    rmse_stars = float(np.sqrt(mse) * split.scalers.star_span / 2)
+    return validation_record(rmse_stars, rows, len(split.y_train), fingerprint, preset)
 
 
 def _metrics(two_tower, fitted, split: LabSplit) -> dict:

@@ -29,7 +29,14 @@ from recsys.columns import (
     YEAR,
 )
 from recsys.errors import BundleError
-from recsys.model.bundle import BUNDLE_FILES, MANIFEST, current_bundle, read_verified
+from recsys.model.bundle import (
+    BUNDLE_FILES,
+    BUNDLE_PREFIX,
+    MANIFEST,
+    bundle_kind,
+    current_bundle,
+    read_verified,
+)
 from recsys.model.scaling import Scalers
 from recsys.model.towers import ITEM_TOWER, LAYERS, USER_TOWER, weight_key
 from recsys.serving.catalogue import default_index
@@ -42,7 +49,7 @@ DECODE_ERRORS = (KeyError, ValueError, OSError)
 
 def model_kind(manifest: Mapping) -> str:
     """``"hybrid"`` or ``"lab"`` (bundles from before the hybrid model have no key)."""
-    return str(manifest.get("model") or "lab")
+    return bundle_kind(dict(manifest))
 
 
 def unreadable(path: Path | None, err: Exception) -> BundleError:
@@ -131,10 +138,13 @@ class DecodedBundle:
 
 
 def bundle_folder(path: str | Path) -> Path:
-    """``path`` itself when it holds a manifest, else the current bundle of that
-    artifacts folder (MissingBundleError when none was trained yet)."""
+    """``path`` itself when it is a bundle (it holds a manifest, or is named
+    ``bundle-*``), else the default served bundle of that artifacts folder
+    (MissingBundleError when none was trained yet)."""
     path = Path(path)
-    return path if (path / MANIFEST).exists() else current_bundle(path)
+    if (path / MANIFEST).exists() or path.name.startswith(BUNDLE_PREFIX):
+        return path
+    return current_bundle(path)
 
 
 def decode_bundle(path: str | Path) -> DecodedBundle:

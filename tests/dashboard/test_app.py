@@ -171,10 +171,17 @@ def test_junk_user_link_is_answered(hostile_app, params, expected_user, fragment
 )
 def test_junk_movie_link_is_answered(hostile_app, params, fragment):
     at = hostile_app("similar_movies", params)
-    warning = at.warning[0].value
-    assert fragment in unescape(warning)
-    assert "](" not in warning.replace("\\](", "").replace("\\]\\(", "")  # no live link
+    shown = " ".join(alert.value for alert in (*at.error, *at.warning))
+    assert fragment in unescape(shown)
+    assert "](" not in shown.replace("\\](", "").replace("\\]\\(", "")  # no live link
     assert 1 <= at.slider(key="sm_k").value <= 50
+
+
+def test_an_ambiguous_movie_link_is_an_error_naming_the_matches(hostile_app):
+    at = hostile_app("similar_movies", {"movie": "Movie"})
+    message = unescape(at.error[0].value)
+    assert "'Movie' matches" in message and "movies:" in message
+    assert "showing" in message
 
 
 @pytest.mark.slow  # trains a quick model on the real data once per session

@@ -111,3 +111,15 @@ def test_a_finished_job_is_replaced_by_the_next(tmp_path: Path):
     assert registry.latest("train", tmp_path) is second
     assert registry.latest("train", tmp_path / "elsewhere") is None
     assert second.finished.wait(WAIT_S)
+
+
+def test_the_first_start_estimate_follows_the_data_size(tmp_path):
+    from recsys.config import hybrid_config
+    from recsys.dashboard.jobs import training_estimate
+
+    assert training_estimate(hybrid_config(), tmp_path / "missing") == ""
+    (tmp_path / "ratings.csv").write_bytes(b"x" * 25 * 100_000)  # about 100,000 ratings
+    small = training_estimate(hybrid_config(epochs=25), tmp_path)
+    assert small == "about 20 s to 50 s on 2 cores for about 100,000 ratings"
+    (tmp_path / "ratings.csv").write_bytes(b"x" * 25 * 1_000_000)
+    assert "to 8 min" in training_estimate(hybrid_config(epochs=25), tmp_path)

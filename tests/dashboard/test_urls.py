@@ -170,20 +170,21 @@ def _find_movie(text: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("params", "expected", "noted"),
+    ("params", "expected", "noted", "refused"),
     [
-        ({"movie": "Toy Story", "k": "5"}, (1, 5), False),
-        ({"movie": "nope"}, (7, 10), True),
-        ({"k": "500"}, (7, MAX_NEIGHBOURS), True),
-        ({"k": "-inf"}, (7, 10), True),
+        ({"movie": "Toy Story", "k": "5"}, (1, 5), False, False),
+        ({"movie": "nope"}, (7, 10), False, True),
+        ({"k": "500"}, (7, MAX_NEIGHBOURS), True, False),
+        ({"k": "-inf"}, (7, 10), True, False),
     ],
 )
-def test_a_movie_link(params, expected, noted):
+def test_a_movie_link(params, expected, noted, refused):
     reader = UrlReader(params)
     assert read_movie(reader, _find_movie, 7, "Seven (1995)") == expected
     assert bool(reader.notes) == noted
-    if "movie" in params and noted:
-        assert reader.notes[0].endswith("; showing Seven (1995)")
+    assert bool(reader.errors) == refused
+    if refused:
+        assert reader.errors[0].endswith("; showing Seven (1995)")
 
 
 def test_picks_in_a_link_keep_known_movies_with_half_stars():

@@ -99,3 +99,12 @@ def test_hostile_titles_show_as_literal_text(page, hostile_app):
     )
     assert scripts == 0
     assert page.locator("a[href^='javascript']").count() == 0
+
+
+def test_the_overview_also_opens_at_slash_overview(page, app):
+    page.goto(f"{app.url}overview")
+    settle(page, PAGES["overview"])
+    assert "Page not found" not in page.inner_text("body")
+    assert (
+        page.get_by_role("link", name=PAGES["overview"], exact=True).count() == 1
+    )  # one menu entry

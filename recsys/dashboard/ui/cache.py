@@ -2,9 +2,10 @@
 
 - ``load_recommender_cached(bundle_path, manifest_hash)`` is an ``st.cache_resource``:
   one Recommender per bundle, shared by every session (it is never mutated).
-- Each rerun reads only ``CURRENT`` and ``manifest.json`` (``bundle_key``) to get the
-  key, so a bundle written by a retrain, in any session or process, is served on the
-  next rerun of every session, with no reload of the old one.
+- Each rerun reads only a pointer (``CURRENT``, or ``CURRENT-<model>``) and
+  ``manifest.json`` (``bundle_key``) to get the key, so a bundle served by a retrain
+  or a rollback, in any session or process, is served on the next rerun of every
+  session, with no reload of the old one.
 - Derived tables (nearest neighbours, the PCA map, the overview tables, picker labels)
   are ``st.cache_data`` keyed on the same (path, hash), or on the dataset's file stamps.
 - The Explore page's ratings grouped by movie are one shared ``st.cache_resource``
@@ -44,9 +45,10 @@ def artifacts_dir() -> Path:
     return resolve_artifacts_dir(None)
 
 
-def bundle_key(artifacts: Path | None = None) -> BundleKey:
-    """Read CURRENT and manifest.json only (cheap; done on every rerun)."""
-    bundle = current_bundle(artifacts or artifacts_dir())
+def bundle_key(artifacts: Path | None = None, model: str | None = None) -> BundleKey:
+    """Read the pointer and manifest.json only (cheap; done on every rerun). ``model``:
+    the served bundle of "hybrid" or "lab"; None: the default one (CURRENT)."""
+    bundle = current_bundle(artifacts or artifacts_dir(), model)
     _, raw = read_manifest(bundle)
     return BundleKey(str(bundle), manifest_hash(raw))
 
@@ -60,9 +62,10 @@ def load_recommender_cached(bundle_path: str, manifest_hash: str) -> Recommender
     return model
 
 
-def current_model() -> Recommender:
-    """The served Recommender. Raises MissingBundleError / BundleError (known errors)."""
-    key = bundle_key()
+def current_model(model: str | None = None) -> Recommender:
+    """The served Recommender of ``model`` ("hybrid", "lab"; None: the default).
+    Raises MissingBundleError / BundleError (known errors)."""
+    key = bundle_key(model=model)
     return load_recommender_cached(key.path, key.digest)
 
 

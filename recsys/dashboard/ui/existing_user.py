@@ -1,12 +1,19 @@
-"""The Existing user page's state: the picked MovieLens user and top-N."""
+"""The Existing user page's state (the picked MovieLens user and top-N) and its
+side-by-side view of the trained models."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from recsys.dashboard.ui.cache import user_labels
-from recsys.dashboard.ui.widgets import keep_choice, show_url_notes, url_params
+from recsys.columns import TITLE, YEAR
+from recsys.dashboard.text import md_escape
+from recsys.dashboard.ui.cache import artifacts_dir, current_model, user_labels
+from recsys.dashboard.ui.frame import MODEL_LABELS
+from recsys.dashboard.ui.widgets import keep_choice, show_url_notes, table_height, url_params
 from recsys.dashboard.urls import UrlReader, read_user
+from recsys.model.bundle import trained_models
+from recsys.serving.compare import POPULAR, compare_for_user
+from recsys.serving.reasons import LIKED_STARS
 from recsys.serving.recommender import Recommender
 
 EXISTING_USER = "existing_user"
@@ -28,3 +35,45 @@ def init_state(model: Recommender) -> None:
         reader, labels, st.session_state[EU_USER]
     )
     show_url_notes(reader)
+
+
+def compare_section(model: Recommender, user_id: int, top: int) -> None:
+    """The trained models' top ``top`` for the user side by side, with a most-popular
+    chart: what each list finds of the user's own favourites, and what they share."""
+    trained = trained_models(artifacts_dir())
+    models = {kind: current_model(kind) for kind in trained if kind != model.model_kind}
+    models = {model.model_kind: model, **models}
+    result = compare_for_user(models, user_id, top)
+    names = {**MODEL_LABELS, POPULAR: "Most popular"}
+    if len(trained) < 2:
+        st.caption(
+            "Only one model is trained: train the other on the Model page to see the two "
+            "side by side."
+        )
+    for name, why in result.missing.items():
+        st.info(f"{names.get(name, name)}: {md_escape(why)}", icon=":material/info:")
+    columns = st.columns(len(result.lists), gap="medium")
+    for column, (name, table) in zip(columns, result.lists.items(), strict=True):
+        with column:
+            st.markdown(f"**{names.get(name, name)}**")
+            st.metric(
+                "Own favourites found",
+                f"{result.favourites[name]} of {result.liked}",
+                help=f"Of the movies this user rated {LIKED_STARS:g}★ or more, how many this "
+                f"list's ranking puts in its top {top} when they are not left out. The "
+                "models trained on these ratings: this shows what a list is made of, not "
+                "its accuracy (the Model page's evaluation is the honest measure).",
+            )
+            st.dataframe(
+                table[[TITLE, YEAR]],
+                hide_index=True,
+                height=table_height(len(table)),
+                column_config={YEAR: st.column_config.NumberColumn(format="%d")},
+            )
+    overlap = result.overlap.assign(
+        **{
+            "list": result.overlap["list"].map(lambda n: names.get(n, n)),
+            "other list": result.overlap["other list"].map(lambda n: names.get(n, n)),
+        }
+    )
+    st.dataframe(overlap, hide_index=True)

@@ -17,20 +17,24 @@ from typing import Any
 import streamlit as st
 
 from recsys.config import default_training, training_label
+from recsys.dashboard.jobs import training_estimate
 from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
-from recsys.dashboard.ui.cache import bundle_key, current_model
+from recsys.dashboard.ui.cache import artifacts_dir, bundle_key, current_model
 from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
 from recsys.dashboard.ui.widgets import may_retrain, metric_value, show_error
 from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import BundleError, MissingBundleError, known_errors
+from recsys.model.bundle import trained_models
 from recsys.serving.recommender import Recommender
 from recsys.settings import data_path_source, resolve_data_path
 
 # ---------------------------------------------------------------------------- routing
 
 _router = threading.local()
+SERVED = "served_model"  # the sidebar's model switch
+MODEL_LABELS = {"hybrid": "Hybrid", "lab": "Lab's network"}
 
 
 @contextmanager
@@ -46,8 +50,14 @@ def routing() -> Iterator[None]:
 def app_pages() -> list[Any]:
     """The dashboard's pages, in menu order (files relative to dashboard.py)."""
     return [
+        # The default page is served at "/" whatever its url_path; "home" frees
+        # "/overview" for the hidden entry below, so a typed or old link opens it too.
         st.Page(
-            "app_pages/overview.py", title="Overview", icon=":material/insights:", default=True
+            "app_pages/overview.py",
+            title="Overview",
+            icon=":material/insights:",
+            default=True,
+            url_path="home",
         ),
         st.Page("app_pages/new_user.py", title="New user", icon=":material/tune:"),
         st.Page("app_pages/existing_user.py", title="Existing user", icon=":material/person:"),
@@ -55,6 +65,9 @@ def app_pages() -> list[Any]:
         st.Page("app_pages/explore.py", title="Explore", icon=":material/travel_explore:"),
         st.Page("app_pages/model.py", title="Model", icon=":material/neurology:"),
         st.Page("app_pages/tour.py", title="Tour", icon=":material/co_present:"),
+        st.Page(
+            "app_pages/overview.py", title="Overview", url_path="overview", visibility="hidden"
+        ),
     ]
 
 
@@ -91,7 +104,7 @@ def _model_or_stop() -> Recommender:
     """The served Recommender, or, when there is none that can be used, the screen that
     says why and how to get one (train on first start, upload data, retrain), then stop."""
     try:
-        return current_model()
+        return current_model(chosen_model())
     except MissingBundleError:
         first_start()
     except BundleError as err:
@@ -127,7 +140,7 @@ def first_start() -> None:
     if job.running:
         st.info(
             f"No trained model yet, so the app is training {training_label(default_training())} "
-            "now. It is saved, so this happens once.",
+            f"now{_took(data_path)}. It is saved, so this happens once.",
             icon=":material/model_training:",
         )
         follow_job(job)
@@ -139,6 +152,11 @@ def first_start() -> None:
         upload_form(data_path)
         return
     st.rerun()
+
+
+def _took(data_path: Path) -> str:
+    estimate = training_estimate(default_training(), data_path)
+    return f" ({estimate})" if estimate else ""
 
 
 _UPLOADED = "_dataset_uploaded"  # set by a successful upload: train on the new data
@@ -248,6 +266,35 @@ def _count(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else "?"
 
 
+def chosen_model() -> str | None:
+    """The model this session chose in the sidebar, while it is trained; else None
+    (the default: the hybrid when trained)."""
+    choice = st.session_state.get(SERVED)
+    try:
+        return choice if choice in trained_models(artifacts_dir()) else None
+    except OSError:
+        return None
+
+
+def model_switch(model: Recommender) -> None:
+    """With both models trained, which one this session is served (the others keep
+    theirs)."""
+    trained = trained_models(artifacts_dir())
+    if len(trained) < 2:
+        return
+    if st.session_state.get(SERVED) not in trained:
+        st.session_state[SERVED] = model.model_kind
+    st.segmented_control(
+        "Served to you",
+        trained,
+        format_func=MODEL_LABELS.get,
+        key=SERVED,
+        required=True,
+        help="Both models are trained: switch to compare them on every page. Other "
+        "visitors keep their own choice.",
+    )
+
+
 def sidebar(model: Recommender) -> None:
     """Data source, and the bundle's creation time, preset and test metrics."""
     manifest = model.manifest
@@ -257,6 +304,7 @@ def sidebar(model: Recommender) -> None:
     trained_on = Path(str(manifest.get("data", {}).get("source", "?"))).name
     with st.sidebar:
         st.subheader("Model", divider="gray")
+        model_switch(model)
         st.caption(f"Trained {md_escape(_created(manifest))}")
         facts = model_facts(manifest)
         st.caption(md_escape(facts.setup))
@@ -288,7 +336,7 @@ def _watch_bundle(served_digest: str) -> None:
     """Every few seconds, check CURRENT; a new bundle (a retrain anywhere) reruns the
     whole app, so idle sessions switch to it without a click."""
     try:
-        key = bundle_key()
+        key = bundle_key(model=chosen_model())
     except known_errors():
         return
     if key.digest != served_digest:

@@ -1,4 +1,5 @@
-"""The Model page's forms: retrain (with the job's progress) and the saved evaluation."""
+"""The Model page's forms: retrain (with the job's progress and the quality gate's
+verdict), the kept bundles with a way back, and the saved evaluation."""
 
 from __future__ import annotations
 
@@ -10,28 +11,98 @@ import streamlit as st
 from recsys.config import HYBRID, MODELS, PRESETS, RECIPES, hybrid_config, recipe_config
 from recsys.dashboard.charts import evaluation_chart
 from recsys.dashboard.jobs import Job, evaluation_work
+from recsys.dashboard.tables import kept_bundles_table
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.dashboard.ui.jobs import follow_running, start_job, start_training
 from recsys.dashboard.ui.widgets import may_retrain, show_error
 from recsys.errors import known_errors
 from recsys.evaluation import evaluation_tables, load_evaluation
+from recsys.model.bundle import KEEP_PER_MODEL, previous_bundle, rollback, serve_bundle
+from recsys.model.gate import TOLERANCE
 from recsys.settings import resolve_data_path
 
 _MY_TRAINING = "_my_training"  # when this session's last training started
+_SERVED_ANYWAY = "_served_anyway"  # the refused bundle this session served anyway
+_ROLLED_BACK = "_rolled_back"  # the message after a rollback, shown once
 
 
 def training_finished_message(job: Job) -> None:
-    """The outcome of a finished training job, once."""
+    """The outcome of a finished training job: an error, the quality gate's refusal
+    with a "Serve it anyway" button, or a success."""
     if job.error:
         show_error(job.error, "Nothing was replaced: the previous model, if any, is still served.")
-    else:
-        seconds = getattr(job.result, "seconds", None)
-        took = f" in {seconds:.0f} s" if isinstance(seconds, float) else ""
+        return
+    report = job.result
+    seconds = getattr(report, "seconds", None)
+    took = f" in {seconds:.0f} s" if isinstance(seconds, float) else ""
+    kind = getattr(report, "model", "new")
+    bundle = str(getattr(report, "bundle", ""))
+    if getattr(report, "served", True) or st.session_state.get(_SERVED_ANYWAY) == bundle:
         st.success(
-            f"New model trained{took}; every open session now serves it.",
+            f"New model trained{took}; every open session now serves it as the {kind} model.",
             icon=":material/check_circle:",
         )
+        return
+    reason = (getattr(report, "gate", None) or {}).get("reason", "")
+    st.warning(
+        f"New {kind} model trained{took}, but **not served**: {md_escape(reason)}. The "
+        "previous one is still served; the new one is kept.",
+        icon=":material/warning:",
+    )
+    if may_retrain() and st.button("Serve it anyway", key="serve_anyway", type="primary"):
+        try:
+            serve_bundle(artifacts_dir(), bundle)
+        except known_errors() as err:
+            show_error(err)
+            return
+        st.session_state[_SERVED_ANYWAY] = bundle
+        st.rerun()
+
+
+def served_bundles_section(model: str) -> None:
+    """The kept bundles of ``model`` and a button that serves the previous one."""
+    artifacts = artifacts_dir()
+    note = st.session_state.pop(_ROLLED_BACK, None)
+    if note:
+        st.success(note, icon=":material/undo:")
+    kept = kept_bundles_table(artifacts, model)
+    st.caption(
+        f"The last {KEEP_PER_MODEL} bundles of the {model} model are kept (and the served "
+        "one). Validation RMSE: the quality gate's figure, in stars, on a fixed slice of "
+        "the training ratings; a new model more than "
+        f"{TOLERANCE:.0%} worse than the served one is kept but not served."
+    )
+    st.dataframe(
+        kept,
+        hide_index=True,
+        column_config={
+            "validation RMSE": st.column_config.NumberColumn(format="%.3f ★"),
+            "served": st.column_config.CheckboxColumn(),
+        },
+    )
+    if not may_retrain():
+        return
+    try:
+        previous = previous_bundle(artifacts, model)
+    except known_errors():
+        previous = None
+    clicked = st.button(
+        "Serve the previous model",
+        key="rollback",
+        icon=":material/undo:",
+        disabled=previous is None,
+        help=f"Serve {previous.name}" if previous else "No older bundle is kept",
+    )
+    if not clicked:
+        return
+    try:
+        now = rollback(artifacts, model)
+    except known_errors() as err:
+        show_error(err)
+        return
+    st.session_state[_ROLLED_BACK] = f"Now serving {now.name} as the {model} model."
+    st.rerun()
 
 
 def retrain_section(config: Mapping[str, Any]) -> None:
@@ -73,7 +144,7 @@ def retrain_section(config: Mapping[str, Any]) -> None:
         )
     st.caption(
         "The new bundle is written beside the old one and swapped in atomically; "
-        "a failed run changes nothing."
+        "a failed run changes nothing, and a clearly worse one is kept but not served."
     )
     if not submitted:
         return

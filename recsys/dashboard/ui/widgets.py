@@ -218,7 +218,11 @@ def write_url(page: str, params: Mapping[str, Any]) -> None:
 
 
 def show_url_notes(reader: UrlReader) -> None:
-    """One st.warning with what a shared link had that was ignored or clamped."""
+    """An st.error per thing a shared link named that does not exist (an ambiguous or
+    unknown movie, with its close matches), then one st.warning with what it had that
+    was ignored or clamped."""
+    for error in reader.errors:
+        st.error(md_escape(error, limit=600), icon=":material/link_off:")
     message = reader.message()
     if message:
         st.warning(message, icon=":material/link:")
