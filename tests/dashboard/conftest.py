@@ -49,3 +49,17 @@ def hybrid_artifacts(hostile, tmp_path_factory) -> Path:
     config = hybrid_config(epochs=2)
     train_hybrid_bundle(load_movielens(data), load_tags(data), config, artifacts)
     return artifacts
+
+
+@pytest.fixture(scope="session")
+def both_artifacts(hostile, hybrid_artifacts, tmp_path_factory) -> Path:
+    """The hostile dataset's hybrid bundle with a lab bundle trained beside it."""
+    import shutil
+
+    from tests.helpers import train_small_bundle
+
+    data, _, _ = hostile
+    artifacts = tmp_path_factory.mktemp("both") / "artifacts"
+    shutil.copytree(hybrid_artifacts, artifacts)
+    train_small_bundle(data, artifacts, epochs=1, preset="full")
+    return artifacts

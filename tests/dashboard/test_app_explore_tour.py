@@ -8,7 +8,7 @@ import pytest
 from recsys.columns import MOVIE_ID, TITLE, WHY
 from recsys.dashboard.tour import STEPS
 from recsys.serving.recommender import Recommender
-from tests.dashboard.apptest import go, ok, open_app, table, texts, unescape
+from tests.dashboard.apptest import go, ok, open_app, sidebar_text, table, texts, unescape
 
 # ------------------------------------------------------------------ explore
 
@@ -115,3 +115,56 @@ def test_new_user_and_existing_user_tables_give_a_reason_per_row(
     assert "raised by your" in " ".join(reasons)  # the default sliders are credited
     at = go(at, "existing_user")
     assert table(at, WHY)[WHY].str.len().gt(0).all()
+
+
+# ------------------------------------------------------------------ two models
+
+
+def test_the_sidebar_switches_between_the_two_trained_models(monkeypatch, hostile, both_artifacts):
+    data, _, _ = hostile
+    at = open_app(monkeypatch, both_artifacts, data, "new_user")
+    switch = at.button_group(key="served_model")
+    assert switch.value == "hybrid"  # the default
+    assert "hybrid model" in sidebar_text(at)
+    hybrid_top = table(at, WHY)[MOVIE_ID].tolist()
+    switch.set_value("lab")
+    ok(at.run())
+    assert "lab\\'s network" in sidebar_text(at)
+    assert table(at, WHY)[MOVIE_ID].tolist() != hybrid_top
+    at = go(at, "similar_movies")  # the choice holds on every page
+    assert "lab\\'s network" in sidebar_text(at)
+
+
+def test_existing_user_shows_both_models_and_popular_side_by_side(
+    monkeypatch, hostile, both_artifacts
+):
+    data, _, _ = hostile
+    at = open_app(monkeypatch, both_artifacts, data, "existing_user")
+    user_id = at.session_state["eu_user"]
+    found = [m for m in at.metric if m.label == "Own favourites found"]
+    assert len(found) == 3  # hybrid, lab, most popular
+    overlap = table(at, "shared movies")
+    assert len(overlap) == 3  # every pair of the three lists
+    assert set(overlap["list"]) | set(overlap["other list"]) == {
+        "Hybrid",
+        "Lab's network",
+        "Most popular",
+    }
+    hybrid = Recommender.load(
+        both_artifacts / (both_artifacts / "CURRENT-hybrid").read_text().strip()
+    )
+    expected = hybrid.for_user(user_id, top=10).unseen[TITLE].tolist()
+    assert any(
+        frame.value[TITLE].tolist() == expected
+        for frame in at.dataframe
+        if TITLE in frame.value and len(frame.value.columns) == 2
+    )
+
+
+def test_one_trained_model_is_compared_with_popular_and_says_how_to_add_one(hostile_app):
+    at = hostile_app("existing_user")
+    assert len([m for m in at.metric if m.label == "Own favourites found"]) == 2
+    assert "train the other on the Model page" in texts(at)
+    assert not at.get("button_group") or all(
+        b.key != "served_model" for b in at.get("button_group")
+    )
