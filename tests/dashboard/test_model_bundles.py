@@ -10,8 +10,6 @@ from recsys.model import bundle as artifacts
 from tests.dashboard.apptest import ok, open_app, texts
 from tests.e2e.app_data import copy_bundle
 
-__all__ = ["hostile"]  # the session fixture, shared with test_app
-
 
 def _second_bundle(folder):
     """A copy of the served lab bundle written as a newer bundle (and served)."""
