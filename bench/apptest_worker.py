@@ -49,10 +49,24 @@ def _timed_run(at, step: str) -> float:
     return elapsed
 
 
-def _numeric_slider(at):
+def _numeric(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _nudge_slider(at):
+    """Move the page's first numeric slider one step: (its label, the new value), or
+    None when it has none. The genre sliders are select sliders over 0 (not rated),
+    0.5, …, 5 stars."""
     for slider in at.slider:
-        if isinstance(slider.value, int | float) and not isinstance(slider.value, bool):
-            return slider
+        if _numeric(slider.value):
+            value = slider.min if slider.value != slider.min else slider.min + slider.step
+            slider.set_value(value)
+            return slider.label, value
+    for slider in at.select_slider:
+        if _numeric(slider.value):
+            value = 0.5 if slider.value != 0.5 else 1.0
+            slider.set_value(value)
+            return slider.label, value
     return None
 
 
@@ -75,12 +89,10 @@ def measure(app: Path, repeats: int) -> dict:
         switches.append(_timed_run(at, f"switch {i} to {others[i % len(others)]}"))
         at.switch_page(new_user)
         switches.append(_timed_run(at, f"switch {i} to {new_user}"))
-        slider = _numeric_slider(at)
-        if slider is None:
+        moved = _nudge_slider(at)
+        if moved is None:
             break
-        value = slider.min if slider.value != slider.min else slider.min + slider.step
-        slider.set_value(value)
-        slides.append(_timed_run(at, f"slider change {i} ({slider.label} = {value})"))
+        slides.append(_timed_run(at, f"slider change {i} ({moved[0]} = {moved[1]})"))
     return {
         "first_run_s": first_run_s,
         "slider_ms": statistics.median(slides) if slides else None,

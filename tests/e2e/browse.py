@@ -47,7 +47,9 @@ def go(tab, name: str) -> None:
 
 def first_table(tab) -> list[str]:
     """The cells of the page's first table (the grid keeps an accessible copy in the DOM)."""
-    return tab.locator("[data-testid='stDataFrame']").first.locator("td").all_inner_texts()
+    cells = tab.locator("[data-testid='stDataFrame']").first.locator("td")
+    cells.first.wait_for(state="attached")  # the grid fills its copy just after drawing
+    return cells.all_inner_texts()
 
 
 def pick(tab, label: str, text: str) -> None:
