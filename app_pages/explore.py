@@ -48,9 +48,9 @@ widgets.metric_row(
         ("Released", "–" if row[YEAR] != row[YEAR] else f"{int(row[YEAR])}", None),
         ("Mean rating", f"{row[AVE_RATING]:.2f} ★", "Over the ratings the model trained on"),
         ("Ratings", f"{int(row[NUM_RATINGS]):,}", "In the model's training data"),
-        ("Genres", str(row[GENRES]).replace("|", ", "), None),
     ]
 )
+st.caption(f"Genres: {md_escape(str(row[GENRES]).replace('|', ', '))}")
 if not whole_dataset:
     st.info(
         "The dataset is not on this machine: these are the model's own training ratings, "

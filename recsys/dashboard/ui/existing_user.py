@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recsys.columns import TITLE, YEAR
+from recsys.columns import TITLE
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir, current_model, user_labels
 from recsys.dashboard.ui.frame import MODEL_LABELS
@@ -64,12 +64,7 @@ def compare_section(model: Recommender, user_id: int, top: int) -> None:
                 "models trained on these ratings: this shows what a list is made of, not "
                 "its accuracy (the Model page's evaluation is the honest measure).",
             )
-            st.dataframe(
-                table[[TITLE, YEAR]],
-                hide_index=True,
-                height=table_height(len(table)),
-                column_config={YEAR: st.column_config.NumberColumn(format="%d")},
-            )
+            st.dataframe(table[[TITLE]], hide_index=True, height=table_height(len(table)))
     overlap = result.overlap.assign(
         **{
             "list": result.overlap["list"].map(lambda n: names.get(n, n)),

@@ -142,7 +142,9 @@ def new_user_step(model: Recommender) -> None:
     fantasy = left.slider("Fantasy", key=TOUR_FANTASY, **kept)
     top = model.for_new_user({"Adventure": adventure, "Fantasy": fantasy}, top=5, explain=True)
     with right:
-        explore.movie_table(top, "tour_new_user", order=[TITLE, PREDICTED, YEAR, WHY])
+        explore.movie_table(
+            top, "tour_new_user", order=[TITLE, PREDICTED, WHY], title_width="medium"
+        )
 
 
 def similar_step(model: Recommender) -> None:
