@@ -27,7 +27,7 @@ except known_errors() as err:
 widgets.write_url(similar.SIMILAR, {"movie": movie_id, "k": k})
 
 st.subheader(f"The {k} movies nearest to {md_escape(labels[movie_id])}")
-left, right = st.columns([5, 6], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     explore.movie_table(
         neighbours, "sm_table", order=[TITLE, YEAR, DISTANCE, GENRES], title_width="medium"

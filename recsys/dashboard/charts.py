@@ -58,25 +58,27 @@ def ratings_over_time_chart(by_year: pd.DataFrame) -> alt.LayerChart:
 
 
 def genre_bar_chart(
-    table: pd.DataFrame, value: str, title: str, value_format: str = ",", from_zero: bool = True
+    table: pd.DataFrame,
+    value: str,
+    title: str,
+    value_format: str = ",.0f",
+    from_zero: bool = True,
 ) -> alt.Chart:
-    """Horizontal bars, one per genre, largest first. ``from_zero=False`` lets the axis
-    start near the smallest value (mean ratings of 3.3 and 3.8 then look different)."""
-    return (
-        alt.Chart(table, title=title)
-        .mark_bar()
-        .encode(
-            y=alt.Y("genre:N", sort="-x", title=None, axis=_ALL_LABELS),
-            x=alt.X(
-                f"{value}:Q",
-                title=value,
-                scale=alt.Scale(zero=from_zero),
-                axis=alt.Axis(format=value_format),
-            ),
-            tooltip=[alt.Tooltip("genre:N"), alt.Tooltip(f"{value}:Q", format=value_format)],
-        )
-        .properties(height=400)
-    )
+    """One mark per genre, largest first: bars from zero, or, with ``from_zero=False``,
+    dots on an axis that starts near the smallest value (mean ratings of 3.3 and 3.8
+    then look different; a bar would have to start at zero to be honest)."""
+    chart = alt.Chart(table, title=title)
+    chart = chart.mark_bar() if from_zero else chart.mark_circle(size=140, opacity=1.0)
+    return chart.encode(
+        y=alt.Y("genre:N", sort="-x", title=None, axis=_ALL_LABELS),
+        x=alt.X(
+            f"{value}:Q",
+            title=value,
+            scale=alt.Scale(zero=from_zero),
+            axis=alt.Axis(format=value_format),
+        ),
+        tooltip=[alt.Tooltip("genre:N"), alt.Tooltip(f"{value}:Q", format=value_format)],
+    ).properties(height=400)
 
 
 def genre_averages_chart(genre_averages: pd.Series) -> alt.Chart:
@@ -129,7 +131,8 @@ def predicted_vs_actual_chart(rated: pd.DataFrame) -> alt.LayerChart:
 
 def embedding_chart(points: pd.DataFrame, picked: int, neighbours: Iterable[int]) -> alt.LayerChart:
     """All movies on the first two principal components, by main genre; the picked movie
-    (black diamond) and its neighbours (ringed) stand out."""
+    (black diamond, named in the title, where no plot edge can cut it) and its
+    neighbours (ringed) stand out."""
     neighbour_ids = list(neighbours)
     tooltip = [
         alt.Tooltip(f"{TITLE}:N"),
@@ -160,18 +163,11 @@ def embedding_chart(points: pd.DataFrame, picked: int, neighbours: Iterable[int]
         .mark_point(shape="diamond", size=320, filled=True, color="black")
         .encode(x=x, y=y, tooltip=tooltip)
     )
-    # The label points inwards, so that it is not cut at the plot's edge.
-    on_right = bool(len(chosen)) and float(chosen["pc1"].iat[0]) > float(points["pc1"].median())
-    label = (
-        alt.Chart(chosen)
-        .mark_text(
-            align="right" if on_right else "left", dx=-12 if on_right else 12, fontWeight="bold"
-        )
-        .encode(x=x, y=y, text=f"{TITLE}:N")
-    )
     # Shift + wheel zooms (a plain wheel scrolls the page); drag pans; double-click resets.
     zoom = alt.selection_interval(bind="scales", zoom="wheel![event.shiftKey]")
-    return (dots.add_params(zoom) + near + pick + label).properties(height=520)
+    title = f"◆ {chosen[TITLE].iat[0]}" if len(chosen) else "The movie map"
+    chart = dots.add_params(zoom) + near + pick
+    return chart.properties(height=520, title=alt.TitleParams(title, limit=0))
 
 
 def _genre_colours(names: pd.Series) -> alt.Scale:

@@ -54,10 +54,12 @@ def test_genre_bars_are_sorted_by_value_and_mean_ratings_need_not_start_at_zero(
     table = pd.DataFrame({"genre": sorted(GENRE_LIST), "ratings per genre": range(14)})
     spec = genre_bar_chart(table, "ratings per genre", "Ratings").to_dict()
     assert spec["encoding"]["y"]["sort"] == "-x"
-    assert spec["encoding"]["x"]["axis"]["format"] == ","  # 10,000 not 10000
+    assert spec["encoding"]["x"]["axis"]["format"] == ",.0f"  # 10,000, not 1e+4
+    assert spec["mark"]["type"] == "bar"
     assert spec["encoding"]["x"]["scale"]["zero"] is True
     means = genre_bar_chart(table, "ratings per genre", "Mean", ".2f", from_zero=False)
     assert means.to_dict()["encoding"]["x"]["scale"]["zero"] is False
+    assert means.to_dict()["mark"]["type"] == "circle"  # a bar must start at zero
 
 
 def test_the_scatter_is_square_and_spreads_equal_stars_apart():
@@ -90,10 +92,13 @@ def _points() -> pd.DataFrame:
     )
 
 
-@pytest.mark.parametrize(("picked", "align"), [(4, "right"), (1, "left")])
-def test_embedding_chart_rings_the_neighbours_and_labels_the_pick_inwards(picked, align):
-    dots, rings, pick, label = embedding_chart(_points(), picked, [2, 3]).layer
+@pytest.mark.parametrize("picked", [4, 1])
+def test_embedding_chart_rings_the_neighbours_and_names_the_pick_in_its_title(picked):
+    chart = embedding_chart(_points(), picked, [2, 3])
+    dots, rings, pick = chart.layer
     assert len(dots.data) == 4
     assert rings.data[MOVIE_ID].tolist() == [2, 3]
     assert pick.data[MOVIE_ID].tolist() == [picked]
-    assert label.to_dict()["mark"]["align"] == align
+    assert chart.to_dict()["title"]["text"] == "◆ " + "abcd"[picked - 1]
+    # A plain mouse wheel scrolls the page: zooming needs Shift.
+    assert "shiftKey" in str(chart.to_dict())
