@@ -24,6 +24,7 @@ from recsys.cli.evaluate import evaluate_command
 from recsys.cli.train import rollback_command, train_command
 from recsys.config import MODELS, PRESETS, PROTOCOLS, RECIPES, TrainConfig
 from recsys.errors import EXIT_BAD_INPUT, UsageError, exit_on_known_errors
+from recsys.model.cluster import JOIN_TIMEOUT_S
 
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 
@@ -113,6 +114,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="serve the new model even when the quality gate finds it clearly worse",
+    )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train as one worker of the cluster in TF_CONFIG (MultiWorkerMirroredStrategy)",
+    )
+    p.add_argument(
+        "--workers", type=_positive, help="start N local workers (loopback ports) and train"
+    )
+    p.add_argument(
+        "--join-timeout",
+        type=_positive_float,
+        default=JOIN_TIMEOUT_S,
+        help="seconds a worker waits for the others before giving up (default: %(default)g)",
     )
 
     p = command("rollback", rollback_command, ROLLBACK_HELP, data=False, artifacts=True)
