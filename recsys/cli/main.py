@@ -23,6 +23,7 @@ from recsys.cli.commands import (
 from recsys.cli.evaluate import evaluate_command
 from recsys.cli.train import rollback_command, train_command
 from recsys.config import MODELS, PRESETS, PROTOCOLS, RECIPES, TrainConfig
+from recsys.dataset.fetch import DEFAULT_RELEASE, RELEASES
 from recsys.errors import EXIT_BAD_INPUT, UsageError, exit_on_known_errors
 from recsys.model.cluster import JOIN_TIMEOUT_S
 
@@ -90,9 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("info", info_command, "print the dataset's source and counts")
 
-    p = command("download", download_command, "fetch ml-latest-small from GroupLens", data=False)
+    p = command("download", download_command, "fetch a MovieLens release from GroupLens", False)
+    p.add_argument(
+        "--dataset",
+        choices=tuple(RELEASES),
+        default=DEFAULT_RELEASE,
+        help="the release (default: %(default)s); an interrupted download resumes",
+    )
     p.add_argument("--dest", help="folder to unpack into (default: data/)")
-    p.add_argument("--url", help="alternative address of ml-latest-small.zip")
+    p.add_argument("--url", help="alternative address of the release's zip (a mirror)")
     p.add_argument("--if-missing", action="store_true", help="do nothing if a dataset is found")
 
     p = command(
