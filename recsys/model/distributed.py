@@ -16,13 +16,13 @@ The only other module that imports TensorFlow (through ``recsys.model.network``)
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 
 from recsys.config import TrainConfig
-from recsys.errors import EXIT_BAD_INPUT, one_line
+from recsys.errors import one_line
 from recsys.model.cluster import Cluster, ClusterError
 from recsys.model.network import FitResult, build_model, keras, set_seed, tf
 from recsys.model.shards import ShardFile
@@ -49,9 +49,20 @@ def _shard_dataset(shard: ShardFile, batch: int, seed: int) -> tf.data.Dataset:
     return data.map(decode).prefetch(tf.data.AUTOTUNE)
 
 
+_WATCHDOG = (
+    "import os, sys, time\n"
+    "pid, seconds, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]\n"
+    "time.sleep(seconds)\n"
+    "sys.stderr.write(message + '\\n'); sys.stderr.flush()\n"
+    "os.kill(pid, 9)\n"
+)
+
+
 class _Watchdog:
-    """Ends the process with one line if the cluster has not trained a first step within
-    ``seconds``: a worker that cannot be reached would otherwise be waited for an hour."""
+    """Ends this worker with one line if the cluster has not trained a first step within
+    ``seconds``: TensorFlow would wait an hour for a worker that cannot be reached, and
+    holds Python's lock while it waits, so the watchdog is a small separate process
+    (it kills this one: the lock and the old bundle are left as they were)."""
 
     def __init__(self, seconds: float, cluster: Cluster):
         peers = [cluster.describe(i) for i in range(cluster.workers) if i != cluster.index]
@@ -60,22 +71,24 @@ class _Watchdog:
             f"error: could not train with {others or 'the cluster'} within {seconds:g} s "
             "(not started or not reachable); no bundle was written"
         )
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def _fire(self) -> None:
-        print(self._message, file=sys.stderr, flush=True)
-        os._exit(EXIT_BAD_INPUT)  # the lock and the old bundle are left as they were
+        self._seconds = seconds
+        self._process: subprocess.Popen | None = None
 
     def __enter__(self):
-        self._timer.start()
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self._seconds), self._message],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
         return self
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
 
     def __exit__(self, *exc) -> None:
-        self._timer.cancel()
+        self.cancel()
 
 
 def _strategy() -> tf.distribute.MultiWorkerMirroredStrategy:

@@ -177,7 +177,7 @@ def test_a_worker_that_never_comes_ends_the_run_and_keeps_the_bundle(
         "--data", str(synthetic_data), "--artifacts", str(artifacts), "--json",
         env={TF_CONFIG: workers[0]},
     )  # fmt: skip
-    assert done.returncode == 2
+    assert done.returncode != 0  # the watchdog stops the worker (SIGKILL: TensorFlow waits)
     assert done.stderr.count("\n") == 1, done.stderr
     assert "could not train with worker 1 (127.0.0.1:" in done.stderr
     assert "within 5 s" in done.stderr
