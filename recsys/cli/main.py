@@ -75,6 +75,31 @@ def _add_model_choice(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_run_choices(p: argparse.ArgumentParser) -> None:
+    """train's --wait and --force, and --distributed, --workers and --join-timeout
+    (docs/scaling.md)."""
+    p.add_argument("--wait", action="store_true", help="wait for another training to finish")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="serve the new model even when the quality gate finds it clearly worse",
+    )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train as one worker of the cluster in TF_CONFIG (MultiWorkerMirroredStrategy)",
+    )
+    p.add_argument(
+        "--workers", type=_positive, help="start N local workers (loopback ports) and train"
+    )
+    p.add_argument(
+        "--join-timeout",
+        type=_positive_float,
+        default=JOIN_TIMEOUT_S,
+        help="seconds a worker waits for the others before giving up (default: %(default)g)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m recsys", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -116,26 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: the recipe's)")
     p.add_argument("--batch-size", type=_positive, help="batch size (default: the recipe's)")
     p.add_argument("--seed", type=int, default=_DEFAULT_TRAINING.seed)
-    p.add_argument("--wait", action="store_true", help="wait for another training to finish")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="serve the new model even when the quality gate finds it clearly worse",
-    )
-    p.add_argument(
-        "--distributed",
-        action="store_true",
-        help="train as one worker of the cluster in TF_CONFIG (MultiWorkerMirroredStrategy)",
-    )
-    p.add_argument(
-        "--workers", type=_positive, help="start N local workers (loopback ports) and train"
-    )
-    p.add_argument(
-        "--join-timeout",
-        type=_positive_float,
-        default=JOIN_TIMEOUT_S,
-        help="seconds a worker waits for the others before giving up (default: %(default)g)",
-    )
+    _add_run_choices(p)
 
     p = command("rollback", rollback_command, ROLLBACK_HELP, data=False, artifacts=True)
     p.add_argument("--model", choices=MODELS, help="hybrid or lab (default: the served default)")

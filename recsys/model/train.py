@@ -202,10 +202,7 @@ def train_bundle(
             )
         else:
             shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config), cluster)
-            fitted = fit_on_cluster(
-                split.user_train, split.item_train, split.y_train, config, cluster, shard,
-                progress=progress, join_timeout=join_timeout,
-            )  # fmt: skip
+            fitted = _fit_on_cluster(split, config, cluster, shard, progress, join_timeout)
         say(0, 0, "writing the bundle")
         metrics = _metrics(two_tower, fitted, split)
         validation = _validation(two_tower, fitted, split, dataset.fingerprint, config.preset)
@@ -246,6 +243,14 @@ def train_bundle(
     )
 
 
+def _fit_on_cluster(split: LabSplit, config, cluster, shard, progress, join_timeout):
+    """This worker's shard of the train rows, trained in step with the cluster."""
+    return fit_on_cluster(
+        split.user_train, split.item_train, split.y_train, config, cluster, shard,
+        progress=progress, join_timeout=join_timeout,
+    )  # fmt: skip
+
+
 def _features(dataset: MovieLens, config: TrainConfig):
     """(the preset's FeatureConfig, the TrainingSet, the lab split)."""
     feature_config = preset_config(config.preset)
@@ -267,10 +272,7 @@ def train_worker(
     check_global_batch(config, cluster.workers)
     _, _, split = _features(dataset, config)
     shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config), cluster)
-    fitted = fit_on_cluster(
-        split.user_train, split.item_train, split.y_train, config, cluster, shard,
-        join_timeout=join_timeout,
-    )  # fmt: skip
+    fitted = _fit_on_cluster(split, config, cluster, shard, None, join_timeout)
     return {
         "worker": cluster.index,
         "workers": cluster.workers,
