@@ -55,7 +55,11 @@ def download_command(args: argparse.Namespace) -> None:
     bar = None if args.json else TextBar()
     try:
         result = download_dataset(
-            target=args.dest, url=args.url, if_missing=args.if_missing, progress=bar
+            target=args.dest,
+            url=args.url,
+            if_missing=args.if_missing,
+            progress=bar,
+            dataset=args.dataset,
         )
     finally:
         if bar is not None:

@@ -23,7 +23,9 @@ from recsys.cli.commands import (
 from recsys.cli.evaluate import evaluate_command
 from recsys.cli.train import rollback_command, train_command
 from recsys.config import MODELS, PRESETS, PROTOCOLS, RECIPES, TrainConfig
+from recsys.dataset.fetch import DEFAULT_RELEASE, RELEASES
 from recsys.errors import EXIT_BAD_INPUT, UsageError, exit_on_known_errors
+from recsys.model.cluster import JOIN_TIMEOUT_S
 
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 
@@ -73,6 +75,31 @@ def _add_model_choice(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_run_choices(p: argparse.ArgumentParser) -> None:
+    """train's --wait and --force, and --distributed, --workers and --join-timeout
+    (docs/scaling.md)."""
+    p.add_argument("--wait", action="store_true", help="wait for another training to finish")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="serve the new model even when the quality gate finds it clearly worse",
+    )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train as one worker of the cluster in TF_CONFIG (MultiWorkerMirroredStrategy)",
+    )
+    p.add_argument(
+        "--workers", type=_positive, help="start N local workers (loopback ports) and train"
+    )
+    p.add_argument(
+        "--join-timeout",
+        type=_positive_float,
+        default=JOIN_TIMEOUT_S,
+        help="seconds a worker waits for the others before giving up (default: %(default)g)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m recsys", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -89,9 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("info", info_command, "print the dataset's source and counts")
 
-    p = command("download", download_command, "fetch ml-latest-small from GroupLens", data=False)
+    p = command("download", download_command, "fetch a MovieLens release from GroupLens", False)
+    p.add_argument(
+        "--dataset",
+        choices=tuple(RELEASES),
+        default=DEFAULT_RELEASE,
+        help="the release (default: %(default)s); an interrupted download resumes",
+    )
     p.add_argument("--dest", help="folder to unpack into (default: data/)")
-    p.add_argument("--url", help="alternative address of ml-latest-small.zip")
+    p.add_argument("--url", help="alternative address of the release's zip (a mirror)")
     p.add_argument("--if-missing", action="store_true", help="do nothing if a dataset is found")
 
     p = command(
@@ -108,12 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: the recipe's)")
     p.add_argument("--batch-size", type=_positive, help="batch size (default: the recipe's)")
     p.add_argument("--seed", type=int, default=_DEFAULT_TRAINING.seed)
-    p.add_argument("--wait", action="store_true", help="wait for another training to finish")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="serve the new model even when the quality gate finds it clearly worse",
-    )
+    _add_run_choices(p)
 
     p = command("rollback", rollback_command, ROLLBACK_HELP, data=False, artifacts=True)
     p.add_argument("--model", choices=MODELS, help="hybrid or lab (default: the served default)")

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from recsys.cli.commands import emit, print_warnings
-from recsys.errors import printable
+from recsys.errors import UsageError, printable
+from recsys.model.shards import check_global_batch
 from recsys.progress import TextBar
 
 
@@ -24,6 +25,9 @@ def train_command(args: argparse.Namespace) -> None:
     from recsys.model.train import train_bundle
     from recsys.settings import resolve_artifacts_dir
 
+    if args.workers or args.distributed:
+        distributed_train_command(args)
+        return
     dataset = load_movielens(args.data)
     print_warnings(dataset.warnings)
     overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
@@ -45,10 +49,83 @@ def train_command(args: argparse.Namespace) -> None:
         if bar is not None:
             bar.close()
     emit(args, report.to_json(), train_text)
-    if not report.served:
+    _warn_not_served(report.to_json())
+
+
+def distributed_train_command(args: argparse.Namespace) -> None:
+    """``--workers N``: start N local workers and report the chief's result.
+    ``--distributed``: be one worker of the cluster that TF_CONFIG describes; the chief
+    trains and writes the bundle as ``train`` does, the others only train."""
+    import json
+
+    from recsys.config import recipe_config
+    from recsys.dataset.movielens import load_movielens
+    from recsys.model.cluster import cluster_from_env, run_local_workers
+    from recsys.model.train import train_bundle, train_worker
+    from recsys.settings import resolve_artifacts_dir
+
+    if args.model != "lab":
+        raise UsageError(
+            "distributed training trains the lab network for now: pass --model lab "
+            "(see docs/scaling.md)"
+        )
+    overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
+    config = recipe_config(args.recipe, preset=args.preset, seed=args.seed, **overrides)
+    if args.workers:
+        check_global_batch(config, args.workers)
+        run = run_local_workers(_worker_args(args), args.workers)
+        sys.stderr.write(run.stderr)
+        result = json.loads(run.stdout)
+        emit(args, result, train_text)
+        _warn_not_served(result)
+        return
+    cluster = cluster_from_env()
+    dataset = load_movielens(args.data)
+    artifacts = resolve_artifacts_dir(args.artifacts)
+    if not cluster.is_chief:
+        emit(
+            args,
+            train_worker(dataset, config, artifacts, cluster, join_timeout=args.join_timeout),
+            lambda r: (
+                f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
+            ),
+        )
+        return
+    print_warnings(dataset.warnings)
+    bar = None if args.json else TextBar()
+    try:
+        report = train_bundle(
+            dataset, config, artifacts, progress=bar, wait=args.wait, force=args.force,
+            cluster=cluster, join_timeout=args.join_timeout,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    emit(args, report.to_json(), train_text)
+    _warn_not_served(report.to_json())
+
+
+def _worker_args(args: argparse.Namespace) -> list[str]:
+    """The command line each local worker runs: this one, as ``--distributed --json``."""
+    argv = ["train", "--distributed", "--json", "--model", args.model]
+    argv += ["--preset", args.preset, "--recipe", args.recipe, "--seed", str(args.seed)]
+    argv += ["--join-timeout", repr(args.join_timeout)]
+    for flag, value in (
+        ("--data", args.data), ("--artifacts", args.artifacts), ("--epochs", args.epochs),
+        ("--lr", args.lr), ("--batch-size", args.batch_size),
+    ):  # fmt: skip
+        if value is not None:
+            argv += [flag, str(value)]
+    argv += ["--wait"] * bool(args.wait) + ["--force"] * bool(args.force)
+    return argv
+
+
+def _warn_not_served(result: dict) -> None:
+    if not result.get("served", True):
+        gate = result.get("gate") or {}
         print(
-            f"warning: the new {report.model} model was kept but not served: "
-            f"{printable(report.gate['reason'])}; retrain with --force to serve it anyway",
+            f"warning: the new {result['model']} model was kept but not served: "
+            f"{printable(gate.get('reason', ''))}; retrain with --force to serve it anyway",
             file=sys.stderr,
         )
 

@@ -12,21 +12,24 @@ data, with the same checks and the same safe unpacking.
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
 import re
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import urlparse
 
+from recsys.dataset.fetch import (
+    DEFAULT_RELEASE,
+    RELEASES,
+    DownloadError,
+    fetch,
+    published_md5,
+    size_text,
+)
 from recsys.dataset.movielens import dataset_present, load_movielens
 from recsys.dataset.sources import (
     MOVIES_FILE,
@@ -35,25 +38,17 @@ from recsys.dataset.sources import (
     check_zip_members,
     scan_sources,
 )
-from recsys.errors import DataError, RecsysError
+from recsys.errors import DataError, UsageError
 from recsys.progress import Progress
 from recsys.settings import DEFAULT_DATA_DIR, resolve_data_path
 from recsys.settings import max_unpacked_bytes as max_unpacked_bytes_setting
 
-GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
-TIMEOUT_S = 30.0
+GROUPLENS_URL = RELEASES[DEFAULT_RELEASE].url
 _BLOCK_BYTES = 1 << 16
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-_MD5_RE = re.compile(rb"\b[0-9a-fA-F]{32}\b")
 UPLOAD_CAP_MB = 200  # megabytes; the same cap as server.maxUploadSize (the zip is ~1 MB)
 # What an upload installs into a folder; anything else in the zip is left out.
 UPLOAD_FILES = (RATINGS_FILE, MOVIES_FILE, "README.txt", "links.csv", "tags.csv")
-# What a refused, dropped or timed-out connection raises (URLError is an OSError).
-_NETWORK_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException)
-
-
-class DownloadError(RecsysError):
-    """The dataset could not be fetched; the message says how to get it by hand."""
 
 
 def download_dataset(
@@ -63,12 +58,15 @@ def download_dataset(
     progress: Progress | None = None,
     *,
     max_unpacked_bytes: int | None = None,
+    dataset: str = DEFAULT_RELEASE,
 ) -> dict:
     """Download, verify and unpack a MovieLens zip into ``<target>/<name>/``.
 
     target: the folder that receives the dataset folder (default: the project's data/).
-    url: the zip's address (default: GroupLens' ml-latest-small); its checksum is read
-        from ``<url>.md5``. Plain http is refused except on this machine (tests, mirrors).
+    dataset: a GroupLens release (``RELEASES``: ml-latest-small, ml-25m, ml-32m).
+    url: the zip's address (default: the release's on GroupLens); its checksum is the
+        release's known md5, else read from ``<url>.md5``. Plain http is refused except
+        on this machine (tests, mirrors).
     if_missing: return without touching the network where a dataset is found already:
         in the target's folder, or where the loader looks (``RECSYS_DATA``, else
         data/ml-latest-small).
@@ -76,11 +74,17 @@ def download_dataset(
         1.0 MB")`` as the zip arrives; the CLI passes a ``TextBar``.
     max_unpacked_bytes: the most bytes the zip may unpack to.
 
-    Returns {"path": the dataset folder, "status": "downloaded" or "present"}.
+    A download that breaks off keeps its ``.part`` file; the same call again resumes it
+    (HTTP Range). The disk's free space is checked before the download and before the
+    unpacking. Returns {"path": the dataset folder, "status": "downloaded" or "present"}.
     Raises DownloadError when the server cannot be reached, DataError when the zip is
-    damaged, tampered with or unsafe; the folder that was there is then left as it was.
+    damaged, tampered with or unsafe, or the disk too full; the folder that was there is
+    then left as it was.
     """
-    url = url or GROUPLENS_URL
+    if dataset not in RELEASES:
+        raise UsageError(f"unknown dataset {dataset!r}; choose one of {', '.join(RELEASES)}")
+    release = RELEASES[dataset]
+    url = url or release.url
     max_unpacked_bytes = max_unpacked_bytes or max_unpacked_bytes_setting()
     target_dir = Path(target) if target else DEFAULT_DATA_DIR
     dest = target_dir / _dataset_name(url)
@@ -91,22 +95,23 @@ def download_dataset(
     _check_url(url)
     if dest.exists() and not dest.is_dir():
         raise DataError(dest, "exists and is not a folder; move it away or pass --dest")
-    expected_md5 = _published_md5(url, dest)
+    known = release.md5 if url == release.url else None
+    expected_md5 = known or published_md5(url, dest)
     target_dir.mkdir(parents=True, exist_ok=True)
-    fd, part_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".zip.part", dir=target_dir)
-    zip_path = Path(part_name)
+    part = _part_path(target_dir, dest, expected_md5)
+    if url == release.url and not part.exists():
+        _check_space(target_dir, (release.zip_mb + release.unpacked_mb) * 10**6, "download")
+    got_md5 = fetch(url, part, dest, max_unpacked_bytes, progress)
     try:
-        with os.fdopen(fd, "wb") as out:
-            got_md5 = _fetch(url, out, dest, max_unpacked_bytes, progress)
         if got_md5 != expected_md5:
             raise DataError(
                 url,
                 f"md5 {got_md5} differs from the published {expected_md5}: the download is "
                 f"damaged or was tampered with; {dest} was left as it was",
             )
-        _install(zip_path, url, dest, max_unpacked_bytes)
+        _install(part, url, dest, max_unpacked_bytes)
     finally:
-        zip_path.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
     return {"path": str(dest), "status": "downloaded"}
 
 
@@ -124,93 +129,21 @@ def _check_url(url: str) -> None:
     raise DownloadError(f"refusing {url}: only https (or http on this machine) is allowed")
 
 
-def _manual_steps(url: str, dest: Path, why: str) -> DownloadError:
-    """The one-line error that says where to put the files by hand."""
-    host = urlparse(url).hostname or url
-    zip_name = PurePosixPath(urlparse(url).path).name or "the zip"
-    return DownloadError(
-        f"could not reach {host} ({why}); download {zip_name} yourself from {url}, "
-        f"unpack it into {dest.parent} (so that {dest / RATINGS_FILE} exists), "
-        f"or set RECSYS_DATA to a MovieLens folder or .zip"
-    )
+def _part_path(target_dir: Path, dest: Path, expected_md5: str) -> Path:
+    """The partial zip of this release, named by its checksum: a resumed download
+    continues only the same file."""
+    return target_dir / f".{dest.name}.{expected_md5[:12]}.zip.part"
 
 
-def _why(err: BaseException) -> str:
-    """A short, one-line reason for a network failure."""
-    if isinstance(err, urllib.error.HTTPError):
-        return f"HTTP {err.code} {err.reason} for {err.url}"
-    reason = getattr(err, "reason", err)
-    if isinstance(reason, TimeoutError):
-        return f"no answer within {TIMEOUT_S:g} s"
-    return " ".join(str(reason).split()) or type(reason).__name__
-
-
-def _open(url: str, zip_url: str, dest: Path) -> http.client.HTTPResponse:
-    request = urllib.request.Request(url, headers={"User-Agent": "recsys-dashboard"})
-    try:
-        return urllib.request.urlopen(request, timeout=TIMEOUT_S)
-    except _NETWORK_ERRORS as err:
-        raise _manual_steps(zip_url, dest, _why(err)) from None
-
-
-def _blocks(response: http.client.HTTPResponse, zip_url: str, dest: Path) -> Iterator[bytes]:
-    """The response body in blocks; a dropped connection becomes a DownloadError."""
-    while True:
-        try:
-            block = response.read(_BLOCK_BYTES)
-        except _NETWORK_ERRORS as err:
-            raise _manual_steps(zip_url, dest, _why(err)) from None
-        if not block:
-            return
-        yield block
-
-
-def _published_md5(url: str, dest: Path) -> str:
-    """The md5 (lower-case hex) that the server publishes at ``<url>.md5``."""
-    md5_url = f"{url}.md5"
-    text = b""
-    with _open(md5_url, url, dest) as response:
-        for block in _blocks(response, url, dest):
-            text += block
-            if len(text) > 4096:
-                break
-    match = _MD5_RE.search(text)
-    if not match:
-        raise DataError(md5_url, "holds no md5 checksum; refusing an unverified download")
-    return match.group().decode().lower()
-
-
-def _fetch(url: str, out: BinaryIO, dest: Path, max_bytes: int, progress: Progress | None) -> str:
-    """Stream ``url`` into ``out``; return the md5 (hex) of the bytes received."""
-    digest = hashlib.md5()
-    done = 0
-    with _open(url, url, dest) as response:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        for block in _blocks(response, url, dest):
-            done += len(block)
-            if done > max_bytes:
-                raise DataError(url, f"is larger than {max_bytes:,} bytes; refusing it")
-            digest.update(block)
-            out.write(block)
-            if progress is not None:
-                progress(done, total or 0, _progress_text(done, total))
-    if total is not None and done != total:
-        raise _manual_steps(url, dest, f"connection closed after {done:,} of {total:,} bytes")
-    return digest.hexdigest()
-
-
-def _progress_text(done: int, total: int | None) -> str:
-    """ "downloading 0.3 MB / 1.0 MB", or without the total where the server sends none."""
-    if total is None:
-        return f"downloading {_size(done)}"
-    return f"downloading {_size(done)} / {_size(total)}"
-
-
-def _size(n_bytes: int) -> str:
-    """A byte count for people: "820 kB", "3.3 MB"."""
-    if n_bytes < 1_000_000:
-        return f"{n_bytes / 1000:.0f} kB"
-    return f"{n_bytes / 1e6:.1f} MB"
+def _check_space(folder: Path, needed: int, what: str) -> None:
+    """DataError unless ``folder``'s disk has ``needed`` bytes free (and a 5% margin)."""
+    free = shutil.disk_usage(folder).free
+    if free < needed * 1.05:
+        raise DataError(
+            folder,
+            f"not enough disk space to {what}: needs {size_text(needed)}, "
+            f"{size_text(free)} free; free some space or pass --dest elsewhere",
+        )
 
 
 # --------------------------------------------------------------------------- unpacking
@@ -232,6 +165,7 @@ def _unpack(zip_path: Path, label: str, folder: Path, max_bytes: int) -> None:
     try:
         with zipfile.ZipFile(zip_path) as zf:
             check_zip_members(label, zf, max_bytes)
+            _check_space(folder, sum(i.file_size for i in zf.infolist()), "unpack it")
             written = 0
             for info in zf.infolist():
                 path = folder.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)

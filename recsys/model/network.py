@@ -38,7 +38,10 @@ def _import_tensorflow_quietly():
         import keras
         import tensorflow as tf
 
-        tf.constant(0.0) + 1.0  # the first op logs the CPU feature notes: mute it too
+        # The first op logs the CPU feature notes: mute it too. Not in a distributed
+        # worker (TF_CONFIG set): MultiWorkerMirroredStrategy must come before any op.
+        if not os.environ.get("TF_CONFIG"):
+            tf.constant(0.0) + 1.0
     finally:
         if saved is not None:
             os.dup2(saved, stderr_fd)

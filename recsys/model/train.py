@@ -33,9 +33,17 @@ from recsys.columns import (
 from recsys.config import TrainConfig, preset_config
 from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
+from recsys.model.cluster import JOIN_TIMEOUT_S, Cluster
 from recsys.model.features import TrainingSet, build_features
 from recsys.model.gate import judge_against_served, validation_record, validation_rows
 from recsys.model.scaling import Scalers
+from recsys.model.shards import (
+    check_global_batch,
+    fit_on_cluster,
+    shard_key,
+    shard_path,
+    training_record,
+)
 from recsys.progress import Progress
 
 TEST_SIZE = 0.2
@@ -162,6 +170,8 @@ def train_bundle(
     progress: Progress | None = None,
     wait: float | bool = False,
     force: bool = False,
+    cluster: Cluster | None = None,
+    join_timeout: float = JOIN_TIMEOUT_S,
 ) -> TrainReport:
     """Build features, train, and atomically write a new bundle; serve it unless the
     quality gate finds it clearly worse than the served lab bundle (``force`` serves it
@@ -172,20 +182,27 @@ def train_bundle(
     ``wait``: block for another training's lock (True, or that many seconds) instead of
     failing at once. Holds the artifacts' training lock throughout; any failure leaves
     the previous bundle exactly as it was.
+    ``cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the chief of that
+    cluster (``recsys.model.shards``); ``config.batch_size`` is then the global batch.
+    Other workers call :func:`train_worker`.
     """
     say = progress or (lambda _done, _total, _text="": None)
     start = time.perf_counter()
+    if cluster is not None:
+        check_global_batch(config, cluster.workers)
     with training_lock(artifacts_dir, wait=wait):
         from recsys.model import network as two_tower  # TensorFlow is imported only to train
 
         say(0, 0, "building features")
-        feature_config = preset_config(config.preset)
-        training = build_features(dataset, feature_config)
-        split = lab_split(training)
+        feature_config, training, split = _features(dataset, config)
         say(0, 0, "training")
-        fitted = two_tower.fit(
-            split.user_train, split.item_train, split.y_train, config, progress=progress
-        )
+        if cluster is None:
+            fitted = two_tower.fit(
+                split.user_train, split.item_train, split.y_train, config, progress=progress
+            )
+        else:
+            shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config), cluster)
+            fitted = _fit_on_cluster(split, config, cluster, shard, progress, join_timeout)
         say(0, 0, "writing the bundle")
         metrics = _metrics(two_tower, fitted, split)
         validation = _validation(two_tower, fitted, split, dataset.fingerprint, config.preset)
@@ -200,6 +217,7 @@ def train_bundle(
         manifest = {
             "model": "lab",
             "config": {**config.to_dict(), "features": feature_config.to_dict()},
+            "training": training_record(config, cluster),
             "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
             "versions": library_versions(),
             "metrics": metrics,
@@ -223,6 +241,45 @@ def train_bundle(
         bundle=bundle,
         gate=verdict.to_json(),
     )
+
+
+def _fit_on_cluster(split: LabSplit, config, cluster, shard, progress, join_timeout):
+    """This worker's shard of the train rows, trained in step with the cluster."""
+    return fit_on_cluster(
+        split.user_train, split.item_train, split.y_train, config, cluster, shard,
+        progress=progress, join_timeout=join_timeout,
+    )  # fmt: skip
+
+
+def _features(dataset: MovieLens, config: TrainConfig):
+    """(the preset's FeatureConfig, the TrainingSet, the lab split)."""
+    feature_config = preset_config(config.preset)
+    training = build_features(dataset, feature_config)
+    return feature_config, training, lab_split(training)
+
+
+def train_worker(
+    dataset: MovieLens,
+    config: TrainConfig,
+    artifacts_dir: Path,
+    cluster: Cluster,
+    *,
+    join_timeout: float = JOIN_TIMEOUT_S,
+) -> dict:
+    """A non-chief worker's part: the same features and split as the chief, this
+    worker's shard, the synchronised training; no lock, no bundle (the chief writes it).
+    Returns {"worker", "workers", "train_rows", "fit_seconds", "epochs_run"}."""
+    check_global_batch(config, cluster.workers)
+    _, _, split = _features(dataset, config)
+    shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config), cluster)
+    fitted = _fit_on_cluster(split, config, cluster, shard, None, join_timeout)
+    return {
+        "worker": cluster.index,
+        "workers": cluster.workers,
+        "train_rows": int(len(split.y_train)),
+        "fit_seconds": fitted.seconds,
+        "epochs_run": fitted.epochs_run,
+    }
 
 
 def _validation(two_tower, fitted, split: LabSplit, fingerprint: str, preset: str) -> dict:

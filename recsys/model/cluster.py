@@ -1,0 +1,196 @@
+"""Who is in the training cluster (``TF_CONFIG``), and N local workers for a one-host run.
+
+``TF_CONFIG`` is TensorFlow's own way to describe a cluster: the same JSON on every
+host but for ``task``, e.g. ``{"cluster": {"worker": ["a:2222", "b:2222"]}, "task":
+{"type": "worker", "index": 1}}``. TensorFlow's ``MultiWorkerMirroredStrategy`` reads it
+and does all the talking between workers; this module only reads it to know this
+worker's place, and (``run_local_workers``) starts N processes on loopback ports with a
+``TF_CONFIG`` each. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from recsys.errors import RecsysError, UsageError, printable
+from recsys.settings import PROJECT_ROOT
+
+TF_CONFIG = "TF_CONFIG"
+JOIN_TIMEOUT_S = 120.0  # how long a worker waits for the others before giving up
+_POLL_S = 0.2
+
+
+class ClusterError(RecsysError):
+    """A worker died or could not be reached; the training stopped, no bundle written."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """This process's place in the cluster.
+
+    addresses: every task's ``host:port``, the chief first (``"chief"`` job, else worker 0).
+    index: this process's position in ``addresses``.
+    """
+
+    addresses: tuple[str, ...]
+    index: int
+
+    @property
+    def workers(self) -> int:
+        return len(self.addresses)
+
+    @property
+    def is_chief(self) -> bool:
+        """The chief writes the bundle; the others only train."""
+        return self.index == 0
+
+    def describe(self, index: int) -> str:
+        return f"worker {index} ({self.addresses[index]})"
+
+
+def cluster_from_env(env: Mapping[str, str] | None = None) -> Cluster:
+    """The cluster that ``TF_CONFIG`` describes; UsageError, in one line, if it is
+    missing or malformed."""
+    raw = (os.environ if env is None else env).get(TF_CONFIG, "")
+    if not raw.strip():
+        raise UsageError(
+            f"{TF_CONFIG} is not set: --distributed needs the cluster in {TF_CONFIG} "
+            "(or use --workers N to start N workers on this machine)"
+        )
+    try:
+        config = json.loads(raw)
+        jobs = config["cluster"]
+        task_type, task_index = config["task"]["type"], int(config["task"]["index"])
+        chiefs, workers = list(jobs.get("chief", [])), list(jobs.get("worker", []))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise UsageError(f"{TF_CONFIG} is not a valid cluster description ({err})") from None
+    addresses = tuple(str(a) for a in chiefs + workers)
+    offset = {"chief": 0, "worker": len(chiefs)}.get(task_type)
+    if offset is None or not addresses or len(chiefs) > 1:
+        raise UsageError(f"{TF_CONFIG}: expected one optional chief and workers, got {raw!r}")
+    index = offset + task_index
+    if not 0 <= task_index < len(chiefs if task_type == "chief" else workers):
+        raise UsageError(f"{TF_CONFIG}: task {task_type} {task_index} is not in the cluster")
+    return Cluster(addresses, index)
+
+
+def _free_ports(n: int) -> list[int]:
+    """n loopback ports free right now (the OS picks them)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def local_tf_configs(n: int) -> list[str]:
+    """``TF_CONFIG`` for each of n workers on this machine's loopback ports."""
+    workers = [f"127.0.0.1:{port}" for port in _free_ports(n)]
+    return [
+        json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})
+        for i in range(n)
+    ]
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """The chief's stdout and stderr once every worker has finished."""
+
+    stdout: str
+    stderr: str
+
+
+def run_local_workers(args: list[str], n: int, timeout_s: float | None = None) -> LocalRun:
+    """Run ``python -m recsys ARGS`` as n workers of one cluster on this machine.
+
+    Each worker gets its own ``TF_CONFIG``; outputs go to files (never a pipe that can
+    fill). When one worker fails, the others are stopped and ClusterError says, in one
+    line, which failed and why; the chief writes the bundle only after a full training,
+    so the bundle that was there stays as it was.
+    """
+    with tempfile.TemporaryDirectory(prefix="recsys-workers-") as folder:
+        logs = Path(folder)
+        procs = []
+        try:
+            for i, tf_config in enumerate(local_tf_configs(n)):
+                out, err = open(logs / f"{i}.out", "wb"), open(logs / f"{i}.err", "wb")
+                with out, err:
+                    procs.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "recsys", *args],
+                            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT,
+                            env={**os.environ, TF_CONFIG: tf_config},
+                        )
+                    )  # fmt: skip
+            failed = _wait_all(procs, timeout_s)
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        if failed:
+            reasons = [_failure(i, procs[i].returncode, logs / f"{i}.err") for i in failed]
+            raise ClusterError(
+                f"the {n}-worker training stopped: {'; '.join(reasons)}; "
+                "no bundle was written, the served one is unchanged"
+            )
+        return LocalRun(
+            stdout=(logs / "0.out").read_text(errors="replace"),
+            stderr=(logs / "0.err").read_text(errors="replace"),
+        )
+
+
+def _wait_all(procs: list[subprocess.Popen], timeout_s: float | None) -> list[int]:
+    """Wait for every process; at the first failure (or past ``timeout_s``) stop the
+    rest. The indices of the ones that failed, the first failure first."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    failed: list[int] = []
+    while any(p.poll() is None for p in procs):
+        failed = [i for i, p in enumerate(procs) if p.poll() not in (None, 0)]
+        if failed:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            failed = [i for i, p in enumerate(procs) if p.poll() is None]
+            for i in failed:
+                procs[i].send_signal(signal.SIGTERM)
+            break
+        time.sleep(_POLL_S)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return failed or [i for i, p in enumerate(procs) if p.returncode != 0]
+
+
+def _failure(index: int, code: int, stderr: Path) -> str:
+    """``worker 1 was killed (signal 9)`` or ``worker 0 exited with 2: <its last line>``."""
+    lines = [
+        line.strip()
+        for line in stderr.read_text(errors="replace").replace("\r", "\n").splitlines()
+        if line.strip()
+    ]
+    last = lines[-1].removeprefix("error: ") if lines else ""
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        what = f"worker {index} was stopped by {name}"
+    else:
+        what = f"worker {index} exited with {code}"
+    return printable(f"{what}: {last}" if last else what)

@@ -1,0 +1,162 @@
+"""The large releases: --dataset, known checksums, resuming with HTTP Range, and the
+disk-space check, against a local server that can break a download off halfway."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from recsys.dataset import download as download_module
+from recsys.dataset.download import DownloadError, download_dataset
+from recsys.dataset.fetch import RELEASES
+from recsys.dataset.movielens import load_movielens
+from recsys.errors import DataError
+from tests.dataset.test_download import _dataset_zip, _old_dataset
+from tests.helpers import run_cli
+
+
+@dataclass
+class RangeServer:
+    """Serves ``files`` by name; honours ``Range: bytes=N-`` unless ``ignore_range``;
+    ``cut_after`` bytes into the next zip response, it closes the connection."""
+
+    base_url: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    requests: list[tuple[str, str | None]] = field(default_factory=list)
+    cut_after: int | None = None
+    ignore_range: bool = False
+
+    def publish(self, name: str, zip_bytes: bytes) -> str:
+        self.files[name] = zip_bytes
+        self.files[f"{name}.md5"] = f"{hashlib.md5(zip_bytes).hexdigest()}  {name}\n".encode()
+        return f"{self.base_url}/{name}"
+
+
+@pytest.fixture
+def server() -> Iterator[RangeServer]:
+    state = RangeServer("")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format, *args) -> None:  # noqa: A002 - the stdlib's name
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            name = self.path.lstrip("/")
+            wanted = self.headers.get("Range")
+            state.requests.append((self.path, wanted))
+            body = state.files.get(name)
+            if body is None:
+                self.send_error(404)
+                return
+            start = 0
+            if wanted and not state.ignore_range:
+                start = int(wanted.removeprefix("bytes=").rstrip("-"))
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(body) - start))
+            self.end_headers()
+            cut = state.cut_after if name.endswith(".zip") else None
+            if cut is not None:
+                state.cut_after = None
+                self.wfile.write(body[start : start + cut])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(body[start:])
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def _big_zip(make_dataset) -> bytes:
+    """A valid zip of some 100 kB (random padding does not compress)."""
+    pad = hashlib.sha256(b"x").hexdigest() * 3000  # ~190 kB of text, compresses a bit
+    return _dataset_zip(make_dataset, extra={"ml-latest-small/pad.txt": pad})
+
+
+def _parts(target: Path) -> list[str]:
+    return sorted(p.name for p in target.iterdir() if p.name.endswith(".part"))
+
+
+def test_a_broken_download_resumes_where_it_stopped(server, make_dataset, tmp_path):
+    zip_bytes = _big_zip(make_dataset)
+    url = server.publish("ml-latest-small.zip", zip_bytes)
+    target = tmp_path / "data"
+    dest = _old_dataset(target)
+    half = len(zip_bytes) // 2
+    server.cut_after = half
+    with pytest.raises(DownloadError) as excinfo:
+        download_dataset(target=target, url=url)
+    assert "\n" not in str(excinfo.value)
+    assert "run the same command again to resume" in str(excinfo.value)
+    assert (dest / "marker.txt").exists()  # the old dataset is untouched
+    assert len(_parts(target)) == 1
+    result = download_dataset(target=target, url=url)
+    assert result["status"] == "downloaded"
+    assert server.requests[-1] == ("/ml-latest-small.zip", f"bytes={half}-")
+    assert len(load_movielens(dest).ratings) == 3
+    assert _parts(target) == []
+
+
+def test_a_server_without_ranges_starts_the_part_over(server, make_dataset, tmp_path):
+    zip_bytes = _big_zip(make_dataset)
+    url = server.publish("ml-latest-small.zip", zip_bytes)
+    target = tmp_path / "data"
+    server.cut_after = 1000
+    with pytest.raises(DownloadError):
+        download_dataset(target=target, url=url)
+    server.ignore_range = True
+    download_dataset(target=target, url=url)
+    assert len(load_movielens(target / "ml-latest-small").ratings) == 3
+    assert _parts(target) == []
+
+
+def test_too_little_disk_space_stops_before_unpacking(server, make_dataset, tmp_path, monkeypatch):
+    url = server.publish("ml-latest-small.zip", _dataset_zip(make_dataset))
+    target = tmp_path / "data"
+    dest = _old_dataset(target)
+    usage = download_module.shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(download_module.shutil, "disk_usage", lambda _path: usage._replace(free=10))
+    with pytest.raises(DataError, match="not enough disk space to unpack it: needs .*, 0 kB free"):
+        download_dataset(target=target, url=url)
+    assert (dest / "marker.txt").exists()
+    assert sorted(p.name for p in target.iterdir()) == ["ml-latest-small"]
+
+
+def test_ml_25m_is_checked_against_its_known_md5(server, make_dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr("recsys.dataset.fetch.BASE_URL", server.base_url)
+    server.publish("ml-25m.zip", _dataset_zip(make_dataset, top="ml-25m"))
+    with pytest.raises(DataError, match=f"differs from the published {RELEASES['ml-25m'].md5}"):
+        download_dataset(target=tmp_path / "data", dataset="ml-25m")
+    assert [path for path, _ in server.requests] == ["/ml-25m.zip"]  # no .md5 asked for
+
+
+def test_ml_32m_is_checked_against_its_published_md5(server, make_dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr("recsys.dataset.fetch.BASE_URL", server.base_url)
+    server.publish("ml-32m.zip", _dataset_zip(make_dataset, top="ml-32m"))
+    result = download_dataset(target=tmp_path / "data", dataset="ml-32m")
+    assert result == {"path": str(tmp_path / "data" / "ml-32m"), "status": "downloaded"}
+    assert [path for path, _ in server.requests] == ["/ml-32m.zip.md5", "/ml-32m.zip"]
+
+
+def test_cli_offers_the_releases_and_refuses_others(tmp_path):
+    done = run_cli("download", "--dataset", "ml-1b", "--dest", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "ml-latest-small" in done.stderr and "ml-32m" in done.stderr

@@ -1,0 +1,232 @@
+"""Training on TensorFlow's MultiWorkerMirroredStrategy: TF_CONFIG, shards, the local
+launcher, a 2-worker run against a one-process run, and workers that die or never come.
+
+The slow tests start real worker processes on loopback ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recsys.columns import GENRE_LIST
+from recsys.config import recipe_config
+from recsys.dataset.movielens import load_movielens
+from recsys.dataset.synth import write_synthetic
+from recsys.errors import UsageError
+from recsys.model.bundle import read_manifest
+from recsys.model.cluster import (
+    TF_CONFIG,
+    ClusterError,
+    cluster_from_env,
+    local_tf_configs,
+    run_local_workers,
+)
+from recsys.model.shards import read_layout, shard_rows, write_shard
+from recsys.model.train import train_bundle
+from recsys.serving.recommender import Recommender
+from recsys.settings import PROJECT_ROOT
+from tests.helpers import copy_tree, run_cli, snapshot
+
+# The 2-worker run's test RMSE (stars) may differ from the one-process run's at the same
+# global batch by this much: the same model and steps, but other batches (each worker
+# shuffles its own shard) and float sums in another order.
+RMSE_TOLERANCE_STARS = 0.03
+EPOCHS = 6
+
+
+def _tf_config(workers: list[str], index: int) -> str:
+    return json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
+
+
+# ------------------------------------------------------------------ TF_CONFIG and shards
+
+
+def test_tf_config_gives_each_worker_its_place():
+    workers = ["a:1", "b:2", "c:3"]
+    cluster = cluster_from_env({TF_CONFIG: _tf_config(workers, 2)})
+    assert (cluster.workers, cluster.index, cluster.is_chief) == (3, 2, False)
+    chief = {
+        "cluster": {"chief": ["m:0"], "worker": workers},
+        "task": {"type": "chief", "index": 0},
+    }
+    cluster = cluster_from_env({TF_CONFIG: json.dumps(chief)})
+    assert (cluster.workers, cluster.index, cluster.is_chief) == (4, 0, True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("", "TF_CONFIG is not set"),
+        ("{not json", "not a valid cluster description"),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}', "not in"),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}', "expected"),
+    ],
+)
+def test_a_bad_tf_config_is_one_line(raw, says):
+    with pytest.raises(UsageError, match=says) as excinfo:
+        cluster_from_env({TF_CONFIG: raw})
+    assert "\n" not in str(excinfo.value)
+
+
+def test_local_workers_get_distinct_loopback_ports():
+    configs = [json.loads(c) for c in local_tf_configs(3)]
+    workers = configs[0]["cluster"]["worker"]
+    assert len(set(workers)) == 3 and all(w.startswith("127.0.0.1:") for w in workers)
+    assert [c["task"]["index"] for c in configs] == [0, 1, 2]
+    assert all(c["cluster"]["worker"] == workers for c in configs)
+
+
+def test_shards_split_the_rows_and_read_back_from_the_npy_header(tmp_path):
+    parts = [shard_rows(10, 3, i) for i in range(3)]
+    assert sorted(np.concatenate(parts).tolist()) == list(range(10))
+    rng = np.random.default_rng(0)
+    users, items, y = rng.random((4, 14)), rng.random((4, 16)), rng.random(4)
+    path = tmp_path / "part.npy"
+    write_shard(path, users, items, y)
+    layout = read_layout(path, 14, min_rows=4)
+    assert (layout.rows, layout.user_width, layout.item_width) == (4, 14, 16)
+    raw = path.read_bytes()[layout.header_bytes :]
+    rows = np.frombuffer(raw, "<f4").reshape(4, 31)
+    np.testing.assert_allclose(rows[:, :14], users, rtol=1e-6)
+    np.testing.assert_allclose(rows[:, 30], y, rtol=1e-6)
+    assert [p.name for p in tmp_path.iterdir()] == ["part.npy"]  # no temp file left
+
+
+def test_the_launcher_names_the_worker_that_failed_in_one_line(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ClusterError) as excinfo:
+        run_local_workers(["info", "--data", str(missing)], 2)
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert message.startswith("the 2-worker training stopped: worker ")
+    assert "exited with 2" in message and str(missing) in message
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--workers", "2", "--batch-size", "255"], "does not split over 2 workers"),
+        (["--workers", "2", "--model", "hybrid"], "pass --model lab"),
+        (["--distributed"], "TF_CONFIG is not set"),
+    ],
+)
+def test_cli_refuses_a_distributed_run_it_cannot_do(args, says, synthetic_data, tmp_path):
+    base = ["train", "--model", "lab", "--data", str(synthetic_data)]
+    done = run_cli(*base, "--artifacts", str(tmp_path), *args, env={TF_CONFIG: ""})
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+
+
+# ------------------------------------------------------------------ real workers (slow)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("planted-distributed")
+    write_synthetic(folder, n_users=400, n_movies=300, n_ratings=40_000, rng=7)
+    return folder
+
+
+@pytest.mark.slow
+def test_two_workers_learn_the_planted_tastes_as_one_process_does(planted, tmp_path):
+    """``train --workers 2`` at the fast recipe's global batch (256, so 128 a worker)
+    against one process at 256: both learn the tastes; test RMSEs within tolerance."""
+    config = recipe_config("fast", preset="full", epochs=EPOCHS)
+    one = train_bundle(load_movielens(planted), config, tmp_path / "one")
+    args = ["train", "--model", "lab", "--preset", "full", "--epochs", str(EPOCHS)]
+    done = run_cli(*args, "--workers", "2", "--data", str(planted),
+                   "--artifacts", str(tmp_path / "two"), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    two = json.loads(done.stdout)
+    assert abs(two["test_rmse_stars"] - one.test_rmse_stars) <= RMSE_TOLERANCE_STARS
+    assert two["epochs_run"] == EPOCHS
+    manifest, _ = read_manifest(Path(two["bundle"]))
+    assert manifest["training"] == {
+        "workers": 2,
+        "strategy": "MultiWorkerMirroredStrategy",
+        "global_batch": 256,
+        "per_worker_batch": 128,
+        "lr": config.lr,
+    }
+    rec = Recommender.load(tmp_path / "two")
+    for genre in ("Fantasy", "Horror"):
+        lover = {g: (5.0 if g == genre else 3.0) for g in GENRE_LIST}
+        top = rec.for_new_user(lover, top=10)
+        assert top["genres"].str.split("|").apply(lambda gs, g=genre: g in gs).mean() >= 0.8
+
+
+@pytest.mark.slow
+def test_a_worker_that_never_comes_ends_the_run_and_keeps_the_bundle(
+    trained_dir, synthetic_data, tmp_path
+):
+    artifacts = copy_tree(trained_dir, tmp_path / "artifacts")
+    before = snapshot(artifacts)
+    workers = local_tf_configs(2)  # nobody listens on worker 1's port
+    start = time.monotonic()
+    done = run_cli(
+        "train", "--distributed", "--model", "lab", "--epochs", "1", "--join-timeout", "5",
+        "--data", str(synthetic_data), "--artifacts", str(artifacts), "--json",
+        env={TF_CONFIG: workers[0]},
+    )  # fmt: skip
+    assert done.returncode != 0  # the watchdog stops the worker (SIGKILL: TensorFlow waits)
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "could not train with worker 1 (127.0.0.1:" in done.stderr
+    assert "within 5 s" in done.stderr
+    assert time.monotonic() - start < 90
+    assert _bundles(artifacts, before)
+
+
+def _bundles(artifacts: Path, before: dict[str, bytes]) -> bool:
+    """Every file that was there is there with the same bytes, and no bundle was added
+    (the shards folder may hold a shard)."""
+    after = {k: v for k, v in snapshot(artifacts).items() if not k.startswith(".shards")}
+    return after == before
+
+
+@pytest.mark.slow
+def test_killing_a_worker_mid_training_stops_the_chief_and_keeps_the_bundle(
+    trained_dir, planted, tmp_path
+):
+    artifacts = copy_tree(trained_dir, tmp_path / "artifacts")
+    before = snapshot(artifacts)
+    args = ["train", "--distributed", "--model", "lab", "--preset", "full", "--epochs", "200"]
+    args += ["--data", str(planted), "--artifacts", str(artifacts)]
+    procs, errs = [], []
+    for i, tf_config in enumerate(local_tf_configs(2)):
+        err = open(tmp_path / f"{i}.err", "wb")  # a file: a pipe could fill and block
+        errs.append(err)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "recsys", *args], stdout=subprocess.DEVNULL, stderr=err,
+                cwd=PROJECT_ROOT, env={**os.environ, TF_CONFIG: tf_config},
+            )
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 150
+        while "epoch 1/200" not in (tmp_path / "0.err").read_text(errors="replace"):
+            assert time.monotonic() < deadline and procs[0].poll() is None, "no epoch"
+            time.sleep(0.5)
+        procs[1].send_signal(signal.SIGKILL)
+        code = procs[0].wait(timeout=120)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for err in errs:
+            err.close()
+    stderr = (tmp_path / "0.err").read_text(errors="replace")
+    last = stderr.replace("\r", "\n").strip().splitlines()[-1]
+    assert code == 2, stderr[-2000:]
+    assert last.startswith("error: worker 0 lost the cluster: "), last
+    assert "Traceback" not in stderr
+    assert _bundles(artifacts, before)
