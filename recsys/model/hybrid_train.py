@@ -75,7 +75,7 @@ def train_hybrid_bundle(
             "config": {**config.to_dict(), "features": feature_config.to_dict()},
             "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
             "versions": library_versions(),
-            "metrics": {"fit_seconds": history["seconds"], "epochs_run": config.epochs},
+            "metrics": {"fit_seconds": history["seconds"], "epochs_run": history["epochs"]},
             "counts": counts,
             "architecture": architecture(model),
             "protocol": None,
@@ -91,7 +91,7 @@ def train_hybrid_bundle(
         test_rmse_stars=nan,
         seconds=time.perf_counter() - start,
         fit_seconds=history["seconds"],
-        epochs_run=config.epochs,
+        epochs_run=history["epochs"],
         bundle=bundle,
         model=HYBRID,
     )
