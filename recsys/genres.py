@@ -18,7 +18,8 @@ GENRE_PRESETS: dict[str, dict[str, float]] = {
     "Family": {"Animation": 5.0, "Children": 5.0, "Comedy": 4.0, "Horror": 0.5},
     "Comedy + romance": {"Comedy": 5.0, "Romance": 5.0, "Drama": 3.5, "Horror": 0.5},
     "Horror + thriller": {"Horror": 5.0, "Thriller": 5.0, "Mystery": 4.0, "Children": 0.5},
-    "Documentary": {"Documentary": 5.0, "Drama": 4.5, "Action": 1.0},
+    # Drama at 3.5 (neutral), not 4.5: a near-love of drama fills the list with dramas.
+    "Documentary": {"Documentary": 5.0, "Drama": 3.5, "Action": 1.0},
     CLEAR_PRESET: {},
 }
 DEFAULT_PRESET = "The lab's fan: adventure + fantasy"
