@@ -288,10 +288,10 @@ def fit_hybrid(
 ) -> tuple[HybridParams, keras.Model, dict]:
     """Train on ``ratings`` (userId, movieId, rating in stars) over ``content``'s movies.
 
-    Runs ``config.epochs`` epochs, or more when the first epoch shows that they would
-    make fewer than ``config.min_steps`` updates. Returns (the numpy parameters, a Keras
-    model of both towers for the bundle, the per-epoch losses {"rank_loss",
-    "rating_loss"}, "seconds" and "epochs", the number run).
+    Runs ``config.epochs`` epochs, or more (up to ``config.max_epochs``) when the first
+    epoch shows that they would make fewer than ``config.min_steps`` updates. Returns
+    (the numpy parameters, a Keras model of both towers for the bundle, the per-epoch
+    losses {"rank_loss", "rating_loss"}, "seconds" and "epochs", the number run).
     """
     set_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -315,7 +315,8 @@ def fit_hybrid(
             for batch in _batches(trainer, users, items, stars, n_users, rng, baseline)
         ]
         if epoch == 1:  # a small training set runs more epochs, to make min_steps updates
-            planned = max(config.epochs, -(-config.min_steps // max(len(losses), 1)))
+            wanted = min(-(-config.min_steps // max(len(losses), 1)), config.max_epochs)
+            planned = max(config.epochs, wanted)
         rank_loss, rating_loss = np.mean([[float(a), float(b)] for a, b in losses], axis=0)
         history["rank_loss"].append(float(rank_loss))
         history["rating_loss"].append(float(rating_loss))
