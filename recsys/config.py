@@ -115,6 +115,10 @@ class HybridConfig:
     π_u = ``pop_prior`` + softplus(·) on log(1 + ratings); the training logits subtract
     ``logq``·log(1 + ratings) (the in-batch sampling correction, plus the serving-only
     boost logq − 1). ``star_dim``: extra rating-only vectors of the two towers (0 = off).
+    Training runs ``epochs`` epochs, or more on a small training set (up to
+    ``max_epochs``), so that it makes at least ``min_steps`` updates: the whole
+    catalogue makes about 450 in 25 epochs; the full preset's 60,000 training ratings
+    about 11 per epoch (37 epochs); the lab preset's 20,000 about 4 (60 epochs).
     """
 
     dim: int = 64
@@ -123,6 +127,8 @@ class HybridConfig:
     item_hidden: int = 128
     user_hidden: int = 256
     epochs: int = 25
+    min_steps: int = 400
+    max_epochs: int = 60
     batch_size: int = 1024
     lr: float = 3e-3
     l2: float = 1e-5
@@ -166,5 +172,11 @@ def training_label(config: HybridConfig | TrainConfig) -> str:
 
 
 def hybrid_config(**overrides) -> HybridConfig:
-    """The hybrid model's config with any field overridden (None keeps the default)."""
-    return replace(HybridConfig(), **{k: v for k, v in overrides.items() if v is not None})
+    """The hybrid model's config with any field overridden (None keeps the default).
+
+    An explicit ``epochs`` is exact: it sets ``min_steps`` to 0 unless that is given too.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "epochs" in given:
+        given.setdefault("min_steps", 0)
+    return replace(HybridConfig(), **given)

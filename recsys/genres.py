@@ -9,6 +9,26 @@ from recsys.errors import UsageError
 
 _BY_LOWER = {g.lower(): g for g in GENRE_LIST}
 
+CLEAR_PRESET = "Clear"
+# The New user page's one-click genre ratings: stars per genre, a genre left out is 0.
+# The genres a preset rates 5 stars are those its label names (``preset_genres``).
+GENRE_PRESETS: dict[str, dict[str, float]] = {
+    "The lab's fan: adventure + fantasy": {"Adventure": 5.0, "Fantasy": 5.0},
+    "Action + sci-fi": {"Action": 5.0, "Sci-Fi": 5.0, "Thriller": 4.0, "Romance": 1.0},
+    "Family": {"Animation": 5.0, "Children": 5.0, "Comedy": 4.0, "Horror": 0.5},
+    "Comedy + romance": {"Comedy": 5.0, "Romance": 5.0, "Drama": 3.5, "Horror": 0.5},
+    "Horror + thriller": {"Horror": 5.0, "Thriller": 5.0, "Mystery": 4.0, "Children": 0.5},
+    # Drama at 3.5 (neutral), not 4.5: a near-love of drama fills the list with dramas.
+    "Documentary": {"Documentary": 5.0, "Drama": 3.5, "Action": 1.0},
+    CLEAR_PRESET: {},
+}
+DEFAULT_PRESET = "The lab's fan: adventure + fantasy"
+
+
+def preset_genres(name: str) -> tuple[str, ...]:
+    """The genres a preset's label names: those it rates 5 stars."""
+    return tuple(g for g, stars in GENRE_PRESETS[name].items() if stars == 5.0)
+
 
 def known_genres(genres: Iterable[str]) -> list[str]:
     """The given genre names, after checking each is one of the 14."""

@@ -288,8 +288,10 @@ def fit_hybrid(
 ) -> tuple[HybridParams, keras.Model, dict]:
     """Train on ``ratings`` (userId, movieId, rating in stars) over ``content``'s movies.
 
-    Returns (the numpy parameters, a Keras model of both towers for the bundle, the
-    per-epoch losses {"rank_loss", "rating_loss", "seconds"}).
+    Runs ``config.epochs`` epochs, or more (up to ``config.max_epochs``) when the first
+    epoch shows that they would make fewer than ``config.min_steps`` updates. Returns
+    (the numpy parameters, a Keras model of both towers for the bundle, the per-epoch
+    losses {"rank_loss", "rating_loss"}, "seconds" and "epochs", the number run).
     """
     set_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -305,18 +307,24 @@ def fit_hybrid(
     trainer = _Trainer(content, config, counts, baseline)
     history: dict[str, list[float]] = {"rank_loss": [], "rating_loss": []}
     start = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
+    planned, epoch = config.epochs, 0
+    while epoch < planned:
+        epoch += 1
         losses = [
             trainer.step(*batch)
             for batch in _batches(trainer, users, items, stars, n_users, rng, baseline)
         ]
+        if epoch == 1:  # a small training set runs more epochs, to make min_steps updates
+            wanted = min(-(-config.min_steps // max(len(losses), 1)), config.max_epochs)
+            planned = max(config.epochs, wanted)
         rank_loss, rating_loss = np.mean([[float(a), float(b)] for a, b in losses], axis=0)
         history["rank_loss"].append(float(rank_loss))
         history["rating_loss"].append(float(rating_loss))
         if progress is not None:
-            text = f"epoch {epoch}/{config.epochs}, rank {rank_loss:.3f}, stars² {rating_loss:.3f}"
-            progress(epoch, config.epochs, text)
+            text = f"epoch {epoch}/{planned}, rank {rank_loss:.3f}, stars² {rating_loss:.3f}"
+            progress(epoch, planned, text)
     history["seconds"] = time.perf_counter() - start
+    history["epochs"] = planned
     out = trainer.item_outputs()
     d = config.dim
     params = HybridParams(

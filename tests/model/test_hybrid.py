@@ -115,3 +115,23 @@ def test_a_new_user_is_the_same_user_the_batch_path_builds(planted):
         u2, bias2 = params.user_vectors(inputs)
         np.testing.assert_allclose(u, u2[0], atol=1e-5)
         assert bias == pytest.approx(float(bias2[0]), abs=1e-5)
+
+
+def test_an_explicit_epoch_count_is_exact_and_the_default_trains_enough_updates():
+    assert hybrid_config().min_steps > 0 and hybrid_config().max_epochs >= hybrid_config().epochs
+    assert hybrid_config(epochs=8).min_steps == 0
+    assert hybrid_config(epochs=8, min_steps=100).min_steps == 100
+
+
+def test_a_small_training_set_runs_more_epochs_up_to_the_cap(synthetic):
+    """6,000 ratings make one or two updates an epoch: 2 epochs become more, at most 6."""
+    from recsys.model.content import build_content
+    from recsys.model.hybrid_network import fit_hybrid
+
+    content = build_content(synthetic.movies, None, 2)
+    config = hybrid_config(epochs=2, min_steps=1000, max_epochs=6, dim=8, user_hidden=16)
+    _, _, history = fit_hybrid(synthetic.ratings, content, config)
+    assert history["epochs"] == 6 == len(history["rank_loss"])
+    config = hybrid_config(epochs=2, min_steps=3, max_epochs=6, dim=8, user_hidden=16)
+    _, _, history = fit_hybrid(synthetic.ratings, content, config)
+    assert history["epochs"] in (2, 3) and len(history["rank_loss"]) == history["epochs"]

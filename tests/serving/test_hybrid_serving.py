@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys.columns import GENRES, MOVIE_ID, PREDICTED, TITLE
+from recsys.columns import GENRE_LIST, GENRES, MOVIE_ID, PREDICTED, TITLE
+from recsys.genres import CLEAR_PRESET, GENRE_PRESETS, preset_genres
 
 
 def _has_any(table, genres: tuple[str, ...]):
@@ -35,9 +36,54 @@ def test_sliders_alone_put_their_genres_first(hybrid_recommender, sliders, genre
 
 
 @pytest.mark.slow
-def test_a_low_genre_rating_pushes_the_genre_down(hybrid_recommender):
-    top = hybrid_recommender.for_new_user({"Adventure": 0.5, "Fantasy": 0.5}, top=10)
-    assert _has_any(top, ("Adventure", "Fantasy")).sum() <= 3, top[[TITLE, GENRES]]
+@pytest.mark.parametrize(
+    "sliders",
+    [
+        {"Adventure": 0.5, "Fantasy": 0.5},
+        {"Adventure": 1.0, "Fantasy": 2.0},
+        {"Horror": 0.5},
+        {"Comedy": 1.5, "Drama": 1.5},
+    ],
+)
+def test_a_low_genre_rating_pushes_the_genre_down(hybrid_recommender, sliders):
+    top = hybrid_recommender.for_new_user(sliders, top=10)
+    assert _has_any(top, tuple(sliders)).sum() <= 3, top[[TITLE, GENRES]]
+
+
+@pytest.mark.slow
+def test_a_low_rating_next_to_a_high_one_keeps_only_the_liked_genre(hybrid_recommender):
+    top = hybrid_recommender.for_new_user({"Adventure": 5.0, "Fantasy": 0.5}, top=10)
+    assert _has_any(top, ("Adventure",)).sum() >= 6, top[[TITLE, GENRES]]
+    assert _has_any(top, ("Fantasy",)).sum() <= 3, top[[TITLE, GENRES]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("genre", ["Adventure", "Horror", "Documentary"])
+def test_a_genres_movies_rise_with_its_stars(hybrid_recommender, genre):
+    """Rated 0.5 they rank lower than unrated, rated 5 higher: the slider is monotone."""
+    rec = hybrid_recommender
+    rows = np.flatnonzero(rec.catalogue.genre_flags[:, GENRE_LIST.index(genre)])
+    percentile = [
+        _percentile_of(rec.new_user_scores({genre: stars} if stars else {}).rank, rows)
+        for stars in (0.5, 0.0, 5.0)
+    ]
+    assert percentile[0] < percentile[1] < percentile[2], percentile
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in GENRE_PRESETS if n != CLEAR_PRESET])
+def test_every_preset_lists_mostly_what_its_label_says(hybrid_recommender, name):
+    """6 of the top 10 or more have a genre the label names (the ones rated 5 stars):
+    a clear majority, while leaving room for the other genres a preset likes (4 stars
+    or more), such as the Family preset's comedies."""
+    top = hybrid_recommender.for_new_user(GENRE_PRESETS[name], top=10)
+    assert _has_any(top, preset_genres(name)).sum() >= 6, top[[TITLE, GENRES]]
+
+
+@pytest.mark.slow
+def test_the_family_preset_starts_with_childrens_films(hybrid_recommender):
+    top = hybrid_recommender.for_new_user(GENRE_PRESETS["Family"], top=3)
+    assert _has_any(top, ("Children",)).all(), top[[TITLE, GENRES]]
 
 
 def _percentile_of(scores: np.ndarray, rows: np.ndarray) -> float:

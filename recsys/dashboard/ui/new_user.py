@@ -21,6 +21,7 @@ from recsys.dashboard.urls import (
     UrlReader,
     read_new_user,
 )
+from recsys.genres import CLEAR_PRESET, DEFAULT_PRESET, GENRE_PRESETS
 from recsys.serving.recommender import Recommender
 
 NEW_USER = "new_user"
@@ -30,18 +31,6 @@ NU_PICKS, NU_ADD, NU_ADD_STARS = "nu_picks", "nu_add_movie", "nu_add_stars"
 NU_PRESET = "nu_preset"
 STAR_CHOICES = [k / 2 for k in range(1, 11)]
 GENRE_CHOICES = [0.0, *STAR_CHOICES]  # 0 = not rated
-
-CLEAR_PRESET = "Clear"
-GENRE_PRESETS: dict[str, dict[str, float]] = {  # stars per genre; a genre left out is 0
-    "The lab's fan: adventure + fantasy": {"Adventure": 5.0, "Fantasy": 5.0},
-    "Action + sci-fi": {"Action": 5.0, "Sci-Fi": 5.0, "Thriller": 4.0, "Romance": 1.0},
-    "Family": {"Animation": 5.0, "Children": 5.0, "Comedy": 4.0, "Horror": 0.5},
-    "Comedy + romance": {"Comedy": 5.0, "Romance": 5.0, "Drama": 3.5, "Horror": 0.5},
-    "Horror + thriller": {"Horror": 5.0, "Thriller": 5.0, "Mystery": 4.0, "Children": 0.5},
-    "Documentary": {"Documentary": 5.0, "Drama": 4.5, "Action": 1.0},
-    CLEAR_PRESET: {},
-}
-DEFAULT_PRESET = "The lab's fan: adventure + fantasy"
 
 
 def genre_key(genre: str) -> str:
