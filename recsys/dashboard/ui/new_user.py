@@ -21,7 +21,7 @@ from recsys.dashboard.urls import (
     UrlReader,
     read_new_user,
 )
-from recsys.genres import CLEAR_PRESET, DEFAULT_PRESET, GENRE_PRESETS
+from recsys.genres import DEFAULT_PRESET, GENRE_PRESETS
 from recsys.serving.recommender import Recommender
 
 NEW_USER = "new_user"
