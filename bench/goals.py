@@ -64,6 +64,18 @@ GOALS: tuple[tuple[str, str, str, Callable[[dict], bool | None]], ...] = (
     ),
     ("scale_new_user", "scale", "new user < 5 ms", lambda r: _below(r["new_user_ms"], 5)),
     ("scale_similar", "scale", "similar < 5 ms", lambda r: _below(r["similar_ms"], 5)),
+    (
+        "scale_hybrid_new_user",
+        "scale",
+        "hybrid new user (5 picks) < 5 ms",
+        lambda r: _below(r.get("hybrid_new_user_ms"), 5),
+    ),
+    (
+        "scale_hybrid_similar",
+        "scale",
+        "hybrid similar < 5 ms",
+        lambda r: _below(r.get("hybrid_similar_ms"), 5),
+    ),
 )
 
 

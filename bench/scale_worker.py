@@ -3,7 +3,9 @@
 ``python -m bench.scale_worker FOLDER --queries N`` loads a MovieLens-format folder,
 builds the ``full`` preset's features, then serves from a Recommender built in memory
 with random weights (no Keras): item embeddings for every movie, new-user top 10 and
-similar-movies queries over all movies. Prints one JSON object.
+similar-movies queries over all movies, for the lab's network and for the hybrid model
+(``hybrid_*``: 5 picked movies and two genre ratings per new user, its 64-d movie
+space). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -20,10 +22,18 @@ import numpy as np
 from bench.common import one_blas_thread, peak_rss_mb, percentile, rss_mb, time_calls
 from bench.limit import ITEM_LAYERS, USER_LAYERS
 from bench.serving import genre_profiles
-from recsys.columns import ITEM_VECTOR_COLUMNS, MOVIE_ID, RATING, USER_VECTOR_COLUMNS
+from recsys.columns import (
+    GENRE_LIST,
+    ITEM_VECTOR_COLUMNS,
+    MOVIE_ID,
+    NUM_RATINGS,
+    RATING,
+    USER_VECTOR_COLUMNS,
+)
 from recsys.config import preset_config
 from recsys.dataset.movielens import load_movielens
 from recsys.model.features import build_features
+from recsys.model.hybrid import N_DENSE, N_GENRES, N_HEAD, HybridParams
 from recsys.model.scaling import Scalers
 from recsys.model.towers import ITEM_TOWER, LAYERS, USER_TOWER, Towers, weight_key
 from recsys.serving.bundle import DecodedBundle
@@ -45,13 +55,36 @@ def random_weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return weights
 
 
-def _recommender(items, users, ratings, weights, scalers, embeddings) -> Recommender:
-    """A Recommender over a bundle built in memory (no files, no manifest)."""
+def _recommender(items, users, ratings, weights, scalers, embeddings, manifest=None) -> Recommender:
+    """A Recommender over a bundle built in memory (no files)."""
     decoded = DecodedBundle(
-        path=None, manifest={}, manifest_hash="synthetic", weights=weights, scalers=scalers,
-        items=items, users=users, ratings=ratings, history={}, item_embeddings=embeddings,
+        path=None, manifest=manifest or {}, manifest_hash="synthetic", weights=weights,
+        scalers=scalers, items=items, users=users, ratings=ratings, history={},
+        item_embeddings=embeddings,
     )  # fmt: skip
     return Recommender(decoded)
+
+
+def random_hybrid(items, rng: np.random.Generator, dim: int = 64, hidden: int = 256) -> dict:
+    """The arrays of a hybrid model of the default widths over ``items``, random."""
+    n, flags = len(items), items[list(GENRE_LIST)].to_numpy(np.float32)
+    counts = items[NUM_RATINGS].to_numpy(np.int64)
+    taste = rng.normal(0, 0.3, (n, dim)).astype(np.float32)
+    zeros = np.zeros_like(flags)  # the rating head's dims take no part in the ranking
+    item_vecs = np.concatenate([taste, np.log1p(counts)[:, None], flags, zeros], axis=1)
+    n_in, n_out = N_DENSE + 2 * dim, dim + N_HEAD
+    params = HybridParams(
+        movie_ids=items[MOVIE_ID].to_numpy(np.int64), item_vecs=item_vecs.astype(np.float32),
+        rank_bias=np.zeros(n), star_bias=np.zeros(n), counts=counts,
+        baseline_bias=np.zeros(n), flags=flags,
+        user_layers=(
+            (rng.normal(0, 0.05, (n_in, hidden)).astype(np.float32), np.zeros(hidden, np.float32)),
+            (rng.normal(0, 0.05, (hidden, n_out)).astype(np.float32), np.zeros(n_out, np.float32)),
+        ),
+        genre_weight=np.ones(N_GENRES, np.float32), star_vecs=flags,
+        star_genre_weight=np.ones(N_GENRES, np.float32), mu=3.5, alpha=0.1, pop_prior=0.5,
+    )  # fmt: skip
+    return params.to_arrays()
 
 
 def measure(folder: Path, queries: int, seed: int) -> dict:
@@ -86,6 +119,12 @@ def measure(folder: Path, queries: int, seed: int) -> dict:
     start = time.perf_counter()
     rec = _recommender(items, users, ratings, weights, scalers, embeddings)
     serve_build_s = time.perf_counter() - start
+    arrays = random_hybrid(items, rng)
+    hybrid = _recommender(
+        items, users, ratings, arrays, scalers, arrays["item_vecs"][:, :64].copy(),
+        manifest={"model": "hybrid"},
+    )  # fmt: skip
+    hybrid_times = _query_times(hybrid, queries, rng, picks=5)
     return {
         **counts,
         "load_s": load_s,
@@ -95,17 +134,21 @@ def measure(folder: Path, queries: int, seed: int) -> dict:
         "embed_s": embed_s,
         "recommender_build_s": serve_build_s,
         **_query_times(rec, queries, rng),
+        **{f"hybrid_{k}": v for k, v in hybrid_times.items() if k != "queries"},
         "peak_rss_total_mb": peak_rss_mb(),
     }
 
 
-def _query_times(rec: Recommender, queries: int, rng: np.random.Generator) -> dict:
+def _query_times(rec: Recommender, queries: int, rng: np.random.Generator, picks: int = 0) -> dict:
     """Median and p99 ms of both queries, by default and with one BLAS thread, in
-    alternating blocks (the same load for both)."""
+    alternating blocks (the same load for both). ``picks``: movies each new user
+    picked (4 stars each), besides the genre ratings."""
     profiles = genre_profiles(queries, rng)
-    movie_ids = rng.choice(rec.items[MOVIE_ID].to_numpy(), size=queries)
+    all_ids = rec.items[MOVIE_ID].to_numpy()
+    movie_ids = rng.choice(all_ids, size=queries)
+    picked = [dict.fromkeys(rng.choice(all_ids, picks).tolist(), 4.0) for _ in range(queries)]
     for i in range(3):  # warm-up
-        rec.for_new_user(profiles[i])
+        rec.for_new_user(profiles[i], picked[i])
         rec.similar(int(movie_ids[i]), 10)
     times: dict[str, list[float]] = {}
     for first in range(0, queries, QUERY_BLOCK):
@@ -113,7 +156,8 @@ def _query_times(rec: Recommender, queries: int, rng: np.random.Generator) -> di
         for mode, limit in (("", contextlib.nullcontext), ("one_thread_", one_blas_thread)):
             with limit():
                 new_user = time_calls(
-                    lambda i, first=first: rec.for_new_user(profiles[first + i]), count
+                    lambda i, first=first: rec.for_new_user(profiles[first + i], picked[first + i]),
+                    count,
                 )
                 similar = time_calls(
                     lambda i, first=first: rec.similar(int(movie_ids[first + i]), 10), count
