@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard.apptest import open_app
-from tests.e2e.app_data import hostile_bundle, real_bundle, real_data_or_skip
+from tests.e2e.app_data import (
+    hostile_bundle,
+    real_bundle,
+    real_data_or_skip,
+    real_hybrid_bundle,
+)
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +68,11 @@ def both_artifacts(hostile, hybrid_artifacts, tmp_path_factory) -> Path:
     shutil.copytree(hybrid_artifacts, artifacts)
     train_small_bundle(data, artifacts, epochs=1, preset="full")
     return artifacts
+
+
+@pytest.fixture
+def real_hybrid_app(monkeypatch):
+    """The app serving a hybrid bundle trained on the real data."""
+    data = real_data_or_skip()
+    artifacts = real_hybrid_bundle(data)
+    return lambda page="overview", params=None: open_app(monkeypatch, artifacts, data, page, params)

@@ -168,3 +168,38 @@ def test_one_trained_model_is_compared_with_popular_and_says_how_to_add_one(host
     assert not at.get("button_group") or all(
         b.key != "served_model" for b in at.get("button_group")
     )
+
+
+# ------------------------------------------------------------------ the sliders' meaning
+
+
+@pytest.mark.slow  # trains a quick hybrid model on the real data once per session
+@pytest.mark.parametrize(
+    ("link", "genres", "at_most"),
+    [
+        ({"Adventure": "0.5", "Fantasy": "0.5"}, ("Adventure", "Fantasy"), 3),  # a dislike
+        ({"Horror": "0.5", "Thriller": "0.5"}, ("Horror", "Thriller"), 3),
+    ],
+)
+def test_low_genre_stars_push_those_genres_down_on_the_page(real_hybrid_app, link, genres, at_most):
+    at = real_hybrid_app("new_user", link)
+    top = table(at, WHY)
+    shown = top["genres"].str.split("|").map(lambda names: bool(set(names) & set(genres)))
+    assert shown.sum() <= at_most, top[[TITLE, "genres"]]
+    labels = {s.label: s.value for s in at.select_slider}
+    assert labels[genres[0]] == 0.5 and labels["Drama"] == 0.0  # 0 reads "not rated"
+
+
+@pytest.mark.slow  # trains a quick hybrid model on the real data once per session
+def test_every_preset_lists_mostly_what_its_label_says_on_the_page(real_hybrid_app):
+    from recsys.genres import GENRE_PRESETS, preset_genres
+
+    at = real_hybrid_app("new_user")
+    for name in GENRE_PRESETS:
+        wanted = preset_genres(name)
+        if not wanted:
+            continue  # "Clear"
+        at.button_group(key="nu_preset").set_value(name)
+        top = table(ok(at.run()), WHY)
+        hits = top["genres"].str.split("|").map(lambda names, w=wanted: bool(set(names) & set(w)))
+        assert hits.sum() >= 6, (name, top[[TITLE, "genres"]])

@@ -83,6 +83,20 @@ def real_bundle(data: Path) -> Path:
     return artifacts
 
 
+@functools.cache
+def real_hybrid_bundle(data: Path) -> Path:
+    """An artifacts folder with a hybrid bundle (8 quick epochs) on the real dataset at
+    ``data``, over the whole catalogue; trained once per process."""
+    from recsys.config import hybrid_config
+    from recsys.dataset.movielens import load_movielens
+    from recsys.dataset.tags import load_tags
+    from recsys.model.hybrid_train import train_hybrid_bundle
+
+    artifacts = _root() / "real-hybrid-artifacts"
+    train_hybrid_bundle(load_movielens(data), load_tags(data), hybrid_config(epochs=8), artifacts)
+    return artifacts
+
+
 def real_data_or_skip() -> Path:
     """RECSYS_DATA, or a pytest skip that says how to run the test."""
     import pytest

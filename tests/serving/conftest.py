@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from recsys.serving.recommender import Recommender
+from tests.e2e.app_data import real_hybrid_bundle
 from tests.helpers import train_small_bundle
 
 
@@ -25,14 +26,7 @@ def recommender(lab_artifacts) -> Recommender:
 
 
 @pytest.fixture(scope="package")
-def hybrid_recommender(real_data, tmp_path_factory) -> Recommender:
-    """A hybrid bundle on ml-latest-small (8 quick epochs), the whole catalogue."""
-    from recsys.config import hybrid_config
-    from recsys.dataset.movielens import load_movielens
-    from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle
-
-    artifacts_dir = tmp_path_factory.mktemp("hybrid_artifacts")
-    dataset = load_movielens(real_data)
-    train_hybrid_bundle(dataset, load_tags(real_data), hybrid_config(epochs=8), artifacts_dir)
-    return Recommender.load(artifacts_dir)
+def hybrid_recommender(real_data) -> Recommender:
+    """A hybrid bundle on ml-latest-small (8 quick epochs), the whole catalogue; the
+    dashboard tests serve the same one (trained once per process)."""
+    return Recommender.load(real_hybrid_bundle(real_data))
