@@ -7,7 +7,7 @@ from recsys.dashboard import export
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, new_user, widgets
-from recsys.dashboard.urls import new_user_url
+from recsys.dashboard.urls import new_user_url, shown_text
 from recsys.errors import known_errors
 
 TABLE_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
@@ -58,6 +58,7 @@ with results:
                 "ranking); the stars are its predicted rating, so they need not fall in order."
             )
         explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")
+        st.caption(shown_text(len(top), filters.top))
         bounds = year_bounds(model.items)
         titles = {model.title_of(m): s for m, s in picks.items()}
         settings = export.new_user_settings(
