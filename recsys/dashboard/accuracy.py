@@ -205,9 +205,12 @@ def _compare(result: Mapping[str, Any], ours: str, metric: str, lower_better: bo
     figure = f"NDCG@10 {mine:.3f}" if metric == "ndcg_at_10" else f"RMSE {mine:.3f} ★"
     if not ahead:
         return f"{label} best of the {len(values) + 1} models measured ({figure})"
+    if not beaten:
+        return (
+            f"{label} behind all {len(values)} others ({figure}), {_names(ahead[:3], values, spec)}"
+        )
     text = f"{label} better than {len(beaten)} of the {len(values)} others ({figure})"
-    if beaten:
-        text += f", {_names(beaten[:2], values, spec)} among them"
+    text += f", {_names(beaten[:2], values, spec)} among them"
     return text + f", but behind {_names(ahead[:3], values, spec)}"
 
 

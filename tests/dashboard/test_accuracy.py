@@ -77,8 +77,8 @@ def test_the_verdict_says_where_the_model_wins_and_loses():
 def test_the_verdict_follows_the_numbers_not_a_script():
     worse = _result(hybrid={"rmse": 0.9, "ndcg_at_10": 0.01})
     verdict = accuracy.verdict(worse, "hybrid")
-    assert "ranks better than 0 of the 5 others" in verdict
-    assert "predicts stars better than 0 of the 4 others" in verdict
+    assert "ranks behind all 4 others (NDCG@10 0.010), EASE at 0.284" in verdict
+    assert "predicts stars behind all 3 others (RMSE 0.900 ★)" in verdict
 
 
 def test_plain_table_renames_models_and_metrics():
