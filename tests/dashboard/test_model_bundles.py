@@ -7,9 +7,8 @@ from __future__ import annotations
 import shutil
 
 from recsys.model import bundle as artifacts
-from tests.dashboard.test_app import copy_bundle, hostile, ok, open_app, texts
-
-__all__ = ["hostile"]  # the session fixture, shared with test_app
+from tests.dashboard.apptest import ok, open_app, texts
+from tests.e2e.app_data import copy_bundle
 
 
 def _second_bundle(folder):

@@ -35,11 +35,9 @@ def evaluation_preset(manifest: Mapping[str, Any]) -> str:
     """The preset an evaluation of this bundle's model uses: the lab network's own, else
     the lab's selection."""
     preset = (manifest.get("config") or {}).get("preset")
-    return (
-        preset
-        if manifest.get("model") != "hybrid" and preset in PRESETS
-        else (DEFAULT_EVALUATION_PRESET)
-    )
+    if manifest.get("model") == "hybrid" or preset not in PRESETS:
+        return DEFAULT_EVALUATION_PRESET
+    return preset
 
 
 def saved_evaluation() -> dict | None:
