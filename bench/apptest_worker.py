@@ -50,10 +50,19 @@ def _timed_run(at, step: str) -> float:
 
 
 def _numeric_slider(at):
-    for slider in at.slider:
+    """The page's first slider with a number for its value: an st.slider, else an
+    st.select_slider over numbers (New user's genre sliders)."""
+    for slider in (*at.slider, *at.select_slider):
         if isinstance(slider.value, int | float) and not isinstance(slider.value, bool):
             return slider
     return None
+
+
+def _other_value(slider) -> float:
+    """A value of ``slider`` other than its current one."""
+    if hasattr(slider, "min"):
+        return slider.min if slider.value != slider.min else slider.min + slider.step
+    return 0.0 if slider.value else 5.0  # a genre slider: "not rated" or 5 stars
 
 
 def measure(app: Path, repeats: int) -> dict:
@@ -78,7 +87,7 @@ def measure(app: Path, repeats: int) -> dict:
         slider = _numeric_slider(at)
         if slider is None:
             break
-        value = slider.min if slider.value != slider.min else slider.min + slider.step
+        value = _other_value(slider)
         slider.set_value(value)
         slides.append(_timed_run(at, f"slider change {i} ({slider.label} = {value})"))
     return {
