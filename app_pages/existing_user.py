@@ -13,7 +13,7 @@ from recsys.columns import (
     WHY,
     YEAR,
 )
-from recsys.dashboard import charts
+from recsys.dashboard import charts, export
 from recsys.dashboard.ui import existing_user, explore, frame, widgets
 from recsys.dashboard.ui.cache import user_labels
 from recsys.dashboard.urls import MAX_TOP
@@ -21,6 +21,12 @@ from recsys.errors import known_errors
 
 RATED_COLUMNS = [TITLE, PREDICTED, ACTUAL, ERROR, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 TOP_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
+
+EU_ERROR_HELP = (
+    "Over this user's ratings, which the model trained on (the lab's network on a random "
+    "80% of all rows): how well it fits them, not how well it predicts new ones. The "
+    "honest figure is the Model page's evaluation on held-out ratings."
+)
 
 model = frame.require_model()
 existing_user.init_state(model)
@@ -42,8 +48,8 @@ widgets.write_url(existing_user.EXISTING_USER, {"user": user_id, "top": int(top)
 widgets.metric_row(
     [
         ("Movies rated", f"{len(result.rated):,}", "In the model's data (its preset's movies)"),
-        ("RMSE", f"{result.rmse:.3f} ★", "Root mean squared error over their ratings"),
-        ("MAE", f"{result.mae:.3f} ★", "Mean absolute error over their ratings"),
+        ("RMSE on ratings it trained on", f"{result.rmse:.3f} ★", EU_ERROR_HELP),
+        ("MAE on ratings it trained on", f"{result.mae:.3f} ★", EU_ERROR_HELP),
     ]
 )
 
@@ -53,10 +59,27 @@ right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="conten
 
 st.subheader("The movies they rated, highest prediction first")
 explore.movie_table(result.rated, "eu_rated_table", order=RATED_COLUMNS)
-widgets.download_csv(result.rated, f"user_{user_id}_rated.csv", "eu_rated_csv")
+user_settings = [
+    ("view", f"Existing user {user_id}"),
+    export.model_setting(model.manifest),
+    ("user", str(user_id)),
+]
+widgets.download_csv(
+    result.rated,
+    export.user_file_name(user_id, "rated"),
+    "eu_rated_csv",
+    settings=[*user_settings, ("rows", "the movies they rated, highest prediction first")],
+    rank=True,
+)
 st.subheader(f"Top {int(top)} among the movies they have not rated")
 explore.movie_table(result.unseen, "eu_top_table", order=TOP_COLUMNS)
-widgets.download_csv(result.unseen[TOP_COLUMNS], f"user_{user_id}_top.csv", "eu_top_csv")
+widgets.download_csv(
+    result.unseen[TOP_COLUMNS],
+    export.user_file_name(user_id, f"top{int(top)}"),
+    "eu_top_csv",
+    settings=[*user_settings, ("rows", f"top {int(top)} among the movies they have not rated")],
+    rank=True,
+)
 
 st.subheader(f"Side by side: each model's top {int(top)} and the most popular")
 existing_user.compare_section(model, user_id, int(top))

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, PREDICTED, TITLE, WHY, YEAR
-from recsys.dashboard.export import csv_bytes
+from recsys.dashboard import export
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, new_user, widgets
-from recsys.dashboard.urls import new_user_url
+from recsys.dashboard.urls import new_user_url, shown_text
 from recsys.errors import known_errors
 
 TABLE_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
@@ -58,11 +58,16 @@ with results:
                 "ranking); the stars are its predicted rating, so they need not fall in order."
             )
         explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")
-        st.download_button(
-            "Download CSV",
-            data=csv_bytes(top[TABLE_COLUMNS]),
-            file_name="recommendations.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
+        st.caption(shown_text(len(top), filters.top))
+        bounds = year_bounds(model.items)
+        titles = {model.title_of(m): s for m, s in picks.items()}
+        settings = export.new_user_settings(
+            export.model_setting(model.manifest)[1], genre_ratings, filters, bounds, titles
+        )
+        widgets.download_csv(
+            top[TABLE_COLUMNS],
+            export.new_user_file_name(genre_ratings, filters, bounds, list(picks)),
+            "nu_csv",
+            settings=settings,
+            rank=True,
         )

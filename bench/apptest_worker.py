@@ -49,25 +49,20 @@ def _timed_run(at, step: str) -> float:
     return elapsed
 
 
-def _numeric(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _nudge_slider(at):
-    """Move the page's first numeric slider one step: (its label, the new value), or
-    None when it has none. The genre sliders are select sliders over 0 (not rated),
-    0.5, …, 5 stars."""
-    for slider in at.slider:
-        if _numeric(slider.value):
-            value = slider.min if slider.value != slider.min else slider.min + slider.step
-            slider.set_value(value)
-            return slider.label, value
-    for slider in at.select_slider:
-        if _numeric(slider.value):
-            value = 0.5 if slider.value != 0.5 else 1.0
-            slider.set_value(value)
-            return slider.label, value
+def _numeric_slider(at):
+    """The page's first slider with a number for its value: an st.slider, else an
+    st.select_slider over numbers (New user's genre sliders)."""
+    for slider in (*at.slider, *at.select_slider):
+        if isinstance(slider.value, int | float) and not isinstance(slider.value, bool):
+            return slider
     return None
+
+
+def _other_value(slider) -> float:
+    """A value of ``slider`` other than its current one."""
+    if hasattr(slider, "min"):
+        return slider.min if slider.value != slider.min else slider.min + slider.step
+    return 0.0 if slider.value else 5.0  # a genre slider: "not rated" or 5 stars
 
 
 def measure(app: Path, repeats: int) -> dict:
@@ -89,10 +84,12 @@ def measure(app: Path, repeats: int) -> dict:
         switches.append(_timed_run(at, f"switch {i} to {others[i % len(others)]}"))
         at.switch_page(new_user)
         switches.append(_timed_run(at, f"switch {i} to {new_user}"))
-        moved = _nudge_slider(at)
-        if moved is None:
+        slider = _numeric_slider(at)
+        if slider is None:
             break
-        slides.append(_timed_run(at, f"slider change {i} ({moved[0]} = {moved[1]})"))
+        value = _other_value(slider)
+        slider.set_value(value)
+        slides.append(_timed_run(at, f"slider change {i} ({slider.label} = {value})"))
     return {
         "first_run_s": first_run_s,
         "slider_ms": statistics.median(slides) if slides else None,

@@ -206,13 +206,16 @@ def loss_chart(history: Mapping[str, Any]) -> alt.Chart | None:
     )
 
 
-def evaluation_chart(means: pd.DataFrame, metric: str) -> alt.Chart:
+def evaluation_chart(
+    means: pd.DataFrame, metric: str, title: str | None = None, ours: str = TWO_TOWER
+) -> alt.Chart:
     """One bar per model for ``metric`` (a column of ``means``), best first: RMSE and MAE
-    (stars) ascending, the others descending. The two-tower model stands out."""
+    (stars) ascending, the others descending. The model named ``ours`` stands out;
+    ``title`` names the metric (default: its column name)."""
     table = means[["model", metric]].dropna()
-    table = table.assign(ours=np.where(table["model"] == TWO_TOWER, "two-tower", "baseline"))
+    table = table.assign(ours=np.where(table["model"] == ours, "served model", "others"))
     return (
-        alt.Chart(table, title=f"{metric} by model")
+        alt.Chart(table, title=f"{title or metric} by model")
         .mark_bar()
         .encode(
             y=alt.Y("model:N", sort="-x" if metric not in ("rmse", "mae") else "x", title=None),

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from recsys.dashboard.accuracy import PRESET_WORDS, RECIPE_WORDS
 from recsys.errors import BundleError
 from recsys.model.bundle import current_bundle, kept_bundles, read_manifest
 
@@ -28,7 +29,8 @@ class ModelFacts(NamedTuple):
     """What the Model page and the sidebar say about a bundle's model, in words."""
 
     name: str  # "the hybrid two-tower model" or "the lab's network"
-    setup: str  # how it was made, one line
+    setup: str  # how it was made, one line, in plain words
+    setup_help: str  # what the words of ``setup`` mean
     inputs: list[tuple[str, str, str]]  # (label, value, help) metric cells
     architecture_note: str
     lab_split_metrics: bool  # whether the manifest holds the lab split's MSE and RMSE
@@ -43,7 +45,9 @@ def model_facts(manifest: Mapping[str, Any]) -> ModelFacts:
         dim = config.get("dim", "?")
         return ModelFacts(
             name="the hybrid two-tower model",
-            setup=f"hybrid model · the whole catalogue · {epochs} epochs",
+            setup=f"The hybrid model, trained on every movie for {epochs} epochs",
+            setup_help="Hybrid: two towers over each movie's content and id and each "
+            "user's genre ratings and rated movies. An epoch is one pass over the ratings.",
             inputs=[
                 ("User inputs", "genres + movies", "14 genre ratings and the rated movies"),
                 ("Movie inputs", "content + id", "Genres, year, title words, tags, movieId"),
@@ -57,11 +61,17 @@ def model_facts(manifest: Mapping[str, Any]) -> ModelFacts:
             ),
             lab_split_metrics=False,
         )
+    preset, recipe = str(config.get("preset", "?")), str(config.get("recipe", "?"))
     return ModelFacts(
         name="the lab's network",
         setup=(
-            f"lab's network · preset {config.get('preset', '?')} · recipe "
-            f"{config.get('recipe', '?')} · {epochs} epochs"
+            f"The lab's network, trained on {PRESET_WORDS.get(preset, preset)} with "
+            f"{RECIPE_WORDS.get(recipe, recipe)}, {epochs} epochs"
+        ),
+        setup_help=(
+            f"Which movies it learns from is its preset ({preset}); how it trains is its "
+            f"recipe ({recipe}: the fast one is batch 256 with a decaying learning rate, "
+            "the lab's batch 32). An epoch is one pass over the training rows."
         ),
         inputs=[
             ("User inputs", "14", "The user's average rating per genre (not userId, count, ave)"),

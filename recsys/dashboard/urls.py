@@ -175,6 +175,15 @@ def read_new_user(
     return NewUserLink(genre_ratings, filters, reader.picks("movies", known_movies))
 
 
+def shown_text(shown: int, asked: int) -> str:
+    """What a list shows: ``"Showing 10 movies (this page lists at most 100)."``, or
+    how many of those asked for passed the filters."""
+    count = f"{shown} movie{'s' if shown != 1 else ''}"
+    if shown < asked:
+        count += f" of the {asked} asked for (no more pass the filters)"
+    return f"Showing {count}; this page lists at most {MAX_TOP}."
+
+
 def new_user_url(
     genre_ratings: Mapping[str, float],
     filters: NewUserFilters,

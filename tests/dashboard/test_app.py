@@ -51,7 +51,10 @@ def test_every_page_runs_with_the_sidebar(hostile_app, page):
     assert [t.value for t in at.title] == [TITLES[page]]
     assert not at.error
     sidebar = sidebar_text(at)
-    assert "Trained" in sidebar and "preset" in sidebar and "Test RMSE" in sidebar
+    assert "Trained" in sidebar and "trained on movies of every year" in sidebar
+    # No evaluation is saved: the lab split's figure is there, labelled as leaking.
+    assert "Not yet measured on held-out ratings" in sidebar
+    assert "On the lab's split, which leaks" in sidebar and "Test RMSE" not in sidebar
     assert "lab\\'s network" in sidebar  # the served model is named
 
 
@@ -360,10 +363,19 @@ def test_model_page_shows_a_saved_evaluation(monkeypatch, tmp_path, hostile):
     result = {"protocol": "holdout", "preset": "lab", "counts": {}, "models": models}
     evaluate.save_evaluation(copy, result)
     at = open_app(monkeypatch, copy, data, "model")
-    means = table(at, "ndcg_at_10")
-    assert list(means["model"]) == ["two_tower", "global_mean", "popular"]
+    means = table(at, "NDCG@10 (ranking quality, 0–1, higher is better)")
+    assert list(means["model"]) == ["Lab's network", "Average rating", "Most popular"]
+    assert not [c for c in means.columns if "_" in c]  # no raw metric keys on screen
     assert at.button(key="run_evaluation").label == "Run a new evaluation"
     assert len(at.get("vega_lite_chart")) == 2  # the loss; the evaluation
+    # The headline, on the page and in the sidebar, is the saved evaluation's.
+    assert "RMSE 0.500 ★ · NDCG@10 0.500 on held-out ratings" in sidebar_text(at)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["RMSE (stars, lower is better)"] == "0.500 ★"
+    assert "On held-out ratings, the lab's network ranks behind all 2 others" in unescape(texts(at))
+    # The lab split's figures stay, labelled as leaking.
+    assert "On the lab's split, which leaks" in texts(at)
+    assert "Lab split: test RMSE (leaks)" in shown and "Test RMSE" not in shown
 
 
 # ------------------------------------------------------------------ serving stays numpy-only

@@ -33,7 +33,8 @@ def test_model_facts_describe_each_model_honestly():
         {"config": {"preset": "lab", "recipe": "fast"}, "metrics": {"epochs_run": 12}}
     )
     assert lab.lab_split_metrics and "lab's network" in lab.name
-    assert "preset lab" in lab.setup and "12 epochs" in lab.setup
+    assert "from 2001 on" in lab.setup and "12 epochs" in lab.setup
+    assert "preset (lab)" in lab.setup_help
     hybrid = model_facts({"model": "hybrid", "config": {"dim": 64, "epochs": 20}})
     assert not hybrid.lab_split_metrics and "hybrid" in hybrid.name
     assert dict((label, value) for label, value, _ in hybrid.inputs)["Embedding"] == "64"

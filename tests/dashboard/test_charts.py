@@ -34,7 +34,10 @@ def test_evaluation_chart_puts_the_best_model_first(metric, order):
 def test_evaluation_chart_marks_ours_and_drops_what_does_not_apply():
     chart = evaluation_chart(MEANS, "rmse")
     assert chart.data["model"].tolist() == ["two_tower", "global_mean"]
-    assert chart.data["ours"].tolist() == ["two-tower", "baseline"]
+    assert chart.data["ours"].tolist() == ["served model", "others"]
+    named = evaluation_chart(MEANS, "rmse", "RMSE (stars)", ours="global_mean")
+    assert named.data["ours"].tolist() == ["others", "served model"]
+    assert named.to_dict()["title"] == "RMSE (stars) by model"
 
 
 def test_loss_chart_has_one_point_per_epoch_and_series():

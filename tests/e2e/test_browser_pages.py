@@ -93,3 +93,35 @@ def test_new_user_shows_five_results_on_a_projector(browser, app):
         assert visible_rows >= 5, f"the table starts at {top:.0f} px: {visible_rows} rows show"
     finally:
         context.close()
+
+
+def test_new_user_at_1280_holds_still_names_its_download_and_shows_its_limit(page, app):
+    """At 1280×720: nothing moves while the page loads or when Filters opens; the
+    download is named after the view; a typed 500 is refused with the limit in view."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    top = page.locator("[data-testid='stNumberInput']").first
+    table = page.locator("[data-testid='stDataFrame']").first
+    page.goto(f"{app.url}new_user?Adventure=5&Fantasy=5&top=10")
+    table.wait_for()
+    first = table.bounding_box()
+    settle(page, "New user")
+    assert table.bounding_box() == first  # the results did not move as the page filled in
+    top.scroll_into_view_if_needed()  # the click below must not scroll
+    before = top.bounding_box()
+    page.locator("[data-testid='stExpander'] summary").first.click()
+    page.wait_for_timeout(500)
+    assert top.bounding_box() == before  # opening Filters leaves "How many movies" put
+
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").first.click()
+    assert download.value.suggested_filename == "new-user-adventure5-fantasy5-top10.csv"
+    text = download.value.path().read_text(encoding="utf-8")
+    assert text.startswith("# view: New user") and "\nrank,title," in text
+
+    field = page.get_by_test_id("stNumberInputField").first
+    field.fill("500")
+    field.press("Enter")
+    page.wait_for_timeout(1000)
+    settle(page, "New user")
+    assert page.get_by_text("Showing 10 movies; this page lists at most 100.").is_visible()
+    assert "top=10" in page.url  # 500 was not served

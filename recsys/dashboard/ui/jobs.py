@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from recsys.config import HybridConfig, TrainConfig, training_label
-from recsys.dashboard.jobs import Job, JobRegistry, Work, train_work
+from recsys.dashboard.jobs import Job, JobRegistry, Work, evaluation_work, train_work
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.settings import resolve_data_path
@@ -55,3 +55,11 @@ def start_training(config: TrainConfig | HybridConfig) -> Job:
     label = f"Training {training_label(config)}"
     work = train_work(config, resolve_data_path(None), artifacts)
     return start_job("train", label, work, artifacts)
+
+
+def start_evaluation(preset: str) -> Job:
+    """Evaluate on held-out ratings (``holdout``, one seed, ``preset``'s movies) in a
+    thread; the result is saved beside the bundle."""
+    artifacts = artifacts_dir()
+    work = evaluation_work(preset, "fast", resolve_data_path(None), artifacts)
+    return start_job("evaluate", "Evaluating on held-out ratings", work, artifacts)

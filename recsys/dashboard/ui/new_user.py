@@ -67,6 +67,7 @@ def init_state(model: Recommender) -> None:
     if inside != years:
         st.session_state[NU_YEARS] = inside
     clamp_state(NU_MIN_RATINGS, 0, max_count)
+    clamp_state(NU_TOP, 1, MAX_TOP)
     params = url_params(NEW_USER, NEW_USER_URL_KEYS)
     if params is None:
         return
@@ -175,7 +176,15 @@ def filters(model: Recommender) -> NewUserFilters:
     max_count = int(model.items[NUM_RATINGS].max())
     top_col, rest = st.columns([1, 2], vertical_alignment="top")
     kept = {"persist_state": "session"}  # the values survive page switches
-    top = top_col.number_input("How many movies", 1, MAX_TOP, step=1, key=NU_TOP, **kept)
+    top = top_col.number_input(
+        "How many movies",
+        1,
+        MAX_TOP,
+        step=1,
+        key=NU_TOP,
+        help=f"1 to {MAX_TOP}: the most this page lists",
+        **kept,
+    )
     with rest.expander("Filters", icon=":material/filter_list:"):
         include = st.multiselect(
             "Only movies with any of these genres", GENRE_LIST, key=NU_INCLUDE, **kept

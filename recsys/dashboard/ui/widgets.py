@@ -141,16 +141,25 @@ def show_movies(
 
 
 def download_csv(
-    table: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV"
+    table: pd.DataFrame,
+    file_name: str,
+    key: str,
+    label: str = "Download CSV",
+    *,
+    settings: Iterable[tuple[str, str]] = (),
+    rank: bool = False,
 ) -> None:
-    """The app's own CSV download of ``table``, escaped against spreadsheet formulas.
+    """The app's own CSV download of ``table``, escaped against spreadsheet formulas:
+    ``settings`` (name, value) first as ``#`` lines, a ``rank`` column when ``rank``,
+    numbers rounded (``recsys.dashboard.export.csv_bytes``).
 
     Streamlit's toolbar export is turned off (``client.disableDataExport``): it writes
     titles raw, so a title such as ``=HYPERLINK(…)`` would run in a spreadsheet.
     """
+    settings = list(settings)
     st.download_button(
         label,
-        data=lambda: csv_bytes(table),
+        data=lambda: csv_bytes(table, settings, rank=rank),
         file_name=file_name,
         mime="text/csv",
         icon=":material/download:",
