@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from recsys.dashboard import charts
 from recsys.dashboard.accuracy import leaky_text
-from recsys.dashboard.tables import architecture_table, model_facts
+from recsys.dashboard.tables import model_facts
 from recsys.dashboard.ui import accuracy, frame, model_page, widgets
 
 model = frame.require_model()
@@ -18,23 +17,11 @@ st.subheader("How good is it?")
 accuracy.headline_section(model)
 
 st.subheader("Architecture")
-architecture = architecture_table(manifest)
-widgets.metric_row(
-    [
-        ("Parameters", f"{int(architecture['params'].sum()):,}", "The lab's model has 82,240"),
-        *facts.inputs,
-    ]
-)
-st.caption(f"Served: {facts.name}. {facts.architecture_note}")
-st.dataframe(architecture, hide_index=True, height=widgets.table_height(len(architecture)))
+model_page.architecture_section(manifest, "The lab's model has 82,240")
 
 st.subheader("Training")
 left, right = st.columns([3, 2], gap="large")
-chart = charts.loss_chart(model.history)
-if chart is None:
-    left.info("This bundle has no loss history.")
-else:
-    left.altair_chart(chart, width="stretch")
+model_page.loss_section(left, model.history)
 with right:
     leaky = leaky_text(metrics) if facts.lab_split_metrics else None
     if leaky is None:

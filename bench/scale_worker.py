@@ -65,8 +65,10 @@ def _recommender(items, users, ratings, weights, scalers, embeddings, manifest=N
     return Recommender(decoded)
 
 
-def random_hybrid(items, rng: np.random.Generator, dim: int = 64, hidden: int = 256) -> dict:
-    """The arrays of a hybrid model of the default widths over ``items``, random."""
+def random_hybrid(
+    items, rng: np.random.Generator, dim: int = 64, hidden: int = 256
+) -> HybridParams:
+    """A hybrid model of the default widths over ``items``, with random weights."""
     n, flags = len(items), items[list(GENRE_LIST)].to_numpy(np.float32)
     counts = items[NUM_RATINGS].to_numpy(np.int64)
     taste = rng.normal(0, 0.3, (n, dim)).astype(np.float32)
@@ -84,7 +86,7 @@ def random_hybrid(items, rng: np.random.Generator, dim: int = 64, hidden: int = 
         genre_weight=np.ones(N_GENRES, np.float32), star_vecs=flags,
         star_genre_weight=np.ones(N_GENRES, np.float32), mu=3.5, alpha=0.1, pop_prior=0.5,
     )  # fmt: skip
-    return params.to_arrays()
+    return params
 
 
 def measure(folder: Path, queries: int, seed: int) -> dict:
@@ -119,9 +121,9 @@ def measure(folder: Path, queries: int, seed: int) -> dict:
     start = time.perf_counter()
     rec = _recommender(items, users, ratings, weights, scalers, embeddings)
     serve_build_s = time.perf_counter() - start
-    arrays = random_hybrid(items, rng)
+    params = random_hybrid(items, rng)
     hybrid = _recommender(
-        items, users, ratings, arrays, scalers, arrays["item_vecs"][:, :64].copy(),
+        items, users, ratings, params.to_arrays(), scalers, params.taste_vecs,
         manifest={"model": "hybrid"},
     )  # fmt: skip
     hybrid_times = _query_times(hybrid, queries, rng, picks=5)

@@ -47,6 +47,17 @@ def favourites_found(rank: np.ndarray, liked_rows: np.ndarray, top: int) -> int:
     return int(np.isin(liked_rows, best).sum())
 
 
+def _ranked(model: Recommender, rank: np.ndarray, own: pd.DataFrame, top: int):
+    """(the top ``top`` unseen movies by ``rank`` as a table, own favourites found, the
+    user's liked movies in this catalogue)."""
+    rated_rows = model.catalogue.rows_of(own[MOVIE_ID])
+    liked_rows = rated_rows[(own[RATING].to_numpy() >= LIKED_STARS) & (rated_rows >= 0)]
+    unseen = np.ones(len(rank), dtype=bool)
+    unseen[rated_rows[rated_rows >= 0]] = False
+    rows = model.catalogue.top_rows(rank, unseen, top)
+    return model.catalogue.movie_table(rows), favourites_found(rank, liked_rows, top), liked_rows
+
+
 def compare_for_user(models: Mapping[str, Recommender], user_id: int, top: int = 10) -> Comparison:
     """The ``top`` unseen movies of ``user_id`` by each model and by popularity (the first
     model's catalogue and counts), with own favourites found and pairwise overlap."""
@@ -54,29 +65,20 @@ def compare_for_user(models: Mapping[str, Recommender], user_id: int, top: int =
     favourites: dict[str, int] = {}
     missing: dict[str, str] = {}
     liked = 0
-    popular_base: Recommender | None = None
+    first: tuple[Recommender, pd.DataFrame] | None = None
     for name, model in models.items():
         try:
             rank, own = model.rank_for_user(user_id)
         except UsageError as err:
             missing[name] = str(err)
             continue
-        popular_base = popular_base or model
-        rated_rows = model.catalogue.rows_of(own[MOVIE_ID])
-        liked_rows = rated_rows[(own[RATING].to_numpy() >= LIKED_STARS) & (rated_rows >= 0)]
+        first = first or (model, own)
+        lists[name], favourites[name], liked_rows = _ranked(model, rank, own, top)
         liked = max(liked, len(liked_rows))
-        favourites[name] = favourites_found(rank, liked_rows, top)
-        lists[name] = model.for_user(user_id, top=top).unseen
-    if popular_base is not None:
-        rank, own = popular_base.rank_for_user(user_id)
-        counts = popular_base.items[NUM_RATINGS].to_numpy(dtype="float64")
-        rated_rows = popular_base.catalogue.rows_of(own[MOVIE_ID])
-        liked_rows = rated_rows[(own[RATING].to_numpy() >= LIKED_STARS) & (rated_rows >= 0)]
-        favourites[POPULAR] = favourites_found(counts, liked_rows, top)
-        unseen = np.ones(len(counts), dtype=bool)
-        unseen[rated_rows[rated_rows >= 0]] = False
-        rows = popular_base.catalogue.top_rows(counts, unseen, top)
-        lists[POPULAR] = popular_base.catalogue.movie_table(rows)
+    if first is not None:
+        model, own = first
+        counts = model.items[NUM_RATINGS].to_numpy(dtype="float64")
+        lists[POPULAR], favourites[POPULAR], _ = _ranked(model, counts, own, top)
     pairs = [
         (a, b, len(set(lists[a][MOVIE_ID]) & set(lists[b][MOVIE_ID])))
         for a, b in combinations(lists, 2)

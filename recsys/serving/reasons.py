@@ -49,12 +49,15 @@ def closest_liked(distances: np.ndarray, liked_ids: Sequence[int]) -> list[list[
 
 
 def genre_lifts(
-    score_without: Callable[[frozenset[str]], np.ndarray], rows: np.ndarray, genres: Sequence[str]
+    base: np.ndarray,
+    score_without: Callable[[frozenset[str]], np.ndarray],
+    rows: np.ndarray,
+    genres: Sequence[str],
 ) -> np.ndarray:
     """[len(rows), len(genres)]: what each genre's rating adds to each row's score,
-    beyond what it adds to the average movie. ``score_without(unset)`` gives the
-    [n_items] ranking scores with the genres of ``unset`` counted as not rated."""
-    base = score_without(frozenset())
+    beyond what it adds to the average movie. ``base``: the [n_items] ranking scores
+    the list was made from; ``score_without(unset)``: the same with the genres of
+    ``unset`` counted as not rated."""
     lifts = []
     for genre in genres:
         change = base - score_without(frozenset({genre}))

@@ -197,12 +197,13 @@ class Recommender:
         def score_without(unset: frozenset[str]) -> np.ndarray:
             return self.scoring.new_user(genre_ratings, picks, picked, unset).rank
 
-        return self._with_reasons(table, rows, score_without, picks, genre_ratings)
+        return self._with_reasons(table, rows, scores.rank, score_without, picks, genre_ratings)
 
     def _with_reasons(
         self,
         table: pd.DataFrame,
         rows: np.ndarray,
+        base: np.ndarray,
         score_without: Callable[[frozenset[str]], np.ndarray],
         rated: Mapping[int, float],
         genre_ratings: Mapping[str, float],
@@ -223,7 +224,7 @@ class Recommender:
         liked_rows = self.catalogue.rows_of(liked)
         distances = self.catalogue.space.pair_distances(rows, liked_rows[liked_rows >= 0])
         because = reasons.closest_liked(distances, liked[liked_rows >= 0])
-        lifts = reasons.genre_lifts(score_without, rows, genres)
+        lifts = reasons.genre_lifts(base, score_without, rows, genres)
         columns = reasons.reason_columns(because, reasons.top_lifts(lifts, genres), self.title_of)
         return table.assign(**columns)
 
@@ -293,7 +294,7 @@ class Recommender:
                 return self.scoring.existing_user(vector, own, unset).rank
 
             stars = dict(zip(own[MOVIE_ID].tolist(), own[RATING].tolist(), strict=True))
-            unseen = self._with_reasons(unseen, top_rows, score_without, stars, {})
+            unseen = self._with_reasons(unseen, top_rows, scores.rank, score_without, stars, {})
         return UserResult(
             user_id=int(user_id),
             rated=rated,

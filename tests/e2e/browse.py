@@ -7,21 +7,13 @@ import time
 from pathlib import Path
 
 from bench.server import Server
-from recsys.dashboard.tour import STEPS
 from recsys.settings import PROJECT_ROOT
+from tests.dashboard.apptest import TITLES
 
 APP = PROJECT_ROOT / "dashboard.py"
 VIEWPORT = {"width": 1400, "height": 1500}
 WAIT_MS = 30_000
-PAGES = {
-    "overview": "Overview",
-    "new_user": "New user",
-    "existing_user": "Existing user",
-    "similar_movies": "Similar movies",
-    "explore": "Explore",
-    "model": "Model",
-    "tour": STEPS[0].title,
-}
+PAGES = TITLES  # page name in the URL → its h1, the same as the AppTests'
 
 
 def settle(tab, title: str) -> None:

@@ -11,13 +11,13 @@ import streamlit as st
 from recsys.config import HYBRID, MODELS, PRESETS, RECIPES, hybrid_config, recipe_config
 from recsys.dashboard import accuracy
 from recsys.dashboard.accuracy import PRESET_WORDS
-from recsys.dashboard.charts import evaluation_chart
+from recsys.dashboard.charts import evaluation_chart, loss_chart
 from recsys.dashboard.jobs import Job
-from recsys.dashboard.tables import kept_bundles_table
+from recsys.dashboard.tables import architecture_table, kept_bundles_table, model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.dashboard.ui.jobs import follow_running, start_evaluation, start_training
-from recsys.dashboard.ui.widgets import may_retrain, show_error
+from recsys.dashboard.ui.widgets import may_retrain, metric_row, show_error, table_height
 from recsys.errors import known_errors
 from recsys.evaluation import evaluation_tables, load_evaluation
 from recsys.model.bundle import KEEP_PER_MODEL, previous_bundle, rollback, serve_bundle
@@ -26,6 +26,26 @@ from recsys.model.gate import TOLERANCE
 _MY_TRAINING = "_my_training"  # when this session's last training started
 _SERVED_ANYWAY = "_served_anyway"  # the refused bundle this session served anyway
 _ROLLED_BACK = "_rolled_back"  # the message after a rollback, shown once
+
+
+def architecture_section(manifest: Mapping[str, Any], parameters_help: str | None = None) -> None:
+    """The served network's parameter count and inputs, in words, then its layers."""
+    facts = model_facts(manifest)
+    architecture = architecture_table(manifest)
+    metric_row(
+        [("Parameters", f"{int(architecture['params'].sum()):,}", parameters_help), *facts.inputs]
+    )
+    st.caption(f"Served: {facts.name}. {facts.architecture_note}")
+    st.dataframe(architecture, hide_index=True, height=table_height(len(architecture)))
+
+
+def loss_section(slot: Any, history: Mapping[str, Any]) -> None:
+    """The loss per epoch in ``slot`` (a column), or a note that the bundle has none."""
+    chart = loss_chart(history)
+    if chart is None:
+        slot.info("This bundle has no loss history.")
+    else:
+        slot.altair_chart(chart, width="stretch")
 
 
 def training_finished_message(job: Job) -> None:

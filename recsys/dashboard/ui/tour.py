@@ -10,11 +10,11 @@ import streamlit as st
 
 from recsys.columns import DISTANCE, ITEM_VECTOR_COLUMNS, PREDICTED, TITLE, WHY, YEAR
 from recsys.dashboard import charts, overview
-from recsys.dashboard.tables import architecture_table, model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.tour import STEPS, step_number
 from recsys.dashboard.ui import explore
 from recsys.dashboard.ui.cache import model_overview, movie_labels, user_labels
+from recsys.dashboard.ui.model_page import architecture_section, loss_section
 from recsys.dashboard.ui.widgets import (
     keep_choice,
     metric_row,
@@ -115,21 +115,13 @@ def vectors_step(model: Recommender) -> None:
 
 
 def network_step(model: Recommender) -> None:
-    facts = model_facts(model.manifest)
-    architecture = architecture_table(model.manifest)
-    metric_row([("Parameters", f"{int(architecture['params'].sum()):,}", None), *facts.inputs])
-    st.caption(f"Served now: {facts.name}. {facts.architecture_note}")
-    st.dataframe(architecture, hide_index=True, height=table_height(len(architecture)))
+    architecture_section(model.manifest)
 
 
 def training_step(model: Recommender) -> None:
     metrics = model.manifest.get("metrics", {})
     left, right = st.columns([3, 1], gap="large")
-    chart = charts.loss_chart(model.history)
-    if chart is None:
-        left.info("This bundle has no loss history.")
-    else:
-        left.altair_chart(chart, width="stretch")
+    loss_section(left, model.history)
     with right:
         st.metric("Epochs", metric_value(metrics, "epochs_run", ".0f"))
         st.metric("Fit time", f"{metric_value(metrics, 'fit_seconds', '.0f')} s")
