@@ -98,6 +98,8 @@ FileWriter = Callable[[Path], None]
 @contextlib.contextmanager
 def training_lock(artifacts_dir: Path, wait: float | bool = False) -> Iterator[None]:
     """Serialise trainings. ``wait``: False fails at once, True waits forever, or seconds."""
+    if artifacts_dir.exists() and not artifacts_dir.is_dir():
+        raise BundleError(artifacts_dir, "is a file, not a folder; give the artifacts a folder")
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     timeout = -1 if wait is True else (0 if wait is False else float(wait))
     lock = FileLock(str(artifacts_dir / LOCK))

@@ -93,3 +93,15 @@ def test_usage_errors_are_known():
         raise UsageError("python -m recsys: invalid choice")
 
     assert exit_on_known_errors(bad_usage) == 2
+
+
+def test_train_into_a_file_is_one_line_and_leaves_the_file(synthetic_data, tmp_path):
+    not_a_folder = tmp_path / "artifacts"
+    not_a_folder.write_text("my notes\n")
+    result = run_cli("train", "--data", str(synthetic_data), "--artifacts", str(not_a_folder))
+    assert result.returncode == EXIT_BAD_INPUT
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {not_a_folder}: is a file, not a folder; give the artifacts a folder"
+    )
+    assert not_a_folder.read_text() == "my notes\n"
