@@ -35,6 +35,7 @@ CENTER = 3.5  # stars: genre ratings and a user's mean are fed centred here
 N_GENRES = len(GENRE_LIST)
 N_DENSE = 2 * N_GENRES + 3  # centred genre stars, rated flags, mean, log count, offset
 N_HEAD = 3  # the user MLP's outputs after u: b_u, raw π_u, raw genre strength
+_GENRE_COLUMN = {genre: j for j, genre in enumerate(GENRE_LIST)}
 SHRINK = 15.0  # ratings of prior weight in the user offset, as the bias baseline's
 STAR_RANGE = (0.5, 5.0)
 
@@ -257,33 +258,41 @@ class HybridParams:
         genre_ratings: Mapping[str, float],
         rated_movies: Mapping[int, float] | None = None,
         unset: Iterable[str] = (),
+        rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float]:
         """A new user from genre stars (0 or absent = not rated) and picked movies
         ({movieId: stars}); no user id and no retraining. Returns (u [d], b_u).
 
         ``unset`` genres count as not rated, even where the picks have them (what a
-        genre adds to a score: see ``recsys.serving.reasons``)."""
+        genre adds to a score: see ``recsys.serving.reasons``). ``rows``: the picks'
+        catalogue rows when the caller has looked them up already (-1 = not served).
+        """
         genre = np.zeros(N_GENRES)
         for name, stars in validate_genre_ratings(genre_ratings).items():
-            genre[GENRE_LIST.index(name)] = stars
-        picks = dict(rated_movies or {})
-        rows = self.index.get_indexer(np.array(list(picks), dtype="int64"))
-        stars = np.array(list(picks.values()), dtype="float64")[rows >= 0]
-        rows = rows[rows >= 0]
+            genre[_GENRE_COLUMN[name]] = stars
+        picks = rated_movies or {}
+        count = len(picks)
+        if rows is None:
+            rows = self.index.get_indexer(np.fromiter(picks, dtype="int64", count=count))
+        stars = np.fromiter(picks.values(), dtype="float64", count=count)
+        if count and (rows < 0).any():
+            stars, rows = stars[rows >= 0], rows[rows >= 0]
         # One user: user_inputs' arithmetic on a handful of rows, without sparse matrices.
         genre = np.where(genre > 0, genre, genre_averages(stars, self.flags[rows]))
-        genre[[GENRE_LIST.index(name) for name in unset]] = 0.0
-        if len(rows):
-            mean = stars.mean()
+        for name in unset:
+            genre[_GENRE_COLUMN[name]] = 0.0
+        n = len(rows)
+        if n:
+            mean = stars.sum() / n
         else:
             mean = genre[genre > 0].mean() if (genre > 0).any() else CENTER
-        offset = np.sum(stars - self.mu - self.baseline_bias[rows]) / (len(rows) + SHRINK)
+        offset = (stars.sum() - n * self.mu - self.baseline_bias[rows].sum()) / (n + SHRINK)
         dense = genre_dense(
-            genre[None, :], np.array([mean]), np.array([len(rows)]), np.array([offset])
+            genre[None, :], np.array([mean]), np.array([n]), np.array([offset])
         )
         taste = self.taste_vecs[rows]
-        weights = np.full(len(rows), 1.0 / max(len(rows), 1))
-        plain, like = weights @ taste, (weights * (stars - mean)) @ taste
+        weights = np.stack([np.ones(n), stars - mean]) / max(n, 1)
+        plain, like = weights @ taste
         u, user_bias = self._tower(dense, plain[None, :], like[None, :])
         return u[0], float(user_bias[0])
 

@@ -68,9 +68,9 @@ class Catalogue:
         # Display columns as plain arrays: building a result is then a few takes.
         self._display = {
             MOVIE_ID: self.items[MOVIE_ID].to_numpy(dtype="int64"),
-            TITLE: self.items[TITLE].array,  # pandas string arrays: take() needs no conversion
+            TITLE: self.items[TITLE].to_numpy(dtype=object),  # a numpy take is the cheapest
             YEAR: np.rint(self._years).astype("int64"),
-            GENRES: self.items[GENRES].array,
+            GENRES: self.items[GENRES].to_numpy(dtype=object),
             AVE_RATING: self.items[AVE_RATING].to_numpy(dtype="float64"),
             NUM_RATINGS: self._num_ratings,
         }
@@ -188,14 +188,14 @@ class Catalogue:
     def top_rows(self, rank: np.ndarray, mask: np.ndarray, top: int) -> np.ndarray:
         """The item rows of the ``top`` movies of ``mask`` by ``rank`` ([n_items]), best
         first; ties broken by movieId, so results never depend on partition order."""
-        candidates = np.flatnonzero(mask)
-        top = max(0, min(int(top), len(candidates)))
+        top = max(0, min(int(top), int(np.count_nonzero(mask))))
         if top == 0:
             return np.array([], dtype="int64")
-        scores = rank[candidates]
-        best = np.argpartition(-scores, top - 1)[:top]
-        order = np.lexsort((self.movie_ids(candidates[best]), -scores[best]))
-        return candidates[best][order]
+        # Masked-out rows sink below every candidate; there are at least ``top`` of those.
+        scores = np.where(mask, -np.asarray(rank, dtype="float64"), np.inf)
+        best = np.argpartition(scores, top - 1)[:top]
+        order = np.lexsort((self.movie_ids(best), scores[best]))
+        return best[order]
 
     # ------------------------------------------------------------------ neighbours
 

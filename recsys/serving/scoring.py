@@ -125,7 +125,9 @@ class HybridScoring:
         return Scores(rank, stars_at)
 
     def new_user(self, genre_ratings, rated_movies, rows, unset: Iterable[str] = ()) -> Scores:
-        return self._scores(*self.params.new_user(genre_ratings, rated_movies, unset))
+        if rows is not None and self.rows is not None:
+            rows = np.where(rows >= 0, self.rows[rows], -1)
+        return self._scores(*self.params.new_user(genre_ratings, rated_movies, unset, rows))
 
     def existing_user(
         self, user_vector: np.ndarray, own: pd.DataFrame, unset: Iterable[str] = ()
