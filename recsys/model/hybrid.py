@@ -14,13 +14,16 @@ log(1 + n_i), f_i (14)]``: v_i, the log count of training ratings and the genre 
   popularity;
 - stars: ``μ + b_u + b_i + α·u·v_i + r_u·q_i``, where ``b_i`` includes the classic item
   bias and r_u (the user's last k outputs, 0-weighted in the ranking), q_i are k-wide
-  rating vectors of the two towers.
+  rating vectors of the two towers. After training, ``recsys.model.hybrid_stars`` refits
+  the movies' side in closed form (α·v_i becomes α·v_i + w_i) and a :class:`FoldIn`
+  corrects each user's stars from their own ratings (a shift and a vector z_u that adds
+  z_u·v_i), computed at serving from the ratings or picks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import cached_property
 
 import numpy as np
@@ -159,6 +162,51 @@ def item_side(v: np.ndarray, counts: np.ndarray, flags: np.ndarray, k: int) -> n
 
 
 @dataclass(frozen=True)
+class FoldIn:
+    """How a user's own ratings correct the stars, in closed form at serving time (no
+    user id, no retraining; a new user's picks are their ratings).
+
+    Of the residuals r of the user's n ratings: c_u = Σr / (n + ``bias_shrink``) shifts
+    b_u; z_u, the ridge regression (``ridge``) of r − c_u on the rated movies' v_i,
+    scaled by n / (n + ``confidence``), adds z_u·v_i. A user of few ratings leans on
+    plain arithmetic instead: with a = n / (n + ``few_ratings``), the user's bias is
+    a·(b_u + c_u) + (1 − a)·(the mean of stars − μ − b_i, shrunk by ``few_shrink``), and
+    every dot product of the stars weighs a + (1 − a)·``few_dots``.
+    """
+
+    bias_shrink: float = 15.0
+    ridge: float = 10.0
+    confidence: float = 20.0
+    few_ratings: float = 10.0
+    few_shrink: float = 5.0
+    few_dots: float = 0.5
+
+    def to_array(self) -> np.ndarray:
+        return np.array(astuple(self), dtype="float64")
+
+
+def ridge_by_group(
+    groups: np.ndarray, n_groups: int, x: np.ndarray, y: np.ndarray, ridge: float
+) -> np.ndarray:
+    """[n_groups, m]: per group g, argmin_w Σ (y − x·w)² + ridge·|w|² over its rows
+    (x [n, m], y [n]); 0 for a group without rows. A group of fewer rows than m is
+    solved in its dual form (a k × k system)."""
+    x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
+    m = x.shape[1]
+    out = np.zeros((n_groups, m))
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
+    for g in np.flatnonzero(np.diff(bounds)):
+        at = order[bounds[g] : bounds[g + 1]]
+        xg, yg = x[at], y[at]
+        if len(at) < m:
+            out[g] = xg.T @ np.linalg.solve(xg @ xg.T + ridge * np.eye(len(at)), yg)
+        else:
+            out[g] = np.linalg.solve(xg.T @ xg + ridge * np.eye(m), xg.T @ yg)
+    return out
+
+
+@dataclass(frozen=True)
 class HybridParams:
     """A trained hybrid model as numpy arrays; immutable and thread-safe to share.
 
@@ -187,6 +235,8 @@ class HybridParams:
     mu: float
     alpha: float
     pop_prior: float
+    star_taste: np.ndarray | None = None
+    fold_in: FoldIn | None = None
 
     @property
     def dim(self) -> int:
@@ -198,10 +248,35 @@ class HybridParams:
         """k, the width of the rating head's vectors (the last k of u; star_vecs)."""
         return int(self.star_vecs.shape[1])
 
+    @property
+    def width(self) -> int:
+        """The tower's user vector width, d + 15 + k (the item side's); a user vector
+        with the fold-in carries the stars' block after it (``fold_in_users``)."""
+        return int(self.item_vecs.shape[1])
+
+    @cached_property
+    def star_items(self) -> np.ndarray:
+        """[n, d] s_i, what u·s_i weighs in the stars: α·v_i, plus w_i once the rating
+        head is refitted (``recsys.model.hybrid_stars``)."""
+        if self.star_taste is not None:
+            return self.star_taste
+        return np.ascontiguousarray(self.alpha * self.taste_vecs, dtype="float32")
+
+    def _star_parts(self, u: np.ndarray):
+        """The user's parts of the stars' dot products and the item arrays they meet:
+        the fold-in's block when ``u`` carries one, else the tower's u and r_u."""
+        d, k, width = self.dim, self.star_dim, self.width
+        if u.shape[1] == width:
+            return ((u[:, :d], self.star_items), (u[:, width - k :], self.star_vecs))
+        block = u[:, width:]
+        return (
+            (block[:, :d], self.star_items),
+            (block[:, d : d + k], self.star_vecs),
+            (block[:, d + k :], self.taste_vecs),
+        )
+
     def _star_dots(self, u: np.ndarray, rows) -> np.ndarray:
-        d, k = self.dim, self.star_dim
-        dots = self.alpha * (u[:, :d] @ self.taste_vecs[rows].T)
-        return dots + u[:, u.shape[1] - k :] @ self.star_vecs[rows].T
+        return sum(part @ items[rows].T for part, items in self._star_parts(u))
 
     @cached_property
     def index(self) -> pd.Index:
@@ -236,6 +311,40 @@ class HybridParams:
         user = user.astype("float32")
         return user, out[:, d] + dense[:, -1]
 
+    def fold_in_users(
+        self,
+        u: np.ndarray,
+        user_bias: np.ndarray,
+        users: np.ndarray,
+        rows: np.ndarray,
+        stars: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The tower's (u [n, width], b_u [n]) with the :class:`FoldIn` applied from the
+        users' own ratings (user codes, catalogue rows, stars): u gains the stars' own
+        user block [a'·u_d (d), a'·r_u (k), a'·z_u (d)] (a' the dot weight) and b_u
+        becomes the blended bias. Unchanged when the model has no fold-in."""
+        if self.fold_in is None:
+            return u, user_bias
+        fold, n_users = self.fold_in, len(u)
+        d, k, width = self.dim, self.star_dim, self.width
+        stars = np.asarray(stars, "float64")
+        residual = stars - (
+            self.mu + user_bias[users] + self.star_bias[rows] + self._pair_dots(u[users], rows)
+        )
+        count = np.bincount(users, minlength=n_users).astype("float64")
+        shift = np.bincount(users, residual, n_users) / (count + fold.bias_shrink)
+        z = ridge_by_group(
+            users, n_users, self.taste_vecs[rows], residual - shift[users], fold.ridge
+        )
+        z *= (count / (count + fold.confidence))[:, None]
+        plain = np.bincount(users, stars - self.mu - self.star_bias[rows], n_users)
+        plain /= count + fold.few_shrink
+        trust = np.where(count > 0, count / (count + fold.few_ratings), 1.0)
+        bias = trust * (user_bias + shift) + (1.0 - trust) * plain
+        weight = (trust + (1.0 - trust) * fold.few_dots)[:, None]
+        block = [u, weight * u[:, :d], weight * u[:, width - k : width], weight * z]
+        return np.concatenate(block, axis=1).astype("float32"), bias
+
     def histories(self, users: np.ndarray, movie_ids: np.ndarray, stars: np.ndarray, n_users: int):
         """User vectors from ratings: (user codes 0..n_users-1, movie ids, stars).
 
@@ -243,15 +352,11 @@ class HybridParams:
         """
         rows = self.index.get_indexer(np.asarray(movie_ids, "int64"))
         keep = rows >= 0
-        inputs = user_inputs(
-            np.asarray(users)[keep],
-            rows[keep],
-            np.asarray(stars, "float64")[keep],
-            n_users,
-            self.flags,
-            (self.mu, self.baseline_bias),
-        )
-        return self.user_vectors(inputs)
+        users, rows = np.asarray(users)[keep], rows[keep]
+        stars = np.asarray(stars, "float64")[keep]
+        inputs = user_inputs(users, rows, stars, n_users, self.flags, (self.mu, self.baseline_bias))
+        u, user_bias = self.user_vectors(inputs)
+        return self.fold_in_users(u, user_bias, users, rows, stars)
 
     def new_user(
         self,
@@ -282,18 +387,16 @@ class HybridParams:
         for name in unset:
             genre[_GENRE_COLUMN[name]] = 0.0
         n = len(rows)
-        if n:
-            mean = stars.sum() / n
-        else:
-            mean = genre[genre > 0].mean() if (genre > 0).any() else CENTER
+        fallback = genre[genre > 0].mean() if (genre > 0).any() else CENTER
+        mean = stars.sum() / n if n else fallback
         offset = (stars.sum() - n * self.mu - self.baseline_bias[rows].sum()) / (n + SHRINK)
-        dense = genre_dense(
-            genre[None, :], np.array([mean]), np.array([n]), np.array([offset])
-        )
+        dense = genre_dense(genre[None, :], np.array([mean]), np.array([n]), np.array([offset]))
         taste = self.taste_vecs[rows]
         weights = np.stack([np.ones(n), stars - mean]) / max(n, 1)
         plain, like = weights @ taste
         u, user_bias = self._tower(dense, plain[None, :], like[None, :])
+        if n:
+            u, user_bias = self.fold_in_users(u, user_bias, np.zeros(n, "int64"), rows, stars)
         return u[0], float(user_bias[0])
 
     # ------------------------------------------------------------------ scores
@@ -301,7 +404,8 @@ class HybridParams:
     def rank_scores(self, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """[n_users, n_rows] ranking scores (higher first) for user vectors [n_users, d]."""
         rows = slice(None) if rows is None else rows
-        return np.atleast_2d(u) @ self.item_vecs[rows].T + self.rank_bias[rows]
+        u = np.atleast_2d(u)[:, : self.width]
+        return u @ self.item_vecs[rows].T + self.rank_bias[rows]
 
     def stars(self, u: np.ndarray, user_bias, rows: np.ndarray | None = None) -> np.ndarray:
         """[n_users, n_rows] predicted stars, clipped to 0.5–5."""
@@ -311,12 +415,13 @@ class HybridParams:
         raw = self.mu + user_bias + self.star_bias[rows] + dots
         return np.clip(raw, *STAR_RANGE)
 
+    def _pair_dots(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """[n] the stars' dot products for aligned (user vector, catalogue row) pairs."""
+        return sum(np.einsum("ij,ij->i", part, items[rows]) for part, items in self._star_parts(u))
+
     def pair_stars(self, u: np.ndarray, user_bias: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """[n] predicted stars for aligned (user vector, catalogue row) pairs."""
-        d, k = self.dim, self.star_dim
-        dots = self.alpha * np.sum(u[:, :d] * self.item_vecs[rows, :d], axis=1)
-        dots += np.sum(u[:, u.shape[1] - k :] * self.star_vecs[rows], axis=1)
-        raw = self.mu + user_bias + self.star_bias[rows] + dots
+        raw = self.mu + user_bias + self.star_bias[rows] + self._pair_dots(u, rows)
         return np.clip(raw, *STAR_RANGE)
 
     # ------------------------------------------------------------------ storage
@@ -336,6 +441,10 @@ class HybridParams:
             "star_genre_weight": self.star_genre_weight,
             "scalars": np.array([self.mu, self.alpha, self.pop_prior], dtype="float64"),
         }
+        if self.star_taste is not None:
+            arrays["star_taste"] = self.star_taste
+        if self.fold_in is not None:
+            arrays["fold_in"] = self.fold_in.to_array()
         for layer, (kernel, bias) in enumerate(self.user_layers, start=1):
             arrays[weight_key(USER_TOWER, layer, "kernel")] = kernel
             arrays[weight_key(USER_TOWER, layer, "bias")] = bias
@@ -370,6 +479,12 @@ class HybridParams:
         if genre_weight.shape != (N_GENRES,) or star_genre_weight.shape != (N_GENRES,):
             raise ValueError("the genre weights do not fit the genres")
         mu, alpha, pop_prior = (float(x) for x in arrays["scalars"])
+        star_taste = None  # absent from a model whose rating head was not refitted
+        if "star_taste" in arrays:
+            star_taste = np.asarray(arrays["star_taste"], "float32")
+            if star_taste.shape != (n, d):
+                raise ValueError("the rating head's movie vectors do not fit the movies")
+        fold_in = FoldIn(*(float(x) for x in arrays["fold_in"])) if "fold_in" in arrays else None
         params = cls(
             movie_ids=np.asarray(arrays["movie_ids"], "int64"),
             item_vecs=item_vecs,
@@ -385,6 +500,8 @@ class HybridParams:
             mu=mu,
             alpha=alpha,
             pop_prior=pop_prior,
+            star_taste=star_taste,
+            fold_in=fold_in,
         )
         arrays_out = (params.movie_ids, params.item_vecs, params.rank_bias, params.star_bias)
         for array in (*arrays_out, params.genre_weight):

@@ -34,6 +34,7 @@ from recsys.model.hybrid import (
     user_inputs,
 )
 from recsys.model.hybrid_epochs import epoch_split, slider_users
+from recsys.model.hybrid_stars import refit_stars
 from recsys.model.network import keras, set_seed, tf
 from recsys.progress import Progress
 
@@ -323,7 +324,6 @@ def fit_hybrid(
         if progress is not None:
             text = f"epoch {epoch}/{planned}, rank {rank_loss:.3f}, stars² {rating_loss:.3f}"
             progress(epoch, planned, text)
-    history["seconds"] = time.perf_counter() - start
     history["epochs"] = planned
     out = trainer.item_outputs()
     d = config.dim
@@ -343,6 +343,8 @@ def fit_hybrid(
         alpha=float(trainer.alpha.numpy()),
         pop_prior=config.pop_prior,
     )
+    params = refit_stars(params, users, items, stars, n_users)
+    history["seconds"] = time.perf_counter() - start
     both = keras.Model(
         [*trainer.item_tower.inputs, *trainer.user_tower.inputs],
         [trainer.item_tower.outputs[0], trainer.user_tower.outputs[0]],

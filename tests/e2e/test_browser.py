@@ -1,7 +1,8 @@
 """The dashboard in a real browser: Debian's Chromium, driven by Playwright.
 
-Each server is the app's launcher (``streamlit run dashboard.py``) on a free local port, its output in a
-file (a pipe could fill up and block it), waited for on ``/_stcore/health``: the one
+Each server is the app's launcher (``python -m recsys.dashboard.ui.serve``, which runs
+``streamlit run dashboard.py``) on a free local port, its output in a file (a pipe could
+fill up and block it), waited for on ``/_stcore/health``: the one
 harness that the bench uses too, ``bench.server.healthy_app``. Screenshots of every page
 go to RECSYS_SCREENSHOTS (default: a temporary folder).
 

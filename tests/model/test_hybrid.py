@@ -103,16 +103,19 @@ def test_a_new_user_is_the_same_user_the_batch_path_builds(planted):
         for genre, stars in genres.items():
             override[0, GENRE_LIST.index(genre)] = stars
         rows = params.index.get_indexer(np.array(list(picks), dtype="int64"))
+        users, stars = np.zeros(len(rows), dtype="int64"), np.array(list(picks.values()))
         inputs = user_inputs(
-            np.zeros(len(rows), dtype="int64"),
+            users,
             rows,
-            np.array(list(picks.values()), dtype="float64"),
+            stars,
             1,
             params.flags,
             (params.mu, params.baseline_bias),
             genre_override=override,
         )
         u2, bias2 = params.user_vectors(inputs)
+        if k:  # the stars' fold-in, from the picks as the user's ratings
+            u2, bias2 = params.fold_in_users(u2, bias2, users, rows, stars)
         np.testing.assert_allclose(u, u2[0], atol=1e-5)
         assert bias == pytest.approx(float(bias2[0]), abs=1e-5)
 
