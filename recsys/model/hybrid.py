@@ -194,10 +194,13 @@ def ridge_by_group(
     x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
     m = x.shape[1]
     out = np.zeros((n_groups, m))
-    order = np.argsort(groups, kind="stable")
-    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
-    for g in np.flatnonzero(np.diff(bounds)):
-        at = order[bounds[g] : bounds[g + 1]]
+    if n_groups == 1:  # one user or movie: no grouping to do
+        spans = [(0, np.arange(len(y)))] if len(y) else []
+    else:
+        order = np.argsort(groups, kind="stable")
+        bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
+        spans = [(g, order[bounds[g] : bounds[g + 1]]) for g in np.flatnonzero(np.diff(bounds))]
+    for g, at in spans:
         xg, yg = x[at], y[at]
         if len(at) < m:
             out[g] = xg.T @ np.linalg.solve(xg @ xg.T + ridge * np.eye(len(at)), yg)
@@ -325,6 +328,8 @@ class HybridParams:
         becomes the blended bias. Unchanged when the model has no fold-in."""
         if self.fold_in is None:
             return u, user_bias
+        if len(u) == 1:
+            return self._fold_in_one(u, user_bias, rows, stars)
         fold, n_users = self.fold_in, len(u)
         d, k, width = self.dim, self.star_dim, self.width
         stars = np.asarray(stars, "float64")
@@ -344,6 +349,25 @@ class HybridParams:
         weight = (trust + (1.0 - trust) * fold.few_dots)[:, None]
         block = [u, weight * u[:, :d], weight * u[:, width - k : width], weight * z]
         return np.concatenate(block, axis=1).astype("float32"), bias
+
+    def _fold_in_one(self, u, user_bias, rows, stars) -> tuple[np.ndarray, np.ndarray]:
+        """``fold_in_users`` for one user (a new user's picks): the same arithmetic on
+        a handful of rows, without grouping (it runs on every New user request)."""
+        fold, d, k, width = self.fold_in, self.dim, self.star_dim, self.width
+        n, one, bias = len(rows), u[0], float(user_bias[0])
+        stars = np.asarray(stars, "float64")
+        taste = self.taste_vecs[rows]
+        dots = self.star_items[rows] @ one[:d] + self.star_vecs[rows] @ one[width - k :]
+        plain = stars - self.mu - self.star_bias[rows]
+        residual = plain - bias - dots
+        shift = residual.sum() / (n + fold.bias_shrink)
+        z = ridge_by_group(np.zeros(n, "int64"), 1, taste, residual - shift, fold.ridge)[0]
+        z *= n / (n + fold.confidence)
+        trust = n / (n + fold.few_ratings) if n else 1.0
+        blended = trust * (bias + shift) + (1.0 - trust) * plain.sum() / (n + fold.few_shrink)
+        weight = trust + (1.0 - trust) * fold.few_dots
+        block = np.concatenate([one, weight * one[:d], weight * one[width - k :], weight * z])
+        return block[None, :].astype("float32"), np.array([blended])
 
     def histories(self, users: np.ndarray, movie_ids: np.ndarray, stars: np.ndarray, n_users: int):
         """User vectors from ratings: (user codes 0..n_users-1, movie ids, stars).
