@@ -4,12 +4,16 @@
 dashboard.py [options]``, except that numpy, pandas, SciPy, Altair and the app's own
 modules are imported first, while the server starts, instead of during the first
 visitor's page load (they are most of that first script run's time on 2 cores).
-``make run`` and the bench start the app this way.
+It also loads the served models and the first page's tables into the app's caches
+(``warm_caches``). ``make run`` and the bench start the app this way.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
+from collections.abc import Iterator
 
 from recsys.settings import PROJECT_ROOT
 
@@ -27,10 +31,55 @@ def warm_imports() -> None:
     import recsys.serving.recommender  # noqa: F401
 
 
+# Streamlit's loggers that warn when a cached function runs outside a page's run.
+_QUIET_WHILE_WARMING = (
+    "streamlit.runtime.caching.cache_data_api",
+    "streamlit.runtime.scriptrunner_utils.script_run_context",
+)
+
+
+@contextlib.contextmanager
+def _quiet_streamlit() -> Iterator[None]:
+    """Streamlit's "no runtime" warnings off: they are expected before the server runs."""
+    loggers = [logging.getLogger(name) for name in _QUIET_WHILE_WARMING]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def warm_caches() -> None:
+    """Fill the app's caches with what the first page shows (the served models, the
+    dataset's and the model's overview) while the server starts, so that the first
+    visitor does not wait for them. Streamlit's caches are global to the process, so
+    what is loaded here is what the pages find. Best effort: anything missing or broken
+    is left for the page, which says what to do about it."""
+    from recsys.config import MODELS
+    from recsys.dashboard.ui import cache
+    from recsys.dataset.movielens import dataset_present
+    from recsys.settings import resolve_data_path
+
+    for model in (None, *MODELS):
+        with contextlib.suppress(Exception):  # the page reports it as it should
+            loaded = cache.current_model(model)
+            if model is None:
+                cache.model_overview(loaded)
+    data_path = resolve_data_path(None)
+    with contextlib.suppress(Exception):
+        if dataset_present(data_path):
+            cache.dataset_overview(data_path)
+
+
 def main(argv: list[str] | None = None) -> None:
     from streamlit.web import cli
 
-    warm_imports()
+    with _quiet_streamlit():
+        warm_imports()
+        warm_caches()
     args = list(sys.argv[1:] if argv is None else argv)
     sys.argv = ["streamlit", "run", str(PROJECT_ROOT / "dashboard.py"), *args]
     cli.main()
