@@ -57,7 +57,8 @@ def model_facts(manifest: Mapping[str, Any]) -> ModelFacts:
                 "Item tower: pooled content-token vectors → Dense relu, plus a movie-id "
                 "vector. User tower: genre ratings and the pooled vectors of the movies "
                 "the user rated → Dense relu. Trained to rank (softmax over a batch's "
-                "movies) and to predict stars."
+                "movies) and to predict stars; the stars' last step is then fitted in closed "
+                "form, and each user's own ratings (or picks) correct their stars at serving."
             ),
             lab_split_metrics=False,
         )
