@@ -23,190 +23,32 @@ log(1 + n_i), f_i (14)]``: v_i, the log count of training ratings and the genre 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from recsys.columns import GENRE_LIST
 from recsys.genres import validate_genre_ratings
+from recsys.model.fold_in import FoldIn, fold_in_one, fold_in_users
+from recsys.model.hybrid_inputs import (
+    CENTER,
+    N_DENSE,
+    N_GENRES,
+    N_HEAD,
+    SHRINK,
+    UserInputs,
+    genre_averages,
+    genre_dense,
+    genre_deviation,
+    softplus,
+    user_inputs,
+)
 from recsys.model.towers import USER_TOWER, weight_key
 
-CENTER = 3.5  # stars: genre ratings and a user's mean are fed centred here
-N_GENRES = len(GENRE_LIST)
-N_DENSE = 2 * N_GENRES + 3  # centred genre stars, rated flags, mean, log count, offset
-N_HEAD = 3  # the user MLP's outputs after u: b_u, raw π_u, raw genre strength
 _GENRE_COLUMN = {genre: j for j, genre in enumerate(GENRE_LIST)}
-SHRINK = 15.0  # ratings of prior weight in the user offset, as the bias baseline's
 STAR_RANGE = (0.5, 5.0)
-
-
-@dataclass(frozen=True)
-class UserInputs:
-    """The user tower's inputs, one row per user.
-
-    dense: [n, 31] float32. plain: [n, n_items] sparse pooling weights (1/k over the k
-    pooled movies). like: the same pattern, weights (stars − the user's mean)/k.
-    """
-
-    dense: np.ndarray
-    plain: sparse.csr_matrix
-    like: sparse.csr_matrix
-
-
-def genre_dense(
-    genre_stars: np.ndarray, mean: np.ndarray, count: np.ndarray, offset: np.ndarray
-) -> np.ndarray:
-    """[n, 31]: (stars − 3.5)·rated and rated per genre (0 stars = not rated), the mean
-    stars − 3.5, log(1 + ratings) and the shrunk offset against the item baseline."""
-    rated = (genre_stars > 0).astype("float32")
-    columns = [
-        (genre_stars - CENTER) * rated,
-        rated,
-        (mean - CENTER)[:, None],
-        np.log1p(count)[:, None],
-        offset[:, None],
-    ]
-    return np.concatenate(columns, axis=1).astype("float32")
-
-
-def user_inputs(
-    users: np.ndarray,
-    items: np.ndarray,
-    stars: np.ndarray,
-    n_users: int,
-    flags: np.ndarray,
-    baseline: tuple[float, np.ndarray],
-    pooled: np.ndarray | None = None,
-    genre_override: np.ndarray | None = None,
-) -> UserInputs:
-    """Vectorised inputs from ratings (user code, catalogue row, stars).
-
-    flags: [n_items, 14] genre flags. baseline: (μ, b⁰ [n_items]) in stars, for the
-    offset feature. Genre ratings and the mean come from all the given ratings; only
-    those with ``pooled`` True (default all) feed the pools. genre_override [n, 14]:
-    genre ratings set by hand, in stars (0 = use the ratings' own average).
-    """
-    n_items = flags.shape[0]
-    shape = (n_users, n_items)
-    stars = np.asarray(stars, "float64")
-    count = np.bincount(users, minlength=n_users).astype("float64")
-    total = np.bincount(users, weights=stars, minlength=n_users)
-    star_matrix = sparse.csr_matrix((stars, (users, items)), shape=shape)
-    one_matrix = sparse.csr_matrix((np.ones_like(stars), (users, items)), shape=shape)
-    genre_sum, genre_count = np.asarray(star_matrix @ flags), np.asarray(one_matrix @ flags)
-    genre = np.where(genre_count > 0, genre_sum / np.maximum(genre_count, 1), 0.0)
-    if genre_override is not None:
-        genre = np.where(genre_override > 0, genre_override, genre)
-    set_genre = genre > 0
-    genre_mean = (genre * set_genre).sum(1) / np.maximum(set_genre.sum(1), 1)
-    fallback = np.where(set_genre.any(1), genre_mean, CENTER)
-    mean = np.where(count > 0, total / np.maximum(count, 1), fallback)
-    pooled = np.ones(len(users), dtype=bool) if pooled is None else pooled
-    pool_users, pool_items, pool_stars = users[pooled], items[pooled], stars[pooled]
-    n_pooled = np.bincount(pool_users, minlength=n_users).astype("float64")
-    weight = 1.0 / np.maximum(n_pooled[pool_users], 1.0)
-    plain = sparse.csr_matrix((weight, (pool_users, pool_items)), shape=shape, dtype="float32")
-    like_weight = (pool_stars - mean[pool_users]) * weight
-    like = sparse.csr_matrix((like_weight, (pool_users, pool_items)), shape=shape, dtype="float32")
-    mu, item_bias = baseline
-    residual = stars - mu - item_bias[items]
-    offset = np.bincount(users, weights=residual, minlength=n_users) / (count + SHRINK)
-    return UserInputs(genre_dense(genre, mean, count, offset), plain, like)
-
-
-def genre_averages(stars: np.ndarray, flags: np.ndarray) -> np.ndarray:
-    """[14] the average stars per genre of a few ratings (0 where none of them has it).
-
-    stars: [k] in stars; flags: [k, 14] the rated movies' genre flags.
-    """
-    flags = np.asarray(flags, "float64")
-    counts = flags.sum(axis=0)
-    return np.where(counts > 0, (np.asarray(stars, "float64") @ flags) / np.maximum(counts, 1), 0.0)
-
-
-def item_baseline_bias(
-    users: np.ndarray, items: np.ndarray, stars: np.ndarray, n_users: int, n_items: int
-) -> tuple[float, np.ndarray]:
-    """(μ, b⁰ [n_items]): the classic regularised item biases (stars); 0 for unrated."""
-    mu = float(np.mean(stars))
-    residual = stars - mu
-    n_user = np.bincount(users, minlength=n_users)
-    n_item = np.bincount(items, minlength=n_items)
-    user_bias = np.zeros(n_users)
-    for _ in range(10):
-        item_bias = np.bincount(items, residual - user_bias[users], n_items) / (10.0 + n_item)
-        user_bias = np.bincount(users, residual - item_bias[items], n_users) / (15.0 + n_user)
-    return mu, item_bias
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, x)
-
-
-def genre_deviation(dense: np.ndarray) -> np.ndarray:
-    """[n, 14] (genre stars − the user's mean) where rated, 0 elsewhere, from the dense
-    inputs [(g − 3.5)·rated, rated, mean − 3.5, ...]: what the rating head's genre term
-    multiplies by a learned weight per genre and the movie's genre flags."""
-    centred, rated = dense[:, :N_GENRES], dense[:, N_GENRES : 2 * N_GENRES]
-    return centred - rated * dense[:, 2 * N_GENRES : 2 * N_GENRES + 1]
-
-
-def item_side(v: np.ndarray, counts: np.ndarray, flags: np.ndarray, k: int) -> np.ndarray:
-    """[n, d + 15 + k] the item side of the ranking dot product: [v, log(1 + n), f, 0]
-    (the user's k rating dims take no part in the ranking)."""
-    columns = [v, np.log1p(counts)[:, None], flags, np.zeros((len(v), k))]
-    return np.concatenate(columns, axis=1).astype("float32")
-
-
-@dataclass(frozen=True)
-class FoldIn:
-    """How a user's own ratings correct the stars, in closed form at serving time (no
-    user id, no retraining; a new user's picks are their ratings).
-
-    Of the residuals r of the user's n ratings: c_u = Σr / (n + ``bias_shrink``) shifts
-    b_u; z_u, the ridge regression (``ridge``) of r − c_u on the rated movies' v_i,
-    scaled by n / (n + ``confidence``), adds z_u·v_i. A user of few ratings leans on
-    plain arithmetic instead: with a = n / (n + ``few_ratings``), the user's bias is
-    a·(b_u + c_u) + (1 − a)·(the mean of stars − μ − b_i, shrunk by ``few_shrink``), and
-    every dot product of the stars weighs a + (1 − a)·``few_dots``.
-    """
-
-    bias_shrink: float = 15.0
-    ridge: float = 10.0
-    confidence: float = 20.0
-    few_ratings: float = 10.0
-    few_shrink: float = 5.0
-    few_dots: float = 0.5
-
-    def to_array(self) -> np.ndarray:
-        return np.array(astuple(self), dtype="float64")
-
-
-def ridge_by_group(
-    groups: np.ndarray, n_groups: int, x: np.ndarray, y: np.ndarray, ridge: float
-) -> np.ndarray:
-    """[n_groups, m]: per group g, argmin_w Σ (y − x·w)² + ridge·|w|² over its rows
-    (x [n, m], y [n]); 0 for a group without rows. A group of fewer rows than m is
-    solved in its dual form (a k × k system)."""
-    x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
-    m = x.shape[1]
-    out = np.zeros((n_groups, m))
-    if n_groups == 1:  # one user or movie: no grouping to do
-        spans = [(0, np.arange(len(y)))] if len(y) else []
-    else:
-        order = np.argsort(groups, kind="stable")
-        bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
-        spans = [(g, order[bounds[g] : bounds[g + 1]]) for g in np.flatnonzero(np.diff(bounds))]
-    for g, at in spans:
-        xg, yg = x[at], y[at]
-        if len(at) < m:
-            out[g] = xg.T @ np.linalg.solve(xg @ xg.T + ridge * np.eye(len(at)), yg)
-        else:
-            out[g] = np.linalg.solve(xg.T @ xg + ridge * np.eye(m), xg.T @ yg)
-    return out
 
 
 @dataclass(frozen=True)
@@ -322,52 +164,14 @@ class HybridParams:
         rows: np.ndarray,
         stars: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The tower's (u [n, width], b_u [n]) with the :class:`FoldIn` applied from the
-        users' own ratings (user codes, catalogue rows, stars): u gains the stars' own
-        user block [a'·u_d (d), a'·r_u (k), a'·z_u (d)] (a' the dot weight) and b_u
-        becomes the blended bias. Unchanged when the model has no fold-in."""
+        """The tower's (u [n, width], b_u [n]) with the model's :class:`FoldIn` applied
+        from the users' own ratings (user codes, catalogue rows, stars); unchanged when
+        the model has none (see ``recsys.model.fold_in``)."""
         if self.fold_in is None:
             return u, user_bias
         if len(u) == 1:
-            return self._fold_in_one(u, user_bias, rows, stars)
-        fold, n_users = self.fold_in, len(u)
-        d, k, width = self.dim, self.star_dim, self.width
-        stars = np.asarray(stars, "float64")
-        residual = stars - (
-            self.mu + user_bias[users] + self.star_bias[rows] + self._pair_dots(u[users], rows)
-        )
-        count = np.bincount(users, minlength=n_users).astype("float64")
-        shift = np.bincount(users, residual, n_users) / (count + fold.bias_shrink)
-        z = ridge_by_group(
-            users, n_users, self.taste_vecs[rows], residual - shift[users], fold.ridge
-        )
-        z *= (count / (count + fold.confidence))[:, None]
-        plain = np.bincount(users, stars - self.mu - self.star_bias[rows], n_users)
-        plain /= count + fold.few_shrink
-        trust = np.where(count > 0, count / (count + fold.few_ratings), 1.0)
-        bias = trust * (user_bias + shift) + (1.0 - trust) * plain
-        weight = (trust + (1.0 - trust) * fold.few_dots)[:, None]
-        block = [u, weight * u[:, :d], weight * u[:, width - k : width], weight * z]
-        return np.concatenate(block, axis=1).astype("float32"), bias
-
-    def _fold_in_one(self, u, user_bias, rows, stars) -> tuple[np.ndarray, np.ndarray]:
-        """``fold_in_users`` for one user (a new user's picks): the same arithmetic on
-        a handful of rows, without grouping (it runs on every New user request)."""
-        fold, d, k, width = self.fold_in, self.dim, self.star_dim, self.width
-        n, one, bias = len(rows), u[0], float(user_bias[0])
-        stars = np.asarray(stars, "float64")
-        taste = self.taste_vecs[rows]
-        dots = self.star_items[rows] @ one[:d] + self.star_vecs[rows] @ one[width - k :]
-        plain = stars - self.mu - self.star_bias[rows]
-        residual = plain - bias - dots
-        shift = residual.sum() / (n + fold.bias_shrink)
-        z = ridge_by_group(np.zeros(n, "int64"), 1, taste, residual - shift, fold.ridge)[0]
-        z *= n / (n + fold.confidence)
-        trust = n / (n + fold.few_ratings) if n else 1.0
-        blended = trust * (bias + shift) + (1.0 - trust) * plain.sum() / (n + fold.few_shrink)
-        weight = trust + (1.0 - trust) * fold.few_dots
-        block = np.concatenate([one, weight * one[:d], weight * one[width - k :], weight * z])
-        return block[None, :].astype("float32"), np.array([blended])
+            return fold_in_one(self, u, user_bias, rows, stars)
+        return fold_in_users(self, u, user_bias, users, rows, stars)
 
     def histories(self, users: np.ndarray, movie_ids: np.ndarray, stars: np.ndarray, n_users: int):
         """User vectors from ratings: (user codes 0..n_users-1, movie ids, stars).
@@ -439,13 +243,13 @@ class HybridParams:
         raw = self.mu + user_bias + self.star_bias[rows] + dots
         return np.clip(raw, *STAR_RANGE)
 
-    def _pair_dots(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def pair_dots(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """[n] the stars' dot products for aligned (user vector, catalogue row) pairs."""
         return sum(np.einsum("ij,ij->i", part, items[rows]) for part, items in self._star_parts(u))
 
     def pair_stars(self, u: np.ndarray, user_bias: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """[n] predicted stars for aligned (user vector, catalogue row) pairs."""
-        raw = self.mu + user_bias + self.star_bias[rows] + self._pair_dots(u, rows)
+        raw = self.mu + user_bias + self.star_bias[rows] + self.pair_dots(u, rows)
         return np.clip(raw, *STAR_RANGE)
 
     # ------------------------------------------------------------------ storage

@@ -24,16 +24,16 @@ import pandas as pd
 from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.config import HybridConfig
 from recsys.model.content import GROUPS, ContentTokens
-from recsys.model.hybrid import (
+from recsys.model.hybrid import HybridParams
+from recsys.model.hybrid_epochs import epoch_split, slider_users
+from recsys.model.hybrid_inputs import (
     N_DENSE,
     N_GENRES,
     N_HEAD,
-    HybridParams,
     item_baseline_bias,
     item_side,
     user_inputs,
 )
-from recsys.model.hybrid_epochs import epoch_split, slider_users
 from recsys.model.hybrid_stars import refit_stars
 from recsys.model.network import keras, set_seed, tf
 from recsys.progress import Progress

@@ -21,7 +21,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from recsys.model.hybrid import FoldIn, HybridParams, ridge_by_group, user_inputs
+from recsys.model.fold_in import FoldIn, ridge_by_group
+from recsys.model.hybrid import HybridParams
+from recsys.model.hybrid_inputs import user_inputs
 
 ROUNDS = 2
 ITEM_BIAS_SHRINK = 10.0
@@ -53,7 +55,7 @@ def refit_stars(
         u, user_bias = refitted.fold_in_users(tower_u, tower_bias, users, rows, stars)
         taste = u[users, width : width + d]  # what meets s_i in the stars: a'·u
         predicted = refitted.mu + user_bias[users] + refitted.star_bias[rows]
-        residual = stars - predicted - refitted._pair_dots(u[users], rows)
+        residual = stars - predicted - refitted.pair_dots(u[users], rows)
         star_bias = refitted.star_bias + np.bincount(rows, residual, n_items) / (
             item_count + ITEM_BIAS_SHRINK
         )

@@ -19,7 +19,8 @@ import pandas as pd
 
 from recsys.columns import GENRE_LIST, MOVIE_ID, RATING, USER_VECTOR_COLUMNS
 from recsys.genres import validate_genre_ratings
-from recsys.model.hybrid import HybridParams, genre_averages
+from recsys.model.hybrid import HybridParams
+from recsys.model.hybrid_inputs import genre_averages
 from recsys.model.scaling import Scalers
 from recsys.model.towers import Towers
 

@@ -59,7 +59,7 @@ def test_eight_threads_share_one_recommender(trained_dir, monkeypatch):
 
 
 def test_app_sessions_on_eight_threads_load_the_bundle_once(trained_dir, monkeypatch):
-    from recsys.dashboard import ui
+    from recsys.dashboard.ui import cache as ui
 
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(trained_dir))
     loads = []

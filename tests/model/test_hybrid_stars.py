@@ -8,7 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from recsys.model.hybrid import N_DENSE, N_GENRES, N_HEAD, FoldIn, HybridParams, ridge_by_group
+from recsys.model.fold_in import FoldIn, ridge_by_group
+from recsys.model.hybrid import HybridParams
+from recsys.model.hybrid_inputs import N_DENSE, N_GENRES, N_HEAD
 from recsys.model.hybrid_stars import refit_stars
 
 DIM = 8

@@ -15,8 +15,7 @@ The work behind the widgets is plain Python beside this package: tables in
 ``recsys.dashboard.overview``, charts in ``charts``, link parsing in ``urls``, jobs in
 ``jobs``, text escaping in ``text``, downloads in ``export``. TensorFlow is imported only
 inside the background training job.
+
+Nothing is imported here: the launcher (``serve``) runs before any of it, so that it
+can import the rest itself while the server starts.
 """
-
-from recsys.dashboard.ui.cache import current_model, load_recommender_cached
-
-__all__ = ["current_model", "load_recommender_cached"]

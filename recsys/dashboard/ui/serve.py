@@ -19,16 +19,31 @@ from recsys.settings import PROJECT_ROOT
 
 
 def warm_imports() -> None:
-    """Import what every page's first run needs (no TensorFlow: serving never uses it)."""
-    import altair  # noqa: F401
-    import pandas  # noqa: F401
-    import scipy.sparse  # noqa: F401
+    """Import what every page's first run needs (no TensorFlow: serving never uses it):
+    the libraries, and every module of ``recsys.dashboard``, the pages' own code."""
+    import importlib
+    import pkgutil
 
-    import recsys.dashboard.charts  # noqa: F401
-    import recsys.dashboard.ui.frame  # noqa: F401
-    import recsys.dashboard.ui.new_user  # noqa: F401
-    import recsys.dashboard.ui.tour  # noqa: F401
+    import altair
+    import pandas
+    import scipy.sparse  # noqa: F401
+    from streamlit import delta_generator
+    from streamlit.string_util import is_emoji
+
+    import recsys.dashboard
     import recsys.serving.recommender  # noqa: F401
+
+    for module in pkgutil.walk_packages(recsys.dashboard.__path__, "recsys.dashboard."):
+        importlib.import_module(module.name)
+
+    # Two things Streamlit does once per process, on the first visitor's run, that cost
+    # about 0.3 s each on 2 cores: compiling its emoji pattern (for the page's favicon,
+    # "🎬"), and walking the whole call stack to warn about a script run without
+    # ``streamlit run``, which this launcher is.
+    is_emoji("🎬")
+    delta_generator._use_warning_has_been_displayed = True
+    # Altair compiles its shorthand patterns and schema validators on the first chart.
+    altair.Chart(pandas.DataFrame({"n": [1]})).mark_bar().encode(x="n:Q").to_dict()
 
 
 # Streamlit's loggers that warn when a cached function runs outside a page's run.
@@ -40,16 +55,18 @@ _QUIET_WHILE_WARMING = (
 
 @contextlib.contextmanager
 def _quiet_streamlit() -> Iterator[None]:
-    """Streamlit's "no runtime" warnings off: they are expected before the server runs."""
+    """Streamlit's "no runtime" warnings off: they are expected before the server runs.
+    (A filter, not a level: Streamlit resets its loggers' levels when it reads its
+    config.)"""
     loggers = [logging.getLogger(name) for name in _QUIET_WHILE_WARMING]
-    levels = [logger.level for logger in loggers]
+    quiet = logging.Filter("-")  # matches no logger name: drops every record
     for logger in loggers:
-        logger.setLevel(logging.ERROR)
+        logger.addFilter(quiet)
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+        for logger in loggers:
+            logger.removeFilter(quiet)
 
 
 def warm_caches() -> None:

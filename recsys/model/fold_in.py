@@ -1,0 +1,117 @@
+"""The fold-in: how a user's own ratings correct the hybrid model's stars at serving.
+
+No TensorFlow, no user table: from the tower's user vector and the user's ratings (or a
+new user's picks), closed-form arithmetic. ``recsys.model.hybrid_stars`` fits the
+movies' side to it after training; :class:`~recsys.model.hybrid.HybridParams` applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from recsys.model.hybrid import HybridParams
+
+
+@dataclass(frozen=True)
+class FoldIn:
+    """How a user's own ratings correct the stars, in closed form at serving time (no
+    user id, no retraining; a new user's picks are their ratings).
+
+    Of the residuals r of the user's n ratings: c_u = Σr / (n + ``bias_shrink``) shifts
+    b_u; z_u, the ridge regression (``ridge``) of r − c_u on the rated movies' v_i,
+    scaled by n / (n + ``confidence``), adds z_u·v_i. A user of few ratings leans on
+    plain arithmetic instead: with a = n / (n + ``few_ratings``), the user's bias is
+    a·(b_u + c_u) + (1 − a)·(the mean of stars − μ − b_i, shrunk by ``few_shrink``), and
+    every dot product of the stars weighs a + (1 − a)·``few_dots``.
+    """
+
+    bias_shrink: float = 15.0
+    ridge: float = 10.0
+    confidence: float = 20.0
+    few_ratings: float = 10.0
+    few_shrink: float = 5.0
+    few_dots: float = 0.5
+
+    def to_array(self) -> np.ndarray:
+        return np.array(astuple(self), dtype="float64")
+
+
+def ridge_by_group(
+    groups: np.ndarray, n_groups: int, x: np.ndarray, y: np.ndarray, ridge: float
+) -> np.ndarray:
+    """[n_groups, m]: per group g, argmin_w Σ (y − x·w)² + ridge·|w|² over its rows
+    (x [n, m], y [n]); 0 for a group without rows. A group of fewer rows than m is
+    solved in its dual form (a k × k system)."""
+    x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
+    m = x.shape[1]
+    out = np.zeros((n_groups, m))
+    if n_groups == 1:  # one user or movie: no grouping to do
+        spans = [(0, np.arange(len(y)))] if len(y) else []
+    else:
+        order = np.argsort(groups, kind="stable")
+        bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
+        spans = [(g, order[bounds[g] : bounds[g + 1]]) for g in np.flatnonzero(np.diff(bounds))]
+    for g, at in spans:
+        xg, yg = x[at], y[at]
+        if len(at) < m:
+            out[g] = xg.T @ np.linalg.solve(xg @ xg.T + ridge * np.eye(len(at)), yg)
+        else:
+            out[g] = np.linalg.solve(xg.T @ xg + ridge * np.eye(m), xg.T @ yg)
+    return out
+
+
+def fold_in_users(
+    params: HybridParams,
+    u: np.ndarray,
+    user_bias: np.ndarray,
+    users: np.ndarray,
+    rows: np.ndarray,
+    stars: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tower's (u [n, width], b_u [n]) with the :class:`FoldIn` applied from the
+    users' own ratings (user codes, catalogue rows, stars): u gains the stars' own
+    user block [a'·u_d (d), a'·r_u (k), a'·z_u (d)] (a' the dot weight) and b_u
+    becomes the blended bias."""
+    fold, n_users = params.fold_in, len(u)
+    d, k, width = params.dim, params.star_dim, params.width
+    stars = np.asarray(stars, "float64")
+    residual = stars - (
+        params.mu + user_bias[users] + params.star_bias[rows] + params.pair_dots(u[users], rows)
+    )
+    count = np.bincount(users, minlength=n_users).astype("float64")
+    shift = np.bincount(users, residual, n_users) / (count + fold.bias_shrink)
+    z = ridge_by_group(users, n_users, params.taste_vecs[rows], residual - shift[users], fold.ridge)
+    z *= (count / (count + fold.confidence))[:, None]
+    plain = np.bincount(users, stars - params.mu - params.star_bias[rows], n_users)
+    plain /= count + fold.few_shrink
+    trust = np.where(count > 0, count / (count + fold.few_ratings), 1.0)
+    bias = trust * (user_bias + shift) + (1.0 - trust) * plain
+    weight = (trust + (1.0 - trust) * fold.few_dots)[:, None]
+    block = [u, weight * u[:, :d], weight * u[:, width - k : width], weight * z]
+    return np.concatenate(block, axis=1).astype("float32"), bias
+
+
+def fold_in_one(
+    params: HybridParams, u: np.ndarray, user_bias: np.ndarray, rows: np.ndarray, stars
+) -> tuple[np.ndarray, np.ndarray]:
+    """``fold_in_users`` for one user (a new user's picks): the same arithmetic on
+    a handful of rows, without grouping (it runs on every New user request)."""
+    fold, d, k, width = params.fold_in, params.dim, params.star_dim, params.width
+    n, one, bias = len(rows), u[0], float(user_bias[0])
+    stars = np.asarray(stars, "float64")
+    taste = params.taste_vecs[rows]
+    dots = params.star_items[rows] @ one[:d] + params.star_vecs[rows] @ one[width - k :]
+    plain = stars - params.mu - params.star_bias[rows]
+    residual = plain - bias - dots
+    shift = residual.sum() / (n + fold.bias_shrink)
+    z = ridge_by_group(np.zeros(n, "int64"), 1, taste, residual - shift, fold.ridge)[0]
+    z *= n / (n + fold.confidence)
+    trust = n / (n + fold.few_ratings) if n else 1.0
+    blended = trust * (bias + shift) + (1.0 - trust) * plain.sum() / (n + fold.few_shrink)
+    weight = trust + (1.0 - trust) * fold.few_dots
+    block = np.concatenate([one, weight * one[:d], weight * one[width - k :], weight * z])
+    return block[None, :].astype("float32"), np.array([blended])
