@@ -33,7 +33,7 @@ from recsys.model.hybrid import (
     item_side,
     user_inputs,
 )
-from recsys.model.hybrid_epochs import epoch_split, slider_users
+from recsys.model.hybrid_epochs import epoch_split, planned_epochs, slider_users
 from recsys.model.network import keras, set_seed, tf
 from recsys.progress import Progress
 
@@ -315,8 +315,7 @@ def fit_hybrid(
             for batch in _batches(trainer, users, items, stars, n_users, rng, baseline)
         ]
         if epoch == 1:  # a small training set runs more epochs, to make min_steps updates
-            wanted = min(-(-config.min_steps // max(len(losses), 1)), config.max_epochs)
-            planned = max(config.epochs, wanted)
+            planned = planned_epochs(config, len(losses))
         rank_loss, rating_loss = np.mean([[float(a), float(b)] for a, b in losses], axis=0)
         history["rank_loss"].append(float(rank_loss))
         history["rating_loss"].append(float(rating_loss))
@@ -325,6 +324,12 @@ def fit_hybrid(
             progress(epoch, planned, text)
     history["seconds"] = time.perf_counter() - start
     history["epochs"] = planned
+    params, both = fitted_model(trainer, content, config, counts, baseline)
+    return params, both, history
+
+
+def fitted_model(trainer: _Trainer, content, config, counts, baseline):
+    """(the numpy parameters, a Keras model of both towers) of a trained ``trainer``."""
     out = trainer.item_outputs()
     d = config.dim
     params = HybridParams(
@@ -348,4 +353,4 @@ def fit_hybrid(
         [trainer.item_tower.outputs[0], trainer.user_tower.outputs[0]],
         name="hybrid_two_tower",
     )
-    return params, both, history
+    return params, both
