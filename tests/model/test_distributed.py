@@ -252,6 +252,43 @@ def test_a_worker_that_never_comes_ends_the_run_and_keeps_the_bundle(
     assert _bundles(artifacts, before)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_a_worker_killed_under_its_supervisor_is_one_line_and_exit_2(
+    trained_dir, synthetic_data, tmp_path
+):
+    """The supervisor of a bare ``--distributed`` worker reports a training process that
+    died of a signal (here the OOM killer's SIGKILL, sent by hand) in one line, exit 2."""
+    artifacts = copy_tree(trained_dir, tmp_path / "artifacts")
+    before = snapshot(artifacts)
+    err = open(tmp_path / "err", "wb")
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "recsys", "train", "--distributed", "--model", "lab",
+         "--join-timeout", "120", "--data", str(synthetic_data), "--artifacts", str(artifacts)],
+        stdout=subprocess.DEVNULL, stderr=err, cwd=PROJECT_ROOT,
+        env={**os.environ, TF_CONFIG: local_tf_configs(2)[0]},  # worker 1 never comes
+    )  # fmt: skip
+    children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children")
+    try:
+        deadline = time.monotonic() + 30
+        while not children.read_text().split():
+            assert time.monotonic() < deadline, "the supervisor started no worker"
+            time.sleep(0.1)
+        os.kill(int(children.read_text().split()[0]), signal.SIGKILL)
+        code = supervisor.wait(timeout=30)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+        err.close()
+    stderr = (tmp_path / "err").read_text(errors="replace")
+    assert code == 2
+    last = stderr.strip().splitlines()[-1]  # TensorFlow may have logged before it died
+    assert last == "error: worker 0 was stopped by SIGKILL; no bundle was written", stderr
+    assert "Traceback" not in stderr
+    assert _bundles(artifacts, before)
+
+
 def _bundles(artifacts: Path, before: dict[str, bytes]) -> bool:
     """Every file that was there is there with the same bytes, and no bundle was added
     (the shards folder may hold a shard)."""
