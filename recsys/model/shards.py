@@ -1,11 +1,14 @@
 """Each worker's shard of the training rows, on disk, and the distributed fit around it.
 
-A shard is one ``.npy`` file of float32 rows ``[user inputs | item inputs | target]``
-(scaled units). Worker ``i`` of ``N`` takes the lab split's train rows ``i, i + N, …``;
-it writes its shard once, before training (to a temporary name, then renamed), and
-TensorFlow reads it back a batch at a time (``tf.data.FixedLengthRecordDataset`` past the
-``.npy`` header), so no worker loads more than its own rows, nor all of them at once.
-No TensorFlow here: ``recsys.model.distributed`` trains.
+The lab network: a shard is one ``.npy`` file of float32 rows ``[user inputs | item
+inputs | target]`` (scaled units); worker ``i`` of ``N`` takes the lab split's train rows
+``i, i + N, …``, and TensorFlow reads them back a batch at a time
+(``tf.data.FixedLengthRecordDataset`` past the ``.npy`` header). The hybrid model: a
+shard holds every rating ``[user, movie row, stars]`` of the users whose code is ``i``
+modulo ``N`` (a user's history stays whole for the pools), memory-mapped back. Each
+worker writes its shard once, before training (to a temporary name, then renamed), and
+removes it when the training ends. No TensorFlow here: ``recsys.model.distributed``
+and ``recsys.model.hybrid_distributed`` train.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,10 +124,27 @@ def fit_on_cluster(
     check_global_batch(config, cluster.workers)
     rows = shard_rows(len(y), cluster.workers, cluster.index)
     write_shard(shard, user_x[rows], item_x[rows], np.asarray(y)[rows])
-    layout = read_layout(shard, user_x.shape[1], len(y) // cluster.workers)
     from recsys.model import distributed  # TensorFlow is imported only to train
 
-    return distributed.fit_distributed(layout, config, cluster, progress=progress)
+    with removed_after(shard):
+        layout = read_layout(shard, user_x.shape[1], len(y) // cluster.workers)
+        return distributed.fit_distributed(layout, config, cluster, progress=progress)
+
+
+@contextmanager
+def removed_after(shard: Path):
+    """Remove the shard when its training ends, and its folders once empty: a shard is
+    cut afresh by every run, so keeping it would only fill the disk (a worker that is
+    killed leaves its own, which the next run of the same training set overwrites)."""
+    try:
+        yield
+    finally:
+        shard.unlink(missing_ok=True)
+        for folder in (shard.parent, shard.parent.parent):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another worker's shard) or gone
+                break
 
 
 def training_record(config: TrainConfig, cluster: Cluster | None) -> dict:
@@ -216,9 +237,10 @@ def fit_hybrid_on_cluster(
     steps = epoch_steps(users, cluster.workers, config.batch_size, config.target_fraction)
     from recsys.model import hybrid_distributed  # TensorFlow is imported only to train
 
-    return hybrid_distributed.fit_hybrid_distributed(
-        UserShard(shard, counts, baseline, steps), content, config, cluster, progress=progress
-    )
+    with removed_after(shard):
+        return hybrid_distributed.fit_hybrid_distributed(
+            UserShard(shard, counts, baseline, steps), content, config, cluster, progress=progress
+        )
 
 
 def hybrid_training_record(config, cluster: Cluster | None) -> dict:

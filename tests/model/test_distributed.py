@@ -186,6 +186,7 @@ def test_two_workers_learn_the_planted_tastes_as_one_process_does(planted, tmp_p
     assert done.returncode == 0, done.stderr
     two = json.loads(done.stdout)
     assert abs(two["test_rmse_stars"] - one.test_rmse_stars) <= RMSE_TOLERANCE_STARS
+    assert not (tmp_path / "two" / ".shards").exists()  # the shards are removed after use
     assert two["epochs_run"] == EPOCHS
     manifest, _ = read_manifest(Path(two["bundle"]))
     assert manifest["training"] == {
@@ -215,6 +216,7 @@ def test_two_hybrid_workers_learn_the_planted_tastes_as_one_process_does(planted
     assert done.returncode == 0, done.stderr
     two = json.loads(done.stdout)
     assert (two["model"], two["epochs_run"]) == ("hybrid", HYBRID_EPOCHS)
+    assert not (tmp_path / "two" / ".shards").exists()  # the shards are removed after use
     assert abs(two["gate"]["new_rmse"] - one.gate["new_rmse"]) <= HYBRID_RMSE_TOLERANCE_STARS
     manifest, _ = read_manifest(Path(two["bundle"]))
     assert manifest["training"] == {
