@@ -37,6 +37,8 @@ class Plan:
     scale_queries: int
     scale_train_rows: int  # rows drawn from the scale data for the throughput runs
     scale_train_batch: int  # rows a worker takes a step (the fast recipe's batch)
+    scale_hybrid_rows: int  # about this many ratings (a sample of users) for the hybrid; 0: none
+    scale_hybrid_batch: int  # the hybrid's targets a worker a step (its recipe's batch)
     ml32m_users: int
     ml32m_movies: int
     ml32m_ratings: int
@@ -66,6 +68,8 @@ FULL = Plan(
     scale_queries=500,
     scale_train_rows=524_288,
     scale_train_batch=256,
+    scale_hybrid_rows=500_000,
+    scale_hybrid_batch=1024,
     ml32m_users=ML32M_USERS,
     ml32m_movies=ML32M_MOVIES,
     ml32m_ratings=ML32M_RATINGS,
@@ -95,6 +99,8 @@ QUICK = Plan(
     scale_queries=200,
     scale_train_rows=8_192,
     scale_train_batch=256,
+    scale_hybrid_rows=0,  # the hybrid's throughput runs in the full bench only
+    scale_hybrid_batch=1024,
     ml32m_users=1_200,
     ml32m_movies=2_500,
     ml32m_ratings=64_000,

@@ -14,6 +14,9 @@ memory is that of the measured work alone:
   second worker adds to the one-worker strategy at the same rows a worker a step: the
   all-reduce of the gradients and, on a machine of few cores, the two workers' share of
   them. ``train_peak_rss_mb_per_worker``: the larger of the two workers' peaks.
+- The same for the hybrid model (``hybrid_``-prefixed keys, full bench only): every
+  rating of a sample of users holding about ``scale_hybrid_rows`` ratings, over the
+  whole catalogue, its recipe's 1,024 targets a worker a step.
 - ``bruteforce_1m_ms``: the median ms of an exact top 10 by dot product over 1M
   synthetic 32-d item embeddings (in this process: one matrix-vector product and a
   partial sort, as serving ranks).
@@ -72,6 +75,7 @@ def run_scale(plan: Plan, work: Path, existing: Path | None = None) -> dict:
             _run(["-m", "bench.scale_worker", str(folder), "--queries", str(plan.scale_queries)])
         )
         training = train_throughput(folder, plan, work)
+        training |= train_throughput(folder, plan, work, model="hybrid")
     finally:
         if existing is None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -85,35 +89,49 @@ def run_scale(plan: Plan, work: Path, existing: Path | None = None) -> dict:
     }
 
 
-def train_throughput(folder: Path, plan: Plan, work: Path) -> dict:
-    """The lab network's training rows a second in one process, as one worker under the
-    strategy and as two local workers; the all-reduce overhead; each worker's peak."""
+def train_throughput(folder: Path, plan: Plan, work: Path, model: str = "lab") -> dict:
+    """A model's training rows a second in one process, as one worker under the strategy
+    and as two local workers; the all-reduce overhead; each worker's peak. The lab
+    network's keys are bare (``train_rows_per_s_1``), the hybrid's ``hybrid_``-prefixed
+    (rows: ratings of a sample of users; None in a plan without them)."""
+    lab = model == "lab"
+    rows = plan.scale_train_rows if lab else plan.scale_hybrid_rows
+    batch = plan.scale_train_batch if lab else plan.scale_hybrid_batch
+    prefix = "" if lab else "hybrid_"
+    names = ("train_rows_per_s_1", "train_rows_per_s_1_strategy", "train_rows_per_s_2")
+    names += ("train_step_ms_1", "train_step_ms_1_strategy", "train_step_ms_2")
+    names += ("allreduce_overhead",)
+    names += ("train_peak_rss_mb_per_worker", "train_rows", "train_rows_per_worker_step")
+    if not rows:
+        return {f"{prefix}{name}": None for name in names}
     runs = {}
     for name, workers, what in (
         ("1", None, "one process"),
         ("1_strategy", 1, "one worker under the strategy"),
         ("2", 2, "two local workers"),
     ):
-        log(f"scale: training throughput, {what}")
-        runs[name] = _train_run(folder, plan, workers, work)
+        log(f"scale: {model} training throughput, {what}")
+        runs[name] = _train_run(folder, model, rows, batch, workers, work)
     figures = {f"train_rows_per_s_{k}": rounded(r["rows_per_s"], 0) for k, r in runs.items()}
     figures |= {f"train_step_ms_{k}": rounded(r["step_ms"], 2) for k, r in runs.items()}
     overhead = runs["2"]["step_ms"] - runs["1_strategy"]["step_ms"]
-    return {
-        **figures,
+    figures |= {
         "allreduce_overhead": rounded(overhead, 2),
         "train_peak_rss_mb_per_worker": rounded(runs["2"]["peak_rss_mb"], 1),
         "train_rows": runs["1"]["rows"],
-        "train_rows_per_worker_step": plan.scale_train_batch,
+        "train_rows_per_worker_step": batch,
     }
+    return {f"{prefix}{name}": value for name, value in figures.items()}
 
 
-def _train_run(folder: Path, plan: Plan, workers: int | None, work: Path) -> dict:
+def _train_run(
+    folder: Path, model: str, rows: int, batch: int, workers: int | None, work: Path
+) -> dict:
     """``bench.scale_train`` in one process (``workers`` None) or as that many local
     workers; the chief's figures with the largest peak memory of the workers."""
     command = [
-        sys.executable, "-m", "bench.scale_train", str(folder),
-        "--rows", str(plan.scale_train_rows), "--batch", str(plan.scale_train_batch),
+        sys.executable, "-m", "bench.scale_train", str(folder), "--model", model,
+        "--rows", str(rows), "--batch", str(batch),
     ]  # fmt: skip
     if workers is None:
         return json.loads(_run(command[1:]))

@@ -14,9 +14,9 @@ under ``strategy.run``; Adam's ``apply_gradients`` sums the workers' gradients
 - Each worker's loss is its batch's mean, so the all-reduce sums ``workers`` means:
   ``workers ×`` the mean gradient. Adam's update does not change when every gradient is
   scaled by one constant (up to its ε), so it is the update of the mean.
-- Every step has the same shapes on a worker (the movies a batch needs are padded to
-  one fixed size), so the step is traced once: each worker then issues its collectives
-  in the same order as the others.
+- The step is compiled with an input signature of unknown lengths, so it is traced
+  once however many movies a batch needs: each worker then issues its collectives in
+  the same order as the others (a retrace on one worker only would not).
 - Every worker runs ``shard.steps`` steps an epoch from an endless stream of its
   batches (a new split of its users' ratings each time the last one is used up).
 
@@ -26,6 +26,7 @@ trainer for the bundle. TensorFlow is imported through ``recsys.model.network``.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 
@@ -36,7 +37,7 @@ from recsys.model.cluster import Cluster, report_joined
 from recsys.model.content import ContentTokens
 from recsys.model.distributed import joined_cluster
 from recsys.model.hybrid_epochs import planned_epochs
-from recsys.model.hybrid_network import NEEDED_STEP, _batches, _pad, _Trainer, fitted_model
+from recsys.model.hybrid_network import _batches, _Trainer, fitted_model
 from recsys.model.network import set_seed, tf
 from recsys.model.shards import UserShard
 from recsys.progress import Progress
@@ -59,9 +60,11 @@ def fit_hybrid_distributed(
         with strategy.scope():
             trainer = _Trainer(content, config, shard.counts, shard.baseline)
             trainer.optimizer.build(trainer.variables)
-        step = _synchronised_step(strategy, trainer)
         rng = np.random.default_rng([config.seed, cluster.index])
         batches = _endless_batches(trainer, shard, rng)
+        first = next(batches)
+        step = _synchronised_step(strategy, trainer, first)
+        batches = itertools.chain([first], batches)
         planned = planned_epochs(config, shard.steps)
         history: dict = {"rank_loss": [], "rating_loss": []}
         start = time.perf_counter()
@@ -86,10 +89,14 @@ def fit_hybrid_distributed(
     return params, both, history
 
 
-def _synchronised_step(strategy, trainer: _Trainer):
-    """One update on every worker; the workers' mean [rank loss, star loss]."""
+def _synchronised_step(strategy, trainer: _Trainer, example: tuple):
+    """One update on every worker; the workers' mean [rank loss, star loss]. Traced
+    once: every input's first dimension is left unknown (``example`` gives the rest)."""
+    signature = [
+        tf.TensorSpec([None, *np.shape(x)[1:]], tf.as_dtype(np.asarray(x).dtype)) for x in example
+    ]
 
-    @tf.function
+    @tf.function(input_signature=signature)
     def step(*batch):
         losses = strategy.run(lambda *b: tf.stack(trainer._step(*b)), args=batch)
         return strategy.reduce(tf.distribute.ReduceOp.MEAN, losses, axis=None)
@@ -98,12 +105,7 @@ def _synchronised_step(strategy, trainer: _Trainer):
 
 
 def _endless_batches(trainer: _Trainer, shard: UserShard, rng) -> Iterator[tuple]:
-    """This worker's batches, epoch after epoch of its users' ratings, the needed movies
-    padded to one size (the catalogue's, at most a full batch's with histories)."""
+    """This worker's batches, epoch after epoch of its users' ratings."""
     users, items, stars, n_users = shard.ratings()
-    config = trainer.config
-    most = config.batch_size * (1 + config.history_cap)
-    size = -(-min(len(shard.counts), most) // NEEDED_STEP) * NEEDED_STEP
     while True:
-        for batch in _batches(trainer, users, items, stars, n_users, rng, shard.baseline):
-            yield (_pad(batch[0], size), *batch[1:])
+        yield from _batches(trainer, users, items, stars, n_users, rng, shard.baseline)
