@@ -62,6 +62,12 @@ GOALS: tuple[tuple[str, str, str, Callable[[dict], bool | None]], ...] = (
         "peak < 8 GB",
         lambda r: None if r["peak_rss_mb"] is None else r["peak_rss_mb"] * MB < 8 * GB,
     ),
+    (
+        "ml32m_memory",
+        "scale",
+        "ml-32m load + features peak < 8 GB",
+        lambda r: None if r["ml32m_peak_rss_mb"] is None else r["ml32m_peak_rss_mb"] * MB < 8 * GB,
+    ),
     ("scale_new_user", "scale", "new user < 5 ms", lambda r: _below(r["new_user_ms"], 5)),
     ("scale_similar", "scale", "similar < 5 ms", lambda r: _below(r["similar_ms"], 5)),
     (

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 ML25M_RATINGS = 25_000_095
 ML25M_USERS = 162_541
 ML25M_MOVIES = 62_423
+# ml-32m's shape.
+ML32M_RATINGS = 32_000_204
+ML32M_USERS = 200_948
+ML32M_MOVIES = 87_585
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,15 @@ class Plan:
     scale_movies: int
     scale_ratings: int
     scale_queries: int
+    scale_train_rows: int  # rows drawn from the scale data for the throughput runs
+    scale_train_batch: int  # rows a worker takes a step (the fast recipe's batch)
+    scale_hybrid_rows: int  # about this many ratings (a sample of users) for the hybrid; 0: none
+    scale_hybrid_batch: int  # the hybrid's targets a worker a step (its recipe's batch)
+    ml32m_users: int
+    ml32m_movies: int
+    ml32m_ratings: int
+    bruteforce_items: int  # synthetic 32-d item embeddings ranked per query
+    bruteforce_queries: int
 
 
 FULL = Plan(
@@ -53,6 +66,15 @@ FULL = Plan(
     scale_movies=ML25M_MOVIES,
     scale_ratings=ML25M_RATINGS,
     scale_queries=500,
+    scale_train_rows=524_288,
+    scale_train_batch=256,
+    scale_hybrid_rows=500_000,
+    scale_hybrid_batch=1024,
+    ml32m_users=ML32M_USERS,
+    ml32m_movies=ML32M_MOVIES,
+    ml32m_ratings=ML32M_RATINGS,
+    bruteforce_items=1_000_000,
+    bruteforce_queries=200,
 )
 
 QUICK = Plan(
@@ -75,4 +97,13 @@ QUICK = Plan(
     scale_movies=2_000,
     scale_ratings=50_000,
     scale_queries=200,
+    scale_train_rows=8_192,
+    scale_train_batch=256,
+    scale_hybrid_rows=0,  # the hybrid's throughput runs in the full bench only
+    scale_hybrid_batch=1024,
+    ml32m_users=1_200,
+    ml32m_movies=2_500,
+    ml32m_ratings=64_000,
+    bruteforce_items=20_000,
+    bruteforce_queries=20,
 )

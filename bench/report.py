@@ -36,6 +36,17 @@ ROWS = (
     ("scale", "embed_s", "item embeddings, s"),
     ("scale", "new_user_ms", "new user top 10, ms"),
     ("scale", "similar_ms", "similar movies, ms"),
+    ("scale", "train_rows_per_s_1", "training rows/s, one process"),
+    ("scale", "train_rows_per_s_1_strategy", "training rows/s, 1 worker (MWMS)"),
+    ("scale", "train_rows_per_s_2", "training rows/s, 2 workers"),
+    ("scale", "allreduce_overhead", "all-reduce overhead, ms a step"),
+    ("scale", "train_peak_rss_mb_per_worker", "peak RSS a worker, MB"),
+    ("scale", "hybrid_train_rows_per_s_1", "hybrid rows/s, one process"),
+    ("scale", "hybrid_train_rows_per_s_2", "hybrid rows/s, 2 workers"),
+    ("scale", "hybrid_allreduce_overhead", "hybrid all-reduce overhead, ms"),
+    ("scale", "ml32m_build_s", "ml-32m load + features, s"),
+    ("scale", "ml32m_peak_rss_mb", "ml-32m peak RSS, MB"),
+    ("scale", "bruteforce_1m_ms", "brute-force top 10 of 1M, ms"),
 )
 
 

@@ -35,7 +35,10 @@ EXPECTED = {
     "app": {"healthy_s": NUMBER, "first_page_s": NUMBER, "rss_mb": NUMBER,
             "tensorflow_imported": FLAG, "slider_ms": NUMBER, "page_switch_ms": NUMBER},
     "scale": {"ratings": COUNT, "build_s": NUMBER, "peak_rss_mb": NUMBER, "embed_s": NUMBER,
-              "new_user_ms": NUMBER, "similar_ms": NUMBER},
+              "new_user_ms": NUMBER, "similar_ms": NUMBER, "train_rows_per_s_1": NUMBER,
+              "train_rows_per_s_2": NUMBER, "allreduce_overhead": NUMBER,
+              "train_peak_rss_mb_per_worker": NUMBER, "ml32m_build_s": NUMBER,
+              "ml32m_peak_rss_mb": NUMBER, "bruteforce_1m_ms": NUMBER},
     "load": {"sessions": COUNT, "failed": COUNT, "p50_ms": NUMBER, "p95_ms": NUMBER,
              "rss_growth_mb": NUMBER},
 }  # fmt: skip

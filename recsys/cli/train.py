@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from recsys.cli.commands import emit, print_warnings
-from recsys.errors import UsageError, printable
+from recsys.errors import printable
 from recsys.model.shards import check_global_batch
 from recsys.progress import TextBar
 
@@ -55,49 +55,77 @@ def train_command(args: argparse.Namespace) -> None:
 def distributed_train_command(args: argparse.Namespace) -> None:
     """``--workers N``: start N local workers and report the chief's result.
     ``--distributed``: be one worker of the cluster that TF_CONFIG describes; the chief
-    trains and writes the bundle as ``train`` does, the others only train."""
+    trains and writes the bundle as ``train`` does, the others only train. The worker's
+    training runs in a child process that this one watches (``supervise_worker``)."""
     import json
 
-    from recsys.config import recipe_config
-    from recsys.dataset.movielens import load_movielens
-    from recsys.model.cluster import cluster_from_env, run_local_workers
-    from recsys.model.train import train_bundle, train_worker
-    from recsys.settings import resolve_artifacts_dir
+    from recsys.model.cluster import (
+        cluster_from_env,
+        run_local_workers,
+        supervise_worker,
+        supervised,
+    )
 
-    if args.model != "lab":
-        raise UsageError(
-            "distributed training trains the lab network for now: pass --model lab "
-            "(see docs/scaling.md)"
-        )
-    overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
-    config = recipe_config(args.recipe, preset=args.preset, seed=args.seed, **overrides)
+    config = _distributed_config(args)
     if args.workers:
-        check_global_batch(config, args.workers)
-        run = run_local_workers(_worker_args(args), args.workers)
+        if args.model == "lab":
+            check_global_batch(config, args.workers)
+        run = run_local_workers(_worker_args(args, json_output=True), args.workers)
         sys.stderr.write(run.stderr)
         result = json.loads(run.stdout)
         emit(args, result, train_text)
         _warn_not_served(result)
         return
     cluster = cluster_from_env()
+    if not supervised():
+        argv = _worker_args(args, json_output=args.json)
+        code = supervise_worker(argv, cluster, args.join_timeout)
+        if code:
+            raise SystemExit(code)
+        return
+    _train_as_worker(args, config, cluster)
+
+
+def _distributed_config(args: argparse.Namespace):
+    """The hybrid's config (``--batch-size``: each worker's batch) or the lab recipe's
+    (``--batch-size``: the global batch)."""
+    from recsys.config import HYBRID, hybrid_config, recipe_config
+
+    overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
+    if args.model == HYBRID:
+        return hybrid_config(**overrides, seed=args.seed)
+    return recipe_config(args.recipe, preset=args.preset, seed=args.seed, **overrides)
+
+
+def _train_as_worker(args: argparse.Namespace, config, cluster) -> None:
+    """One worker's training: the chief's report, or a line from the others."""
+    from recsys.config import HYBRID
+    from recsys.dataset.movielens import load_movielens
+    from recsys.dataset.tags import load_tags
+    from recsys.model.hybrid_train import train_hybrid_bundle, train_hybrid_worker
+    from recsys.model.train import train_bundle, train_worker
+    from recsys.settings import resolve_artifacts_dir
+
     dataset = load_movielens(args.data)
     artifacts = resolve_artifacts_dir(args.artifacts)
+    tags = load_tags(args.data) if args.model == HYBRID else None
     if not cluster.is_chief:
-        emit(
-            args,
-            train_worker(dataset, config, artifacts, cluster, join_timeout=args.join_timeout),
-            lambda r: (
-                f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
-            ),
-        )
+        if args.model == HYBRID:
+            result = train_hybrid_worker(dataset, tags, config, artifacts, cluster)
+        else:
+            result = train_worker(dataset, config, artifacts, cluster)
+        emit(args, result, lambda r: (
+            f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
+        ))  # fmt: skip
         return
     print_warnings(dataset.warnings)
     bar = None if args.json else TextBar()
+    run = {"progress": bar, "wait": args.wait, "force": args.force, "cluster": cluster}
     try:
-        report = train_bundle(
-            dataset, config, artifacts, progress=bar, wait=args.wait, force=args.force,
-            cluster=cluster, join_timeout=args.join_timeout,
-        )  # fmt: skip
+        if args.model == HYBRID:
+            report = train_hybrid_bundle(dataset, tags, config, artifacts, **run)
+        else:
+            report = train_bundle(dataset, config, artifacts, **run)
     finally:
         if bar is not None:
             bar.close()
@@ -105,9 +133,9 @@ def distributed_train_command(args: argparse.Namespace) -> None:
     _warn_not_served(report.to_json())
 
 
-def _worker_args(args: argparse.Namespace) -> list[str]:
-    """The command line each local worker runs: this one, as ``--distributed --json``."""
-    argv = ["train", "--distributed", "--json", "--model", args.model]
+def _worker_args(args: argparse.Namespace, json_output: bool) -> list[str]:
+    """The command line each worker runs: this one, as ``--distributed``."""
+    argv = ["train", "--distributed", "--model", args.model] + ["--json"] * json_output
     argv += ["--preset", args.preset, "--recipe", args.recipe, "--seed", str(args.seed)]
     argv += ["--join-timeout", repr(args.join_timeout)]
     for flag, value in (

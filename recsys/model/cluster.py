@@ -27,6 +27,9 @@ from recsys.settings import PROJECT_ROOT
 
 TF_CONFIG = "TF_CONFIG"
 JOIN_TIMEOUT_S = 120.0  # how long a worker waits for the others before giving up
+# Set by the supervisor for the worker it runs: a file the worker creates once the
+# cluster has trained a first step together.
+JOINED_FILE = "RECSYS_JOINED_FILE"
 _POLL_S = 0.2
 
 
@@ -189,8 +192,90 @@ def _failure(index: int, code: int, stderr: Path) -> str:
     ]
     last = lines[-1].removeprefix("error: ") if lines else ""
     if code < 0:
-        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        name = _signal_name(-code)
         what = f"worker {index} was stopped by {name}"
     else:
         what = f"worker {index} exited with {code}"
     return printable(f"{what}: {last}" if last else what)
+
+
+def report_joined() -> None:
+    """Tell this worker's supervisor (if any) that the cluster trains: create the file
+    named in ``RECSYS_JOINED_FILE``. Cheap enough to call after every step."""
+    path = os.environ.get(JOINED_FILE)
+    if path and not os.path.exists(path):
+        Path(path).touch()
+
+
+def supervised() -> bool:
+    """Whether this process is a worker that a supervisor runs."""
+    return bool(os.environ.get(JOINED_FILE))
+
+
+def _die_with_parent() -> None:  # pragma: no cover (runs in the child, before exec)
+    """Linux: the worker is killed when its supervisor dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def supervise_worker(args: list[str], cluster: Cluster, join_timeout: float) -> int:
+    """Run ``python -m recsys ARGS`` (this worker's training) in a child and watch it.
+
+    TensorFlow waits an hour for a worker that cannot be reached, holding Python's lock,
+    so the worker cannot stop itself: if the cluster has not trained a first step within
+    ``join_timeout`` seconds, the supervisor kills it and says so in one line. A worker
+    killed by a signal is one line, too; both exit 2. Otherwise the worker's own exit
+    status. The worker shares this process's stdout and stderr; it dies with it.
+    """
+    with tempfile.TemporaryDirectory(prefix="recsys-worker-") as folder:
+        joined = Path(folder) / "joined"
+        child = subprocess.Popen(
+            [sys.executable, "-m", "recsys", *args], cwd=PROJECT_ROOT,
+            env={**os.environ, JOINED_FILE: str(joined)}, preexec_fn=_die_with_parent,
+        )  # fmt: skip
+
+        def stop_on_sigterm(_signum, _frame):  # run_local_workers stops a failed run so
+            _stop(child)
+            sys.exit(128 + signal.SIGTERM)
+
+        previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
+        try:
+            deadline = time.monotonic() + join_timeout
+            while child.poll() is None:
+                if not joined.exists() and time.monotonic() > deadline:
+                    _stop(child)
+                    others = [cluster.describe(i) for i in range(cluster.workers)]
+                    others = [o for i, o in enumerate(others) if i != cluster.index]
+                    print(
+                        f"error: could not train with {', '.join(others) or 'the cluster'} "
+                        f"within {join_timeout:g} s (not started or not reachable); "
+                        "no bundle was written",
+                        file=sys.stderr,
+                    )
+                    return 2
+                time.sleep(_POLL_S)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            _stop(child)
+    if child.returncode < 0:
+        name = _signal_name(-child.returncode)
+        print(
+            f"error: worker {cluster.index} was stopped by {name}; no bundle was written",
+            file=sys.stderr,
+        )
+        return 2
+    return child.returncode
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """Kill the worker (TensorFlow catches SIGTERM) and reap it."""
+    if child.poll() is None:
+        child.kill()
+        child.wait()
+
+
+def _signal_name(number: int) -> str:
+    return signal.Signals(number).name if number in signal.valid_signals() else str(number)

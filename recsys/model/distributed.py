@@ -15,15 +15,13 @@ The only other module that imports TensorFlow (through ``recsys.model.network``)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from recsys.config import TrainConfig
 from recsys.errors import one_line
-from recsys.model.cluster import Cluster, ClusterError
+from recsys.model.cluster import Cluster, ClusterError, report_joined
 from recsys.model.network import FitResult, build_model, keras, set_seed, tf
 from recsys.model.shards import ShardFile
 from recsys.progress import Progress
@@ -49,46 +47,18 @@ def _shard_dataset(shard: ShardFile, batch: int, seed: int) -> tf.data.Dataset:
     return data.map(decode).prefetch(tf.data.AUTOTUNE)
 
 
-_WATCHDOG = (
-    "import os, sys, time\n"
-    "pid, seconds, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]\n"
-    "time.sleep(seconds)\n"
-    "sys.stderr.write(message + '\\n'); sys.stderr.flush()\n"
-    "os.kill(pid, 9)\n"
-)
-
-
-class _Watchdog:
-    """Ends this worker with one line if the cluster has not trained a first step within
-    ``seconds``: TensorFlow would wait an hour for a worker that cannot be reached, and
-    holds Python's lock while it waits, so the watchdog is a small separate process
-    (it kills this one: the lock and the old bundle are left as they were)."""
-
-    def __init__(self, seconds: float, cluster: Cluster):
-        peers = [cluster.describe(i) for i in range(cluster.workers) if i != cluster.index]
-        others = ", ".join(peers)
-        self._message = (
-            f"error: could not train with {others or 'the cluster'} within {seconds:g} s "
-            "(not started or not reachable); no bundle was written"
-        )
-        self._seconds = seconds
-        self._process: subprocess.Popen | None = None
-
-    def __enter__(self):
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self._seconds), self._message],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        return self
-
-    def cancel(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait()
-            self._process = None
-
-    def __exit__(self, *exc) -> None:
-        self.cancel()
+@contextmanager
+def joined_cluster(cluster: Cluster):
+    """The strategy of the cluster in ``TF_CONFIG``, made before any other TensorFlow op
+    (as the strategy requires); TensorFlow's errors inside become ClusterError, in one
+    line. A worker that never comes is the supervisor's to end
+    (``recsys.model.cluster.supervise_worker``): TensorFlow would wait an hour for it,
+    holding Python's lock."""
+    strategy = _strategy()
+    try:
+        yield strategy
+    except tf.errors.OpError as err:
+        raise ClusterError(f"worker {cluster.index} lost the cluster: {_reason(err)}") from None
 
 
 def _strategy() -> tf.distribute.MultiWorkerMirroredStrategy:
@@ -108,17 +78,15 @@ def fit_distributed(
     cluster: Cluster,
     *,
     progress: Progress | None = None,
-    join_timeout: float = 120.0,
 ) -> FitResult:
     """Train the lab network on this worker's shard, in step with the cluster that
     ``TF_CONFIG`` describes. ``config.batch_size`` is the global batch.
 
     Returns a plain (one-process) Keras model with the trained weights, the per-epoch
     loss (scaled units) and the seconds spent training. A lost worker raises
-    ClusterError; one that never joins ends the process after ``join_timeout`` seconds.
+    ClusterError.
     """
-    with _Watchdog(join_timeout, cluster) as watchdog:
-        strategy = _strategy()  # before any other TensorFlow op, as the strategy requires
+    with joined_cluster(cluster) as strategy:
         set_seed(config.seed)
         local_batch = config.batch_size // strategy.num_replicas_in_sync
         steps = max(1, -(-shard.min_rows // local_batch))
@@ -132,11 +100,7 @@ def fit_distributed(
         run = _train_steps(strategy, model, optimizer, config.batch_size)
         history: list[float] = []
         start = time.perf_counter()
-        try:
-            loop = _Loop(run, iter(data), steps, optimizer, watchdog)
-            _epochs(loop, config, history, progress)
-        except tf.errors.OpError as err:
-            raise ClusterError(f"worker {cluster.index} lost the cluster: {_reason(err)}") from None
+        _epochs(_Loop(run, iter(data), steps, optimizer), config, history, progress)
         seconds = time.perf_counter() - start
     plain = build_model(shard.user_width, shard.item_width)
     plain.set_weights([w.numpy() for w in model.weights])
@@ -180,7 +144,6 @@ class _Loop:
     iterator: object
     steps: int
     optimizer: keras.optimizers.Optimizer
-    watchdog: _Watchdog
 
 
 def _epochs(loop: _Loop, config: TrainConfig, history: list[float], progress) -> None:
@@ -195,7 +158,7 @@ def _epochs(loop: _Loop, config: TrainConfig, history: list[float], progress) ->
             k = min(chunk, loop.steps - done)
             total += float(loop.run(loop.iterator, tf.constant(k)))
             done += k
-            loop.watchdog.cancel()  # the cluster has trained together: it is up
+            report_joined()  # the cluster has trained together: it is up
         history.append(total / loop.steps)
         if progress is not None:
             text = f"epoch {epoch + 1}/{config.epochs}, loss {history[-1]:.4f}"

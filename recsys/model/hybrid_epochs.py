@@ -72,3 +72,10 @@ def slider_users(dense, genre_only, users, items, is_input, flags, config, rng):
     n_target = np.maximum(np.ceil(per_user * config.target_fraction), 1)
     chance = np.minimum(1.0, n_target / np.maximum(n_wanted, 1))
     return wanted & (rng.random(len(users)) < chance[users])
+
+
+def planned_epochs(config: HybridConfig, steps_per_epoch: int) -> int:
+    """``config.epochs``, or more (up to ``config.max_epochs``) when epochs of
+    ``steps_per_epoch`` updates would make fewer than ``config.min_steps`` in all."""
+    wanted = min(-(-config.min_steps // max(steps_per_epoch, 1)), config.max_epochs)
+    return max(config.epochs, wanted)

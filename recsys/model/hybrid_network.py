@@ -25,7 +25,7 @@ from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.config import HybridConfig
 from recsys.model.content import GROUPS, ContentTokens
 from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_epochs import epoch_split, slider_users
+from recsys.model.hybrid_epochs import epoch_split, planned_epochs, slider_users
 from recsys.model.hybrid_inputs import (
     N_DENSE,
     N_GENRES,
@@ -316,8 +316,7 @@ def fit_hybrid(
             for batch in _batches(trainer, users, items, stars, n_users, rng, baseline)
         ]
         if epoch == 1:  # a small training set runs more epochs, to make min_steps updates
-            wanted = min(-(-config.min_steps // max(len(losses), 1)), config.max_epochs)
-            planned = max(config.epochs, wanted)
+            planned = planned_epochs(config, len(losses))
         rank_loss, rating_loss = np.mean([[float(a), float(b)] for a, b in losses], axis=0)
         history["rank_loss"].append(float(rank_loss))
         history["rating_loss"].append(float(rating_loss))
@@ -325,6 +324,14 @@ def fit_hybrid(
             text = f"epoch {epoch}/{planned}, rank {rank_loss:.3f}, stars² {rating_loss:.3f}"
             progress(epoch, planned, text)
     history["epochs"] = planned
+    params, both = fitted_model(trainer, content, config, counts, baseline)
+    params = refit_stars(params, users, items, stars, n_users)
+    history["seconds"] = time.perf_counter() - start
+    return params, both, history
+
+
+def fitted_model(trainer: _Trainer, content, config, counts, baseline):
+    """(the numpy parameters, a Keras model of both towers) of a trained ``trainer``."""
     out = trainer.item_outputs()
     d = config.dim
     params = HybridParams(
@@ -343,11 +350,9 @@ def fit_hybrid(
         alpha=float(trainer.alpha.numpy()),
         pop_prior=config.pop_prior,
     )
-    params = refit_stars(params, users, items, stars, n_users)
-    history["seconds"] = time.perf_counter() - start
     both = keras.Model(
         [*trainer.item_tower.inputs, *trainer.user_tower.inputs],
         [trainer.item_tower.outputs[0], trainer.user_tower.outputs[0]],
         name="hybrid_two_tower",
     )
-    return params, both, history
+    return params, both

@@ -20,7 +20,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
+from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.model.fold_in import FoldIn, ridge_by_group
 from recsys.model.hybrid import HybridParams
 from recsys.model.hybrid_inputs import user_inputs
@@ -67,3 +69,12 @@ def refit_stars(
         star_taste = (network_items + w).astype("float32")
         refitted = replace(refitted, star_bias=star_bias, star_taste=star_taste)
     return refitted
+
+
+def refit_on_ratings(params: HybridParams, ratings: pd.DataFrame) -> HybridParams:
+    """:func:`refit_stars` on a ratings frame (userId, movieId, rating), as the chief of a
+    distributed training does with every training rating once the workers are done."""
+    users, _ = pd.factorize(ratings[USER_ID], sort=True)
+    rows = params.index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
+    stars = ratings[RATING].to_numpy("float64")
+    return refit_stars(params, users, rows, stars, int(users.max()) + 1 if len(users) else 0)

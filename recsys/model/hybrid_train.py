@@ -19,6 +19,7 @@ import pandas as pd
 from recsys.config import HYBRID, HybridConfig, preset_config
 from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
+from recsys.model.cluster import Cluster
 from recsys.model.content import build_content
 from recsys.model.features import build_features
 from recsys.model.gate import (
@@ -27,7 +28,14 @@ from recsys.model.gate import (
     validation_record,
     validation_rows,
 )
+from recsys.model.hybrid_stars import refit_on_ratings
 from recsys.model.scaling import Scalers
+from recsys.model.shards import (
+    fit_hybrid_on_cluster,
+    hybrid_training_record,
+    shard_key,
+    shard_path,
+)
 from recsys.model.train import TrainReport, library_versions, save_npz, table_writers
 from recsys.progress import Progress
 
@@ -43,28 +51,32 @@ def train_hybrid_bundle(
     progress: Progress | None = None,
     wait: float | bool = False,
     force: bool = False,
+    cluster: Cluster | None = None,
 ) -> TrainReport:
     """Train the hybrid model on every rating and atomically write a new bundle, served
     unless the quality gate finds it clearly worse than the served hybrid bundle.
 
     tags: userId, movieId, tag (may be None or empty). ``progress``, ``wait`` and
     ``force`` as in ``recsys.model.train.train_bundle``; a failure leaves the previous
-    bundle intact.
+    bundle intact. ``cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the
+    chief of that cluster, each worker on its own users with a batch of
+    ``config.batch_size`` (``recsys.model.hybrid_distributed``); the other workers call
+    :func:`train_hybrid_worker`.
     """
     say = progress or (lambda _done, _total, _text="": None)
     start = time.perf_counter()
     with training_lock(artifacts_dir, wait=wait):
-        from recsys.model import hybrid_network  # TensorFlow is imported only to train
-        from recsys.model.network import architecture
+        from recsys.model.network import architecture  # TensorFlow, only to train
 
         say(0, 0, "building features")
         feature_config = preset_config(SERVED_PRESET)
         training = build_features(dataset, feature_config)
         content = build_content(dataset.movies, tags, config.min_token_df)
         say(0, 0, "training")
-        params, model, history = hybrid_network.fit_hybrid(
-            training.ratings, content, config, progress=progress
-        )
+        params, model, history = _fit(
+            training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster,
+            progress,
+        )  # fmt: skip
         say(0, 0, "writing the bundle")
         validation = _validation(params, training.ratings, dataset.fingerprint)
         verdict = judge_against_served(artifacts_dir, HYBRID, validation, force)
@@ -84,6 +96,7 @@ def train_hybrid_bundle(
         manifest = {
             "model": HYBRID,
             "config": {**config.to_dict(), "features": feature_config.to_dict()},
+            "training": hybrid_training_record(config, cluster),
             "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
             "versions": library_versions(),
             "metrics": {"fit_seconds": history["seconds"], "epochs_run": history["epochs"]},
@@ -109,6 +122,48 @@ def train_hybrid_bundle(
         model=HYBRID,
         gate=verdict.to_json(),
     )
+
+
+def _fit(ratings, content, config, artifacts_dir, fingerprint, cluster, progress):
+    """(HybridParams, the Keras towers, history): in this process, or as one worker of
+    ``cluster`` on its shard of the users (written under the artifacts' ``.shards``)."""
+    if cluster is None:
+        from recsys.model import hybrid_network  # TensorFlow is imported only to train
+
+        return hybrid_network.fit_hybrid(ratings, content, config, progress=progress)
+    shard = shard_path(artifacts_dir, shard_key(fingerprint, HYBRID), cluster)
+    params, model, history = fit_hybrid_on_cluster(
+        ratings, content, config, cluster, shard, progress=progress
+    )
+    if cluster.is_chief:  # the stars' last step, on every rating (the one process's too)
+        start = time.perf_counter()
+        params = refit_on_ratings(params, ratings)
+        history["seconds"] += time.perf_counter() - start
+    return params, model, history
+
+
+def train_hybrid_worker(
+    dataset: MovieLens,
+    tags: pd.DataFrame | None,
+    config: HybridConfig,
+    artifacts_dir: Path,
+    cluster: Cluster,
+) -> dict:
+    """A non-chief worker's part: the same ratings and catalogue as the chief, this
+    worker's users, the synchronised training; no lock, no bundle (the chief writes it).
+    Returns {"worker", "workers", "train_rows", "fit_seconds", "epochs_run"}."""
+    training = build_features(dataset, preset_config(SERVED_PRESET))
+    content = build_content(dataset.movies, tags, config.min_token_df)
+    _, _, history = _fit(
+        training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster, None
+    )
+    return {
+        "worker": cluster.index,
+        "workers": cluster.workers,
+        "train_rows": int(len(training.ratings)),
+        "fit_seconds": history["seconds"],
+        "epochs_run": history["epochs"],
+    }
 
 
 def _validation(params, ratings: pd.DataFrame, fingerprint: str) -> dict:

@@ -1,11 +1,14 @@
 """Each worker's shard of the training rows, on disk, and the distributed fit around it.
 
-A shard is one ``.npy`` file of float32 rows ``[user inputs | item inputs | target]``
-(scaled units). Worker ``i`` of ``N`` takes the lab split's train rows ``i, i + N, …``;
-it writes its shard once, before training (to a temporary name, then renamed), and
-TensorFlow reads it back a batch at a time (``tf.data.FixedLengthRecordDataset`` past the
-``.npy`` header), so no worker loads more than its own rows, nor all of them at once.
-No TensorFlow here: ``recsys.model.distributed`` trains.
+The lab network: a shard is one ``.npy`` file of float32 rows ``[user inputs | item
+inputs | target]`` (scaled units); worker ``i`` of ``N`` takes the lab split's train rows
+``i, i + N, …``, and TensorFlow reads them back a batch at a time
+(``tf.data.FixedLengthRecordDataset`` past the ``.npy`` header). The hybrid model: a
+shard holds every rating ``[user, movie row, stars]`` of the users whose code is ``i``
+modulo ``N`` (a user's history stays whole for the pools), memory-mapped back. Each
+worker writes its shard once, before training (to a temporary name, then renamed), and
+removes it when the training ends. No TensorFlow here: ``recsys.model.distributed``
+and ``recsys.model.hybrid_distributed`` train.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from recsys.config import TrainConfig
 from recsys.errors import UsageError
-from recsys.model.cluster import JOIN_TIMEOUT_S, Cluster
+from recsys.model.cluster import Cluster
 from recsys.progress import Progress
 
 SHARDS_FOLDER = ".shards"  # inside the artifacts folder; ignored by the bundle code
@@ -87,9 +92,10 @@ def shard_path(artifacts_dir: Path, key: str, cluster: Cluster) -> Path:
     return artifacts_dir / SHARDS_FOLDER / key / name
 
 
-def shard_key(fingerprint: str, config: TrainConfig) -> str:
-    """Names the training set a shard was cut from (the data and the preset)."""
-    return hashlib.sha256(f"{fingerprint}|{config.preset}".encode()).hexdigest()[:16]
+def shard_key(fingerprint: str, training_set: str) -> str:
+    """Names the training set a shard was cut from (the data, and the lab's preset or
+    the model)."""
+    return hashlib.sha256(f"{fingerprint}|{training_set}".encode()).hexdigest()[:16]
 
 
 def check_global_batch(config: TrainConfig, workers: int) -> None:
@@ -110,7 +116,6 @@ def fit_on_cluster(
     shard: Path,
     *,
     progress: Progress | None = None,
-    join_timeout: float = JOIN_TIMEOUT_S,
 ):
     """Write this worker's shard of the train rows, then train with the others.
 
@@ -119,12 +124,27 @@ def fit_on_cluster(
     check_global_batch(config, cluster.workers)
     rows = shard_rows(len(y), cluster.workers, cluster.index)
     write_shard(shard, user_x[rows], item_x[rows], np.asarray(y)[rows])
-    layout = read_layout(shard, user_x.shape[1], len(y) // cluster.workers)
     from recsys.model import distributed  # TensorFlow is imported only to train
 
-    return distributed.fit_distributed(
-        layout, config, cluster, progress=progress, join_timeout=join_timeout
-    )
+    with removed_after(shard):
+        layout = read_layout(shard, user_x.shape[1], len(y) // cluster.workers)
+        return distributed.fit_distributed(layout, config, cluster, progress=progress)
+
+
+@contextmanager
+def removed_after(shard: Path):
+    """Remove the shard when its training ends, and its folders once empty: a shard is
+    cut afresh by every run, so keeping it would only fill the disk (a worker that is
+    killed leaves its own, which the next run of the same training set overwrites)."""
+    try:
+        yield
+    finally:
+        shard.unlink(missing_ok=True)
+        for folder in (shard.parent, shard.parent.parent):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another worker's shard) or gone
+                break
 
 
 def training_record(config: TrainConfig, cluster: Cluster | None) -> dict:
@@ -135,5 +155,102 @@ def training_record(config: TrainConfig, cluster: Cluster | None) -> dict:
         "strategy": "one process" if cluster is None else "MultiWorkerMirroredStrategy",
         "global_batch": config.batch_size,
         "per_worker_batch": config.batch_size // max(workers, 1),
+        "lr": config.lr,
+    }
+
+
+# ------------------------------------------------------------------ the hybrid model
+
+FLOAT32_EXACT = 2**24  # ids below this are exact in a float32 shard
+
+
+@dataclass(frozen=True)
+class UserShard:
+    """One worker's part of the hybrid model's training data, and what all share.
+
+    path: ``.npy`` float32 rows ``[user code, catalogue row, stars]`` of this worker's
+    users (every rating of each), read back memory-mapped. ``counts`` [n_items] ratings
+    per movie and ``baseline`` (μ, b⁰ [n_items], stars) are the whole data's, so every
+    worker builds the same towers; ``steps``: updates per epoch, the same on every worker.
+    """
+
+    path: Path
+    counts: np.ndarray
+    baseline: tuple[float, np.ndarray]
+    steps: int
+
+    def ratings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(user codes local to the shard [n], catalogue rows [n], stars [n], n users)."""
+        rows = np.load(self.path, mmap_mode="r")
+        users = np.unique(rows[:, 0].astype("int64"), return_inverse=True)[1]
+        n_users = int(users.max()) + 1 if len(users) else 0
+        return users, rows[:, 1].astype("int64"), rows[:, 2].astype("float64"), n_users
+
+
+def user_shard_rows(user_codes: np.ndarray, workers: int, index: int) -> np.ndarray:
+    """Worker ``index``'s rating rows: every rating of the users whose code is ``index``
+    modulo ``workers`` (a user's history stays whole, for the user tower's pools)."""
+    return np.flatnonzero(np.asarray(user_codes) % workers == index)
+
+
+def epoch_steps(user_codes: np.ndarray, workers: int, batch: int, target_fraction: float) -> int:
+    """Updates per epoch on every worker: the smallest shard's expected targets (each
+    user ranks about ``target_fraction`` of their ratings, one at least) over ``batch``,
+    so that no worker waits at an all-reduce that another never reaches."""
+    per_user = np.bincount(np.asarray(user_codes))
+    targets = np.maximum(np.ceil(per_user * target_fraction), 1)
+    owner = np.arange(len(per_user)) % workers
+    per_worker = np.bincount(owner, weights=targets, minlength=workers)
+    return max(1, int(np.ceil(per_worker.min() / batch)))
+
+
+def write_user_shard(path: Path, users: np.ndarray, items: np.ndarray, stars: np.ndarray) -> None:
+    """``[user code, catalogue row, stars]`` as a float32 ``.npy`` (temp, rename)."""
+    if len(users) and max(int(users.max()), int(items.max())) >= FLOAT32_EXACT:
+        raise UsageError(f"more than {FLOAT32_EXACT:,} users or movies do not fit a shard")
+    write_shard(path, np.asarray(users)[:, None], np.asarray(items)[:, None], stars)
+
+
+def fit_hybrid_on_cluster(
+    ratings, content, config, cluster: Cluster, shard: Path, *, progress: Progress | None = None
+):
+    """Write this worker's users' ratings as its shard, then train the hybrid model with
+    the others (``recsys.model.hybrid_distributed``). ``config.batch_size`` is each
+    worker's batch: the global batch is ``workers ×`` it.
+
+    ratings: userId, movieId, rating (stars), every rating; content: the catalogue's
+    tokens. Returns (HybridParams, the Keras towers, history) as ``fit_hybrid`` does.
+    """
+    from recsys.columns import MOVIE_ID, RATING, USER_ID
+    from recsys.model.hybrid import item_baseline_bias
+
+    users = pd.factorize(ratings[USER_ID], sort=True)[0]
+    items = content.index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
+    if (items < 0).any():
+        raise ValueError("a rating refers to a movie outside the catalogue")
+    stars = ratings[RATING].to_numpy("float64")
+    n_items = len(content.movie_ids)
+    counts = np.bincount(items, minlength=n_items)
+    baseline = item_baseline_bias(users, items, stars, int(users.max()) + 1, n_items)
+    mine = user_shard_rows(users, cluster.workers, cluster.index)
+    write_user_shard(shard, users[mine], items[mine], stars[mine])
+    steps = epoch_steps(users, cluster.workers, config.batch_size, config.target_fraction)
+    from recsys.model import hybrid_distributed  # TensorFlow is imported only to train
+
+    with removed_after(shard):
+        return hybrid_distributed.fit_hybrid_distributed(
+            UserShard(shard, counts, baseline, steps), content, config, cluster, progress=progress
+        )
+
+
+def hybrid_training_record(config, cluster: Cluster | None) -> dict:
+    """What the hybrid's manifest says about how the training was spread: each worker
+    takes the recipe's batch, so the global batch grows with the workers."""
+    workers = 1 if cluster is None else cluster.workers
+    return {
+        "workers": workers,
+        "strategy": "one process" if cluster is None else "MultiWorkerMirroredStrategy",
+        "global_batch": config.batch_size * workers,
+        "per_worker_batch": config.batch_size,
         "lr": config.lr,
     }

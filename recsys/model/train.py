@@ -33,7 +33,7 @@ from recsys.columns import (
 from recsys.config import TrainConfig, preset_config
 from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
-from recsys.model.cluster import JOIN_TIMEOUT_S, Cluster
+from recsys.model.cluster import Cluster
 from recsys.model.features import TrainingSet, build_features
 from recsys.model.gate import judge_against_served, validation_record, validation_rows
 from recsys.model.scaling import Scalers
@@ -171,7 +171,6 @@ def train_bundle(
     wait: float | bool = False,
     force: bool = False,
     cluster: Cluster | None = None,
-    join_timeout: float = JOIN_TIMEOUT_S,
 ) -> TrainReport:
     """Build features, train, and atomically write a new bundle; serve it unless the
     quality gate finds it clearly worse than the served lab bundle (``force`` serves it
@@ -201,8 +200,9 @@ def train_bundle(
                 split.user_train, split.item_train, split.y_train, config, progress=progress
             )
         else:
-            shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config), cluster)
-            fitted = _fit_on_cluster(split, config, cluster, shard, progress, join_timeout)
+            key = shard_key(dataset.fingerprint, config.preset)
+            shard = shard_path(artifacts_dir, key, cluster)
+            fitted = _fit_on_cluster(split, config, cluster, shard, progress)
         say(0, 0, "writing the bundle")
         metrics = _metrics(two_tower, fitted, split)
         validation = _validation(two_tower, fitted, split, dataset.fingerprint, config.preset)
@@ -243,11 +243,11 @@ def train_bundle(
     )
 
 
-def _fit_on_cluster(split: LabSplit, config, cluster, shard, progress, join_timeout):
+def _fit_on_cluster(split: LabSplit, config, cluster, shard, progress):
     """This worker's shard of the train rows, trained in step with the cluster."""
     return fit_on_cluster(
         split.user_train, split.item_train, split.y_train, config, cluster, shard,
-        progress=progress, join_timeout=join_timeout,
+        progress=progress,
     )  # fmt: skip
 
 
@@ -263,16 +263,14 @@ def train_worker(
     config: TrainConfig,
     artifacts_dir: Path,
     cluster: Cluster,
-    *,
-    join_timeout: float = JOIN_TIMEOUT_S,
 ) -> dict:
     """A non-chief worker's part: the same features and split as the chief, this
     worker's shard, the synchronised training; no lock, no bundle (the chief writes it).
     Returns {"worker", "workers", "train_rows", "fit_seconds", "epochs_run"}."""
     check_global_batch(config, cluster.workers)
     _, _, split = _features(dataset, config)
-    shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config), cluster)
-    fitted = _fit_on_cluster(split, config, cluster, shard, None, join_timeout)
+    shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config.preset), cluster)
+    fitted = _fit_on_cluster(split, config, cluster, shard, None)
     return {
         "worker": cluster.index,
         "workers": cluster.workers,

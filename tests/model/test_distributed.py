@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 from recsys.columns import GENRE_LIST
-from recsys.config import recipe_config
+from recsys.config import hybrid_config, recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
+from recsys.dataset.tags import load_tags
 from recsys.errors import UsageError
 from recsys.model.bundle import read_manifest
 from recsys.model.cluster import (
@@ -30,7 +31,16 @@ from recsys.model.cluster import (
     local_tf_configs,
     run_local_workers,
 )
-from recsys.model.shards import read_layout, shard_rows, write_shard
+from recsys.model.hybrid_train import train_hybrid_bundle
+from recsys.model.shards import (
+    UserShard,
+    epoch_steps,
+    read_layout,
+    shard_rows,
+    user_shard_rows,
+    write_shard,
+    write_user_shard,
+)
 from recsys.model.train import train_bundle
 from recsys.serving.recommender import Recommender
 from recsys.settings import PROJECT_ROOT
@@ -41,6 +51,11 @@ from tests.helpers import copy_tree, run_cli, snapshot
 # shuffles its own shard) and float sums in another order.
 RMSE_TOLERANCE_STARS = 0.03
 EPOCHS = 6
+# The hybrid: 2 workers of 1,024 targets against one process of 2,048. Each worker's
+# softmax sees 1,024 negatives, not 2,048, and other batches: the quality gate's RMSE
+# (stars) may differ by this much (measured: 0.595 vs 0.601).
+HYBRID_RMSE_TOLERANCE_STARS = 0.05
+HYBRID_EPOCHS = 8
 
 
 def _tf_config(workers: list[str], index: int) -> str:
@@ -101,6 +116,30 @@ def test_shards_split_the_rows_and_read_back_from_the_npy_header(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["part.npy"]  # no temp file left
 
 
+def test_hybrid_shards_keep_each_users_history_whole_and_read_back(tmp_path):
+    users = np.array([0, 0, 1, 2, 2, 2, 3, 1])
+    parts = [user_shard_rows(users, 2, i) for i in range(2)]
+    assert sorted(np.concatenate(parts).tolist()) == list(range(8))
+    assert set(users[parts[0]]) == {0, 2} and set(users[parts[1]]) == {1, 3}
+    items, stars = np.arange(8) * 10, np.linspace(0.5, 5.0, 8)
+    path = tmp_path / "part.npy"
+    write_user_shard(path, users[parts[1]], items[parts[1]], stars[parts[1]])
+    shard = UserShard(path, counts=np.ones(80), baseline=(3.0, np.zeros(80)), steps=1)
+    codes, rows, got_stars, n_users = shard.ratings()
+    assert n_users == 2 and codes.tolist() == [0, 1, 0]  # users 1, 3, 1: local codes
+    assert rows.tolist() == items[parts[1]].tolist()
+    np.testing.assert_allclose(got_stars, stars[parts[1]], rtol=1e-6)
+
+
+def test_every_worker_runs_the_smallest_shards_steps():
+    """Targets per user: ceil(0.2 × ratings), one at least. Worker 0 holds users 0, 2
+    (10 + 1 targets), worker 1 users 1, 3 (2 + 1): 3 targets, 2 steps of 2."""
+    users = np.repeat([0, 1, 2, 3], [50, 10, 3, 1])
+    assert epoch_steps(users, 2, batch=2, target_fraction=0.2) == 2
+    assert epoch_steps(users, 1, batch=2, target_fraction=0.2) == 7  # 14 targets
+    assert epoch_steps(users, 2, batch=1000, target_fraction=0.2) == 1
+
+
 def test_the_launcher_names_the_worker_that_failed_in_one_line(tmp_path):
     missing = tmp_path / "nowhere"
     with pytest.raises(ClusterError) as excinfo:
@@ -115,7 +154,6 @@ def test_the_launcher_names_the_worker_that_failed_in_one_line(tmp_path):
     ("args", "says"),
     [
         (["--workers", "2", "--batch-size", "255"], "does not split over 2 workers"),
-        (["--workers", "2", "--model", "hybrid"], "pass --model lab"),
         (["--distributed"], "TF_CONFIG is not set"),
     ],
 )
@@ -148,6 +186,7 @@ def test_two_workers_learn_the_planted_tastes_as_one_process_does(planted, tmp_p
     assert done.returncode == 0, done.stderr
     two = json.loads(done.stdout)
     assert abs(two["test_rmse_stars"] - one.test_rmse_stars) <= RMSE_TOLERANCE_STARS
+    assert not (tmp_path / "two" / ".shards").exists()  # the shards are removed after use
     assert two["epochs_run"] == EPOCHS
     manifest, _ = read_manifest(Path(two["bundle"]))
     assert manifest["training"] == {
@@ -165,6 +204,36 @@ def test_two_workers_learn_the_planted_tastes_as_one_process_does(planted, tmp_p
 
 
 @pytest.mark.slow
+def test_two_hybrid_workers_learn_the_planted_tastes_as_one_process_does(planted, tmp_path):
+    """``train --workers 2`` (the default model) with 1,024 targets a worker against one
+    process at the same global batch, 2,048: both learn the tastes; the quality gate's
+    RMSEs within tolerance; the manifest says how the training was spread."""
+    config = hybrid_config(epochs=HYBRID_EPOCHS, batch_size=2048)
+    dataset = load_movielens(planted)
+    one = train_hybrid_bundle(dataset, load_tags(planted), config, tmp_path / "one")
+    args = ["train", "--workers", "2", "--epochs", str(HYBRID_EPOCHS), "--json"]
+    done = run_cli(*args, "--data", str(planted), "--artifacts", str(tmp_path / "two"))
+    assert done.returncode == 0, done.stderr
+    two = json.loads(done.stdout)
+    assert (two["model"], two["epochs_run"]) == ("hybrid", HYBRID_EPOCHS)
+    assert not (tmp_path / "two" / ".shards").exists()  # the shards are removed after use
+    assert abs(two["gate"]["new_rmse"] - one.gate["new_rmse"]) <= HYBRID_RMSE_TOLERANCE_STARS
+    manifest, _ = read_manifest(Path(two["bundle"]))
+    assert manifest["training"] == {
+        "workers": 2,
+        "strategy": "MultiWorkerMirroredStrategy",
+        "global_batch": 2048,
+        "per_worker_batch": 1024,
+        "lr": config.lr,
+    }
+    for rec in (Recommender.load(tmp_path / "one"), Recommender.load(tmp_path / "two")):
+        for genre in ("Fantasy", "Horror"):
+            lover = {g: (5.0 if g == genre else 3.0) for g in GENRE_LIST}
+            top = rec.for_new_user(lover, top=10)
+            assert top["genres"].str.split("|").apply(lambda gs, g=genre: g in gs).mean() >= 0.8
+
+
+@pytest.mark.slow
 def test_a_worker_that_never_comes_ends_the_run_and_keeps_the_bundle(
     trained_dir, synthetic_data, tmp_path
 ):
@@ -177,11 +246,48 @@ def test_a_worker_that_never_comes_ends_the_run_and_keeps_the_bundle(
         "--data", str(synthetic_data), "--artifacts", str(artifacts), "--json",
         env={TF_CONFIG: workers[0]},
     )  # fmt: skip
-    assert done.returncode != 0  # the watchdog stops the worker (SIGKILL: TensorFlow waits)
+    assert done.returncode == 2  # its supervisor kills the worker (TensorFlow waits)
     assert done.stderr.count("\n") == 1, done.stderr
     assert "could not train with worker 1 (127.0.0.1:" in done.stderr
     assert "within 5 s" in done.stderr
     assert time.monotonic() - start < 90
+    assert _bundles(artifacts, before)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_a_worker_killed_under_its_supervisor_is_one_line_and_exit_2(
+    trained_dir, synthetic_data, tmp_path
+):
+    """The supervisor of a bare ``--distributed`` worker reports a training process that
+    died of a signal (here the OOM killer's SIGKILL, sent by hand) in one line, exit 2."""
+    artifacts = copy_tree(trained_dir, tmp_path / "artifacts")
+    before = snapshot(artifacts)
+    err = open(tmp_path / "err", "wb")
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "recsys", "train", "--distributed", "--model", "lab",
+         "--join-timeout", "120", "--data", str(synthetic_data), "--artifacts", str(artifacts)],
+        stdout=subprocess.DEVNULL, stderr=err, cwd=PROJECT_ROOT,
+        env={**os.environ, TF_CONFIG: local_tf_configs(2)[0]},  # worker 1 never comes
+    )  # fmt: skip
+    children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children")
+    try:
+        deadline = time.monotonic() + 30
+        while not children.read_text().split():
+            assert time.monotonic() < deadline, "the supervisor started no worker"
+            time.sleep(0.1)
+        os.kill(int(children.read_text().split()[0]), signal.SIGKILL)
+        code = supervisor.wait(timeout=30)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+        err.close()
+    stderr = (tmp_path / "err").read_text(errors="replace")
+    assert code == 2
+    last = stderr.strip().splitlines()[-1]  # TensorFlow may have logged before it died
+    assert last == "error: worker 0 was stopped by SIGKILL; no bundle was written", stderr
+    assert "Traceback" not in stderr
     assert _bundles(artifacts, before)
 
 
@@ -193,12 +299,15 @@ def _bundles(artifacts: Path, before: dict[str, bytes]) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("model", ["lab", "hybrid"])
 def test_killing_a_worker_mid_training_stops_the_chief_and_keeps_the_bundle(
-    trained_dir, planted, tmp_path
+    model, trained_dir, planted, tmp_path
 ):
+    """Worker 1 (its supervisor, and with it its training) is killed after the chief's
+    first epoch: the chief ends with one line and exit 2; no bundle is written."""
     artifacts = copy_tree(trained_dir, tmp_path / "artifacts")
     before = snapshot(artifacts)
-    args = ["train", "--distributed", "--model", "lab", "--preset", "full", "--epochs", "200"]
+    args = ["train", "--distributed", "--model", model, "--preset", "full", "--epochs", "200"]
     args += ["--data", str(planted), "--artifacts", str(artifacts)]
     procs, errs = [], []
     for i, tf_config in enumerate(local_tf_configs(2)):
