@@ -222,7 +222,7 @@ def fit_hybrid_on_cluster(
     tokens. Returns (HybridParams, the Keras towers, history) as ``fit_hybrid`` does.
     """
     from recsys.columns import MOVIE_ID, RATING, USER_ID
-    from recsys.model.hybrid import item_baseline_bias
+    from recsys.model.hybrid_inputs import item_baseline_bias
 
     users = pd.factorize(ratings[USER_ID], sort=True)[0]
     items = content.index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
