@@ -7,10 +7,16 @@ are then null and it carries an ``error``), 2 for bad arguments or no data.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from pathlib import Path
+import os
+
+# Serving is timed as the app serves (``make run``): one BLAS thread per request. Set
+# before numpy loads; an explicit OPENBLAS_NUM_THREADS wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from bench.runner import SECTIONS, BenchError, Options, run
 from recsys.errors import exit_on_known_errors
