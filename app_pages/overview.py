@@ -79,19 +79,33 @@ right.altair_chart(
 )
 
 st.subheader("Training data")
-st.caption(
-    "The first training rows: a user vector and a movie vector per rating, before scaling. "
-    "Columns in [brackets] are shown but not fed to the network; a genre column of the user "
-    "vector is the user's average rating of that genre (0 = none rated)."
+# Opened on demand: two wide tables the first page need not draw (on_change="rerun"
+# runs this block only while the expander is open).
+rows = st.expander(
+    "The first training rows: a user vector and a movie vector per rating",
+    key="ov_training_rows",
+    on_change="rerun",
 )
-user_rows, item_rows = training_preview(model.ratings, model.users, model.items)
-one_decimal = st.column_config.NumberColumn(format="%.1f")
-st.markdown("**User vectors**")
-st.dataframe(
-    user_rows, hide_index=True, column_config=dict.fromkeys(user_rows.columns[2:], one_decimal)
-)
-st.markdown("**The rating to predict**, and the movie vectors")
-target_first = [item_rows.columns[0], TARGET_STARS, *item_rows.columns[1:-1]]
-st.dataframe(
-    item_rows, hide_index=True, column_order=target_first, column_config={"ave rating": one_decimal}
-)
+if rows.open:
+    with rows:
+        st.caption(
+            "Before scaling. Columns in [brackets] are shown but not fed to the network; a "
+            "genre column of the user vector is the user's average rating of that genre "
+            "(0 = none rated)."
+        )
+        user_rows, item_rows = training_preview(model.ratings, model.users, model.items)
+        one_decimal = st.column_config.NumberColumn(format="%.1f")
+        st.markdown("**User vectors**")
+        st.dataframe(
+            user_rows,
+            hide_index=True,
+            column_config=dict.fromkeys(user_rows.columns[2:], one_decimal),
+        )
+        st.markdown("**The rating to predict**, and the movie vectors")
+        target_first = [item_rows.columns[0], TARGET_STARS, *item_rows.columns[1:-1]]
+        st.dataframe(
+            item_rows,
+            hide_index=True,
+            column_order=target_first,
+            column_config={"ave rating": one_decimal},
+        )

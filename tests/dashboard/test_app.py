@@ -542,3 +542,14 @@ def test_every_page_serves_the_hybrid_model(monkeypatch, hostile, hybrid_artifac
     assert "hybrid model" in sidebar_text(at)
     if page == "new_user":
         assert "Ranked by how likely" in texts(at)
+
+
+def test_overview_draws_the_training_rows_only_once_opened(hostile_app):
+    at = hostile_app()
+    assert not any("user" in str(list(d.value.columns)).lower() for d in at.dataframe[2:])
+    opened_before = len(at.dataframe)
+    at.session_state["ov_training_rows"] = True  # the user opens it: the page reruns
+    ok(at.run())
+    frames = [d.value for d in at.dataframe]
+    assert len(frames) == opened_before + 2
+    assert any("the rating to predict" in m.value.lower() for m in at.markdown)
