@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from recsys.config import TrainConfig
 from recsys.errors import UsageError
@@ -224,7 +223,7 @@ def fit_hybrid_on_cluster(
     from recsys.columns import MOVIE_ID, RATING, USER_ID
     from recsys.model.hybrid_inputs import item_baseline_bias
 
-    users = pd.factorize(ratings[USER_ID], sort=True)[0]
+    users = np.unique(ratings[USER_ID].to_numpy("int64"), return_inverse=True)[1]
     items = content.index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
     if (items < 0).any():
         raise ValueError("a rating refers to a movie outside the catalogue")
