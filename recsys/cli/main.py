@@ -139,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_choices(p)
     p.add_argument("--epochs", type=_positive, help="epochs (default: the recipe's)")
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: the recipe's)")
-    p.add_argument("--batch-size", type=_positive, help="batch size (default: the recipe's)")
+    p.add_argument(
+        "--batch-size",
+        type=_positive,
+        help="batch size (default: the recipe's); distributed, the lab network's is the "
+        "global batch and the hybrid's each worker's",
+    )
     p.add_argument("--seed", type=int, default=_DEFAULT_TRAINING.seed)
     _add_run_choices(p)
 
