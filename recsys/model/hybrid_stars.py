@@ -5,10 +5,10 @@ a sampled part of each user's ratings. Their stars are then refined on every tra
 rating, with the towers frozen, by two ridge regressions of the residuals, alternated
 ``rounds`` times (numpy; a second or two on ml-latest-small):
 - per movie: its star bias b_i moves by its mean residual (shrunk by
-  ``item_bias_shrink`` ratings) and it gets a vector w_i, the ridge regression
-  (``item_ridge``) of its residuals on its raters' taste vectors u; the stars then weigh
+  ``ITEM_BIAS_SHRINK`` ratings) and it gets a vector w_i, the ridge regression
+  (``ITEM_RIDGE``) of its residuals on its raters' taste vectors u; the stars then weigh
   u·(α·v_i + w_i) where the network alone weighed α·u·v_i;
-- per user: the :class:`~recsys.model.hybrid.FoldIn` (a shift c_u and a vector z_u),
+- per user: the :class:`~recsys.model.fold_in.FoldIn` (a shift c_u and a vector z_u),
   which serving repeats from the user's own ratings or picks, so it needs no table of
   users.
 Values chosen on validation splits carved from the training side (see the README). The
