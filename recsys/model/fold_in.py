@@ -7,7 +7,7 @@ movies' side to it after training; :class:`~recsys.model.hybrid.HybridParams` ap
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +38,14 @@ class FoldIn:
 
     def to_array(self) -> np.ndarray:
         return np.array(astuple(self), dtype="float64")
+
+    @classmethod
+    def from_array(cls, values) -> FoldIn:
+        """The inverse of :meth:`to_array`; ValueError when it does not fit."""
+        values = np.asarray(values, dtype="float64").reshape(-1)
+        if len(values) != len(fields(cls)) or not np.isfinite(values).all():
+            raise ValueError("the fold-in's settings do not fit this model")
+        return cls(*values.tolist())
 
 
 def ridge_by_group(

@@ -312,7 +312,7 @@ class HybridParams:
             star_taste = np.asarray(arrays["star_taste"], "float32")
             if star_taste.shape != (n, d):
                 raise ValueError("the rating head's movie vectors do not fit the movies")
-        fold_in = FoldIn(*(float(x) for x in arrays["fold_in"])) if "fold_in" in arrays else None
+        fold_in = FoldIn.from_array(arrays["fold_in"]) if "fold_in" in arrays else None
         params = cls(
             movie_ids=np.asarray(arrays["movie_ids"], "int64"),
             item_vecs=item_vecs,

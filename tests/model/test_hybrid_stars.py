@@ -128,3 +128,7 @@ def test_the_refit_and_fold_in_round_trip_through_the_arrays():
     arrays["star_taste"] = arrays["star_taste"][:, :-1]
     with pytest.raises(ValueError, match="rating head"):
         HybridParams.from_arrays(arrays)
+    arrays = refitted.to_arrays()
+    arrays["fold_in"] = arrays["fold_in"][:-1]
+    with pytest.raises(ValueError, match="fold-in"):
+        HybridParams.from_arrays(arrays)
