@@ -100,6 +100,12 @@ def _add_run_choices(p: argparse.ArgumentParser) -> None:
     )
 
 
+_BATCH_HELP = (
+    "batch size (default: the recipe's); distributed, the lab network's is the global "
+    "batch and the hybrid's each worker's"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m recsys", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -139,12 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_choices(p)
     p.add_argument("--epochs", type=_positive, help="epochs (default: the recipe's)")
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: the recipe's)")
-    p.add_argument(
-        "--batch-size",
-        type=_positive,
-        help="batch size (default: the recipe's); distributed, the lab network's is the "
-        "global batch and the hybrid's each worker's",
-    )
+    p.add_argument("--batch-size", type=_positive, help=_BATCH_HELP)
     p.add_argument("--seed", type=int, default=_DEFAULT_TRAINING.seed)
     _add_run_choices(p)
 
