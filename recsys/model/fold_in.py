@@ -72,7 +72,25 @@ def ridge_by_group(
     return out
 
 
-def fold_in_users(
+def apply_fold_in(
+    params: HybridParams,
+    u: np.ndarray,
+    user_bias: np.ndarray,
+    users: np.ndarray,
+    rows: np.ndarray,
+    stars: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tower's (u [n, width], b_u [n]) with the model's :class:`FoldIn` applied from
+    the users' own ratings (user codes, catalogue rows, stars); unchanged when the model
+    has none."""
+    if params.fold_in is None:
+        return u, user_bias
+    if len(u) == 1:
+        return _fold_in_one(params, u, user_bias, rows, stars)
+    return _fold_in_many(params, u, user_bias, users, rows, stars)
+
+
+def _fold_in_many(
     params: HybridParams,
     u: np.ndarray,
     user_bias: np.ndarray,
@@ -103,10 +121,10 @@ def fold_in_users(
     return np.concatenate(block, axis=1).astype("float32"), bias
 
 
-def fold_in_one(
+def _fold_in_one(
     params: HybridParams, u: np.ndarray, user_bias: np.ndarray, rows: np.ndarray, stars
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``fold_in_users`` for one user (a new user's picks): the same arithmetic on
+    """``_fold_in_many`` for one user (a new user's picks): the same arithmetic on
     a handful of rows, without grouping (it runs on every New user request)."""
     fold, d, k, width = params.fold_in, params.dim, params.star_dim, params.width
     n, one, bias = len(rows), u[0], float(user_bias[0])

@@ -31,7 +31,7 @@ import pandas as pd
 
 from recsys.columns import GENRE_LIST
 from recsys.genres import validate_genre_ratings
-from recsys.model.fold_in import FoldIn, fold_in_one, fold_in_users
+from recsys.model.fold_in import FoldIn, apply_fold_in
 from recsys.model.hybrid_inputs import (
     CENTER,
     N_DENSE,
@@ -96,7 +96,7 @@ class HybridParams:
     @property
     def width(self) -> int:
         """The tower's user vector width, d + 15 + k (the item side's); a user vector
-        with the fold-in carries the stars' block after it (``fold_in_users``)."""
+        with the fold-in carries the stars' block after it (``apply_fold_in``)."""
         return int(self.item_vecs.shape[1])
 
     @cached_property
@@ -156,23 +156,6 @@ class HybridParams:
         user = user.astype("float32")
         return user, out[:, d] + dense[:, -1]
 
-    def fold_in_users(
-        self,
-        u: np.ndarray,
-        user_bias: np.ndarray,
-        users: np.ndarray,
-        rows: np.ndarray,
-        stars: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The tower's (u [n, width], b_u [n]) with the model's :class:`FoldIn` applied
-        from the users' own ratings (user codes, catalogue rows, stars); unchanged when
-        the model has none (see ``recsys.model.fold_in``)."""
-        if self.fold_in is None:
-            return u, user_bias
-        if len(u) == 1:
-            return fold_in_one(self, u, user_bias, rows, stars)
-        return fold_in_users(self, u, user_bias, users, rows, stars)
-
     def histories(self, users: np.ndarray, movie_ids: np.ndarray, stars: np.ndarray, n_users: int):
         """User vectors from ratings: (user codes 0..n_users-1, movie ids, stars).
 
@@ -184,7 +167,7 @@ class HybridParams:
         stars = np.asarray(stars, "float64")[keep]
         inputs = user_inputs(users, rows, stars, n_users, self.flags, (self.mu, self.baseline_bias))
         u, user_bias = self.user_vectors(inputs)
-        return self.fold_in_users(u, user_bias, users, rows, stars)
+        return apply_fold_in(self, u, user_bias, users, rows, stars)
 
     def new_user(
         self,
@@ -224,7 +207,7 @@ class HybridParams:
         plain, like = weights @ taste
         u, user_bias = self._tower(dense, plain[None, :], like[None, :])
         if n:
-            u, user_bias = self.fold_in_users(u, user_bias, np.zeros(n, "int64"), rows, stars)
+            u, user_bias = apply_fold_in(self, u, user_bias, np.zeros(n, "int64"), rows, stars)
         return u[0], float(user_bias[0])
 
     # ------------------------------------------------------------------ scores

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from recsys.columns import GENRE_LIST
+from recsys.columns import GENRE_LIST, MOVIE_ID, RATING, USER_ID
 
 CENTER = 3.5  # stars: genre ratings and a user's mean are fed centred here
 N_GENRES = len(GENRE_LIST)
@@ -91,6 +91,18 @@ def user_inputs(
     residual = stars - mu - item_bias[items]
     offset = np.bincount(users, weights=residual, minlength=n_users) / (count + SHRINK)
     return UserInputs(genre_dense(genre, mean, count, offset), plain, like)
+
+
+def rating_codes(ratings, index) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(user codes 0..n_users-1 in userId order, catalogue rows, stars, n_users) of a
+    ratings frame (userId, movieId, rating) over a catalogue ``index`` (movieId → row).
+    ValueError when a rating's movie is not in the catalogue."""
+    users = np.unique(ratings[USER_ID].to_numpy("int64"), return_inverse=True)[1]
+    rows = index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
+    if (rows < 0).any():
+        raise ValueError("a rating refers to a movie outside the catalogue")
+    n_users = int(users.max()) + 1 if len(users) else 0
+    return users.reshape(-1), rows, ratings[RATING].to_numpy("float64"), n_users
 
 
 def genre_averages(stars: np.ndarray, flags: np.ndarray) -> np.ndarray:

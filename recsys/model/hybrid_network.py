@@ -21,7 +21,6 @@ import time
 import numpy as np
 import pandas as pd
 
-from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.config import HybridConfig
 from recsys.model.content import GROUPS, ContentTokens
 from recsys.model.hybrid import HybridParams
@@ -32,6 +31,7 @@ from recsys.model.hybrid_inputs import (
     N_HEAD,
     item_baseline_bias,
     item_side,
+    rating_codes,
     user_inputs,
 )
 from recsys.model.hybrid_stars import refit_stars
@@ -296,12 +296,7 @@ def fit_hybrid(
     """
     set_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    users, _ = pd.factorize(ratings[USER_ID], sort=True)
-    n_users = int(users.max()) + 1 if len(users) else 0
-    items = content.index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
-    if (items < 0).any():
-        raise ValueError("a rating refers to a movie outside the catalogue")
-    stars = ratings[RATING].to_numpy("float64")
+    users, items, stars, n_users = rating_codes(ratings, content.index)
     n_items = len(content.movie_ids)
     counts = np.bincount(items, minlength=n_items)
     baseline = item_baseline_bias(users, items, stars, n_users, n_items)

@@ -22,10 +22,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from recsys.columns import MOVIE_ID, RATING, USER_ID
-from recsys.model.fold_in import FoldIn, ridge_by_group
+from recsys.model.fold_in import FoldIn, apply_fold_in, ridge_by_group
 from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_inputs import user_inputs
+from recsys.model.hybrid_inputs import rating_codes, user_inputs
 
 ROUNDS = 2
 ITEM_BIAS_SHRINK = 10.0
@@ -54,7 +53,7 @@ def refit_stars(
     item_count = np.bincount(rows, minlength=n_items).astype("float64")
     refitted = replace(params, fold_in=fold_in)
     for _ in range(rounds):
-        u, user_bias = refitted.fold_in_users(tower_u, tower_bias, users, rows, stars)
+        u, user_bias = apply_fold_in(refitted, tower_u, tower_bias, users, rows, stars)
         taste = u[users, width : width + d]  # what meets s_i in the stars: a'·u
         predicted = refitted.mu + user_bias[users] + refitted.star_bias[rows]
         residual = stars - predicted - refitted.pair_dots(u[users], rows)
@@ -74,7 +73,4 @@ def refit_stars(
 def refit_on_ratings(params: HybridParams, ratings: pd.DataFrame) -> HybridParams:
     """:func:`refit_stars` on a ratings frame (userId, movieId, rating), as the chief of a
     distributed training does with every training rating once the workers are done."""
-    users, _ = pd.factorize(ratings[USER_ID], sort=True)
-    rows = params.index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
-    stars = ratings[RATING].to_numpy("float64")
-    return refit_stars(params, users, rows, stars, int(users.max()) + 1 if len(users) else 0)
+    return refit_stars(params, *rating_codes(ratings, params.index))

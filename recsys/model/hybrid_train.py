@@ -36,7 +36,13 @@ from recsys.model.shards import (
     shard_key,
     shard_path,
 )
-from recsys.model.train import TrainReport, library_versions, save_npz, table_writers
+from recsys.model.train import (
+    TrainReport,
+    library_versions,
+    save_npz,
+    table_writers,
+    worker_report,
+)
 from recsys.progress import Progress
 
 SERVED_PRESET = "catalogue"
@@ -157,13 +163,7 @@ def train_hybrid_worker(
     _, _, history = _fit(
         training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster, None
     )
-    return {
-        "worker": cluster.index,
-        "workers": cluster.workers,
-        "train_rows": int(len(training.ratings)),
-        "fit_seconds": history["seconds"],
-        "epochs_run": history["epochs"],
-    }
+    return worker_report(cluster, len(training.ratings), history["seconds"], history["epochs"])
 
 
 def _validation(params, ratings: pd.DataFrame, fingerprint: str) -> dict:

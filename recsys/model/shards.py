@@ -220,17 +220,12 @@ def fit_hybrid_on_cluster(
     ratings: userId, movieId, rating (stars), every rating; content: the catalogue's
     tokens. Returns (HybridParams, the Keras towers, history) as ``fit_hybrid`` does.
     """
-    from recsys.columns import MOVIE_ID, RATING, USER_ID
-    from recsys.model.hybrid_inputs import item_baseline_bias
+    from recsys.model.hybrid_inputs import item_baseline_bias, rating_codes
 
-    users = np.unique(ratings[USER_ID].to_numpy("int64"), return_inverse=True)[1]
-    items = content.index.get_indexer(ratings[MOVIE_ID].to_numpy("int64"))
-    if (items < 0).any():
-        raise ValueError("a rating refers to a movie outside the catalogue")
-    stars = ratings[RATING].to_numpy("float64")
+    users, items, stars, n_users = rating_codes(ratings, content.index)
     n_items = len(content.movie_ids)
     counts = np.bincount(items, minlength=n_items)
-    baseline = item_baseline_bias(users, items, stars, int(users.max()) + 1, n_items)
+    baseline = item_baseline_bias(users, items, stars, n_users, n_items)
     mine = user_shard_rows(users, cluster.workers, cluster.index)
     write_user_shard(shard, users[mine], items[mine], stars[mine])
     steps = epoch_steps(users, cluster.workers, config.batch_size, config.target_fraction)

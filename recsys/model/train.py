@@ -271,12 +271,17 @@ def train_worker(
     _, _, split = _features(dataset, config)
     shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config.preset), cluster)
     fitted = _fit_on_cluster(split, config, cluster, shard, None)
+    return worker_report(cluster, len(split.y_train), fitted.seconds, fitted.epochs_run)
+
+
+def worker_report(cluster: Cluster, train_rows: int, fit_seconds: float, epochs_run: int) -> dict:
+    """What a non-chief worker prints when its part of a training is done."""
     return {
         "worker": cluster.index,
         "workers": cluster.workers,
-        "train_rows": int(len(split.y_train)),
-        "fit_seconds": fitted.seconds,
-        "epochs_run": fitted.epochs_run,
+        "train_rows": int(train_rows),
+        "fit_seconds": fit_seconds,
+        "epochs_run": epochs_run,
     }
 
 

@@ -91,6 +91,7 @@ def test_params_round_trip_through_their_arrays(planted):
 
 def test_a_new_user_is_the_same_user_the_batch_path_builds(planted):
     """``new_user`` (one user, dense arithmetic) equals ``user_inputs`` + the tower."""
+    from recsys.model.fold_in import apply_fold_in
     from recsys.model.hybrid_inputs import N_GENRES, user_inputs
 
     params = planted[0].scoring.params
@@ -115,7 +116,7 @@ def test_a_new_user_is_the_same_user_the_batch_path_builds(planted):
         )
         u2, bias2 = params.user_vectors(inputs)
         if k:  # the stars' fold-in, from the picks as the user's ratings
-            u2, bias2 = params.fold_in_users(u2, bias2, users, rows, stars)
+            u2, bias2 = apply_fold_in(params, u2, bias2, users, rows, stars)
         np.testing.assert_allclose(u, u2[0], atol=1e-5)
         assert bias == pytest.approx(float(bias2[0]), abs=1e-5)
 
