@@ -47,6 +47,16 @@ def sorted_rows(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.where(found, rows, -1)
 
 
+# Python-backed strings with NaN for missing: pandas' "str" dtype, whose take is a plain
+# list take, and which a DataFrame adopts as is (object arrays are converted on every
+# table built, the larger part of a new user's time).
+_TEXT = pd.StringDtype("python", na_value=np.nan)
+
+
+def _text_array(column: pd.Series) -> pd.api.extensions.ExtensionArray:
+    return pd.array(column.to_numpy(dtype=object), dtype=_TEXT)
+
+
 class Catalogue:
     """The movies of one bundle, for filtering, searching, showing and neighbours.
 
@@ -68,12 +78,14 @@ class Catalogue:
         # Display columns as plain arrays: building a result is then a few takes.
         self._display = {
             MOVIE_ID: self.items[MOVIE_ID].to_numpy(dtype="int64"),
-            TITLE: self.items[TITLE].to_numpy(dtype=object),  # a numpy take is the cheapest
+            TITLE: _text_array(self.items[TITLE]),
             YEAR: np.rint(self._years).astype("int64"),
-            GENRES: self.items[GENRES].to_numpy(dtype=object),
+            GENRES: _text_array(self.items[GENRES]),
             AVE_RATING: self.items[AVE_RATING].to_numpy(dtype="float64"),
             NUM_RATINGS: self._num_ratings,
         }
+        names = list(self._display)
+        self._labels = (pd.Index(names), pd.Index([*names[:4], PREDICTED, *names[4:]]))
         for array in (self.genre_flags, self._years):
             array.setflags(write=False)
 
@@ -164,15 +176,17 @@ class Catalogue:
     def movie_table(self, rows: np.ndarray, predicted: np.ndarray | None = None) -> pd.DataFrame:
         """Display rows for item ``rows``: movieId, title, year, genres, [predicted stars,]
         ave rating, num ratings."""
-        columns = {name: values.take(rows) for name, values in self._display.items()}
+        rows = np.asarray(rows, dtype="int64")
+        columns = [values.take(rows) for values in self._display.values()]
         if predicted is not None:
-            columns = {
-                **{k: columns[k] for k in (MOVIE_ID, TITLE, YEAR, GENRES)},
-                PREDICTED: np.asarray(predicted, dtype="float64"),
-                AVE_RATING: columns[AVE_RATING],
-                NUM_RATINGS: columns[NUM_RATINGS],
-            }
-        return pd.DataFrame(columns, copy=False)
+            columns.insert(4, np.asarray(predicted, dtype="float64").reshape(len(rows)))
+        # pandas' own constructor from 1-d arrays of known dtypes and length, without the
+        # dict constructor's inference: 0.05 ms instead of 0.17 ms, on every New user
+        # request (pandas is pinned; tests/serving check the frame against the public one).
+        labels = self._labels[predicted is not None]
+        return pd.DataFrame._from_arrays(
+            columns, columns=labels, index=pd.RangeIndex(len(rows)), verify_integrity=False
+        )
 
     def top(
         self, predicted: np.ndarray, mask: np.ndarray, top: int, rank: np.ndarray | None = None

@@ -146,6 +146,29 @@ def test_movie_table_without_predictions(catalogue):
     assert PREDICTED not in table
 
 
+@pytest.mark.parametrize("predicted", [None, np.array([4.5, 3.0])])
+def test_movie_table_is_the_frame_pandas_public_constructor_builds(catalogue, predicted):
+    """The table is built by pandas' array constructor, for speed: it must equal, dtypes
+    and all, what ``pd.DataFrame`` builds from the items, and take edits like any frame."""
+    rows = np.array([3, 0])
+    table = catalogue.movie_table(rows, predicted)
+    items = catalogue.items.iloc[rows].reset_index(drop=True)
+    expected = pd.DataFrame({name: items[name] for name in (MOVIE_ID, TITLE, YEAR, GENRES)})
+    if predicted is not None:
+        expected[PREDICTED] = predicted
+    expected[AVE_RATING] = items[AVE_RATING]
+    expected[NUM_RATINGS] = items[NUM_RATINGS]
+    pd.testing.assert_frame_equal(table, expected, check_dtype=False)
+    assert table[TITLE].dtype == "str" and table[YEAR].dtype == "int64"
+    assert table[MOVIE_ID].dtype == "int64" and table[NUM_RATINGS].dtype == "int64"
+    table.loc[0, TITLE] = "edited"
+    assert catalogue.movie_table(rows, predicted)[TITLE].iat[0] == "Shrek (2001)"
+    none = None if predicted is None else predicted[:0]
+    assert len(catalogue.movie_table(np.array([], dtype="int64"), none)) == 0
+    with pytest.raises(ValueError):  # a misaligned column is refused, not framed
+        catalogue.movie_table(np.array([0, 1, 2]), np.array([4.5, 3.0]))
+
+
 # ------------------------------------------------------------------ neighbours
 
 
