@@ -36,7 +36,7 @@ from recsys.config import HybridConfig
 from recsys.model.cluster import Cluster, report_joined
 from recsys.model.content import ContentTokens
 from recsys.model.distributed import joined_cluster
-from recsys.model.hybrid_epochs import planned_epochs
+from recsys.model.hybrid_epochs import epoch_lr, planned_epochs
 from recsys.model.hybrid_network import _batches, _Trainer, fitted_model
 from recsys.model.network import set_seed, tf
 from recsys.model.shards import UserShard
@@ -66,9 +66,11 @@ def fit_hybrid_distributed(
         step = _synchronised_step(strategy, trainer, first)
         batches = itertools.chain([first], batches)
         planned = planned_epochs(config, shard.steps)
-        history: dict = {"rank_loss": [], "rating_loss": []}
+        history: dict = {"rank_loss": [], "rating_loss": [], "learning_rate": []}
         start = time.perf_counter()
         for epoch in range(1, planned + 1):
+            trainer.optimizer.learning_rate = epoch_lr(config, epoch, planned)
+            history["learning_rate"].append(float(trainer.optimizer.learning_rate))
             losses = np.zeros(2)
             for _ in range(shard.steps):
                 losses += step(*next(batches)).numpy()

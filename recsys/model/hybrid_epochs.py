@@ -79,3 +79,11 @@ def planned_epochs(config: HybridConfig, steps_per_epoch: int) -> int:
     ``steps_per_epoch`` updates would make fewer than ``config.min_steps`` in all."""
     wanted = min(-(-config.min_steps // max(steps_per_epoch, 1)), config.max_epochs)
     return max(config.epochs, wanted)
+
+
+def epoch_lr(config: HybridConfig, epoch: int, planned: int) -> float:
+    """Adam's rate in ``epoch`` (1..``planned``): ``config.lr`` falling along a half cosine
+    to ``config.lr_final`` × ``config.lr`` in the last epoch."""
+    done = (epoch - 1) / max(planned - 1, 1)
+    falling = 0.5 * (1 + np.cos(np.pi * done))
+    return float(config.lr * (config.lr_final + (1 - config.lr_final) * falling))

@@ -24,7 +24,7 @@ import pandas as pd
 from recsys.config import HybridConfig
 from recsys.model.content import GROUPS, ContentTokens
 from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_epochs import epoch_split, planned_epochs, slider_users
+from recsys.model.hybrid_epochs import epoch_lr, epoch_split, planned_epochs, slider_users
 from recsys.model.hybrid_inputs import (
     N_DENSE,
     N_GENRES,
@@ -301,11 +301,13 @@ def fit_hybrid(
     counts = np.bincount(items, minlength=n_items)
     baseline = item_baseline_bias(users, items, stars, n_users, n_items)
     trainer = _Trainer(content, config, counts, baseline)
-    history: dict[str, list[float]] = {"rank_loss": [], "rating_loss": []}
+    history: dict[str, list[float]] = {"rank_loss": [], "rating_loss": [], "learning_rate": []}
     start = time.perf_counter()
     planned, epoch = config.epochs, 0
     while epoch < planned:
         epoch += 1
+        trainer.optimizer.learning_rate = epoch_lr(config, epoch, planned)
+        history["learning_rate"].append(float(trainer.optimizer.learning_rate))
         losses = [
             trainer.step(*batch)
             for batch in _batches(trainer, users, items, stars, n_users, rng, baseline)

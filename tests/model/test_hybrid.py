@@ -139,3 +139,24 @@ def test_a_small_training_set_runs_more_epochs_up_to_the_cap(synthetic):
     config = hybrid_config(epochs=2, min_steps=3, max_epochs=6, dim=8, user_hidden=16)
     _, _, history = fit_hybrid(synthetic.ratings, content, config)
     assert history["epochs"] in (2, 3) and len(history["rank_loss"]) == history["epochs"]
+
+
+def test_the_learning_rate_falls_to_its_final_share_over_the_planned_epochs(synthetic):
+    """Adam's rate, as the optimiser holds it each epoch: ``lr`` in the first epoch,
+    ``lr_final`` × ``lr`` in the last one (epochs added for ``min_steps`` included),
+    never rising; constant at 1."""
+    from recsys.model.content import build_content
+    from recsys.model.hybrid_epochs import epoch_lr
+    from recsys.model.hybrid_network import fit_hybrid
+
+    content = build_content(synthetic.movies, None, 2)
+    config = hybrid_config(
+        epochs=2, min_steps=1000, max_epochs=5, lr=0.01, lr_final=0.2, dim=8, user_hidden=16
+    )
+    _, _, history = fit_hybrid(synthetic.ratings, content, config)
+    rates = history["learning_rate"]
+    assert len(rates) == 5 and rates[0] == pytest.approx(0.01) and rates[-1] == pytest.approx(0.002)
+    assert all(later < earlier for earlier, later in zip(rates, rates[1:]))
+    assert rates[2] == pytest.approx(0.006)  # halfway down the half cosine
+    constant = hybrid_config(lr=0.01, lr_final=1.0)
+    assert all(epoch_lr(constant, e, 7) == pytest.approx(0.01) for e in range(1, 8))
