@@ -129,7 +129,7 @@ class HybridConfig:
     item_hidden: int = 128
     user_hidden: int = 256
     epochs: int = 25
-    min_steps: int = 400
+    min_steps: int = 500
     max_epochs: int = 100
     batch_size: int = 1024
     lr: float = 3e-3

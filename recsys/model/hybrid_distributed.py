@@ -26,7 +26,6 @@ trainer for the bundle. TensorFlow is imported through ``recsys.model.network``.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator
 
@@ -37,7 +36,7 @@ from recsys.model.cluster import Cluster, report_joined
 from recsys.model.content import ContentTokens
 from recsys.model.distributed import joined_cluster
 from recsys.model.hybrid_epochs import epoch_lr, planned_epochs
-from recsys.model.hybrid_network import _batches, _Trainer, fitted_model
+from recsys.model.hybrid_network import _batches, _Trainer, fitted_model, step_signature
 from recsys.model.network import set_seed, tf
 from recsys.model.shards import UserShard
 from recsys.progress import Progress
@@ -59,12 +58,9 @@ def fit_hybrid_distributed(
     with joined_cluster(cluster) as strategy:
         with strategy.scope():
             trainer = _Trainer(content, config, shard.counts, shard.baseline)
-            trainer.optimizer.build(trainer.variables)
         rng = np.random.default_rng([config.seed, cluster.index])
         batches = _endless_batches(trainer, shard, rng)
-        first = next(batches)
-        step = _synchronised_step(strategy, trainer, first)
-        batches = itertools.chain([first], batches)
+        step = _synchronised_step(strategy, trainer)
         planned = planned_epochs(config, shard.steps)
         history: dict = {"rank_loss": [], "rating_loss": [], "learning_rate": []}
         start = time.perf_counter()
@@ -91,14 +87,11 @@ def fit_hybrid_distributed(
     return params, both, history
 
 
-def _synchronised_step(strategy, trainer: _Trainer, example: tuple):
+def _synchronised_step(strategy, trainer: _Trainer):
     """One update on every worker; the workers' mean [rank loss, star loss]. Traced
-    once: every input's first dimension is left unknown (``example`` gives the rest)."""
-    signature = [
-        tf.TensorSpec([None, *np.shape(x)[1:]], tf.as_dtype(np.asarray(x).dtype)) for x in example
-    ]
+    once: every input's first dimension is left unknown."""
 
-    @tf.function(input_signature=signature)
+    @tf.function(input_signature=step_signature())
     def step(*batch):
         losses = strategy.run(lambda *b: tf.stack(trainer._step(*b)), args=batch)
         return strategy.reduce(tf.distribute.ReduceOp.MEAN, losses, axis=None)

@@ -132,6 +132,20 @@ def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Mo
     return item_tower, user_tower
 
 
+def step_signature() -> list:
+    """The step's inputs, as ``_batches`` yields them, with each first dimension unknown:
+    needed, dense, pool index, plain and like weights, row user, target, rating, weight."""
+    spec = tf.TensorSpec
+    return [
+        spec([None], tf.int32),
+        spec([None, N_DENSE], tf.float32),
+        spec([None, 2], tf.int32),
+        *(spec([None], tf.float32) for _ in range(2)),
+        *(spec([None], tf.int32) for _ in range(2)),
+        *(spec([None], tf.float32) for _ in range(2)),
+    ]
+
+
 def _pad(x: np.ndarray, n: int) -> np.ndarray:
     """x padded with zero rows to n rows (a padded example has weight 0)."""
     if len(x) == n:
@@ -166,7 +180,11 @@ class _Trainer:
         self.flags = tf.constant(content.flags, "float32")
         self.mu = tf.constant(baseline[0], "float32")
         self.baseline_bias = tf.constant(baseline[1], "float32")
-        self.step = tf.function(self._step, reduce_retracing=True)
+        # Adam's slots exist before the step is traced, and every input's first dimension
+        # is left unknown: one trace a run (a few seconds on 2 cores), not one for the
+        # variables' creation and another for each new batch shape.
+        self.optimizer.build(self.variables)
+        self.step = tf.function(self._step, input_signature=step_signature())
 
     def _logits(self, user_out, row_user, target, local, p, v):
         """[batch, batch] in-batch ranking logits (logQ-corrected by ``logq``)."""
