@@ -117,8 +117,8 @@ class HybridConfig:
     boost logq − 1). ``star_dim``: extra rating-only vectors of the two towers (0 = off).
     Training runs ``epochs`` epochs, or more on a small training set (up to
     ``max_epochs``), so that it makes at least ``min_steps`` updates: the whole
-    catalogue makes about 450 in 25 epochs; the full preset's 60,000 training ratings
-    about 11 per epoch (37 epochs); the lab preset's 20,000 about 4 (100 epochs). Adam's
+    catalogue makes 20 an epoch (25 epochs); the full preset's 60,000 training ratings
+    about 11 (46 epochs); the lab preset's 20,000 about 4 (100 epochs). Adam's
     rate starts at ``lr`` and falls along a half cosine to ``lr_final`` × ``lr`` in the
     last epoch (1 = constant).
     """
