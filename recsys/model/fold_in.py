@@ -11,6 +11,7 @@ from dataclasses import astuple, dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.linalg.lapack import dposv
 
 if TYPE_CHECKING:
     from recsys.model.hybrid import HybridParams
@@ -52,24 +53,41 @@ def ridge_by_group(
     groups: np.ndarray, n_groups: int, x: np.ndarray, y: np.ndarray, ridge: float
 ) -> np.ndarray:
     """[n_groups, m]: per group g, argmin_w Σ (y − x·w)² + ridge·|w|² over its rows
-    (x [n, m], y [n]); 0 for a group without rows. A group of fewer rows than m is
-    solved in its dual form (a k × k system)."""
+    (x [n, m], y [n]); 0 for a group without rows (``ridge_fit`` per group)."""
     x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
-    m = x.shape[1]
-    out = np.zeros((n_groups, m))
+    out = np.zeros((n_groups, x.shape[1]))
     if n_groups == 1:  # one user or movie: no grouping to do
-        spans = [(0, np.arange(len(y)))] if len(y) else []
-    else:
-        order = np.argsort(groups, kind="stable")
-        bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
-        spans = [(g, order[bounds[g] : bounds[g + 1]]) for g in np.flatnonzero(np.diff(bounds))]
-    for g, at in spans:
-        xg, yg = x[at], y[at]
-        if len(at) < m:
-            out[g] = xg.T @ np.linalg.solve(xg @ xg.T + ridge * np.eye(len(at)), yg)
-        else:
-            out[g] = np.linalg.solve(xg.T @ xg + ridge * np.eye(m), xg.T @ yg)
+        if len(y):
+            out[0] = ridge_fit(x, y, ridge)
+        return out
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
+    for g in np.flatnonzero(np.diff(bounds)):
+        at = order[bounds[g] : bounds[g + 1]]
+        out[g] = ridge_fit(x[at], y[at], ridge)
     return out
+
+
+def ridge_fit(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    """[m] argmin_w Σ (y − x·w)² + ridge·|w|² (x [n, m] float64, y [n], ridge > 0); in
+    its dual form (an n × n system) when there are fewer rows than columns."""
+    n, m = x.shape
+    if n < m:
+        gram = x @ x.T
+        gram.flat[:: n + 1] += ridge
+        return x.T @ _solve_spd(gram, y)
+    gram = x.T @ x
+    gram.flat[:: m + 1] += ridge
+    return _solve_spd(gram, x.T @ y)
+
+
+def _solve_spd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a⁻¹·b for a symmetric positive definite ``a``: LAPACK's Cholesky solve, called
+    directly (2 µs for a new user's 5 × 5, where ``np.linalg.solve`` spends 19 µs)."""
+    _, solution, info = dposv(a, b)
+    if info != 0:  # not positive definite after all (a zero ridge): least squares
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+    return solution
 
 
 def apply_fold_in(
@@ -134,7 +152,7 @@ def _fold_in_one(
     plain = stars - params.mu - params.star_bias[rows]
     residual = plain - bias - dots
     shift = residual.sum() / (n + fold.bias_shrink)
-    z = ridge_by_group(np.zeros(n, "int64"), 1, taste, residual - shift, fold.ridge)[0]
+    z = ridge_fit(np.asarray(taste, "float64"), residual - shift, fold.ridge) if n else np.zeros(d)
     z *= n / (n + fold.confidence)
     trust = n / (n + fold.few_ratings) if n else 1.0
     blended = trust * (bias + shift) + (1.0 - trust) * plain.sum() / (n + fold.few_shrink)

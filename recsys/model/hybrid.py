@@ -197,15 +197,14 @@ class HybridParams:
         genre = np.where(genre > 0, genre, genre_averages(stars, self.flags[rows]))
         for name in unset:
             genre[_GENRE_COLUMN[name]] = 0.0
-        n = len(rows)
-        fallback = genre[genre > 0].mean() if (genre > 0).any() else CENTER
-        mean = stars.sum() / n if n else fallback
+        n, rated = len(rows), np.count_nonzero(genre)  # genre stars are 0 or positive
+        mean = stars.sum() / n if n else (genre.sum() / rated if rated else CENTER)
         offset = (stars.sum() - n * self.mu - self.baseline_bias[rows].sum()) / (n + SHRINK)
         dense = genre_dense(genre[None, :], np.array([mean]), np.array([n]), np.array([offset]))
         taste = self.taste_vecs[rows]
-        weights = np.stack([np.ones(n), stars - mean]) / max(n, 1)
-        plain, like = weights @ taste
-        u, user_bias = self._tower(dense, plain[None, :], like[None, :])
+        plain = taste.sum(axis=0)[None, :] / max(n, 1)
+        like = ((stars - mean) @ taste)[None, :] / max(n, 1)
+        u, user_bias = self._tower(dense, plain, like)
         if n:
             u, user_bias = apply_fold_in(self, u, user_bias, np.zeros(n, "int64"), rows, stars)
         return u[0], float(user_bias[0])
@@ -214,9 +213,16 @@ class HybridParams:
 
     def rank_scores(self, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """[n_users, n_rows] ranking scores (higher first) for user vectors [n_users, d]."""
-        rows = slice(None) if rows is None else rows
         u = np.atleast_2d(u)[:, : self.width]
+        if rows is None:
+            return u @ self._item_columns + self.rank_bias
         return u @ self.item_vecs[rows].T + self.rank_bias[rows]
+
+    @cached_property
+    def _item_columns(self) -> np.ndarray:
+        """[width, n] the item vectors, one movie a column: a product over the whole
+        catalogue reads them in order (a fifth faster than through a transposed view)."""
+        return np.ascontiguousarray(self.item_vecs.T)
 
     def stars(self, u: np.ndarray, user_bias, rows: np.ndarray | None = None) -> np.ndarray:
         """[n_users, n_rows] predicted stars, clipped to 0.5–5."""

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from recsys.model.fold_in import FoldIn, ridge_by_group
+from recsys.model.fold_in import FoldIn, ridge_by_group, ridge_fit
 from recsys.model.hybrid import HybridParams
 from recsys.model.hybrid_inputs import N_DENSE, N_GENRES, N_HEAD
 from recsys.model.hybrid_stars import refit_stars
@@ -71,6 +71,16 @@ def test_ridge_by_group_solves_each_group_in_primal_and_dual_form():
         at = groups == g
         expected = np.linalg.solve(x[at].T @ x[at] + 2.0 * np.eye(3), x[at].T @ y[at])
         np.testing.assert_allclose(out[g], expected if at.any() else 0.0, atol=1e-10)
+    one = ridge_by_group(np.zeros(2, "int64"), 1, x[:2], y[:2], 2.0)[0]  # one group, dual
+    expected = np.linalg.solve(x[:2].T @ x[:2] + 2.0 * np.eye(3), x[:2].T @ y[:2])
+    np.testing.assert_allclose(one, expected, atol=1e-10)
+
+
+def test_a_ridge_without_a_ridge_on_repeated_rows_is_their_least_squares_fit():
+    """No ridge and two identical rows: the system is singular; the fit still answers."""
+    x = np.array([[1.0, 2.0, 0.0], [1.0, 2.0, 0.0]])
+    w = ridge_fit(x, np.array([1.0, 3.0]), 0.0)
+    np.testing.assert_allclose(x @ w, [2.0, 2.0], atol=1e-8)  # the mean of the two
 
 
 def test_the_refit_learns_what_the_towers_missed_and_leaves_the_ranking_alone():
