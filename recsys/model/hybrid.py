@@ -107,21 +107,23 @@ class HybridParams:
             return self.star_taste
         return np.ascontiguousarray(self.alpha * self.taste_vecs, dtype="float32")
 
-    def _star_parts(self, u: np.ndarray):
-        """The user's parts of the stars' dot products and the item arrays they meet:
-        the fold-in's block when ``u`` carries one, else the tower's u and r_u."""
+    @cached_property
+    def _star_columns(self) -> np.ndarray:
+        """[n, 2d + k] [s_i, q_i, v_i]: every movie's side of the stars' dot products, in
+        one array, so that they are one product."""
+        parts = [self.star_items, self.star_vecs, self.taste_vecs]
+        return np.ascontiguousarray(np.concatenate(parts, axis=1), dtype="float32")
+
+    def _star_user(self, u: np.ndarray) -> np.ndarray:
+        """[n, 2d + k] the users' side of ``_star_columns``: the fold-in's block when ``u``
+        carries one, else the tower's u and r_u (and no z_u)."""
         d, k, width = self.dim, self.star_dim, self.width
-        if u.shape[1] == width:
-            return ((u[:, :d], self.star_items), (u[:, width - k :], self.star_vecs))
-        block = u[:, width:]
-        return (
-            (block[:, :d], self.star_items),
-            (block[:, d : d + k], self.star_vecs),
-            (block[:, d + k :], self.taste_vecs),
-        )
+        if u.shape[1] > width:
+            return u[:, width:]
+        return np.concatenate([u[:, :d], u[:, width - k :], np.zeros_like(u[:, :d])], axis=1)
 
     def _star_dots(self, u: np.ndarray, rows) -> np.ndarray:
-        return sum(part @ items[rows].T for part, items in self._star_parts(u))
+        return self._star_user(u) @ self._star_columns[rows].T
 
     @cached_property
     def index(self) -> pd.Index:
@@ -234,7 +236,7 @@ class HybridParams:
 
     def pair_dots(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """[n] the stars' dot products for aligned (user vector, catalogue row) pairs."""
-        return sum(np.einsum("ij,ij->i", part, items[rows]) for part, items in self._star_parts(u))
+        return np.einsum("ij,ij->i", self._star_user(u), self._star_columns[rows])
 
     def pair_stars(self, u: np.ndarray, user_bias: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """[n] predicted stars for aligned (user vector, catalogue row) pairs."""

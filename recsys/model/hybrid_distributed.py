@@ -66,7 +66,7 @@ def fit_hybrid_distributed(
         start = time.perf_counter()
         for epoch in range(1, planned + 1):
             trainer.optimizer.learning_rate = epoch_lr(config, epoch, planned)
-            history["learning_rate"].append(float(trainer.optimizer.learning_rate))
+            history["learning_rate"].append(float(trainer.optimizer.learning_rate.numpy()))
             losses = np.zeros(2)
             for _ in range(shard.steps):
                 losses += step(*next(batches)).numpy()

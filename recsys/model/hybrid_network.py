@@ -325,7 +325,7 @@ def fit_hybrid(
     while epoch < planned:
         epoch += 1
         trainer.optimizer.learning_rate = epoch_lr(config, epoch, planned)
-        history["learning_rate"].append(float(trainer.optimizer.learning_rate))
+        history["learning_rate"].append(float(trainer.optimizer.learning_rate.numpy()))
         losses = [
             trainer.step(*batch)
             for batch in _batches(trainer, users, items, stars, n_users, rng, baseline)
