@@ -179,13 +179,12 @@ def _genre_colours(names: pd.Series) -> alt.Scale:
     return alt.Scale(domain=domain, range=[*strong[: len(counts)], "#c8c8c8"])
 
 
-def loss_chart(history: Mapping[str, Any]) -> alt.Chart | None:
-    """Loss per epoch (MSE in the scaled [-1, 1] units), with validation loss if any."""
-    series = {
-        name: values
-        for name, values in history.items()
-        if name in ("loss", "val_loss") and isinstance(values, list) and values
-    }
+def loss_chart(history: Mapping[str, Any]) -> alt.Chart | alt.LayerChart | None:
+    """Loss per epoch: the lab's network's MSE in the scaled [-1, 1] units (with the
+    validation loss, if any), or the hybrid model's two losses, each on its own axis."""
+    if _series(history, "rank_loss"):
+        return _hybrid_loss_chart(history)
+    series = {name: history[name] for name in ("loss", "val_loss") if _series(history, name)}
     if not series:
         return None
     frames = [
@@ -204,6 +203,40 @@ def loss_chart(history: Mapping[str, Any]) -> alt.Chart | None:
         )
         .properties(height=320)
     )
+
+
+def _series(history: Mapping[str, Any], name: str) -> bool:
+    values = history.get(name)
+    return isinstance(values, list) and bool(values)
+
+
+# The hybrid's losses: the in-batch softmax's cross-entropy, and the squared error of the
+# stars (before their closed-form last step); their scales differ tenfold.
+_HYBRID_LOSSES = {"rank_loss": "ranking loss (softmax)", "rating_loss": "stars² error"}
+
+
+def _hybrid_loss_chart(history: Mapping[str, Any]) -> alt.LayerChart:
+    table = pd.DataFrame({"epoch": np.arange(1, len(history["rank_loss"]) + 1)})
+    layers = []
+    for (key, label), color in zip(_HYBRID_LOSSES.items(), ("#1f77b4", "#e4572e"), strict=True):
+        if not _series(history, key) or len(history[key]) != len(table):
+            continue
+        table[label] = history[key]
+        layers.append(
+            alt.Chart(table)
+            .mark_line(
+                point=alt.OverlayMarkDef(color=color),
+                color=color,
+                strokeDash=[] if key == "rank_loss" else [4, 3],
+            )
+            .encode(
+                x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+                y=alt.Y(f"{label}:Q", scale=alt.Scale(zero=False), axis=alt.Axis(titleColor=color)),
+                tooltip=["epoch:Q", alt.Tooltip(f"{label}:Q", format=".4f")],
+            )
+        )
+    chart = alt.layer(*layers, title="Loss per epoch").resolve_scale(y="independent")
+    return chart.properties(height=320)
 
 
 def evaluation_chart(

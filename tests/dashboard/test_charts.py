@@ -48,6 +48,17 @@ def test_loss_chart_has_one_point_per_epoch_and_series():
     assert table[table["series"] == "val_loss"]["MSE (scaled)"].tolist() == [0.4, 0.35, 0.3]
 
 
+def test_the_hybrid_models_losses_are_named_as_what_they_are_each_on_its_own_axis():
+    """A hybrid bundle's history also holds its ranking loss under "loss": it is not
+    shown as a scaled MSE."""
+    history = {"loss": [7.1, 6.9], "rank_loss": [7.1, 6.9], "rating_loss": [0.79, 0.72]}
+    spec = loss_chart(history).to_dict()
+    titles = [layer["encoding"]["y"]["field"] for layer in spec["layer"]]
+    assert titles == ["ranking loss (softmax)", "stars² error"]
+    assert spec["resolve"]["scale"]["y"] == "independent"
+    assert "MSE (scaled)" not in str(spec)
+
+
 @pytest.mark.parametrize("history", [{}, {"loss": []}, {"lr": [0.01]}, {"loss": "broken"}])
 def test_no_loss_history_gives_no_chart(history):
     assert loss_chart(history) is None
