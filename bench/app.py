@@ -12,6 +12,10 @@
   server's own work. ``browser_slider_ms``/``browser_page_switch_ms`` are the same runs
   on the real server as the browser sees them (rerun request sent to script_finished
   received), which adds the websocket and competition for the CPU with Chromium.
+- ``reference_first_page_s``, ``first_page_vs_reference``: the first page of bare
+  Streamlit (``bench/reference_app.py``: a title and six metrics), measured the same
+  way in the same run, and the dashboard's first page as a multiple of it: how much
+  of the first page is Streamlit's own cost on this machine, whatever its load.
 """
 
 from __future__ import annotations
@@ -35,10 +39,11 @@ from bench.common import (
     tree_rss_mb,
 )
 from bench.plan import Plan
-from bench.server import Server
+from bench.server import Server, healthy_app
 from recsys.settings import PROJECT_ROOT
 
 TENSORFLOW_LIBRARY = "libtensorflow"
+REFERENCE_APP = Path(__file__).with_name("reference_app.py")
 
 
 def app_env(artifacts: Path, data: Path | None) -> dict[str, str]:
@@ -105,6 +110,7 @@ def run_app(server: Server, healthy_s: float, env: dict[str, str], plan: Plan) -
             raise web.AppError(f"{err}; server log: {server.last_traceback()}") from None
     rss = tree_rss_mb(server.pid)
     tensorflow = maps_mention(server.pid, TENSORFLOW_LIBRARY)
+    reference = None if seen is None else reference_first_page(server.log_path.parent)
     log("app: AppTest script-run timings in a fresh process")
     scripted = apptest_timings(Path(server.app), env, plan.app_repeats)
     if seen is None:  # no browser: the first script run and the worker's own process
@@ -124,12 +130,35 @@ def run_app(server: Server, healthy_s: float, env: dict[str, str], plan: Plan) -
         scripted,
         {
             "start_to_first_page_s": rounded(seen["start_to_first_page_s"], 3),
+            "reference_first_page_s": rounded(reference, 3),
+            "first_page_vs_reference": rounded(seen["first_page_s"] / reference, 2),
             "first_page_steps_s": seen["first_page_steps_s"],
             "browser_slider_ms": rounded(seen["slider_ms"], 2),
             "browser_page_switch_ms": rounded(seen["page_switch_ms"], 2),
             "pages": seen["pages"],
         },
     )
+
+
+def reference_first_page(log_dir: Path) -> float:
+    """Seconds to the first page of ``bench/reference_app.py`` (bare Streamlit), on its
+    own fresh server, in a fresh browser, measured as the dashboard's first page is."""
+    from playwright.async_api import async_playwright
+
+    async def first_page(url: str) -> float:
+        async with async_playwright() as playwright:
+            browser = await web.launch(playwright)
+            try:
+                page = await (await browser.new_context()).new_page()
+                watcher = web.RunWatcher()
+                watcher.attach(page)
+                return (await web.open_app(page, watcher, url)).rendered_s
+            finally:
+                await browser.close()
+
+    log("app: the reference page (bare Streamlit) in headless Chromium")
+    with healthy_app(REFERENCE_APP, log_dir) as reference:
+        return asyncio.run(first_page(reference.url))
 
 
 def _result(healthy_s, first_page_s, rss, tensorflow, scripted: dict, extra: dict) -> dict:

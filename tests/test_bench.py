@@ -119,6 +119,10 @@ def test_browser_pieces_ran_or_say_why(quick_run, section):
         reason = values.get("browser_skipped") or values.get("skipped")
         assert reason, f"{section} skipped its browser pieces without a reason"
         pytest.skip(f"{section}: {reason}")
+    if section == "app":  # bare Streamlit's first page, measured in the same run
+        assert values["reference_first_page_s"] > 0
+        ratio = values["first_page_s"] / values["reference_first_page_s"]
+        assert values["first_page_vs_reference"] == pytest.approx(ratio, abs=0.01)
     if section == "load":
         assert values["failed"] == 0, values.get("errors")
         assert values["sessions"] >= 2
