@@ -59,10 +59,7 @@ async def _browse(server: Server, repeats: int) -> dict:
     async with async_playwright() as playwright:
         browser = await web.launch(playwright)
         try:
-            page = await (await browser.new_context()).new_page()
-            watcher = web.RunWatcher()
-            watcher.attach(page)
-            first_page = await web.open_app(page, watcher, server.url)
+            page, watcher, first_page = await web.first_visit(browser, server.url)
             start_to_first_page_s = time.perf_counter() - server.started
             names, new_user, others = await web.new_user_and_others(page)
             slides, switches = [], []
@@ -149,10 +146,7 @@ def reference_first_page(log_dir: Path) -> float:
         async with async_playwright() as playwright:
             browser = await web.launch(playwright)
             try:
-                page = await (await browser.new_context()).new_page()
-                watcher = web.RunWatcher()
-                watcher.attach(page)
-                return (await web.open_app(page, watcher, url)).rendered_s
+                return (await web.first_visit(browser, url))[2].rendered_s
             finally:
                 await browser.close()
 

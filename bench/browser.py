@@ -142,6 +142,15 @@ async def open_app(page, watcher: RunWatcher, url: str) -> FirstPage:
     )
 
 
+async def first_visit(browser, url: str) -> tuple:
+    """A fresh browser context's first visit to the app at ``url``: (the page, its
+    RunWatcher, the first page's timings)."""
+    page = await (await browser.new_context()).new_page()
+    watcher = RunWatcher()
+    watcher.attach(page)
+    return page, watcher, await open_app(page, watcher, url)
+
+
 async def nav_links(page) -> list[str]:
     """The page names in the app's navigation, in order (an icon's name left out)."""
     links = page.locator(NAV_LINK)

@@ -56,10 +56,6 @@ def ridge_by_group(
     (x [n, m], y [n]); 0 for a group without rows (``ridge_fit`` per group)."""
     x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
     out = np.zeros((n_groups, x.shape[1]))
-    if n_groups == 1:  # one user or movie: no grouping to do
-        if len(y):
-            out[0] = ridge_fit(x, y, ridge)
-        return out
     order = np.argsort(groups, kind="stable")
     bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
     for g in np.flatnonzero(np.diff(bounds)):
@@ -148,9 +144,8 @@ def _fold_in_one(
     n, one, bias = len(rows), u[0], float(user_bias[0])
     stars = np.asarray(stars, "float64")
     taste = params.taste_vecs[rows]
-    dots = params.star_items[rows] @ one[:d] + params.star_vecs[rows] @ one[width - k :]
     plain = stars - params.mu - params.star_bias[rows]
-    residual = plain - bias - dots
+    residual = plain - bias - params.star_dots(u, rows)[0]
     shift = residual.sum() / (n + fold.bias_shrink)
     z = ridge_fit(np.asarray(taste, "float64"), residual - shift, fold.ridge) if n else np.zeros(d)
     z *= n / (n + fold.confidence)

@@ -122,7 +122,9 @@ class HybridParams:
             return u[:, width:]
         return np.concatenate([u[:, :d], u[:, width - k :], np.zeros_like(u[:, :d])], axis=1)
 
-    def _star_dots(self, u: np.ndarray, rows) -> np.ndarray:
+    def star_dots(self, u: np.ndarray, rows) -> np.ndarray:
+        """[n_users, n_rows] the stars' dot products of user vectors [n_users, ≥ width]
+        with catalogue ``rows``."""
         return self._star_user(u) @ self._star_columns[rows].T
 
     @cached_property
@@ -230,7 +232,7 @@ class HybridParams:
         """[n_users, n_rows] predicted stars, clipped to 0.5–5."""
         rows = slice(None) if rows is None else rows
         user_bias = np.reshape(np.asarray(user_bias, "float64"), (-1, 1))
-        dots = self._star_dots(np.atleast_2d(u), rows)
+        dots = self.star_dots(np.atleast_2d(u), rows)
         raw = self.mu + user_bias + self.star_bias[rows] + dots
         return np.clip(raw, *STAR_RANGE)
 
