@@ -20,6 +20,14 @@ CONTENT = ", ".join(
     for testid in ("stDataFrame", "stTable", "stVegaLiteChart", "stMetric")
 )
 EXCEPTION = '[data-testid="stException"]'
+# Every element of the main area drawn: none still waits for its code (Streamlit shows a
+# skeleton while an element's chunk loads), and every chart has its canvas or SVG.
+ALL_DRAWN = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    return main !== null && main.querySelector('[data-testid="stSkeleton"]') === null &&
+        [...main.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+            .every((chart) => chart.querySelector('canvas, svg') !== null);
+}"""
 NAV_LINK = '[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]'
 # Streamlit >= 1.60 renders a (visually hidden) range input; older ones a role=slider div.
 SLIDER_THUMB = (
@@ -120,17 +128,19 @@ class FirstPage:
     html_s: float  # the page's HTML parsed
     run_requested_s: float  # the frontend (JS loaded) asked the server for the first run
     run_finished_s: float  # the server's first script run finished
-    rendered_s: float  # the main content visible: the first page fully rendered
+    rendered_s: float  # the main content visible and every element drawn: fully rendered
 
 
 async def open_app(page, watcher: RunWatcher, url: str) -> FirstPage:
-    """Load the app and wait until its main content is visible."""
+    """Load the app and wait until its main content is visible and every element of
+    the main area is drawn (``ALL_DRAWN``)."""
     start = time.perf_counter()
     await page.goto(url, wait_until="domcontentloaded")
     html = time.perf_counter()
     finished = await watcher.wait_finished(1)
     shown = page.locator(f"{CONTENT}, {EXCEPTION}").first
     await shown.wait_for(state="visible", timeout=RUN_TIMEOUT_S * 1000)
+    await page.wait_for_function(ALL_DRAWN, timeout=RUN_TIMEOUT_S * 1000)
     rendered = time.perf_counter()
     await check_no_exception(page, " on the first page")
     requested = watcher.sent[0] if watcher.sent else finished

@@ -28,6 +28,7 @@ class Plan:
     lab_nearest_items: int | None  # None = every item; else the lab loop runs on a subset
     nearest_repeats: int
     app_repeats: int  # slider changes (and twice as many page switches) timed per method
+    first_page_loads: int  # cold first pages (fresh server, fresh browser) of each app
     load_sessions: int
     load_iterations: int
     load_warmup_iterations: int | None  # a session before the RSS baseline; None: none
@@ -59,6 +60,7 @@ FULL = Plan(
     lab_nearest_items=None,
     nearest_repeats=20,
     app_repeats=10,
+    first_page_loads=5,
     load_sessions=10,
     load_iterations=20,
     load_warmup_iterations=1,
@@ -90,6 +92,7 @@ QUICK = Plan(
     lab_nearest_items=120,
     nearest_repeats=5,
     app_repeats=2,
+    first_page_loads=2,
     load_sessions=2,
     load_iterations=3,
     load_warmup_iterations=None,

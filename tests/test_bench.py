@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 from numbers import Real
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from bench import lab
+from bench.plan import QUICK
 from bench.serving import interleaved
 from recsys.settings import PROJECT_ROOT
 
@@ -121,6 +123,13 @@ def test_browser_pieces_ran_or_say_why(quick_run, section):
         pytest.skip(f"{section}: {reason}")
     if section == "app":  # bare Streamlit's first page, measured in the same run
         assert values["reference_first_page_s"] > 0
+        # Each figure is the median of its cold loads, as many of each.
+        loads = {key: values[f"{key}_samples_s"] for key in ("first_page", "reference_first_page")}
+        for key, samples in loads.items():
+            assert len(samples) == QUICK.first_page_loads
+            assert values[f"{key}_s"] == pytest.approx(statistics.median(samples), abs=0.002)
+        steps_of = values["first_page_steps_s"]["rendered_s"]  # one of the loads: the median's
+        assert any(abs(steps_of - load) < 0.002 for load in loads["first_page"])
         ratio = values["first_page_s"] / values["reference_first_page_s"]
         assert values["first_page_vs_reference"] == pytest.approx(ratio, abs=0.01)
     if section == "load":
