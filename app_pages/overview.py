@@ -1,4 +1,6 @@
-"""Overview: the data set in numbers, the lab's two tables, charts, and training rows."""
+"""Overview: the data set in numbers, then tabs: what each page is for, the most-rated
+movies, the genres, the ratings, and the first training rows (only the open tab is
+drawn)."""
 
 import streamlit as st
 
@@ -6,13 +8,12 @@ from recsys.dashboard import charts
 from recsys.dashboard.overview import TARGET_STARS, training_preview
 from recsys.dashboard.ui import explore, frame, widgets
 from recsys.dashboard.ui.cache import dataset_overview, model_overview
-from recsys.dashboard.ui.overview_page import warn_if_stale
+from recsys.dashboard.ui.overview_page import open_tab, start_here, warn_if_stale
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import known_errors
 from recsys.settings import resolve_data_path
 
 model = frame.require_model()
-widgets.write_url("overview", {})
 st.title("Overview")
 
 data_path = resolve_data_path(None)
@@ -48,49 +49,48 @@ widgets.metric_row(
     ]
 )
 
-st.subheader("The 10 most-rated movies")
-explore.movie_table(
-    overview.top_rated,
-    "ov_top",
-    show_id=True,
-    height=widgets.table_height(len(overview.top_rated)),
-)
-widgets.download_csv(overview.top_rated, "most_rated_movies.csv", "overview_top_csv")
-
-st.subheader("Per genre")
-left, right = st.columns(2, gap="large")
-left.dataframe(
-    overview.by_genre,
-    hide_index=True,
-    height=widgets.table_height(len(overview.by_genre)),
-    column_config={"ave rating/genre": st.column_config.NumberColumn(format="%.2f")},
-)
-right.altair_chart(
-    charts.genre_bar_chart(overview.by_genre, "ratings per genre", "Ratings per genre"),
-    width="stretch",
-)
-left, right = st.columns(2, gap="large")
-left.altair_chart(charts.rating_distribution_chart(overview.rating_counts), width="stretch")
-right.altair_chart(
-    charts.genre_bar_chart(
-        overview.by_genre, "ave rating/genre", "Mean rating per genre", ".2f", from_zero=False
-    ),
-    width="stretch",
-)
-
-st.subheader("Training data")
-# Opened on demand: two wide tables the first page need not draw (on_change="rerun"
-# runs this block only while the expander is open).
-rows = st.expander(
-    "The first training rows: a user vector and a movie vector per rating",
-    key="ov_training_rows",
-    on_change="rerun",
-)
-if rows.open:
-    with rows:
+tab, shown = open_tab()
+with shown:
+    if tab == "start":
+        start_here()
+    elif tab == "most-rated":
+        st.subheader("The 10 most-rated movies")
+        explore.movie_table(
+            overview.top_rated,
+            "ov_top",
+            show_id=True,
+            height=widgets.table_height(len(overview.top_rated)),
+        )
+        widgets.download_csv(overview.top_rated, "most_rated_movies.csv", "overview_top_csv")
+    elif tab == "per-genre":
+        left, right = st.columns(2, gap="large")
+        left.dataframe(
+            overview.by_genre,
+            hide_index=True,
+            height=widgets.table_height(len(overview.by_genre)),
+            column_config={"ave rating/genre": st.column_config.NumberColumn(format="%.2f")},
+        )
+        right.altair_chart(
+            charts.genre_bar_chart(overview.by_genre, "ratings per genre", "Ratings per genre"),
+            width="stretch",
+        )
+        right.altair_chart(
+            charts.genre_bar_chart(
+                overview.by_genre,
+                "ave rating/genre",
+                "Mean rating per genre",
+                ".2f",
+                from_zero=False,
+            ),
+            width="stretch",
+        )
+    elif tab == "ratings":
+        st.altair_chart(charts.rating_distribution_chart(overview.rating_counts), width="stretch")
+    else:
         st.caption(
-            "Before scaling. Columns in [brackets] are shown but not fed to the network; a "
-            "genre column of the user vector is the user's average rating of that genre "
+            "The first training rows: a user vector and a movie vector per rating, before "
+            "scaling. Columns in [brackets] are shown but not fed to the network; a genre "
+            "column of the user vector is the user's average rating of that genre "
             "(0 = none rated)."
         )
         user_rows, item_rows = training_preview(model.ratings, model.users, model.items)

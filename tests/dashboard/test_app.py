@@ -60,7 +60,7 @@ def test_every_page_runs_with_the_sidebar(hostile_app, page):
 
 @pytest.mark.slow  # trains a quick model on the real data once per session
 def test_every_page_runs_on_real_data(real_app):
-    at = real_app("overview")
+    at = real_app("overview", {"tab": "most-rated"})
     assert table(at, "num ratings")[TITLE].iloc[0] == "Forrest Gump (1994)"
     for page in PAGES:
         at = go(at, page)
@@ -544,12 +544,50 @@ def test_every_page_serves_the_hybrid_model(monkeypatch, hostile, hybrid_artifac
         assert "Ranked by how likely" in texts(at)
 
 
-def test_overview_draws_the_training_rows_only_once_opened(hostile_app):
+def charts_and_tables(at: AppTest) -> tuple[int, list[list[str]]]:
+    """The run's Altair charts, and each table's columns."""
+    return len(at.get("vega_lite_chart")), [list(d.value.columns) for d in at.dataframe]
+
+
+def test_the_overview_draws_only_its_open_tab_and_keeps_it_in_the_url(hostile_app):
     at = hostile_app()
-    assert not any("user" in str(list(d.value.columns)).lower() for d in at.dataframe[2:])
-    opened_before = len(at.dataframe)
-    at.session_state["ov_training_rows"] = True  # the user opens it: the page reruns
-    ok(at.run())
-    frames = [d.value for d in at.dataframe]
-    assert len(frames) == opened_before + 2
+    labels = ["Start here", "Most rated", "Per genre", "Ratings", "Training data"]
+    assert [t.label for t in at.tabs] == labels
+    # The first tab: a link to each other page, with what it is for; no table, no chart.
+    assert charts_and_tables(at) == (0, [])
+    links = [link.proto.page for link in at.get("page_link")]
+    assert links == [page for page in PAGES if page != "overview"]  # in the menu's order
+    assert at.query_params == {}  # the first tab needs no parameter
+
+    at.session_state["ov_tab"] = "Most rated"  # the user opens it: the page reruns
+    charts, tables = charts_and_tables(ok(at.run()))
+    assert charts == 0 and len(tables) == 1 and "num ratings" in tables[0]
+    assert at.query_params == {"tab": "most-rated"}
+
+    at.session_state["ov_tab"] = "Per genre"
+    charts, tables = charts_and_tables(ok(at.run()))
+    assert charts == 2 and len(tables) == 1 and "ave rating/genre" in tables[0]
+    assert at.query_params == {"tab": "per-genre"}
+
+    at.session_state["ov_tab"] = "Ratings"
+    assert charts_and_tables(ok(at.run())) == (1, [])
+
+    at.session_state["ov_tab"] = "Training data"
+    charts, tables = charts_and_tables(ok(at.run()))
+    assert charts == 0 and len(tables) == 2
+    assert any("user" in str(columns).lower() for columns in tables)
     assert any("the rating to predict" in m.value.lower() for m in at.markdown)
+    assert at.query_params == {"tab": "training-data"}
+
+
+def test_a_link_opens_its_overview_tab_and_an_unknown_tab_is_said(hostile_app):
+    at = hostile_app("overview", {"tab": "Ratings"})  # a slug, in any case
+    assert at.session_state["ov_tab"] == "Ratings"
+    assert charts_and_tables(at) == (1, [])
+    assert not at.warning
+
+    at = hostile_app("overview", {"tab": "charts"})
+    assert "there is no tab" in at.warning[0].value and "charts" in at.warning[0].value
+    assert at.session_state["ov_tab"] == "Start here"
+    assert charts_and_tables(at) == (0, [])
+    assert at.query_params == {}  # the URL now says what is shown

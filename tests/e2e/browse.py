@@ -33,7 +33,8 @@ def open_page(tab, app: Server, name: str, query: str = "") -> None:
 
 def go(tab, name: str) -> None:
     """Switch pages with the sidebar menu, as a user does (same session)."""
-    tab.get_by_role("link", name=PAGES[name], exact=True).click()
+    menu = tab.get_by_test_id("stSidebarNavItems")
+    menu.get_by_role("link", name=PAGES[name], exact=True).click()
     settle(tab, PAGES[name])
 
 

@@ -109,3 +109,21 @@ def test_the_overview_also_opens_at_slash_overview(page, app):
     assert (
         page.get_by_role("link", name=PAGES["overview"], exact=True).count() == 1
     )  # one menu entry
+
+
+def test_the_overview_opens_a_tab_on_a_click_and_its_guide_leads_to_the_pages(page, app):
+    open_page(page, app, "overview")
+    main = page.get_by_test_id("stMain")
+    assert main.get_by_test_id("stVegaLiteChart").count() == 0  # the first tab: the guide
+    assert main.get_by_test_id("stDataFrame").count() == 0
+    page.get_by_role("tab", name="Per genre").click()
+    page.wait_for_url("**tab=per-genre**")
+    settle(page, PAGES["overview"])
+    assert main.get_by_test_id("stVegaLiteChart").count() == 2
+    assert "Drama" in first_table(page)
+    page.get_by_role("tab", name="Start here").click()
+    settle(page, PAGES["overview"])
+    assert "tab=" not in page.url
+    main.get_by_role("link", name="Tour").click()
+    settle(page, PAGES["tour"])
+    assert "/tour" in page.url

@@ -1,14 +1,112 @@
-"""The Overview page's own widget: the warning that the model was trained on other data."""
+"""The Overview page's own widgets: its tabs (only the open one is drawn; the open one
+is in the URL) and the warning that the model was trained on other data."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
 from recsys.dashboard.overview import Overview
 from recsys.dashboard.text import error_text, md_escape
+from recsys.dashboard.ui.widgets import show_url_notes, url_params, write_url
+from recsys.dashboard.urls import UrlReader
 from recsys.errors import StaleBundleError
 from recsys.model.bundle import check_fresh
 from recsys.serving.recommender import Recommender
+
+OVERVIEW = "overview"
+OV_TAB = "ov_tab"
+# The tabs, by the name a link gives them (?tab=per-genre); the first is the default.
+TABS = {
+    "start": "Start here",
+    "most-rated": "Most rated",
+    "per-genre": "Per genre",
+    "ratings": "Ratings",
+    "training-data": "Training data",
+}
+_SLUGS = {label: slug for slug, label in TABS.items()}
+START = next(iter(TABS))
+
+# What each page is for, in the order of the menu: the first tab's guide.
+GUIDE = (
+    (
+        "app_pages/new_user.py",
+        "New user",
+        ":material/tune:",
+        "Rate genres with sliders, or add movies you liked: a ranked list, each row with "
+        "its reason.",
+    ),
+    (
+        "app_pages/existing_user.py",
+        "Existing user",
+        ":material/person:",
+        "A user's predicted and actual stars, what to watch next, and two models side "
+        "by side.",
+    ),
+    (
+        "app_pages/similar_movies.py",
+        "Similar movies",
+        ":material/hub:",
+        "A movie's nearest neighbours in the model's movie space, on a map of every movie.",
+    ),
+    (
+        "app_pages/explore.py",
+        "Explore",
+        ":material/travel_explore:",
+        "Search and filter the catalogue; a movie's ratings and their trend, its tags, "
+        "and who rated it highest.",
+    ),
+    (
+        "app_pages/model.py",
+        "Model",
+        ":material/neurology:",
+        "How the served model was trained, and how well it ranks and predicts stars "
+        "against baselines and well-known libraries.",
+    ),
+    (
+        "app_pages/tour.py",
+        "Tour",
+        ":material/co_present:",
+        "The lab's story in steps with live widgets, for presenting.",
+    ),
+)
+
+
+def open_tab() -> tuple[str, Any]:
+    """The tabs; the name (a key of ``TABS``) and the container of the open one, the
+    only one whose content the page draws: a first visit draws one table, not four
+    tables and three charts. A shared link's tab is opened; an unknown one is noted,
+    and the first is shown."""
+    params = url_params(OVERVIEW, ("tab",))
+    if params is not None:
+        slug = params["tab"].strip().lower()
+        if slug not in TABS:
+            reader = UrlReader(params)
+            reader.note(f"there is no tab {params['tab'][:40]!r}; showing {TABS[START]}")
+            show_url_notes(reader)
+            slug = START
+        st.session_state[OV_TAB] = TABS[slug]
+    st.session_state.setdefault(OV_TAB, TABS[START])
+    tabs = st.tabs(list(TABS.values()), key=OV_TAB, on_change="rerun")
+    slug = _SLUGS[st.session_state[OV_TAB]]
+    write_url(OVERVIEW, {} if slug == START else {"tab": slug})
+    return slug, tabs[list(TABS).index(slug)]
+
+
+def start_here() -> None:
+    """The first tab: what each page is for, with a link to it."""
+    st.caption(
+        "Above, the dataset in numbers; the next tabs hold its most-rated movies, its "
+        "genres, its ratings and the network's training rows. What each page does:"
+    )
+    for row in (GUIDE[:3], GUIDE[3:]):
+        for column, (page, title, icon, what) in zip(
+            st.columns(len(row), gap="medium"), row, strict=True
+        ):
+            with column.container(border=True):
+                st.page_link(page, label=title, icon=icon)
+                st.caption(what)
 
 
 def warn_if_stale(model: Recommender, shown: Overview) -> None:
