@@ -571,6 +571,9 @@ def test_the_overview_draws_only_its_open_tab_and_keeps_it_in_the_url(hostile_ap
 
     at.session_state["ov_tab"] = "Ratings"
     assert charts_and_tables(ok(at.run())) == (1, [])
+    at = go(go(at, "explore"), "overview")  # the open tab is kept across pages
+    assert at.session_state["ov_tab"] == "Ratings"
+    assert charts_and_tables(at) == (1, [])
 
     at.session_state["ov_tab"] = "Training data"
     charts, tables = charts_and_tables(ok(at.run()))

@@ -17,6 +17,7 @@ from recsys.serving.recommender import Recommender
 
 OVERVIEW = "overview"
 OV_TAB = "ov_tab"
+_OV_TAB_KEPT = "_ov_tab_kept"  # the open tab, kept while other pages are shown
 # The tabs, by the name a link gives them (?tab=per-genre); the first is the default.
 TABS = {
     "start": "Start here",
@@ -75,9 +76,9 @@ GUIDE = (
 
 def open_tab() -> tuple[str, Any]:
     """The tabs; the name (a key of ``TABS``) and the container of the open one, the
-    only one whose content the page draws: a first visit draws one table, not four
-    tables and three charts. A shared link's tab is opened; an unknown one is noted,
-    and the first is shown."""
+    only one whose content the page draws: a first visit draws no table or chart. A
+    shared link's tab is opened; an unknown one is noted, and the first is shown. The
+    open tab is kept across page switches."""
     params = url_params(OVERVIEW, ("tab",))
     if params is not None:
         slug = params["tab"].strip().lower()
@@ -87,8 +88,10 @@ def open_tab() -> tuple[str, Any]:
             show_url_notes(reader)
             slug = START
         st.session_state[OV_TAB] = TABS[slug]
-    st.session_state.setdefault(OV_TAB, TABS[START])
+    # Streamlit forgets a widget's state while its page is not shown: the copy keeps it.
+    st.session_state.setdefault(OV_TAB, st.session_state.get(_OV_TAB_KEPT, TABS[START]))
     tabs = st.tabs(list(TABS.values()), key=OV_TAB, on_change="rerun")
+    st.session_state[_OV_TAB_KEPT] = st.session_state[OV_TAB]
     slug = _SLUGS[st.session_state[OV_TAB]]
     write_url(OVERVIEW, {} if slug == START else {"tab": slug})
     return slug, tabs[list(TABS).index(slug)]

@@ -69,7 +69,7 @@ def metric_value(metrics: Mapping[str, Any], name: str, spec: str) -> str:
 def metric_row(cells: Iterable[tuple[str, str, str | None]]) -> None:
     """Metrics (label, value, help) side by side at their natural width; they wrap
     instead of cutting values short on narrow screens."""
-    with st.container(horizontal=True, gap="large"):
+    with st.container(horizontal=True, gap="medium"):
         for label, value, help_text in cells:
             st.metric(label, value, help=help_text, width="content")
 
