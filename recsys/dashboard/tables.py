@@ -17,11 +17,14 @@ ARCHITECTURE_COLUMNS = ["tower", "layer", "kind", "activation", "units", "params
 
 def architecture_table(manifest: Mapping[str, Any]) -> pd.DataFrame:
     """The manifest's layers, one row each (tower, layer, kind, activation, units,
-    params); empty when the manifest has none. Missing params count as 0."""
+    params); empty when the manifest has none. Missing params count as 0. A model
+    without towers (the hybrid's Keras model is one flat graph) has no tower column."""
     rows = manifest.get("architecture") or []
     table = pd.DataFrame(rows, columns=ARCHITECTURE_COLUMNS)
     table["units"] = pd.to_numeric(table["units"], errors="coerce").astype("Int64")
     table["params"] = pd.to_numeric(table["params"], errors="coerce").fillna(0).astype("int64")
+    if rows and not table["tower"].fillna("").astype(str).str.strip().any():
+        table = table.drop(columns="tower")
     return table
 
 

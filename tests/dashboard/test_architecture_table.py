@@ -26,6 +26,14 @@ def test_architecture_table_counts_params_and_tolerates_gaps():
     ]
 
 
+def test_a_model_without_towers_has_no_tower_column():
+    flat = {"tower": "", "layer": "dense", "kind": "Dense", "units": 64, "params": 4160}
+    table = architecture_table({"architecture": [flat, {**flat, "layer": "out"}]})
+    assert table.columns.tolist() == ["layer", "kind", "activation", "units", "params"]
+    one_tower = architecture_table({"architecture": [flat, {**flat, "tower": "user"}]})
+    assert one_tower["tower"].tolist() == ["", "user"]  # kept where any layer has one
+
+
 def test_model_facts_describe_each_model_honestly():
     from recsys.dashboard.tables import model_facts
 
