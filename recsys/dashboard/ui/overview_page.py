@@ -9,6 +9,7 @@ import streamlit as st
 
 from recsys.dashboard.overview import Overview
 from recsys.dashboard.text import error_text, md_escape
+from recsys.dashboard.ui.frame import app_pages
 from recsys.dashboard.ui.widgets import show_url_notes, url_params, write_url
 from recsys.dashboard.urls import UrlReader
 from recsys.errors import StaleBundleError
@@ -29,49 +30,20 @@ TABS = {
 _SLUGS = {label: slug for slug, label in TABS.items()}
 START = next(iter(TABS))
 
-# What each page is for, in the order of the menu: the first tab's guide.
-GUIDE = (
-    (
-        "app_pages/new_user.py",
-        "New user",
-        ":material/tune:",
-        "Rate genres with sliders, or add movies you liked: a ranked list, each row with "
-        "its reason.",
-    ),
-    (
-        "app_pages/existing_user.py",
-        "Existing user",
-        ":material/person:",
-        "A user's predicted and actual stars, what to watch next, and two models side "
-        "by side.",
-    ),
-    (
-        "app_pages/similar_movies.py",
-        "Similar movies",
-        ":material/hub:",
-        "A movie's nearest neighbours in the model's movie space, on a map of every movie.",
-    ),
-    (
-        "app_pages/explore.py",
-        "Explore",
-        ":material/travel_explore:",
-        "Search and filter the catalogue; a movie's ratings and their trend, its tags, "
-        "and who rated it highest.",
-    ),
-    (
-        "app_pages/model.py",
-        "Model",
-        ":material/neurology:",
-        "How the served model was trained, and how well it ranks and predicts stars "
-        "against baselines and well-known libraries.",
-    ),
-    (
-        "app_pages/tour.py",
-        "Tour",
-        ":material/co_present:",
-        "The lab's story in steps with live widgets, for presenting.",
-    ),
-)
+# What each page is for (by its URL path): the first tab's guide, in the menu's order.
+GUIDE = {
+    "new_user": "Rate genres with sliders, or add movies you liked: a ranked list, each "
+    "row with its reason.",
+    "existing_user": "A user's predicted and actual stars, what to watch next, and two "
+    "models side by side.",
+    "similar_movies": "A movie's nearest neighbours in the model's movie space, on a map "
+    "of every movie.",
+    "explore": "Search and filter the catalogue; a movie's ratings and their trend, its "
+    "tags, and who rated it highest.",
+    "model": "How the served model was trained, and how well it ranks and predicts stars "
+    "against baselines and well-known libraries.",
+    "tour": "The lab's story in steps with live widgets, for presenting.",
+}
 
 
 def open_tab() -> tuple[str, Any]:
@@ -98,18 +70,18 @@ def open_tab() -> tuple[str, Any]:
 
 
 def start_here() -> None:
-    """The first tab: what each page is for, with a link to it."""
+    """The first tab: what each page does, with a link to it (the menu's own title and
+    icon)."""
     st.caption(
         "Above, the dataset in numbers; the next tabs hold its most-rated movies, its "
         "genres, its ratings and the network's training rows. What each page does:"
     )
-    for row in (GUIDE[:3], GUIDE[3:]):
-        for column, (page, title, icon, what) in zip(
-            st.columns(len(row), gap="medium"), row, strict=True
-        ):
+    pages = [page for page in app_pages() if page.url_path in GUIDE]
+    for row in (pages[:3], pages[3:]):
+        for column, page in zip(st.columns(len(row), gap="medium"), row, strict=True):
             with column.container(border=True):
-                st.page_link(page, label=title, icon=icon)
-                st.caption(what)
+                st.page_link(page)
+                st.caption(GUIDE[page.url_path])
 
 
 def warn_if_stale(model: Recommender, shown: Overview) -> None:
