@@ -100,6 +100,15 @@ def _add_run_choices(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_progress_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress-json",
+        action="store_true",
+        help='report progress as JSON lines on stderr ({"progress": [done, total, text]}), '
+        "for a program that runs this one",
+    )
+
+
 _BATCH_HELP = (
     "batch size (default: the recipe's); distributed, the lab network's is the global "
     "batch and the hybrid's each worker's"
@@ -148,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive, help=_BATCH_HELP)
     p.add_argument("--seed", type=int, default=_DEFAULT_TRAINING.seed)
     _add_run_choices(p)
+    _add_progress_json(p)
 
     p = command("rollback", rollback_command, ROLLBACK_HELP, data=False, artifacts=True)
     p.add_argument("--model", choices=MODELS, help="hybrid or lab (default: the served default)")
@@ -160,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive, help="the lab network's epochs (default: recipe's)")
     p.add_argument("--hybrid-epochs", type=_positive, help="the hybrid model's epochs")
     p.add_argument("--no-save", action="store_true", help="do not store beside the bundle")
+    _add_progress_json(p)
 
     p = command("recommend", recommend_command, "top movies for a new user", False, True)
     p.add_argument("--genres", default="", help='e.g. "Adventure=5,Fantasy=5"')

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from recsys.cli.commands import emit, print_warnings
+from recsys.cli.commands import emit, print_warnings, progress_for
 from recsys.errors import printable
 from recsys.model.shards import check_global_batch
 from recsys.progress import TextBar
@@ -32,7 +32,7 @@ def train_command(args: argparse.Namespace) -> None:
     print_warnings(dataset.warnings)
     overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
     artifacts = resolve_artifacts_dir(args.artifacts)
-    bar = None if args.json else TextBar()
+    bar = progress_for(args)
     try:
         if args.model == HYBRID:
             config = hybrid_config(**overrides, seed=args.seed)
