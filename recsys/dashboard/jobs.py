@@ -231,13 +231,19 @@ def _failure(code: int, lines: deque[str]) -> str:
 
 
 def run_command(job: Job, argv: list[str]) -> Any:
-    """Run ``python -m recsys ARGV --json --progress-json`` as a child of its own
-    process group; its progress lines move ``job``; returns its JSON object.
+    """Run ``python -m recsys ARGV --json --progress-json`` for ``job``
+    (:func:`run_child`); returns the command's JSON object."""
+    return run_child(job, [sys.executable, "-m", "recsys", *argv, "--json", "--progress-json"])
 
-    Raises RecsysError with the child's one-line error when it fails, and
-    JobCancelledError when the job was cancelled.
+
+def run_child(job: Job, command: list[str]) -> Any:
+    """Run ``command`` as a child in its own process group: its progress lines on
+    stderr (``recsys.progress.JsonLinesProgress``) move ``job``, and the last line of
+    its stdout, one JSON object, is returned.
+
+    Raises RecsysError with the child's one-line error (``error: …``) when it fails,
+    and JobCancelledError when the job was cancelled.
     """
-    command = [sys.executable, "-m", "recsys", *argv, "--json", "--progress-json"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     lines: deque[str] = deque(maxlen=20)
     # stdout to a file: a pipe that nobody reads while stderr is read could fill up.
