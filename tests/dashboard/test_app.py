@@ -23,6 +23,7 @@ from recsys.model.bundle import current_bundle
 from recsys.serving.recommender import Recommender
 from tests.dashboard.apptest import (
     DASHBOARD,
+    LOCAL_VISITOR,
     PAGES,
     ROOT,
     TIMEOUT,
@@ -34,6 +35,7 @@ from tests.dashboard.apptest import (
     table,
     texts,
     unescape,
+    visit_as,
 )
 from tests.e2e.app_data import (
     MARKDOWN_TITLE,
@@ -310,6 +312,7 @@ def test_no_data_says_how_to_get_it_and_an_upload_trains_on_first_start(monkeypa
     artifacts, target = tmp_path / "artifacts", tmp_path / "data" / "ml-latest-small"
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))
     monkeypatch.setenv("RECSYS_DATA", str(target))
+    visit_as(monkeypatch, LOCAL_VISITOR)  # uploading is the operator's
     at = ok(AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT).run())
     assert "No MovieLens data" in at.warning[0].value
     assert "python -m recsys download" in texts(at)
@@ -461,6 +464,7 @@ def test_a_reupload_after_a_failed_training_trains_again(monkeypatch, tmp_path):
     target = tmp_path / "data" / "ml-latest-small"
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(tmp_path / "artifacts"))
     monkeypatch.setenv("RECSYS_DATA", str(target))
+    visit_as(monkeypatch, LOCAL_VISITOR)  # uploading is the operator's
     at = ok(AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT).run())
     at.file_uploader(key="dataset_zip").set_value(("a.zip", zipped(source), "application/zip"))
     ok(at.run())
