@@ -36,6 +36,7 @@ from tests.dashboard.apptest import (
     texts,
     unescape,
     visit_as,
+    wait_for_jobs,
 )
 from tests.e2e.app_data import (
     MARKDOWN_TITLE,
@@ -343,7 +344,9 @@ def test_retrain_writes_a_new_bundle_that_is_served(monkeypatch, tmp_path, hosti
     assert "82,240" in str([m.value for m in at.metric])
     next(n for n in at.number_input if n.label == "Epochs").set_value(1)
     next(b for b in at.button if b.label == "Train a new model").click()
-    ok(at.run())  # starts the job, follows it to the end, reruns
+    ok(at.run())  # starts the job: a child process
+    wait_for_jobs(copy)
+    ok(at.run())
     after = current_bundle(copy)
     assert after != before
     assert "New model trained" in texts(at)
