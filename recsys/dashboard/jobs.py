@@ -171,6 +171,12 @@ class JobRegistry:
         jobs = [job for (_, f), job in self._jobs.items() if f == folder and job.running]
         return jobs[0] if jobs else None
 
+    def cancel_all(self) -> None:
+        """Cancel every running job: the server is stopping, and a child left behind
+        would go on using the cores (and write a bundle) with no one watching."""
+        for job in list(self._jobs.values()):
+            job.cancel()
+
     def cooldown_left(self, artifacts: Path, cooldown_s: float) -> float:
         """Seconds until a visitor may start the next job (0: now)."""
         folder = self._folder(artifacts)

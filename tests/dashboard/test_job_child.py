@@ -15,6 +15,7 @@ from recsys.config import HybridConfig, hybrid_config, recipe_config
 from recsys.dashboard.jobs import (
     CANCELLED,
     Job,
+    JobRegistry,
     run_child,
     run_job,
     train_work,
@@ -106,6 +107,19 @@ def test_a_cancel_before_the_child_starts_stops_it_at_once():
     start = time.monotonic()
     run_job(job, lambda running: run_child(running, python("import time; time.sleep(120)")))
     assert job.error == CANCELLED and time.monotonic() - start < WAIT_S
+
+
+def test_a_stopping_server_cancels_its_running_jobs(tmp_path):
+    registry = JobRegistry()
+    sleeper = python("import time; time.sleep(120)")
+    job = registry.start("train", "Training", lambda running: run_child(running, sleeper), tmp_path)
+    deadline = time.monotonic() + WAIT_S
+    while job.process is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    registry.cancel_all()
+    assert job.finished.wait(WAIT_S)
+    assert job.error == CANCELLED and job.process.poll() is not None
 
 
 @pytest.mark.parametrize(

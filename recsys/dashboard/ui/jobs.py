@@ -8,6 +8,7 @@ same running job.
 
 from __future__ import annotations
 
+import atexit
 from pathlib import Path
 
 import streamlit as st
@@ -22,8 +23,11 @@ from recsys.settings import job_cooldown_s, resolve_data_path
 
 @st.cache_resource
 def job_registry() -> JobRegistry:
-    """Process-wide: at most one running job per artifacts folder, seen by every session."""
-    return JobRegistry()
+    """Process-wide: at most one running job per artifacts folder, seen by every
+    session; its jobs are cancelled when the server stops."""
+    registry = JobRegistry()
+    atexit.register(registry.cancel_all)
+    return registry
 
 
 def latest_job(kind: str, artifacts: Path | None = None) -> Job | None:
