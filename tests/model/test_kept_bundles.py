@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import zipfile
 from pathlib import Path
 
@@ -183,3 +184,20 @@ def test_a_lab_retrain_is_judged_against_the_served_lab_model_only(planted, tmp_
     assert artifacts.current_bundle(tmp_path, "lab") == good.bundle
     assert artifacts.current_bundle(tmp_path) == hybrid
     assert load_recommender(tmp_path, "lab").model_kind == "lab"
+
+
+def test_a_link_planted_at_a_pointer_temp_name_is_not_written_through(tmp_path):
+    # Before: the temporary pointer was ".tmp-<pointer>-<pid>", opened following links,
+    # so a link planted there made serving overwrite the file it named.
+    artifacts_dir = tmp_path / "artifacts"
+    artifacts_dir.mkdir()
+    older = fake_bundle(artifacts_dir, "lab")
+    fake_bundle(artifacts_dir, "lab")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the operator's file\n")
+    for pointer in ("CURRENT", "CURRENT-lab", "CURRENT-hybrid"):
+        os.symlink(victim, artifacts_dir / f"{artifacts.TMP_PREFIX}{pointer}-{os.getpid()}")
+    artifacts.serve_bundle(artifacts_dir, older.name)
+    assert victim.read_text() == "the operator's file\n"
+    assert artifacts.current_bundle(artifacts_dir, "lab") == older
+    assert (artifacts_dir / "CURRENT").stat().st_mode & 0o044 == 0o044  # readable by all
