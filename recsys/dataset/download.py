@@ -26,7 +26,8 @@ from urllib.parse import urlparse
 from recsys.dataset.fetch import (
     DEFAULT_RELEASE,
     RELEASES,
-    DownloadError,
+    DownloadError,  # noqa: F401 - re-exported: callers catch it from here
+    check_url,
     fetch,
     published_md5,
     size_text,
@@ -48,7 +49,6 @@ from recsys.settings import max_unpacked_bytes as max_unpacked_bytes_setting
 
 GROUPLENS_URL = RELEASES[DEFAULT_RELEASE].url
 _BLOCK_BYTES = 1 << 16
-_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 UPLOAD_CAP_MB = 200  # megabytes; the same cap as server.maxUploadSize (the zip is ~1 MB)
 # The files unpacked from a zip (download or upload): the ones the project reads, and the
 # licence. Any other entry stays packed, whatever it holds.
@@ -70,7 +70,7 @@ def download_dataset(
     dataset: a GroupLens release (``RELEASES``: ml-latest-small, ml-25m, ml-32m).
     url: the zip's address (default: the release's on GroupLens); its checksum is the
         release's known md5, else read from ``<url>.md5``. Plain http is refused except
-        on this machine (tests, mirrors).
+        on this machine (tests, mirrors), for the address given and for every redirect.
     if_missing: return without touching the network where a dataset is found already:
         in the target's folder, or where the loader looks (``RECSYS_DATA``, else
         data/ml-latest-small).
@@ -96,7 +96,7 @@ def download_dataset(
         for found in (dest, resolve_data_path()):
             if dataset_present(found):
                 return {"path": str(found), "status": "present"}
-    _check_url(url)
+    check_url(url)
     if dest.exists() and not dest.is_dir():
         raise DataError(dest, "exists and is not a folder; move it away or pass --dest")
     known = release.md5 if url == release.url else None
@@ -124,13 +124,6 @@ def _dataset_name(url: str) -> str:
     name = PurePosixPath(urlparse(url).path).name
     stem = name[:-4] if name.lower().endswith(".zip") else name
     return stem if re.fullmatch(r"[\w.-]+", stem) and stem not in (".", "..") else "movielens"
-
-
-def _check_url(url: str) -> None:
-    parts = urlparse(url)
-    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
-        return
-    raise DownloadError(f"refusing {url}: only https (or http on this machine) is allowed")
 
 
 def _part_path(target_dir: Path, dest: Path, expected_md5: str) -> Path:

@@ -63,6 +63,31 @@ class DownloadError(RecsysError):
     """The dataset could not be fetched; the message says how to get it by hand."""
 
 
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def check_url(url: str, redirected_from: str | None = None) -> None:
+    """DownloadError unless ``url`` is https, or plain http to this machine (tests,
+    mirrors). Checked on the first address and again on every redirect, so a server
+    cannot send the download on to plain http elsewhere."""
+    parts = urlparse(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
+        return
+    what = f"the redirect from {redirected_from} to {url}" if redirected_from else url
+    raise DownloadError(f"refusing {what}: only https (or http on this machine) is allowed")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to an address ``check_url`` allows, before connecting."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        check_url(newurl, redirected_from=req.full_url)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_CheckedRedirects)
+
+
 def manual_steps(url: str, dest: Path, why: str, resumable: bool = False) -> DownloadError:
     """The one-line error that says where to put the files by hand."""
     host = urlparse(url).hostname or url
@@ -91,7 +116,7 @@ def _open(url: str, zip_url: str, dest: Path, start: int = 0) -> http.client.HTT
         headers["Range"] = f"bytes={start}-"
     request = urllib.request.Request(url, headers=headers)
     try:
-        return urllib.request.urlopen(request, timeout=TIMEOUT_S)
+        return _OPENER.open(request, timeout=TIMEOUT_S)
     except _NETWORK_ERRORS as err:
         raise manual_steps(zip_url, dest, _why(err), resumable=start > 0) from None
 
