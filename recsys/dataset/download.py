@@ -79,8 +79,10 @@ def download_dataset(
     max_unpacked_bytes: the most bytes the zip may unpack to.
 
     A download that breaks off keeps its ``.part`` file; the same call again resumes it
-    (HTTP Range). The disk's free space is checked before the download and before the
-    unpacking. Returns {"path": the dataset folder, "status": "downloaded" or "present"}.
+    (HTTP Range). A part left whole is used if its checksum matches; a resumed part that
+    does not match is deleted and the download started over, once. The disk's free space
+    is checked before the download and before the unpacking. Returns {"path": the
+    dataset folder, "status": "downloaded" or "present"}.
     Raises DownloadError when the server cannot be reached, DataError when the zip is
     damaged, tampered with or unsafe, or the disk too full; the folder that was there is
     then left as it was.
@@ -105,7 +107,12 @@ def download_dataset(
     part = _part_path(target_dir, dest, expected_md5)
     if url == release.url and not part.exists():
         _check_space(target_dir, (release.zip_mb + release.unpacked_mb) * 10**6, "download")
+    resumed = part.is_file()
     got_md5 = fetch(url, part, dest, max_unpacked_bytes, progress)
+    if resumed and got_md5 != expected_md5:
+        # A part left by an earlier run that does not check out: start it over, once.
+        part.unlink(missing_ok=True)
+        got_md5 = fetch(url, part, dest, max_unpacked_bytes, progress)
     try:
         if got_md5 != expected_md5:
             raise DataError(

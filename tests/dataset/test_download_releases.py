@@ -65,6 +65,12 @@ def server() -> Iterator[RangeServer]:
             start = 0
             if wanted and not state.ignore_range:
                 start = int(wanted.removeprefix("bytes=").rstrip("-"))
+                if start >= len(body):  # as real servers answer a range past the end
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{len(body)}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(206)
                 self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
             else:
@@ -224,3 +230,41 @@ def test_a_redirect_on_this_machine_is_still_followed(server, make_dataset, tmp_
     result = download_dataset(target=tmp_path / "data", url=url)
     assert len(load_movielens(result["path"]).ratings) == 3
     assert ("/moved/ml-latest-small.zip", None) in server.requests
+
+
+# ---------------------------------------------------------------------------- a whole part
+
+
+def _part_of(target: Path, zip_bytes: bytes) -> Path:
+    """Where a download of ml-latest-small keeps its part (named by the zip's md5)."""
+    target.mkdir(parents=True, exist_ok=True)
+    return target / f".ml-latest-small.{hashlib.md5(zip_bytes).hexdigest()[:12]}.zip.part"
+
+
+def test_a_whole_part_left_behind_is_verified_and_used(server, make_dataset, tmp_path):
+    # Before: the range past its end got HTTP 416, and every later download failed.
+    zip_bytes = _big_zip(make_dataset)
+    url = server.publish("ml-latest-small.zip", zip_bytes)
+    target = tmp_path / "data"
+    _part_of(target, zip_bytes).write_bytes(zip_bytes)
+    result = download_dataset(target=target, url=url)
+    assert len(load_movielens(result["path"]).ratings) == 3
+    zip_requests = [r for r in server.requests if r[0] == "/ml-latest-small.zip"]
+    assert zip_requests == [("/ml-latest-small.zip", f"bytes={len(zip_bytes)}-")]  # no refetch
+    assert _parts(target) == []
+
+
+@pytest.mark.parametrize("wrong", ["damaged", "too long"])
+def test_a_part_that_fails_its_check_is_deleted_and_fetched_again(
+    server, make_dataset, tmp_path, wrong
+):
+    zip_bytes = _big_zip(make_dataset)
+    url = server.publish("ml-latest-small.zip", zip_bytes)
+    target = tmp_path / "data"
+    part = _part_of(target, zip_bytes)
+    part.write_bytes(b"x" * len(zip_bytes) if wrong == "damaged" else zip_bytes + b"tail")
+    result = download_dataset(target=target, url=url)
+    assert len(load_movielens(result["path"]).ratings) == 3
+    zip_requests = [r for r in server.requests if r[0] == "/ml-latest-small.zip"]
+    assert zip_requests[-1] == ("/ml-latest-small.zip", None)  # the whole file, afresh
+    assert _parts(target) == []
