@@ -4,6 +4,7 @@ quality gate that keeps a clearly worse model from being served."""
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import zipfile
@@ -15,10 +16,12 @@ from recsys.config import hybrid_config, recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.errors import MissingBundleError, TrainingLockedError, UsageError
 from recsys.model import bundle as artifacts
+from recsys.model import verify
 from recsys.model.gate import TOLERANCE, GateVerdict, judge, validation_rows
 from recsys.model.hybrid_train import train_hybrid_bundle
 from recsys.model.train import train_bundle
 from recsys.serving.load import load_recommender
+from recsys.settings import PROJECT_ROOT
 
 # ------------------------------------------------------------------ tiny stand-in bundles
 
@@ -201,3 +204,19 @@ def test_a_link_planted_at_a_pointer_temp_name_is_not_written_through(tmp_path):
     assert victim.read_text() == "the operator's file\n"
     assert artifacts.current_bundle(artifacts_dir, "lab") == older
     assert (artifacts_dir / "CURRENT").stat().st_mode & 0o044 == 0o044  # readable by all
+
+
+def test_the_docs_say_checksums_detect_damage_not_forgery(tmp_path):
+    # The limit the docs state, shown: an edited file with a manifest rewritten to match
+    # passes every checksum.
+    bundle = fake_bundle(tmp_path, "lab")
+    (bundle / "users.csv").write_bytes(b"forged")
+    manifest = json.loads((bundle / artifacts.MANIFEST).read_text())
+    manifest["files"]["users.csv"] = artifacts.sha256_bytes(b"forged")
+    (bundle / artifacts.MANIFEST).write_text(json.dumps(manifest))
+    _, _, contents = artifacts.read_verified(bundle, ("users.csv",))
+    assert contents["users.csv"] == b"forged"
+    # ... and so the docs must not promise more.
+    architecture = " ".join((PROJECT_ROOT / "docs" / "architecture.md").read_text().split())
+    assert "it does not detect forgery" in architecture
+    assert "not forgery: whoever can write the artifacts folder" in " ".join(verify.__doc__.split())
