@@ -15,7 +15,7 @@ from pathlib import Path
 from recsys.config import PROTOCOLS
 from recsys.errors import BundleError
 from recsys.evaluation.ranking import CORE_METRICS
-from recsys.model.verify import read_regular
+from recsys.model.bundle import read_regular
 
 EVALUATION_FILE = "evaluation.json"
 # A saved evaluation is a few kilobytes; the cap only stops a link to /dev/zero (or a
