@@ -169,3 +169,24 @@ def test_a_cancelled_training_leaves_the_bundle_and_the_evaluation(tmp_path, hos
     assert not bundles.kept_bundles(artifacts, "hybrid")
     decode_bundle(served)  # still verifies, file by file (raises otherwise)
     assert (artifacts / "evaluation.json").read_bytes() == evaluation
+
+
+def test_progress_lines_round_trip_and_other_lines_are_not_progress():
+    import io
+
+    from recsys.progress import JsonLinesProgress, parse_progress_line
+
+    stream = io.StringIO()
+    report = JsonLinesProgress(stream, min_interval=60)
+    report(1, 12, "epoch 1/12")
+    report(2, 12, "epoch 1/12")  # the same line within the interval: dropped
+    report(2, 12, "epoch 2/12, loss 0.08")  # a new line: written
+    report(12, 12, "epoch 1/12")  # the end: written
+    lines = stream.getvalue().splitlines()
+    assert [parse_progress_line(line) for line in lines] == [
+        (1.0, 12.0, "epoch 1/12"),
+        (2.0, 12.0, "epoch 2/12, loss 0.08"),
+        (12.0, 12.0, "epoch 1/12"),
+    ]
+    for other in ("warning: 3 rows skipped", '{"progress": [1, 2]}', '{"progress": "x"}', "{"):
+        assert parse_progress_line(other) is None
