@@ -1,7 +1,7 @@
 """The layering rules of the design, checked by parsing every module's imports.
 
 - Streamlit only in ``app_pages/``, ``dashboard.py`` and ``recsys/dashboard/ui/``.
-- TensorFlow and Keras only in the network module, ``recsys/model/network.py``.
+- TensorFlow and Keras only in the network module, ``recsys/model/lab/network.py``.
 - Lower stages never import higher ones: ``dataset`` imports no other stage; ``model``
   imports neither ``serving``, ``evaluation``, ``dashboard`` nor ``cli``; ``serving`` and
   ``evaluation`` import neither ``dashboard`` nor ``cli``.
@@ -23,7 +23,7 @@ FORBIDDEN_STAGES = {
     "serving": {"dashboard", "cli"},
     "evaluation": {"dashboard", "cli"},
 }
-NETWORK_MODULE = "recsys/model/network.py"
+NETWORK_MODULE = "recsys/model/lab/network.py"
 
 
 def imported_modules(source: str) -> set[str]:
@@ -93,9 +93,9 @@ def test_every_stage_is_a_package():
         ("recsys/serving/recommender.py", "import streamlit as st", "imports streamlit"),
         ("recsys/dashboard/charts.py", "from streamlit import cache_data", "imports streamlit"),
         ("recsys/evaluation/run.py", "import tensorflow as tf", "imports tensorflow"),
-        ("recsys/model/train.py", "def f():\n    import keras\n", "imports keras"),
+        ("recsys/model/lab/train.py", "def f():\n    import keras\n", "imports keras"),
         ("recsys/dataset/synth.py", "from recsys.model import features", "imports recsys.model"),
-        ("recsys/model/train.py", "from recsys.serving.recommender import X", "recsys.serving"),
+        ("recsys/model/lab/train.py", "from recsys.serving.recommender import X", "recsys.serving"),
         ("recsys/model/bundle.py", "from recsys import evaluation", "recsys.evaluation"),
         ("recsys/serving/catalogue.py", "import recsys.dashboard.overview", "recsys.dashboard"),
         ("recsys/evaluation/run.py", "from recsys.cli.main import main", "recsys.cli"),
@@ -110,7 +110,7 @@ def test_a_broken_rule_is_caught(path, source, rule):
     [
         ("recsys/dashboard/ui/frame.py", "import streamlit as st"),
         ("app_pages/new_user.py", "import streamlit as st"),
-        ("recsys/model/network.py", "import keras\nimport tensorflow as tf"),
+        ("recsys/model/lab/network.py", "import keras\nimport tensorflow as tf"),
         ("recsys/serving/recommender.py", "from recsys.model.bundle import read_verified"),
         ("recsys/dashboard/charts.py", "from recsys.serving.recommender import PREDICTED"),
         ("recsys/cli/main.py", "from recsys.evaluation import run"),

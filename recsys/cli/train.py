@@ -8,7 +8,7 @@ from pathlib import Path
 
 from recsys.cli.commands import emit, print_warnings
 from recsys.errors import printable
-from recsys.model.shards import check_global_batch
+from recsys.model.distributed.shards import check_global_batch
 from recsys.progress import TextBar
 
 
@@ -21,8 +21,8 @@ def train_command(args: argparse.Namespace) -> None:
     from recsys.config import HYBRID, hybrid_config, recipe_config
     from recsys.dataset.movielens import load_movielens
     from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle
-    from recsys.model.train import train_bundle
+    from recsys.model.hybrid.train import train_hybrid_bundle
+    from recsys.model.lab.train import train_bundle
     from recsys.settings import resolve_artifacts_dir
 
     if args.workers or args.distributed:
@@ -59,7 +59,7 @@ def distributed_train_command(args: argparse.Namespace) -> None:
     training runs in a child process that this one watches (``supervise_worker``)."""
     import json
 
-    from recsys.model.cluster import (
+    from recsys.model.distributed.cluster import (
         cluster_from_env,
         run_local_workers,
         supervise_worker,
@@ -102,8 +102,8 @@ def _train_as_worker(args: argparse.Namespace, config, cluster) -> None:
     from recsys.config import HYBRID
     from recsys.dataset.movielens import load_movielens
     from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle, train_hybrid_worker
-    from recsys.model.train import train_bundle, train_worker
+    from recsys.model.hybrid.train import train_hybrid_bundle, train_hybrid_worker
+    from recsys.model.lab.train import train_bundle, train_worker
     from recsys.settings import resolve_artifacts_dir
 
     dataset = load_movielens(args.data)

@@ -47,7 +47,7 @@ def hybrid_artifacts(hostile, tmp_path_factory) -> Path:
     from recsys.config import hybrid_config
     from recsys.dataset.movielens import load_movielens
     from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle
+    from recsys.model.hybrid.train import train_hybrid_bundle
 
     data, _, _ = hostile
     artifacts = tmp_path_factory.mktemp("hybrid_app")

@@ -7,8 +7,8 @@ inputs | target]`` (scaled units); worker ``i`` of ``N`` takes the lab split's t
 shard holds every rating ``[user, movie row, stars]`` of the users whose code is ``i``
 modulo ``N`` (a user's history stays whole for the pools), memory-mapped back. Each
 worker writes its shard once, before training (to a temporary name, then renamed), and
-removes it when the training ends. No TensorFlow here: ``recsys.model.distributed``
-and ``recsys.model.hybrid_distributed`` train.
+removes it when the training ends. No TensorFlow here: ``recsys.model.distributed.lab_step``
+and ``recsys.model.distributed.hybrid_step`` train.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from recsys.config import TrainConfig
 from recsys.errors import UsageError
-from recsys.model.cluster import Cluster
+from recsys.model.distributed.cluster import Cluster
 from recsys.progress import Progress
 
 SHARDS_FOLDER = ".shards"  # inside the artifacts folder; ignored by the bundle code
@@ -118,16 +118,16 @@ def fit_on_cluster(
 ):
     """Write this worker's shard of the train rows, then train with the others.
 
-    Returns ``recsys.model.network.FitResult`` (on every worker, the same weights).
+    Returns ``recsys.model.lab.network.FitResult`` (on every worker, the same weights).
     """
     check_global_batch(config, cluster.workers)
     rows = shard_rows(len(y), cluster.workers, cluster.index)
     write_shard(shard, user_x[rows], item_x[rows], np.asarray(y)[rows])
-    from recsys.model import distributed  # TensorFlow is imported only to train
+    from recsys.model.distributed import lab_step  # TensorFlow is imported only to train
 
     with removed_after(shard):
         layout = read_layout(shard, user_x.shape[1], len(y) // cluster.workers)
-        return distributed.fit_distributed(layout, config, cluster, progress=progress)
+        return lab_step.fit_distributed(layout, config, cluster, progress=progress)
 
 
 @contextmanager
@@ -214,13 +214,13 @@ def fit_hybrid_on_cluster(
     ratings, content, config, cluster: Cluster, shard: Path, *, progress: Progress | None = None
 ):
     """Write this worker's users' ratings as its shard, then train the hybrid model with
-    the others (``recsys.model.hybrid_distributed``). ``config.batch_size`` is each
+    the others (``recsys.model.distributed.hybrid_step``). ``config.batch_size`` is each
     worker's batch: the global batch is ``workers ×`` it.
 
     ratings: userId, movieId, rating (stars), every rating; content: the catalogue's
     tokens. Returns (HybridParams, the Keras towers, history) as ``fit_hybrid`` does.
     """
-    from recsys.model.hybrid_inputs import item_baseline_bias, rating_codes
+    from recsys.model.hybrid.inputs import item_baseline_bias, rating_codes
 
     users, items, stars, n_users = rating_codes(ratings, content.index)
     n_items = len(content.movie_ids)
@@ -229,10 +229,10 @@ def fit_hybrid_on_cluster(
     mine = user_shard_rows(users, cluster.workers, cluster.index)
     write_user_shard(shard, users[mine], items[mine], stars[mine])
     steps = epoch_steps(users, cluster.workers, config.batch_size, config.target_fraction)
-    from recsys.model import hybrid_distributed  # TensorFlow is imported only to train
+    from recsys.model.distributed import hybrid_step  # TensorFlow is imported only to train
 
     with removed_after(shard):
-        return hybrid_distributed.fit_hybrid_distributed(
+        return hybrid_step.fit_hybrid_distributed(
             UserShard(shard, counts, baseline, steps), content, config, cluster, progress=progress
         )
 

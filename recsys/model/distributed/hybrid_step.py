@@ -21,7 +21,7 @@ under ``strategy.run``; Adam's ``apply_gradients`` sums the workers' gradients
   batches (a new split of its users' ratings each time the last one is used up).
 
 The towers are built under the strategy's scope, then copied into a plain (one-process)
-trainer for the bundle. TensorFlow is imported through ``recsys.model.network``.
+trainer for the bundle. TensorFlow is imported through ``recsys.model.lab.network``.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from recsys.config import HybridConfig
-from recsys.model.cluster import Cluster, report_joined
-from recsys.model.content import ContentTokens
-from recsys.model.distributed import joined_cluster
-from recsys.model.hybrid_epochs import epoch_lr, planned_epochs
-from recsys.model.hybrid_network import _batches, _Trainer, fitted_model, step_signature
-from recsys.model.network import set_seed, tf
-from recsys.model.shards import UserShard
+from recsys.model.distributed.cluster import Cluster, report_joined
+from recsys.model.distributed.lab_step import joined_cluster
+from recsys.model.distributed.shards import UserShard
+from recsys.model.hybrid.content import ContentTokens
+from recsys.model.hybrid.epochs import epoch_lr, planned_epochs
+from recsys.model.hybrid.network import _batches, _Trainer, fitted_model, step_signature
+from recsys.model.lab.network import set_seed, tf
 from recsys.progress import Progress
 
 

@@ -10,7 +10,7 @@ Keras 3's ``model.fit`` does not run under this strategy (TensorFlow 2.21, Keras
 The loss of a step is the global batch's mean squared error, as ``model.fit`` reports it
 in one process; the learning rate decays per epoch as there.
 
-The only other module that imports TensorFlow (through ``recsys.model.network``).
+The only other module that imports TensorFlow (through ``recsys.model.lab.network``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from recsys.config import TrainConfig
 from recsys.errors import one_line
-from recsys.model.cluster import Cluster, ClusterError, report_joined
-from recsys.model.network import FitResult, build_model, keras, set_seed, tf
-from recsys.model.shards import ShardFile
+from recsys.model.distributed.cluster import Cluster, ClusterError, report_joined
+from recsys.model.distributed.shards import ShardFile
+from recsys.model.lab.network import FitResult, build_model, keras, set_seed, tf
 from recsys.progress import Progress
 
 COLLECTIVE_TIMEOUT_S = 300  # a peer silent this long during a step is given up
@@ -52,7 +52,7 @@ def joined_cluster(cluster: Cluster):
     """The strategy of the cluster in ``TF_CONFIG``, made before any other TensorFlow op
     (as the strategy requires); TensorFlow's errors inside become ClusterError, in one
     line. A worker that never comes is the supervisor's to end
-    (``recsys.model.cluster.supervise_worker``): TensorFlow would wait an hour for it,
+    (``recsys.model.distributed.cluster.supervise_worker``): TensorFlow would wait an hour for it,
     holding Python's lock."""
     strategy = _strategy()
     try:

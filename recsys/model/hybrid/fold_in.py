@@ -1,8 +1,8 @@
 """The fold-in: how a user's own ratings correct the hybrid model's stars at serving.
 
 No TensorFlow, no user table: from the tower's user vector and the user's ratings (or a
-new user's picks), closed-form arithmetic. ``recsys.model.hybrid_stars`` fits the
-movies' side to it after training; :class:`~recsys.model.hybrid.HybridParams` applies it.
+new user's picks), closed-form arithmetic. ``recsys.model.hybrid.stars`` fits the
+movies' side to it after training; :class:`~recsys.model.hybrid.params.HybridParams` applies it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from scipy.linalg.lapack import dposv
 
 if TYPE_CHECKING:
-    from recsys.model.hybrid import HybridParams
+    from recsys.model.hybrid.params import HybridParams
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ tf.get_logger().setLevel("ERROR")  # retracing notes are not for users
 import numpy as np  # noqa: E402
 
 from recsys.config import TrainConfig  # noqa: E402
-from recsys.model.towers import ITEM_TOWER, USER_TOWER, weight_key  # noqa: E402
+from recsys.model.lab.towers import ITEM_TOWER, USER_TOWER, weight_key  # noqa: E402
 from recsys.progress import Progress  # noqa: E402
 
 # Our tf.data pipeline shuffles itself; Keras warns that its own shuffle is unused.

@@ -6,12 +6,12 @@ learned movie-id embedding that is dropped at random while training, so that the
 content path alone gives a sound vector to a movie with few or no ratings.
 User tower: the dense genre inputs and two pools of the item vectors the user rated →
 Dense(relu) → Dense → :class:`UserHead` → [u (d), b_u, π_u, g_u (14), r_u (k)]; see
-``recsys.model.hybrid`` for how the scores use them. One loss: softmax over the batch's
+``recsys.model.hybrid.params`` for how the scores use them. One loss: softmax over the batch's
 target movies (in-batch negatives; another target of the same user or the same movie
 is masked; logQ-corrected) + rating_weight × MSE. Each step runs the user tower once
 per distinct user of the batch, and the item tower over the movies the batch needs
 (its targets and pooled histories) only.
-TensorFlow is imported through ``recsys.model.network``, the lab network's module.
+TensorFlow is imported through ``recsys.model.lab.network``, the lab network's module.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import numpy as np
 import pandas as pd
 
 from recsys.config import HybridConfig
-from recsys.model.content import GROUPS, ContentTokens
-from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_epochs import epoch_lr, epoch_split, planned_epochs, slider_users
-from recsys.model.hybrid_inputs import (
+from recsys.model.hybrid.content import GROUPS, ContentTokens
+from recsys.model.hybrid.epochs import epoch_lr, epoch_split, planned_epochs, slider_users
+from recsys.model.hybrid.inputs import (
     N_DENSE,
     N_GENRES,
     N_HEAD,
@@ -34,8 +33,9 @@ from recsys.model.hybrid_inputs import (
     rating_codes,
     user_inputs,
 )
-from recsys.model.hybrid_stars import refit_stars
-from recsys.model.network import keras, set_seed, tf
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.hybrid.stars import refit_stars
+from recsys.model.lab.network import keras, set_seed, tf
 from recsys.progress import Progress
 
 ITEM_TOWER_NAME = "hybrid_item_tower"
