@@ -27,8 +27,8 @@ import numpy as np
 from bench.common import peak_rss_mb
 from recsys.config import preset_config, recipe_config
 from recsys.dataset.movielens import load_movielens
+from recsys.model.distributed import fit_on_cluster
 from recsys.model.distributed.cluster import TF_CONFIG, cluster_from_env
-from recsys.model.distributed.shards import fit_on_cluster
 from recsys.model.features import build_features
 from recsys.model.scaling import Scalers
 
@@ -83,7 +83,8 @@ def measure_hybrid(folder: Path, rows: int, batch: int, seed: int = 0) -> dict:
     from recsys.columns import USER_ID
     from recsys.config import hybrid_config
     from recsys.dataset.tags import load_tags
-    from recsys.model.distributed.shards import epoch_steps, fit_hybrid_on_cluster
+    from recsys.model.distributed import fit_hybrid_on_cluster
+    from recsys.model.distributed.shards import epoch_steps
     from recsys.model.hybrid.content import build_content
 
     cluster = cluster_from_env() if os.environ.get(TF_CONFIG) else None
@@ -104,11 +105,9 @@ def measure_hybrid(folder: Path, rows: int, batch: int, seed: int = 0) -> dict:
             ends.append(time.perf_counter())
 
     if cluster is None:
-        from recsys.model.hybrid import (
-            network as hybrid_network,  # TensorFlow is imported only to train
-        )
+        from recsys.model.hybrid.network import fit_hybrid  # TensorFlow: only to train
 
-        hybrid_network.fit_hybrid(sample, content, config, progress=progress)
+        fit_hybrid(sample, content, config, progress=progress)
         steps = None
     else:
         with tempfile.TemporaryDirectory(prefix="bench-shard-") as folder_:

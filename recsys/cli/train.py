@@ -8,7 +8,7 @@ from pathlib import Path
 
 from recsys.cli.commands import emit, print_warnings
 from recsys.errors import printable
-from recsys.model.distributed.shards import check_global_batch
+from recsys.model.distributed import check_global_batch
 from recsys.progress import TextBar
 
 
@@ -114,9 +114,13 @@ def _train_as_worker(args: argparse.Namespace, config, cluster) -> None:
             result = train_hybrid_worker(dataset, tags, config, artifacts, cluster)
         else:
             result = train_worker(dataset, config, artifacts, cluster)
-        emit(args, result, lambda r: (
-            f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
-        ))  # fmt: skip
+        emit(
+            args,
+            result,
+            lambda r: (
+                f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
+            ),
+        )
         return
     print_warnings(dataset.warnings)
     bar = None if args.json else TextBar()
@@ -139,9 +143,12 @@ def _worker_args(args: argparse.Namespace, json_output: bool) -> list[str]:
     argv += ["--preset", args.preset, "--recipe", args.recipe, "--seed", str(args.seed)]
     argv += ["--join-timeout", repr(args.join_timeout)]
     for flag, value in (
-        ("--data", args.data), ("--artifacts", args.artifacts), ("--epochs", args.epochs),
-        ("--lr", args.lr), ("--batch-size", args.batch_size),
-    ):  # fmt: skip
+        ("--data", args.data),
+        ("--artifacts", args.artifacts),
+        ("--epochs", args.epochs),
+        ("--lr", args.lr),
+        ("--batch-size", args.batch_size),
+    ):
         if value is not None:
             argv += [flag, str(value)]
     argv += ["--wait"] * bool(args.wait) + ["--force"] * bool(args.force)

@@ -25,13 +25,9 @@ from recsys.model.bundle.gate import (
     validation_record,
     validation_rows,
 )
+from recsys.model.distributed import fit_hybrid_on_cluster, hybrid_training_record
 from recsys.model.distributed.cluster import Cluster
-from recsys.model.distributed.shards import (
-    fit_hybrid_on_cluster,
-    hybrid_training_record,
-    shard_key,
-    shard_path,
-)
+from recsys.model.distributed.shards import shard_key, shard_path
 from recsys.model.features import build_features
 from recsys.model.hybrid.content import build_content
 from recsys.model.hybrid.stars import refit_on_ratings
@@ -80,9 +76,14 @@ def train_hybrid_bundle(
         content = build_content(dataset.movies, tags, config.min_token_df)
         say(0, 0, "training")
         params, model, history = _fit(
-            training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster,
+            training.ratings,
+            content,
+            config,
+            artifacts_dir,
+            dataset.fingerprint,
+            cluster,
             progress,
-        )  # fmt: skip
+        )
         say(0, 0, "writing the bundle")
         validation = _validation(params, training.ratings, dataset.fingerprint)
         verdict = judge_against_served(artifacts_dir, HYBRID, validation, force)
@@ -134,11 +135,9 @@ def _fit(ratings, content, config, artifacts_dir, fingerprint, cluster, progress
     """(HybridParams, the Keras towers, history): in this process, or as one worker of
     ``cluster`` on its shard of the users (written under the artifacts' ``.shards``)."""
     if cluster is None:
-        from recsys.model.hybrid import (
-            network as hybrid_network,  # TensorFlow is imported only to train
-        )
+        from recsys.model.hybrid.network import fit_hybrid  # TensorFlow: only to train
 
-        return hybrid_network.fit_hybrid(ratings, content, config, progress=progress)
+        return fit_hybrid(ratings, content, config, progress=progress)
     shard = shard_path(artifacts_dir, shard_key(fingerprint, HYBRID), cluster)
     params, model, history = fit_hybrid_on_cluster(
         ratings, content, config, cluster, shard, progress=progress

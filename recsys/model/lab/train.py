@@ -34,14 +34,9 @@ from recsys.config import TrainConfig, preset_config
 from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
 from recsys.model.bundle.gate import judge_against_served, validation_record, validation_rows
+from recsys.model.distributed import check_global_batch, fit_on_cluster, training_record
 from recsys.model.distributed.cluster import Cluster
-from recsys.model.distributed.shards import (
-    check_global_batch,
-    fit_on_cluster,
-    shard_key,
-    shard_path,
-    training_record,
-)
+from recsys.model.distributed.shards import shard_key, shard_path
 from recsys.model.features import TrainingSet, build_features
 from recsys.model.scaling import Scalers
 from recsys.progress import Progress
@@ -246,9 +241,14 @@ def train_bundle(
 def _fit_on_cluster(split: LabSplit, config, cluster, shard, progress):
     """This worker's shard of the train rows, trained in step with the cluster."""
     return fit_on_cluster(
-        split.user_train, split.item_train, split.y_train, config, cluster, shard,
+        split.user_train,
+        split.item_train,
+        split.y_train,
+        config,
+        cluster,
+        shard,
         progress=progress,
-    )  # fmt: skip
+    )
 
 
 def _features(dataset: MovieLens, config: TrainConfig):
