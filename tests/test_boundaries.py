@@ -1,6 +1,6 @@
 """The design's structural rules, checked by parsing every module's imports.
 
-- Streamlit only in ``app_pages/``, ``dashboard.py`` and ``recsys/dashboard/ui/``.
+- Streamlit only in ``pages/``, ``dashboard.py`` and ``recsys/dashboard/ui/``.
 - TensorFlow and Keras only in ``recsys/model/_tf.py``, and that module imported only by
   the Keras graphs and the distributed steps (``TF_MODULES``).
 - Lower stages never import higher ones: ``dataset`` imports no other stage; ``model``
@@ -64,7 +64,7 @@ def violations(path: str, source: str) -> list[str]:
     modules = imported_modules(source)
     roots = {name.split(".")[0] for name in modules}
     streamlit_ok = (
-        path.startswith("app_pages/")
+        path.startswith("pages/")
         or path == "dashboard.py"
         or path.startswith("recsys/dashboard/ui/")
     )
@@ -197,7 +197,7 @@ def _private(name: str) -> bool:
 
 def project_modules() -> list[Path]:
     files = [PROJECT_ROOT / "dashboard.py"]
-    for folder in ("recsys", "app_pages", "bench"):
+    for folder in ("recsys", "pages", "bench"):
         files.extend(sorted((PROJECT_ROOT / folder).rglob("*.py")))
     return files
 
@@ -273,7 +273,7 @@ def test_a_broken_rule_is_caught(path, source, rule):
     ("path", "source"),
     [
         ("recsys/dashboard/ui/frame.py", "import streamlit as st"),
-        ("app_pages/new_user.py", "import streamlit as st"),
+        ("pages/new_user.py", "import streamlit as st"),
         ("recsys/model/_tf.py", "import keras\nimport tensorflow as tf"),
         ("recsys/model/hybrid/network.py", "from recsys.model._tf import keras, tf"),
         ("recsys/model/distributed/hybrid_step.py", "from recsys.model._tf import tf"),

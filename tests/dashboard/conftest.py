@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from recsys.dashboard.ui.serve import route_apptest_with_navigation
 from tests.dashboard.apptest import open_app
 from tests.e2e.app_data import (
     hostile_bundle,
@@ -15,6 +16,13 @@ from tests.e2e.app_data import (
     real_data_or_skip,
     real_hybrid_bundle,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def routed_as_launched() -> None:
+    """Every AppTest run routes by ``st.navigation`` from its start, as the launcher's
+    server does (else the ``pages/`` folder would put each run in Streamlit's old mode)."""
+    route_apptest_with_navigation()
 
 
 @pytest.fixture(scope="session")
