@@ -35,7 +35,7 @@ import numpy as np
 
 from bench.common import log, percentile, rounded, subprocess_env, time_calls
 from bench.plan import Plan
-from recsys.model.cluster import TF_CONFIG, local_tf_configs
+from recsys.model.distributed.cluster import TF_CONFIG, local_tf_configs
 from recsys.settings import PROJECT_ROOT
 
 SEED = 0

@@ -25,7 +25,7 @@ from recsys.cli.train import rollback_command, train_command
 from recsys.config import MODELS, PRESETS, PROTOCOLS, RECIPES, TrainConfig
 from recsys.dataset.fetch import DEFAULT_RELEASE, RELEASES
 from recsys.errors import EXIT_BAD_INPUT, UsageError, exit_on_known_errors
-from recsys.model.cluster import JOIN_TIMEOUT_S
+from recsys.model.distributed.cluster import JOIN_TIMEOUT_S
 
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 

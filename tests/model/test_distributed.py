@@ -24,15 +24,14 @@ from recsys.dataset.synth import write_synthetic
 from recsys.dataset.tags import load_tags
 from recsys.errors import UsageError
 from recsys.model.bundle import read_manifest
-from recsys.model.cluster import (
+from recsys.model.distributed.cluster import (
     TF_CONFIG,
     ClusterError,
     cluster_from_env,
     local_tf_configs,
     run_local_workers,
 )
-from recsys.model.hybrid_train import train_hybrid_bundle
-from recsys.model.shards import (
+from recsys.model.distributed.shards import (
     UserShard,
     epoch_steps,
     read_layout,
@@ -41,7 +40,8 @@ from recsys.model.shards import (
     write_shard,
     write_user_shard,
 )
-from recsys.model.train import train_bundle
+from recsys.model.hybrid.train import train_hybrid_bundle
+from recsys.model.lab.train import train_bundle
 from recsys.serving.recommender import Recommender
 from recsys.settings import PROJECT_ROOT
 from tests.helpers import copy_tree, run_cli, snapshot

@@ -134,10 +134,13 @@ def run_local_workers(args: list[str], n: int, timeout_s: float | None = None) -
                     procs.append(
                         subprocess.Popen(
                             [sys.executable, "-m", "recsys", *args],
-                            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT,
+                            stdout=out,
+                            stderr=err,
+                            stdin=subprocess.DEVNULL,
+                            cwd=PROJECT_ROOT,
                             env={**os.environ, TF_CONFIG: tf_config},
                         )
-                    )  # fmt: skip
+                    )
             failed = _wait_all(procs, timeout_s)
         finally:
             for proc in procs:
@@ -233,9 +236,11 @@ def supervise_worker(args: list[str], cluster: Cluster, join_timeout: float) -> 
     with tempfile.TemporaryDirectory(prefix="recsys-worker-") as folder:
         joined = Path(folder) / "joined"
         child = subprocess.Popen(
-            [sys.executable, "-m", "recsys", *args], cwd=PROJECT_ROOT,
-            env={**os.environ, JOINED_FILE: str(joined)}, preexec_fn=_die_with_parent,
-        )  # fmt: skip
+            [sys.executable, "-m", "recsys", *args],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, JOINED_FILE: str(joined)},
+            preexec_fn=_die_with_parent,
+        )
 
         def stop_on_sigterm(_signum, _frame):  # run_local_workers stops a failed run so
             _stop(child)
