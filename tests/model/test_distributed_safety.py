@@ -301,7 +301,7 @@ def test_two_local_workers_listen_on_no_port_outside_their_namespace(synthetic_d
         stdout=subprocess.DEVNULL, stderr=err, cwd=PROJECT_ROOT,
     )  # fmt: skip
     here = os.readlink("/proc/self/ns/net")
-    namespaces, exposed, listened_inside = set(), [], False
+    namespaces, exposed, listened_inside = set(), set(), False
     try:
         deadline = time.monotonic() + 280
         while launcher.poll() is None and time.monotonic() < deadline:
@@ -315,7 +315,7 @@ def test_two_local_workers_listen_on_no_port_outside_their_namespace(synthetic_d
                 except OSError:
                     continue  # ended meanwhile
                 inodes = _socket_inodes(pid)
-                exposed += [host[i] for i in inodes & host.keys() if host[i][0] in WILDCARDS]
+                exposed |= {host[i] for i in inodes & host.keys() if host[i][0] in WILDCARDS}
                 listened_inside |= bool(inodes & inside.keys())
             time.sleep(0.2)
     finally:
