@@ -50,7 +50,13 @@ def test_a_retrain_and_an_evaluation_from_the_browser_leave_tensorflow_out(tmp_p
     manifest, _ = bundles.read_manifest(new)
     made = {key: value for key, value in manifest["config"].items() if key != "features"}
     assert made == hybrid_config(epochs=1).to_dict()
-    assert report["evaluation_error"] == CANCELLED
-    assert (artifacts / "evaluation.json").read_bytes() == evaluation
+    # The evaluation got as far as training its networks (TensorFlow, in the child),
+    # then was cancelled from the page, or, on a fast machine, ended first.
+    assert report["evaluation_reached_training"]
+    assert report["evaluation_error"] in (CANCELLED, None)
+    if report["evaluation_error"] == CANCELLED:
+        assert (artifacts / "evaluation.json").read_bytes() == evaluation
+    else:
+        assert (artifacts / "evaluation.json").read_bytes() != evaluation
     assert report["tensorflow_imported"] is False
     assert report["keras_imported"] is False
