@@ -207,6 +207,28 @@ def new_user_url(
     return params
 
 
+MODEL_MOVIES = {"hybrid": "the hybrid model's movies", "lab": "the lab network's movies"}
+
+
+def lacking_text(titles: list[str], model_kind: str) -> str:
+    """Picks the served model does not know, named, and kept for a switch back."""
+    among = MODEL_MOVIES.get(model_kind, "this model's movies")
+    verb = "is" if len(titles) == 1 else "are"
+    return f"{'; '.join(titles)} {verb} not among {among}; kept for when you switch back."
+
+
+def kept_years(
+    years: tuple[int, int], old_bounds: tuple[int, int] | None, bounds: tuple[int, int]
+) -> tuple[int, int]:
+    """The release-year filter under a model (or retrain) whose years are ``bounds``: the
+    whole range of the old bounds (no filter set) becomes the whole new range; a range
+    the user set is kept inside the new bounds."""
+    if old_bounds is not None and tuple(years) == tuple(old_bounds):
+        return tuple(bounds)
+    low, high = (min(max(year, bounds[0]), bounds[1]) for year in years)
+    return low, high
+
+
 # ---------------------------------------------------------------------------- existing user
 
 
@@ -248,3 +270,40 @@ def read_movie_id(
     except known_errors() as err:
         reader.errors.append(f"{error_text(err)}; showing {current_label}")
         return current
+
+
+# ---------------------------------------------------------------------------- every page
+
+MODEL_PARAM = "model"  # the served model, on every page (``model=lab``)
+PRESENT_PARAM = "present"  # presenter mode, on every page (``present=1``)
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def read_model(raw: str | None, trained: Iterable[str]) -> tuple[str | None, str | None]:
+    """(the model kind a link's ``model`` names, or None; a note when it names none of
+    ``trained``)."""
+    if raw is None:
+        return None, None
+    kinds = list(trained)
+    wanted = raw.strip().lower()
+    if wanted in kinds:
+        return wanted, None
+    offered = " or ".join(kinds) or "none"
+    return None, f"ignored {MODEL_PARAM}={shown(raw)!r}: the trained models are {offered}"
+
+
+def read_present(raw: str | None) -> bool | None:
+    """A link's ``present`` as on or off; None when absent or neither."""
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    return True if value in _ON else False if value in _OFF else None
+
+
+def frame_params(model_kind: str | None, present: bool) -> dict[str, str]:
+    """The parameters every page's URL carries besides its own: the served model and,
+    when on, presenter mode."""
+    params = {MODEL_PARAM: model_kind} if model_kind else {}
+    if present:
+        params[PRESENT_PARAM] = "1"
+    return params

@@ -218,10 +218,16 @@ def url_params(page: str, keys: Iterable[str]) -> dict[str, str] | None:
     return present
 
 
+FRAME_URL = "_frame_url"  # what every page's URL carries (the model, presenter mode)
+PRESENT = "presenter_mode"  # the sidebar's presenter-mode toggle
+
+
 def write_url(page: str, params: Mapping[str, Any]) -> None:
-    """Mirror the page's state into the URL (only when it changed: no needless message)."""
+    """Mirror the page's state into the URL (only when it changed: no needless message),
+    with the parameters the frame keeps on every page (``FRAME_URL``)."""
     params = {k: str(v) for k, v in params.items()}
     st.session_state[_url_slot(page)] = params
+    params = {**params, **st.session_state.get(FRAME_URL, {})}
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 
