@@ -54,8 +54,8 @@ widgets.metric_row(
 )
 
 left, right = st.columns(2, gap="large")
-left.altair_chart(charts.genre_averages_chart(result.genre_averages), width="stretch")
-right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="content")
+widgets.show_chart(left, charts.genre_averages_chart(result.genre_averages), width="stretch")
+widgets.show_chart(right, charts.predicted_vs_actual_chart(result.rated), width="content")
 
 st.subheader("The movies they rated, highest prediction first")
 explore.movie_table(result.rated, "eu_rated_table", order=RATED_COLUMNS)

@@ -58,12 +58,14 @@ if not whole_dataset:
         icon=":material/info:",
     )
 left, right = st.columns(2, gap="large")
-left.altair_chart(
-    charts.rating_distribution_chart(ratings.histogram(movie_id), "Its ratings"), width="stretch"
+widgets.show_chart(
+    left,
+    charts.rating_distribution_chart(ratings.histogram(movie_id), "Its ratings"),
+    width="stretch",
 )
 by_year = ratings.over_time(movie_id)
 if len(by_year):
-    right.altair_chart(charts.ratings_over_time_chart(by_year), width="stretch")
+    widgets.show_chart(right, charts.ratings_over_time_chart(by_year), width="stretch")
 
 tags_col, fans_col, near_col = st.columns([2, 3, 4], gap="large")
 with tags_col:
@@ -72,11 +74,14 @@ with tags_col:
     if tags.empty:
         st.caption("No tags for this movie.")
     else:
-        st.dataframe(tags, hide_index=True, height=widgets.table_height(min(len(tags), 10)))
+        widgets.show_table(
+            st, tags, hide_index=True, height=widgets.table_height(min(len(tags), 10))
+        )
 with fans_col:
     st.subheader("Who rated it highest")
     fans = ratings.top_raters(movie_id)
-    st.dataframe(
+    widgets.show_table(
+        st,
         fans,
         hide_index=True,
         column_config={"userId": st.column_config.NumberColumn("user", format="%d")},

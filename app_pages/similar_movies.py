@@ -33,7 +33,8 @@ with left:
         neighbours, "sm_table", order=[TITLE, YEAR, DISTANCE, GENRES], title_width="medium"
     )
 with right:
-    st.altair_chart(
+    widgets.show_chart(
+        st,
         charts.embedding_chart(embedding_map(model), movie_id, neighbours[MOVIE_ID]),
         width="stretch",
     )
@@ -48,7 +49,8 @@ with right:
 st.subheader("Each movie's nearest neighbour (the lab's table)")
 nearest = nearest_table(model)
 st.caption(f"The first {similar.NEAREST_SHOWN} of {len(nearest):,} movies.")
-st.dataframe(
+widgets.show_table(
+    st,
     nearest.head(similar.NEAREST_SHOWN),
     hide_index=True,
     column_config={

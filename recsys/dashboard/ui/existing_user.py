@@ -9,7 +9,13 @@ from recsys.columns import TITLE
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir, current_model, user_labels
 from recsys.dashboard.ui.frame import MODEL_LABELS
-from recsys.dashboard.ui.widgets import keep_choice, show_url_notes, table_height, url_params
+from recsys.dashboard.ui.widgets import (
+    keep_choice,
+    show_table,
+    show_url_notes,
+    table_height,
+    url_params,
+)
 from recsys.dashboard.urls import UrlReader, read_user
 from recsys.model.bundle import trained_models
 from recsys.serving.compare import POPULAR, compare_for_user
@@ -64,11 +70,11 @@ def compare_section(model: Recommender, user_id: int, top: int) -> None:
                 "models trained on these ratings: this shows what a list is made of, not "
                 "its accuracy (the Model page's evaluation is the honest measure).",
             )
-            st.dataframe(table[[TITLE]], hide_index=True, height=table_height(len(table)))
+            show_table(st, table[[TITLE]], hide_index=True, height=table_height(len(table)))
     overlap = result.overlap.assign(
         **{
             "list": result.overlap["list"].map(lambda n: names.get(n, n)),
             "other list": result.overlap["other list"].map(lambda n: names.get(n, n)),
         }
     )
-    st.dataframe(overlap, hide_index=True)
+    show_table(st, overlap, hide_index=True)

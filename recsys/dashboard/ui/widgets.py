@@ -27,12 +27,15 @@ from recsys.columns import (
     WHY,
     YEAR,
 )
-from recsys.dashboard.charts import MAX_STARS
+from recsys.dashboard.charts import MAX_STARS, for_projector
 from recsys.dashboard.export import csv_bytes
+from recsys.dashboard.table_layout import laid_out
 from recsys.dashboard.text import error_text, md_escape
 from recsys.dashboard.urls import UrlReader, pick_params
 from recsys.evaluation import metric_mean
 from recsys.settings import ALLOW_RETRAIN_ENV, retrain_allowed
+
+PRESENT = "presenter_mode"  # the sidebar's presenter-mode toggle
 
 # ---------------------------------------------------------------------------- messages
 
@@ -72,6 +75,14 @@ def metric_row(cells: Iterable[tuple[str, str, str | None]]) -> None:
     with st.container(horizontal=True, gap="medium"):
         for label, value, help_text in cells:
             st.metric(label, value, help=help_text, width="content")
+
+
+def show_chart(slot: Any, chart: Any, **kwargs: Any) -> Any:
+    """An Altair chart in ``slot`` (``st`` or a column), with larger, darker labels in
+    presenter mode."""
+    if st.session_state.get(PRESENT):
+        chart = for_projector(chart)
+    return slot.altair_chart(chart, **kwargs)
 
 
 # ---------------------------------------------------------------------------- tables
@@ -130,7 +141,8 @@ def show_movies(
     if show_id:
         config[MOVIE_ID] = st.column_config.NumberColumn("movie id", format="%d", width="small")
     columns = [c for c in (order or table.columns) if c in table.columns]
-    return st.dataframe(
+    return show_table(
+        st,
         table,
         hide_index=True,
         column_config=config,
@@ -138,6 +150,21 @@ def show_movies(
         height=height,
         **selection,
     )
+
+
+def show_table(
+    slot: Any,
+    table: pd.DataFrame,
+    *,
+    column_config: Mapping[str, Any] | None = None,
+    column_order: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """st.dataframe in ``slot`` (``st`` or a column) with its first shown column pinned
+    and no header cut short (``recsys.dashboard.table_layout``)."""
+    order = list(column_order) if column_order is not None else None
+    config = laid_out(column_config, order if order is not None else table.columns)
+    return slot.dataframe(table, column_config=config, column_order=order, **kwargs)
 
 
 def download_csv(
@@ -219,7 +246,6 @@ def url_params(page: str, keys: Iterable[str]) -> dict[str, str] | None:
 
 
 FRAME_URL = "_frame_url"  # what every page's URL carries (the model, presenter mode)
-PRESENT = "presenter_mode"  # the sidebar's presenter-mode toggle
 
 
 def write_url(page: str, params: Mapping[str, Any]) -> None:

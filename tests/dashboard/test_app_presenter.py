@@ -1,0 +1,95 @@
+"""Presenter mode and readable tables (AppTest, no browser): the mode is on from the
+sidebar or the link and kept across pages; charts then carry projector-sized labels;
+every table on every page pins its first column and cuts no header short."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from recsys.dashboard.charts import PRESENTER_LABEL_PX
+from recsys.dashboard.table_layout import header_px, laid_out, width_px
+from recsys.dashboard.ui.overview_page import TABS
+from tests.dashboard.apptest import PAGES, go, ok
+
+
+def _chart_configs(at) -> list[dict]:
+    return [json.loads(chart.proto.spec).get("config", {}) for chart in at.get("vega_lite_chart")]
+
+
+def _projector_sized(config: dict) -> bool:
+    axis = config.get("axis", {})
+    return axis.get("labelFontSize", 0) >= PRESENTER_LABEL_PX <= axis.get("titleFontSize", 0)
+
+
+def test_presenter_mode_from_the_link_is_kept_across_pages_and_sizes_the_charts(hostile_app):
+    at = hostile_app("existing_user", {"present": "1"})
+    assert at.toggle(key="presenter_mode").value is True
+    assert at.query_params["present"] == "1"
+    configs = _chart_configs(at)
+    assert configs and all(_projector_sized(c) for c in configs)
+    for page in ("new_user", "explore", "overview"):
+        at = go(at, page)
+        assert at.toggle(key="presenter_mode").value is True, page
+        assert at.query_params["present"] == "1", page
+    at = go(at, "explore")
+    assert all(_projector_sized(c) for c in _chart_configs(at))
+
+    at.toggle(key="presenter_mode").set_value(False)
+    at = ok(at.run())
+    assert "present" not in at.query_params
+    assert not any(_projector_sized(c) for c in _chart_configs(at))
+
+
+def test_presenter_mode_is_off_by_default_and_on_from_the_sidebar(hostile_app):
+    at = hostile_app("explore")
+    assert at.toggle(key="presenter_mode").value is False
+    assert not any(_projector_sized(c) for c in _chart_configs(at))
+    at.toggle(key="presenter_mode").set_value(True)
+    at = ok(at.run())
+    assert at.query_params["present"] == "1"
+    assert all(_projector_sized(c) for c in _chart_configs(at))
+
+
+def _check_tables(at, where: str) -> int:
+    """Every table of the run: its first shown column pinned, no header cut short."""
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        columns = list(frame.proto.column_order) or [str(c) for c in frame.value.columns]
+        shown = [c for c in columns if not config.get(c, {}).get("hidden")]
+        assert config.get(shown[0], {}).get("pinned") is True, (where, shown[0])
+        for name in shown:
+            entry = config.get(name, {})
+            width = width_px(entry.get("width"))
+            label = entry.get("label") or name
+            assert width is None or width >= header_px(label), (where, label, width)
+    return len(at.dataframe)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "overview"])
+def test_every_table_pins_its_first_column_and_shows_its_headers_whole(hostile_app, page):
+    at = hostile_app(page)
+    _check_tables(at, page)
+
+
+def test_every_overview_table_pins_its_first_column(hostile_app):
+    tables = sum(_check_tables(hostile_app("overview", {"tab": tab}), tab) for tab in TABS)
+    assert tables >= 4  # most rated, per genre, the two training tables
+
+
+def test_a_narrow_column_is_widened_to_its_header_and_the_first_is_pinned():
+    config = {
+        "movieId": None,
+        "num ratings": {"label": "num ratings", "width": "small"},
+        "year": {"label": "year", "width": "small"},
+    }
+    out = laid_out(config, ["movieId", "title", "num ratings", "year"])
+    assert out["title"] == {"pinned": True}  # movieId is hidden: title is the first shown
+    assert out["num ratings"]["width"] >= header_px("num ratings") > 75
+    assert out["year"]["width"] == "small"  # "year" fits in 75 px
+    assert out["movieId"] is None
+    assert laid_out({"model": "the model"}, ["model"])["model"] == {
+        "label": "the model",
+        "pinned": True,
+    }
