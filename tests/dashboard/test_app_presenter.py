@@ -4,6 +4,7 @@ every table on every page pins its first column and cuts no header short."""
 
 from __future__ import annotations
 
+import ast
 import json
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from recsys.dashboard.charts import PRESENTER_LABEL_PX
 from recsys.dashboard.table_layout import header_px, laid_out, width_px
 from recsys.dashboard.ui.overview_page import TABS
+from recsys.settings import PROJECT_ROOT
 from tests.dashboard.apptest import PAGES, go, ok
 
 
@@ -93,3 +95,37 @@ def test_a_narrow_column_is_widened_to_its_header_and_the_first_is_pinned():
         "label": "the model",
         "pinned": True,
     }
+
+
+def _static_css_paths(tree: ast.Module) -> set[str]:
+    """Module-level names bound to ``Path(__file__).with_name("<literal>.css")``."""
+    names = set()
+    for node in tree.body:
+        value = getattr(node, "value", None)
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(value, ast.Call)
+            and getattr(value.func, "attr", None) == "with_name"
+            and isinstance(value.args[0], ast.Constant)
+            and str(value.args[0].value).endswith(".css")
+        ):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def test_html_is_only_ever_a_static_css_file_of_the_project():
+    """st.html renders HTML unescaped: the app gives it nothing but its own CSS files,
+    named by a constant, so no data can reach it."""
+    calls = 0
+    for path in PROJECT_ROOT.rglob("*.py"):
+        if {".venv", "tests"} & set(path.relative_to(PROJECT_ROOT).parts):
+            continue
+        tree = ast.parse(path.read_text())
+        static = _static_css_paths(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "html":
+                calls += 1
+                (arg,) = node.args
+                assert isinstance(arg, ast.Name) and arg.id in static, f"{path}:{node.lineno}"
+                assert not node.keywords, f"{path}:{node.lineno}"
+    assert calls >= 1  # presenter mode's
