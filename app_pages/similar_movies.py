@@ -1,4 +1,4 @@
-"""Similar movies: a movie's nearest neighbours in the model's 32-d movie space."""
+"""Similar movies: a movie's nearest neighbours in the model's movie space."""
 
 import streamlit as st
 

@@ -99,3 +99,50 @@ def test_a_switch_is_not_undone_by_the_link_it_replaces(monkeypatch, hostile, bo
     at = ok(at.run())
     assert at.button_group(key="served_model").value == "lab"
     assert at.query_params["model"] == "lab"
+
+
+# ------------------------------------------------------------------ the Tour
+
+
+def _tour_text(at) -> str:
+    return unescape("\n".join(m.value for m in at.markdown if m.value.startswith("####")))
+
+
+def test_the_tour_is_true_to_the_hybrid_and_reads_its_figures_from_the_bundle(
+    monkeypatch, hostile, hybrid_artifacts
+):
+    from recsys.dashboard.tour import STEPS
+
+    data, _, _ = hostile
+    served = _served(hybrid_artifacts, "hybrid")
+    dim, movies = served.manifest["config"]["dim"], served.manifest["counts"]["items"]
+    said = {}
+    for step in STEPS:
+        at = open_app(monkeypatch, hybrid_artifacts, data, "tour", {"step": step.slug})
+        said[step.slug] = _tour_text(at)
+    assert f"on {movies:,} movies" in said["data"] and "title words and tags" in said["data"]
+    assert "its year, its average rating and its genres" not in said["vectors"]
+    assert "The lab's network sees less" in said["vectors"]  # how the two differ
+    assert f"into {dim} numbers" in said["network"] and "32 numbers" not in said["network"]
+    assert "is the predicted rating" not in said["network"]
+    assert "ranking loss" in said["training"] and "validation loss shows" not in said["training"]
+    assert f"validation RMSE {served.manifest['validation']['rmse_stars']:.2f}" in said["training"]
+    assert "{" not in "".join(said.values())  # every figure filled in
+
+
+def test_the_tour_for_the_lab_reads_its_width_and_says_when_no_validation_curve(hostile_app):
+    at = hostile_app("tour", {"step": "network"})
+    assert "into 32 numbers" in _tour_text(at)  # the lab's towers end in Dense 32
+    assert "dot product is the predicted rating" in _tour_text(at)
+    at = hostile_app("tour", {"step": "training"})
+    assert "kept no validation loss per epoch" in _tour_text(at)
+
+
+def test_the_existing_user_fit_tooltip_names_the_served_model(
+    monkeypatch, hostile, hybrid_artifacts
+):
+    data, _, _ = hostile
+    at = open_app(monkeypatch, hybrid_artifacts, data, "existing_user")
+    helps = [m.help for m in at.metric if m.label.startswith("RMSE on ratings")]
+    assert helps and "the hybrid model trained on all of them" in helps[0]
+    assert "random 80%" not in helps[0]

@@ -29,6 +29,7 @@ from recsys.columns import (
 )
 from recsys.dashboard.charts import MAX_STARS, for_projector
 from recsys.dashboard.export import csv_bytes
+from recsys.dashboard.model_words import DISTANCE_HELP
 from recsys.dashboard.table_layout import laid_out
 from recsys.dashboard.text import error_text, md_escape
 from recsys.dashboard.urls import UrlReader, pick_params
@@ -117,9 +118,7 @@ def movie_columns() -> dict[str, Any]:
             "and the genre ratings that raise its score most (the score lost when that "
             "rating is removed, beyond what every movie loses)",
         ),
-        DISTANCE: st.column_config.NumberColumn(
-            "distance", format="%.4f", help="Squared distance between the 32-d movie embeddings"
-        ),
+        DISTANCE: st.column_config.NumberColumn("distance", format="%.4f", help=DISTANCE_HELP),
     }
 
 
