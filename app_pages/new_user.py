@@ -10,7 +10,8 @@ from recsys.dashboard.ui import explore, frame, new_user, widgets
 from recsys.dashboard.urls import new_user_url, shown_text
 from recsys.errors import known_errors
 
-TABLE_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
+# The reason beside the title: both in view at 1280 px without scrolling sideways.
+TABLE_COLUMNS = [TITLE, WHY, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 
 model = frame.require_model()
 new_user.init_state(model)
@@ -20,12 +21,14 @@ st.caption(
     "movies you liked. They make your user vector, and the model ranks every movie for "
     "it. The link in the address bar keeps this view: share it or bookmark it."
 )
-controls, results = st.columns([2, 3], gap="large")
+# The title search and the filters first, then the 14 short sliders: at 1280×720 the
+# search and the top of the results are in the first screen.
+controls, results = st.columns([1, 2], gap="medium")
 with controls:
-    new_user.preset_buttons()
-    genre_ratings = new_user.genre_sliders()
     picks = new_user.picked_movies(model)
     filters = new_user.filters(model)
+    new_user.preset_buttons()
+    genre_ratings = new_user.genre_sliders()
 with results:
     try:
         top = model.for_new_user(

@@ -129,3 +129,15 @@ def test_html_is_only_ever_a_static_css_file_of_the_project():
                 assert isinstance(arg, ast.Name) and arg.id in static, f"{path}:{node.lineno}"
                 assert not node.keywords, f"{path}:{node.lineno}"
     assert calls >= 1  # presenter mode's
+
+
+def test_new_users_reason_sits_beside_the_title_within_a_1280_px_results_column(hostile_app):
+    at = hostile_app("new_user", {"Adventure": "5"})
+    frame = at.dataframe[0]
+    config = json.loads(frame.proto.columns)
+    order = list(frame.proto.column_order)
+    assert order[:2] == ["title", "why"]
+    # At 1280 px the results column (two thirds of the main area) is 530 px wide:
+    # the selection boxes, the title and the reason fit in it.
+    used = 32 + width_px(config["title"]["width"]) + width_px(config["why"]["width"])
+    assert used <= 530, used

@@ -79,7 +79,6 @@ def test_presenter_mode_from_the_link_reads_on_a_projector_on_every_page(browser
     tab = context.new_page()
     try:
         open_page(tab, app, "existing_user")
-        plain_top = _title_top(tab)
         plain_small, _ = _readable(tab)
         assert plain_small  # without presenter mode the text is 14 px
 
@@ -91,6 +90,29 @@ def test_presenter_mode_from_the_link_reads_on_a_projector_on_every_page(browser
             small, faint = _readable(tab)
             assert not small, (name, small[:8])
             assert not faint, (name, faint[:8])
-            assert _title_top(tab) <= 56 < plain_top, name  # no empty band above the title
+            assert _title_top(tab) <= 48, name  # no empty band above the title (96 px before)
+    finally:
+        context.close()
+
+
+def test_a_new_user_at_1280_sees_the_search_and_results_first_and_a_neutral_not_rated(browser, app):
+    context = browser.new_context(viewport=PROJECTOR)
+    tab = context.new_page()
+    try:
+        open_page(tab, app, "new_user", "?Adventure=5&top=10")
+        search = tab.get_by_role("combobox", name="Add a movie you liked").bounding_box()
+        grid = tab.locator("[data-testid='stDataFrame']").first.bounding_box()
+        assert search["y"] + search["height"] <= 720, search  # the title search in view
+        assert grid["y"] + 2 * 35 <= 720, grid  # the header and the first result in view
+        values = tab.get_by_test_id("stSliderThumbValue")
+        unrated = [
+            values.nth(i)
+            for i in range(values.count())
+            if values.nth(i).inner_text() == "not rated"
+        ]
+        assert unrated
+        colour = unrated[0].evaluate("e => getComputedStyle(e).color")
+        red, green, _ = (int(c) for c in colour[colour.index("(") + 1 : -1].split(",")[:3])
+        assert red - green < 40, colour  # grey ink, not the accent red of an error
     finally:
         context.close()

@@ -45,6 +45,7 @@ _router = threading.local()
 SERVED = "served_model"  # the sidebar's model switch
 MODEL_LABELS = {"hybrid": "Hybrid", "lab": "Lab's network"}
 PRESENTER_CSS = Path(__file__).with_name("presenter.css")  # static project text, never data
+BASE_CSS = Path(__file__).with_name("base.css")  # the same, on every page in every mode
 
 
 @contextmanager
@@ -93,6 +94,7 @@ def draw() -> Recommender:
     _read_frame_link()
     model = _model_or_stop()
     sidebar(model)
+    st.html(BASE_CSS)
     if st.session_state.get(PRESENT):
         st.html(PRESENTER_CSS)
     _write_frame_link(model.model_kind)

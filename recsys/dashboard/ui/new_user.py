@@ -122,14 +122,14 @@ def picked_movies(model: Recommender) -> dict[int, float]:
             ),
             icon=":material/bookmark:",
         )
-    search, stars = st.columns([4, 1], vertical_alignment="bottom")
+    search, stars = st.columns([3, 2], vertical_alignment="bottom")
     stars.select_slider("Your stars", STAR_CHOICES, value=5.0, key=NU_ADD_STARS)
     search.selectbox(
-        "Add a movie you liked (type to search by title)",
+        "Add a movie you liked",
         [m for m in labels if m not in picks],
         index=None,
         format_func=lambda m: labels.get(m, str(m)),
-        placeholder=f"Search {len(labels):,} movies",
+        placeholder="Search titles",
         key=NU_ADD,
         on_change=_add_pick,
         disabled=len(wanted) >= MAX_PICKS,
@@ -194,10 +194,10 @@ def filters(model: Recommender) -> NewUserFilters:
     """Top-N and the filters, in an expander; values survive page switches."""
     bounds = year_bounds(model.items)
     max_count = int(model.items[NUM_RATINGS].max())
-    top_col, rest = st.columns([1, 2], vertical_alignment="top")
+    top_col, rest = st.columns([1, 1], vertical_alignment="top")
     kept = {"persist_state": "session"}  # the values survive page switches
     top = top_col.number_input(
-        "How many movies",
+        "How many",
         1,
         MAX_TOP,
         step=1,

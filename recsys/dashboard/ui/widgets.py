@@ -88,6 +88,8 @@ def show_chart(slot: Any, chart: Any, **kwargs: Any) -> Any:
 
 # ---------------------------------------------------------------------------- tables
 
+WHY_PX = 290  # a title (200 px) and its reason fit the results column at 1280 px (530 px)
+
 
 def _stars(label: str, help: str) -> Any:
     return st.column_config.ProgressColumn(
@@ -113,7 +115,7 @@ def movie_columns() -> dict[str, Any]:
         NUM_RATINGS: st.column_config.NumberColumn("num ratings", format="%d", width="small"),
         WHY: st.column_config.TextColumn(
             "why",
-            width="large",
+            width=WHY_PX,
             help="The movies you liked (4★ or more) closest to it in the model's movie space, "
             "and the genre ratings that raise its score most (the score lost when that "
             "rating is removed, beyond what every movie loses)",
