@@ -4,7 +4,7 @@ import streamlit as st
 
 from recsys.columns import AVE_RATING, DISTANCE, GENRES, NUM_RATINGS, TITLE, YEAR
 from recsys.dashboard import charts
-from recsys.dashboard.explore import browse
+from recsys.dashboard.explore import browse, least_ratings
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, widgets
 from recsys.dashboard.ui.cache import movie_labels, movie_ratings
@@ -23,9 +23,16 @@ st.caption(
 
 query = explore.browse_controls(model)
 found = browse(model.items, query)
+floor = least_ratings(query)
 st.caption(
     f"{len(found):,} of {len(model.items):,} movies match"
     + (f"; the first {BROWSE_SHOWN:,} are listed" if len(found) > BROWSE_SHOWN else "")
+    + (
+        f". Sorted by mean rating, only movies with at least {floor} ratings are listed "
+        "(a mean of one or two ratings says little); set a minimum to change it"
+        if floor != query.min_ratings
+        else ""
+    )
 )
 shown = found.head(BROWSE_SHOWN)
 explore.movie_table(
@@ -38,11 +45,12 @@ explore.movie_table(
 
 labels = movie_labels(model)
 movie_id = widgets.picker(st, "Movie (type to search by title)", labels, key=explore.EX_MOVIE)
-widgets.write_url(explore.EXPLORE, {"movie": movie_id})
+widgets.write_url(explore.EXPLORE, explore.browse_link(movie_id, query))
 row = model.items.iloc[model.movie_row(movie_id)]
+explore.point_to_details(str(row[TITLE]))
 ratings, whole_dataset = movie_ratings(model)
 
-st.header(md_escape(str(row[TITLE])))
+st.header(md_escape(str(row[TITLE])), anchor=explore.DETAILS_ANCHOR)
 widgets.metric_row(
     [
         ("Released", "–" if row[YEAR] != row[YEAR] else f"{int(row[YEAR])}", None),

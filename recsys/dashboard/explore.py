@@ -25,6 +25,7 @@ from recsys.columns import (
     USER_ID,
     YEAR,
 )
+from recsys.dashboard.text import folded
 
 SORTS = {  # label → (columns, ascending) of the browse table's sort
     "Most rated": ([NUM_RATINGS, MOVIE_ID], [False, True]),
@@ -43,7 +44,7 @@ TOP_TAGS = 20
 class BrowseQuery:
     """What the user typed and chose; every part optional."""
 
-    text: str = ""  # words that must all appear in the title (any case)
+    text: str = ""  # words that must all appear in the title (any case, accents or not)
     genres: tuple[str, ...] = ()  # movies having all of these genres
     years: tuple[int, int] | None = None  # release years, inclusive (unknown years pass)
     min_ratings: int = 0
@@ -54,8 +55,8 @@ def browse(items: pd.DataFrame, query: BrowseQuery) -> pd.DataFrame:
     """The catalogue rows matching ``query``, sorted by ``query.sort``: movieId, title,
     year, genres, ave rating, num ratings."""
     keep = np.ones(len(items), dtype=bool)
-    titles = items[TITLE].astype(str).str.casefold()
-    for word in query.text.casefold().split():
+    titles = items[TITLE].astype(str).map(folded)  # any case, accents or not
+    for word in folded(query.text).split():
         keep &= titles.str.contains(word, regex=False).to_numpy()
     genre_sets = items[GENRES].astype(str).str.split("|")
     for genre in query.genres:
@@ -64,7 +65,7 @@ def browse(items: pd.DataFrame, query: BrowseQuery) -> pd.DataFrame:
         years = items[YEAR]
         low, high = query.years
         keep &= (years.isna() | ((years >= low) & (years <= high))).to_numpy()
-    keep &= (items[NUM_RATINGS] >= query.min_ratings).to_numpy()
+    keep &= (items[NUM_RATINGS] >= least_ratings(query)).to_numpy()
     columns, ascending = SORTS.get(query.sort, SORTS["Most rated"])
     table = items.loc[keep, BROWSE_COLUMNS]
     table = table.sort_values(columns, ascending=ascending, na_position="last", kind="stable")
@@ -153,3 +154,16 @@ class MovieRatings:
 def ids_in(table: pd.DataFrame, rows: Iterable[int]) -> list[int]:
     """The movieIds at positional ``rows`` of a table (a dataframe selection)."""
     return [int(table[MOVIE_ID].iat[row]) for row in rows if 0 <= row < len(table)]
+
+
+# "Highest rated" over every movie lists films with one or two ratings first; unless
+# the user sets a minimum, the rated-order sorts count movies with at least this many.
+RATED_SORT_FLOOR = 20
+
+
+def least_ratings(query: BrowseQuery) -> int:
+    """The fewest ratings a listed movie has: the user's minimum, or, sorting by mean
+    rating with none set, ``RATED_SORT_FLOOR``."""
+    if query.min_ratings == 0 and query.sort in ("Highest rated", "Lowest rated"):
+        return RATED_SORT_FLOOR
+    return query.min_ratings

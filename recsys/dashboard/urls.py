@@ -272,6 +272,58 @@ def read_movie_id(
         return current
 
 
+# ---------------------------------------------------------------------------- explore
+
+EXPLORE_URL_KEYS = ("movie", "q", "genres", "sort")
+MAX_QUERY_CHARS = 200  # the search words a link may carry
+
+
+def read_browse(
+    reader: UrlReader, genre_names: Iterable[str], sorts: Iterable[str]
+) -> tuple[str | None, list[str] | None, str | None]:
+    """(search words, genres, sort) from a link; None for each the link leaves out.
+    Unknown genres and sorts are noted and left out (names match case-blind)."""
+    params = reader.params
+    text = params.get("q")
+    if text is not None:
+        text = " ".join(text.split())[:MAX_QUERY_CHARS]
+    genres = None
+    if "genres" in params:
+        by_lower = {g.lower(): g for g in genre_names}
+        parts = [p.strip() for p in params["genres"].split(",") if p.strip()]
+        unknown = [p for p in parts if p.lower() not in by_lower]
+        if unknown:
+            reader.note(f"ignored unknown genre(s) in genres: {shown(', '.join(unknown))}")
+        genres = list(dict.fromkeys(by_lower[p.lower()] for p in parts if p.lower() in by_lower))
+    sort = None
+    if "sort" in params:
+        by_slug = {sort_slug(s): s for s in sorts}
+        sort = by_slug.get(sort_slug(params["sort"]))
+        if sort is None:
+            reader.note(f"ignored sort={shown(params['sort'])!r}: not a sort of this page")
+    return text, genres, sort
+
+
+def sort_slug(label: str) -> str:
+    """A sort's name in a link: "Title A–Z" → "title-a-z"."""
+    return "-".join(re.findall(r"[a-z0-9]+", label.lower()))
+
+
+def browse_url(
+    movie_id: int, text: str, genres: Iterable[str], sort: str, default_sort: str
+) -> dict[str, str]:
+    """Explore's shareable state: the picked movie, and the search words, genres and
+    sort when set."""
+    params = {"movie": str(movie_id)}
+    if text.strip():
+        params["q"] = " ".join(text.split())
+    if list(genres):
+        params["genres"] = ",".join(genres)
+    if sort != default_sort:
+        params["sort"] = sort_slug(sort)
+    return params
+
+
 # ---------------------------------------------------------------------------- every page
 
 MODEL_PARAM = "model"  # the served model, on every page (``model=lab``)

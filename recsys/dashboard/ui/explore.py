@@ -15,6 +15,7 @@ from recsys.columns import NUM_RATINGS
 from recsys.dashboard import overview
 from recsys.dashboard.explore import SORTS, BrowseQuery, genre_names, ids_in
 from recsys.dashboard.overview import year_bounds
+from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import movie_labels
 from recsys.dashboard.ui.widgets import (
     clamp_state,
@@ -23,7 +24,13 @@ from recsys.dashboard.ui.widgets import (
     show_url_notes,
     url_params,
 )
-from recsys.dashboard.urls import UrlReader, read_movie_id
+from recsys.dashboard.urls import (
+    EXPLORE_URL_KEYS,
+    UrlReader,
+    browse_url,
+    read_browse,
+    read_movie_id,
+)
 from recsys.serving.recommender import Recommender
 
 EXPLORE = "explore"
@@ -31,6 +38,7 @@ EXPLORE_PAGE = "app_pages/explore.py"
 EX_MOVIE, EX_TEXT, EX_GENRES = "ex_movie", "ex_text", "ex_genres"
 EX_YEARS, EX_MIN, EX_SORT = "ex_years", "ex_min_ratings", "ex_sort"
 _PENDING = "_ex_pending"  # a movie selected in a table, picked on Explore's next run
+JUST_PICKED = "_ex_just_picked"  # this run shows a movie just selected in a table
 
 
 def init_state(model: Recommender) -> None:
@@ -38,6 +46,7 @@ def init_state(model: Recommender) -> None:
     labels = movie_labels(model)
     if _PENDING in st.session_state:
         st.session_state[EX_MOVIE] = st.session_state.pop(_PENDING)
+        st.session_state[JUST_PICKED] = True
     keep_choice(EX_MOVIE, labels, overview.most_rated_movie(model.items))
     bounds = year_bounds(model.items)
     st.session_state.setdefault(EX_TEXT, "")
@@ -48,13 +57,21 @@ def init_state(model: Recommender) -> None:
     years = tuple(st.session_state[EX_YEARS])
     st.session_state[EX_YEARS] = tuple(min(max(y, bounds[0]), bounds[1]) for y in years)
     clamp_state(EX_MIN, 0, int(model.items[NUM_RATINGS].max()))
-    params = url_params(EXPLORE, ("movie",))
+    params = url_params(EXPLORE, EXPLORE_URL_KEYS)
     if params is None:
         return
     reader = UrlReader(params)
     current = st.session_state[EX_MOVIE]
     st.session_state[EX_MOVIE] = read_movie_id(reader, model.find_movie, current, labels[current])
+    text, genres, sort = read_browse(reader, genre_names(model.items["genres"]), SORTS)
+    for key, value in ((EX_TEXT, text), (EX_GENRES, genres), (EX_SORT, sort)):
+        if value is not None:
+            st.session_state[key] = value
     show_url_notes(reader)
+
+
+def browse_link(movie_id: int, query: BrowseQuery) -> dict[str, str]:
+    return browse_url(movie_id, query.text, query.genres, query.sort, next(iter(SORTS)))
 
 
 def browse_controls(model: Recommender) -> BrowseQuery:
@@ -110,3 +127,15 @@ def movie_table(table: pd.DataFrame, key: str, *, switch: bool = True, **shown: 
     if switch:
         st.switch_page(EXPLORE_PAGE)
     st.rerun()
+
+
+def point_to_details(title: str) -> None:
+    """Under the browse table: which movie the details below are of, with a link down to
+    them; a movie just selected in a table also gets a toast."""
+    name = md_escape(title, 120)
+    st.caption(f"The details below are of **{name}**: [go to them ↓](#{DETAILS_ANCHOR})")
+    if st.session_state.pop(JUST_PICKED, False):
+        st.toast(f"Showing **{name}**: its details are below the table", icon=":material/south:")
+
+
+DETAILS_ANCHOR = "movie-details"
