@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from recsys.columns import GENRE_LIST
 from recsys.dashboard.charts import MAX_STARS
+from recsys.dashboard.explore import MAX_SEARCH_CHARS
 from recsys.dashboard.text import error_text, md_escape, shown
 from recsys.errors import known_errors
 
@@ -275,7 +276,6 @@ def read_movie_id(
 # ---------------------------------------------------------------------------- explore
 
 EXPLORE_URL_KEYS = ("movie", "q", "genres", "sort")
-MAX_QUERY_CHARS = 200  # the search words a link may carry
 
 
 def read_browse(
@@ -286,7 +286,7 @@ def read_browse(
     params = reader.params
     text = params.get("q")
     if text is not None:
-        text = " ".join(text.split())[:MAX_QUERY_CHARS]
+        text = " ".join(text.split())[:MAX_SEARCH_CHARS]
     genres = None
     if "genres" in params:
         by_lower = {g.lower(): g for g in genre_names}

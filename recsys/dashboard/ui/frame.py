@@ -22,16 +22,9 @@ from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import accuracy
 from recsys.dashboard.ui.cache import artifacts_dir, bundle_key, current_model
+from recsys.dashboard.ui.frame_link import read_frame_link, write_frame_link
 from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
-from recsys.dashboard.ui.widgets import FRAME_URL, PRESENT, may_retrain, show_error
-from recsys.dashboard.urls import (
-    MODEL_PARAM,
-    PRESENT_PARAM,
-    frame_params,
-    pick_params,
-    read_model,
-    read_present,
-)
+from recsys.dashboard.ui.widgets import PRESENT, may_retrain, show_error
 from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import BundleError, MissingBundleError, known_errors
@@ -91,52 +84,14 @@ def page_config() -> None:
 def draw() -> Recommender:
     """The served model (or the screen that explains why there is none, then stop) and
     the sidebar."""
-    _read_frame_link()
+    read_frame_link(SERVED)
     model = _model_or_stop()
     sidebar(model)
     st.html(BASE_CSS)
     if st.session_state.get(PRESENT):
         st.html(PRESENTER_CSS)
-    _write_frame_link(model.model_kind)
+    write_frame_link(model.model_kind)
     return model
-
-
-def _read_frame_link() -> None:
-    """The served model and presenter mode from a link, when the URL holds values this
-    session did not write itself (a shared link, a reload); a model that is not
-    trained is noted and the session keeps its own."""
-    query = pick_params(
-        {k: st.query_params[k] for k in st.query_params}, (MODEL_PARAM, PRESENT_PARAM)
-    )
-    written = st.session_state.get(FRAME_URL, {})
-    raw_model = query.get(MODEL_PARAM)
-    if raw_model is not None and raw_model != written.get(MODEL_PARAM):
-        try:
-            trained = trained_models(artifacts_dir())
-        except OSError:
-            trained = []
-        kind, note = read_model(raw_model, trained)
-        if kind is not None:
-            st.session_state[SERVED] = kind
-        if note is not None:
-            st.warning(f"Some settings in the link were adjusted: {md_escape(note)}")
-    raw_present = query.get(PRESENT_PARAM)
-    if raw_present is not None and raw_present != written.get(PRESENT_PARAM):
-        on = read_present(raw_present)
-        if on is not None:
-            st.session_state[PRESENT] = on
-
-
-def _write_frame_link(model_kind: str) -> None:
-    """Every page's URL names the served model and, when on, presenter mode; pages that
-    write their own parameters keep these (``widgets.write_url``)."""
-    params = frame_params(model_kind, bool(st.session_state.get(PRESENT)))
-    st.session_state[FRAME_URL] = params
-    for name in (MODEL_PARAM, PRESENT_PARAM):
-        if name not in params and name in st.query_params:
-            del st.query_params[name]
-        elif name in params and st.query_params.get(name) != params[name]:
-            st.query_params[name] = params[name]
 
 
 def require_model() -> Recommender:
