@@ -18,17 +18,23 @@ st.title("Overview")
 
 data_path = resolve_data_path(None)
 sources = {"model": "The model's training subset"}
+whole_catalogue = model.model_kind == "hybrid"  # it trains on every movie of the dataset
 if dataset_present(data_path):
-    sources = {"dataset": "The whole dataset", **sources}
+    sources = {"dataset": "The whole dataset", **({} if whole_catalogue else sources)}
 widgets.keep_choice("ov_source", sources, next(iter(sources)))
-source = st.segmented_control(
-    "Show",
-    list(sources),
-    format_func=sources.get,
-    key="ov_source",
-    required=True,
-    persist_state="session",
-)
+if len(sources) > 1:
+    source = st.segmented_control(
+        "Show",
+        list(sources),
+        format_func=sources.get,
+        key="ov_source",
+        required=True,
+        persist_state="session",
+    )
+else:
+    source = next(iter(sources))
+    if whole_catalogue and source == "dataset":
+        st.caption("The whole dataset, which is also what the hybrid model trains on.")
 try:
     overview = dataset_overview(data_path) if source == "dataset" else model_overview(model)
 except known_errors() as err:

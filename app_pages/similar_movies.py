@@ -3,8 +3,7 @@
 import streamlit as st
 
 from recsys.columns import DISTANCE, GENRES, MOVIE_ID, TITLE, YEAR
-from recsys.dashboard import charts
-from recsys.dashboard.export import csv_bytes
+from recsys.dashboard import charts, export
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, similar, widgets
 from recsys.dashboard.ui.cache import embedding_map, movie_labels, nearest_table
@@ -26,11 +25,24 @@ except known_errors() as err:
     st.stop()
 widgets.write_url(similar.SIMILAR, {"movie": movie_id, "k": k})
 
-st.subheader(f"The {k} movies nearest to {md_escape(labels[movie_id])}")
+nearest_words = "The movie" if k == 1 else f"The {k} movies"
+st.subheader(f"{nearest_words} nearest to {md_escape(labels[movie_id])}")
 left, right = st.columns([1, 1], gap="large")
 with left:
     explore.movie_table(
         neighbours, "sm_table", order=[TITLE, YEAR, DISTANCE, GENRES], title_width="medium"
+    )
+    widgets.download_csv(
+        neighbours[[TITLE, YEAR, DISTANCE, GENRES]],
+        f"similar-to-{movie_id}-k{k}.csv",
+        "sm_csv",
+        settings=[
+            ("view", "Similar movies"),
+            export.model_setting(model.manifest),
+            ("movie", labels[movie_id]),
+            ("rows", f"its {k} nearest movies, nearest first"),
+        ],
+        rank=True,
     )
 with right:
     widgets.show_chart(
@@ -59,11 +71,14 @@ widgets.show_table(
         "distance": st.column_config.NumberColumn(format="%.4f", width="small"),
     },
 )
-st.download_button(
+widgets.download_csv(
+    nearest,
+    "nearest_neighbours.csv",
+    "sm_nearest_csv",
     f"Download all {len(nearest):,} rows (CSV)",
-    data=lambda: csv_bytes(nearest),
-    file_name="nearest_neighbours.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
+    settings=[
+        ("view", "Similar movies"),
+        export.model_setting(model.manifest),
+        ("rows", "each movie and its nearest neighbour (the lab's table)"),
+    ],
 )

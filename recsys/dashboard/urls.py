@@ -112,17 +112,21 @@ class UrlReader:
         if raw is None:
             return {}
         picks: dict[int, float] = {}
-        skipped = []
+        skipped, repeated = [], []
         for part in (p.strip() for p in raw.split(",") if p.strip()):
             match = re.fullmatch(r"(\d{1,9}):(\d(?:\.\d+)?)", part)
             stars = float(match.group(2)) if match else math.nan
             movie_id = int(match.group(1)) if match else -1
             if movie_id not in known or not (0.5 <= stars <= MAX_STARS) or stars * 2 % 1:
                 skipped.append(part)
+            elif movie_id in picks:
+                repeated.append(f"{part} (kept {movie_id}:{picks[movie_id]:g})")
             elif len(picks) < MAX_PICKS:
                 picks[movie_id] = stars
         if skipped:
             self.notes.append(f"ignored in {name}: {shown(', '.join(skipped))}")
+        if repeated:
+            self.notes.append(f"a movie named twice in {name}: {shown(', '.join(repeated), 80)}")
         return picks
 
     def note(self, text: str) -> None:
@@ -183,6 +187,21 @@ def shown_text(shown: int, asked: int) -> str:
     if shown < asked:
         count += f" of the {asked} asked for (no more pass the filters)"
     return f"Showing {count}; this page lists at most {MAX_TOP}."
+
+
+def filters_text(filters: NewUserFilters, bounds: tuple[int, int]) -> str | None:
+    """The filters that are set, in words ("Filters: no Horror; at least 50 ratings"),
+    so a shared link's filters show beside the count; None when none is set."""
+    parts = []
+    if filters.include:
+        parts.append(f"only {' or '.join(filters.include)}")
+    if filters.exclude:
+        parts.append(", ".join(f"no {genre}" for genre in filters.exclude))
+    if filters.years is not None and tuple(filters.years) != tuple(bounds):
+        parts.append(f"released {filters.years[0]}–{filters.years[1]}")
+    if filters.min_ratings:
+        parts.append(f"at least {filters.min_ratings} ratings")
+    return f"Filters: {'; '.join(parts)}." if parts else None
 
 
 def new_user_url(
