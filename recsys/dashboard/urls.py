@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
+from urllib.parse import urlparse
 
 from recsys.columns import GENRE_LIST
 from recsys.dashboard.charts import MAX_STARS
@@ -378,3 +379,14 @@ def frame_params(model_kind: str | None, present: bool) -> dict[str, str]:
     if present:
         params[PRESENT_PARAM] = "1"
     return params
+
+
+def unknown_page(url: str, base_path: str, known: Iterable[str]) -> str | None:
+    """The page name of ``url`` when it is none of ``known`` (url paths; "" is the
+    default page), else None. ``base_path``: the server's base URL path, if any."""
+    path = urlparse(url).path.strip("/")
+    base = base_path.strip("/")
+    if base and (path == base or path.startswith(f"{base}/")):
+        path = path[len(base) :].strip("/")
+    name = path.rsplit("/", 1)[-1]
+    return None if name.lower() in {k.lower() for k in known} | {""} else name

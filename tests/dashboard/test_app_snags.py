@@ -56,3 +56,14 @@ def test_the_lab_says_its_presets_are_loose(hostile_app, monkeypatch, hostile, h
     data, _, _ = hostile
     hybrid = open_app(monkeypatch, hybrid_artifacts, data, "new_user")
     assert "follows genre presets loosely" not in texts(hybrid)
+
+
+def test_an_address_naming_no_page_is_found_out():
+    from recsys.dashboard.urls import unknown_page
+
+    known = ["home", "new_user", "overview"]
+    assert unknown_page("http://localhost:8501/no_such_page?x=1", "", known) == "no_such_page"
+    assert unknown_page("http://localhost:8501/", "", known) is None
+    assert unknown_page("http://localhost:8501/New_User", "", known) is None
+    assert unknown_page("http://host/app/", "app", known) is None  # the base path itself
+    assert unknown_page("http://host/app/nope", "/app/", known) == "nope"

@@ -116,3 +116,11 @@ def test_a_new_user_at_1280_sees_the_search_and_results_first_and_a_neutral_not_
         assert red - green < 40, colour  # grey ink, not the accent red of an error
     finally:
         context.close()
+
+
+def test_an_unknown_address_says_so_and_shows_the_overview(page, app):
+    page.goto(f"{app.url}no_such_page")
+    page.locator("h1", has_text="Overview").wait_for()
+    page.get_by_text("There is no page called “no_such_page”").wait_for()
+    open_page(page, app, "overview")
+    assert not page.get_by_text("There is no page called").count()

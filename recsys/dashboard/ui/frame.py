@@ -22,7 +22,11 @@ from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import accuracy
 from recsys.dashboard.ui.cache import artifacts_dir, bundle_key, current_model
-from recsys.dashboard.ui.frame_link import read_frame_link, write_frame_link
+from recsys.dashboard.ui.frame_link import (
+    note_unknown_address,
+    read_frame_link,
+    write_frame_link,
+)
 from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
 from recsys.dashboard.ui.widgets import PRESENT, may_retrain, show_error
 from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
@@ -84,6 +88,7 @@ def page_config() -> None:
 def draw() -> Recommender:
     """The served model (or the screen that explains why there is none, then stop) and
     the sidebar."""
+    note_unknown_address(page.url_path for page in app_pages())
     read_frame_link(SERVED)
     model = _model_or_stop()
     sidebar(model)

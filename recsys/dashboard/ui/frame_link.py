@@ -4,9 +4,11 @@ own choices then write them back on every page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import streamlit as st
 
-from recsys.dashboard.text import md_escape
+from recsys.dashboard.text import md_escape, shown
 from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.dashboard.ui.widgets import FRAME_URL, PRESENT
 from recsys.dashboard.urls import (
@@ -16,6 +18,7 @@ from recsys.dashboard.urls import (
     pick_params,
     read_model,
     read_present,
+    unknown_page,
 )
 from recsys.model.bundle import trained_models
 
@@ -57,3 +60,22 @@ def write_frame_link(model_kind: str) -> None:
             del st.query_params[name]
         elif name in params and st.query_params.get(name) != params[name]:
             st.query_params[name] = params[name]
+
+
+_ADDRESS_CHECKED = "_address_checked"
+
+
+def note_unknown_address(known_paths: Iterable[str]) -> None:
+    """On a session's first run: an address naming no page opens the default one;
+    say so, rather than show the Overview as if it had been asked for."""
+    if st.session_state.get(_ADDRESS_CHECKED):
+        return
+    st.session_state[_ADDRESS_CHECKED] = True
+    url = st.context.url or ""
+    name = unknown_page(url, str(st.get_option("server.baseUrlPath") or ""), known_paths)
+    if name is not None:
+        st.warning(
+            f"There is no page called “{md_escape(shown(name))}”; showing the Overview. "
+            "The menu on the left lists the pages.",
+            icon=":material/link_off:",
+        )
