@@ -27,10 +27,11 @@ widgets.write_url(similar.SIMILAR, {"movie": movie_id, "k": k})
 
 nearest_words = "The movie" if k == 1 else f"The {k} movies"
 st.subheader(f"{nearest_words} nearest to {md_escape(labels[movie_id])}")
-left, right = st.columns([1, 1], gap="large")
+# The title holds the year: without a year column the genres fit beside it at 1280 px.
+left, right = st.columns([3, 2], gap="medium")
 with left:
     explore.movie_table(
-        neighbours, "sm_table", order=[TITLE, YEAR, DISTANCE, GENRES], title_width="medium"
+        neighbours, "sm_table", order=[TITLE, DISTANCE, GENRES], title_width="medium"
     )
     widgets.download_csv(
         neighbours[[TITLE, YEAR, DISTANCE, GENRES]],
