@@ -26,6 +26,7 @@ from recsys.columns import (
     YEAR,
 )
 from recsys.dashboard.text import folded
+from recsys.dataset.movielens import parse_years
 
 SORTS = {  # label → (columns, ascending) of the browse table's sort
     "Most rated": ([NUM_RATINGS, MOVIE_ID], [False, True]),
@@ -190,3 +191,15 @@ def least_ratings(query: BrowseQuery) -> int:
     if query.min_ratings == 0 and query.sort in ("Highest rated", "Lowest rated"):
         return RATED_SORT_FLOOR
     return query.min_ratings
+
+
+def whole_catalogue(movies: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
+    """Every movie of a dataset with the columns Explore browses (movieId, title, year,
+    genres, ave rating, num ratings), whichever model is served; a movie nobody rated
+    has 0 ratings and no mean."""
+    stats = ratings.groupby(MOVIE_ID)[RATING].agg(["mean", "size"])
+    table = movies[[MOVIE_ID, TITLE, GENRES]].copy()
+    table[YEAR] = parse_years(table[TITLE].astype(str)).astype("float64")
+    table[AVE_RATING] = table[MOVIE_ID].map(stats["mean"]).astype("float64")
+    table[NUM_RATINGS] = table[MOVIE_ID].map(stats["size"]).fillna(0).astype("int64")
+    return table[BROWSE_COLUMNS].reset_index(drop=True)

@@ -146,3 +146,26 @@ def test_the_existing_user_fit_tooltip_names_the_served_model(
     helps = [m.help for m in at.metric if m.label.startswith("RMSE on ratings")]
     assert helps and "the hybrid model trained on all of them" in helps[0]
     assert "random 80%" not in helps[0]
+
+
+# ------------------------------------------------------------------ explore's catalogue
+
+
+def test_explore_browses_the_whole_dataset_under_the_lab_and_says_what_it_lacks(
+    monkeypatch, hostile, short_lab_artifacts
+):
+    import pandas as pd
+
+    data, _, _ = hostile
+    movies = pd.read_csv(data / "movies.csv")
+    lab = _served(short_lab_artifacts, "lab")
+    lacking = next(int(m) for m in movies[MOVIE_ID] if m not in set(lab.items[MOVIE_ID]))
+    at = open_app(monkeypatch, short_lab_artifacts, data, "explore", {"model": "lab"})
+    assert at.button_group(key="served_model").value == "lab"
+    assert f"of {len(movies):,} movies match" in texts(at)
+    at = open_app(
+        monkeypatch, short_lab_artifacts, data, "explore", {"model": "lab", "movie": str(lacking)}
+    )
+    assert at.session_state["ex_movie"] == lacking
+    assert "is not among the lab network's movies" in texts(at)
+    assert not at.error

@@ -6,6 +6,7 @@ stores the movie and switches to this page.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -16,7 +17,7 @@ from recsys.dashboard import overview
 from recsys.dashboard.explore import MAX_SEARCH_CHARS, SORTS, BrowseQuery, genre_names, ids_in
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
-from recsys.dashboard.ui.cache import movie_labels
+from recsys.dashboard.ui.cache import ExploreCatalogue
 from recsys.dashboard.ui.widgets import (
     clamp_state,
     keep_choice,
@@ -26,6 +27,7 @@ from recsys.dashboard.ui.widgets import (
 )
 from recsys.dashboard.urls import (
     EXPLORE_URL_KEYS,
+    MODEL_MOVIES,
     UrlReader,
     browse_url,
     read_browse,
@@ -41,14 +43,14 @@ _PENDING = "_ex_pending"  # a movie selected in a table, picked on Explore's nex
 JUST_PICKED = "_ex_just_picked"  # this run shows a movie just selected in a table
 
 
-def init_state(model: Recommender) -> None:
+def init_state(model: Recommender, catalogue: ExploreCatalogue) -> None:
     """Defaults (the most-rated movie), then a shared link's movie (an id or a title)."""
-    labels = movie_labels(model)
+    items, labels = catalogue.items, catalogue.labels
     if _PENDING in st.session_state:
         st.session_state[EX_MOVIE] = st.session_state.pop(_PENDING)
         st.session_state[JUST_PICKED] = True
-    keep_choice(EX_MOVIE, labels, overview.most_rated_movie(model.items))
-    bounds = year_bounds(model.items)
+    keep_choice(EX_MOVIE, labels, overview.most_rated_movie(items))
+    bounds = year_bounds(items)
     st.session_state.setdefault(EX_TEXT, "")
     st.session_state.setdefault(EX_GENRES, [])
     st.session_state.setdefault(EX_YEARS, bounds)
@@ -56,25 +58,39 @@ def init_state(model: Recommender) -> None:
     st.session_state.setdefault(EX_SORT, next(iter(SORTS)))
     years = tuple(st.session_state[EX_YEARS])
     st.session_state[EX_YEARS] = tuple(min(max(y, bounds[0]), bounds[1]) for y in years)
-    clamp_state(EX_MIN, 0, int(model.items[NUM_RATINGS].max()))
+    clamp_state(EX_MIN, 0, int(items[NUM_RATINGS].max()))
     params = url_params(EXPLORE, EXPLORE_URL_KEYS)
     if params is None:
         return
     reader = UrlReader(params)
     current = st.session_state[EX_MOVIE]
-    st.session_state[EX_MOVIE] = read_movie_id(reader, model.find_movie, current, labels[current])
-    text, genres, sort = read_browse(reader, genre_names(model.items["genres"]), SORTS)
+    st.session_state[EX_MOVIE] = read_movie_id(
+        reader, _finder(model, labels), current, labels[current]
+    )
+    text, genres, sort = read_browse(reader, genre_names(items["genres"]), SORTS)
     for key, value in ((EX_TEXT, text), (EX_GENRES, genres), (EX_SORT, sort)):
         if value is not None:
             st.session_state[key] = value
     show_url_notes(reader)
 
 
+def _finder(model: Recommender, labels: Mapping[int, str]) -> Callable[[str], int]:
+    """A link's movie: any catalogue movie by id, else the model's search by title."""
+
+    def find(raw: str) -> int:
+        text = raw.strip()
+        if text.isdigit() and int(text) in labels:
+            return int(text)
+        return model.find_movie(raw)
+
+    return find
+
+
 def browse_link(movie_id: int, query: BrowseQuery) -> dict[str, str]:
     return browse_url(movie_id, query.text, query.genres, query.sort, next(iter(SORTS)))
 
 
-def browse_controls(model: Recommender) -> BrowseQuery:
+def browse_controls(items: pd.DataFrame) -> BrowseQuery:
     """Search words, genres, years, least ratings and the sort order; they survive page
     switches."""
     kept = {"persist_state": "session"}
@@ -89,16 +105,16 @@ def browse_controls(model: Recommender) -> BrowseQuery:
     order = sort.selectbox("Sort by", list(SORTS), key=EX_SORT, **kept)
     genres_col, years_col, min_col = st.columns([3, 2, 1], vertical_alignment="bottom")
     genres = genres_col.multiselect(
-        "With all of these genres", genre_names(model.items["genres"]), key=EX_GENRES, **kept
+        "With all of these genres", genre_names(items["genres"]), key=EX_GENRES, **kept
     )
-    bounds = year_bounds(model.items)
+    bounds = year_bounds(items)
     years = None
     if bounds[0] < bounds[1]:
         years = years_col.slider("Released", bounds[0], bounds[1], key=EX_YEARS, **kept)
     least = min_col.number_input(
         "At least this many ratings",
         0,
-        int(model.items[NUM_RATINGS].max()),
+        int(items[NUM_RATINGS].max()),
         step=5,
         key=EX_MIN,
         **kept,
@@ -143,3 +159,12 @@ def point_to_details(title: str) -> None:
 
 
 DETAILS_ANCHOR = "movie-details"
+
+
+def not_served_text(model_kind: str) -> str:
+    """Why a movie of the dataset has no neighbours under the served model."""
+    among = MODEL_MOVIES.get(model_kind, "this model's movies")
+    return (
+        f"This movie is not among {among}, so it has no place in its movie space. The "
+        "other model (sidebar) may have it."
+    )
