@@ -67,3 +67,10 @@ def test_an_address_naming_no_page_is_found_out():
     assert unknown_page("http://localhost:8501/New_User", "", known) is None
     assert unknown_page("http://host/app/", "app", known) is None  # the base path itself
     assert unknown_page("http://host/app/nope", "/app/", known) == "nope"
+
+
+def test_own_favourites_found_is_explained_in_one_line(hostile_app):
+    at = hostile_app("existing_user")
+    found = [m for m in at.metric if m.label == "Own favourites found"]
+    liked = found[0].value.split(" of ")[1]
+    assert f"of the {liked} movies this user rated 4★ or more, how many each list" in texts(at)

@@ -58,6 +58,11 @@ def compare_section(model: Recommender, user_id: int, top: int) -> None:
         )
     for name, why in result.missing.items():
         st.info(f"{names.get(name, name)}: {md_escape(why)}", icon=":material/info:")
+    st.caption(
+        f"*Own favourites found*: of the {result.liked} movies this user rated "
+        f"{LIKED_STARS:g}★ or more, how many each list ranks in its top {top}. Most "
+        "popular ranks movies by how many ratings they have in the served model's data."
+    )
     columns = st.columns(len(result.lists), gap="medium")
     for column, (name, table) in zip(columns, result.lists.items(), strict=True):
         with column:
