@@ -25,7 +25,7 @@ from recsys.cli.train import rollback_command, train_command
 from recsys.config import MODELS, PRESETS, PROTOCOLS, RECIPES, TrainConfig
 from recsys.dataset.fetch import DEFAULT_RELEASE, RELEASES
 from recsys.errors import EXIT_BAD_INPUT, UsageError, exit_on_known_errors
-from recsys.model.cluster import JOIN_TIMEOUT_S
+from recsys.model.distributed.cluster import JOIN_TIMEOUT_S, OPEN_PORTS_SWITCH
 
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 
@@ -87,10 +87,21 @@ def _add_run_choices(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--distributed",
         action="store_true",
-        help="train as one worker of the cluster in TF_CONFIG (MultiWorkerMirroredStrategy)",
+        help=(
+            "train as one worker of the cluster in TF_CONFIG (MultiWorkerMirroredStrategy). "
+            "WARNING: the worker's port listens on every interface, unauthenticated, and "
+            "runs arbitrary code for anyone who reaches it: run a cluster only on an "
+            "isolated network whose firewall admits the cluster's hosts alone"
+        ),
     )
     p.add_argument(
-        "--workers", type=_positive, help="start N local workers (loopback ports) and train"
+        "--workers",
+        type=_positive,
+        help=(
+            "start N workers on this machine and train; they run in a private network "
+            "namespace (only loopback), so no other host reaches their ports; where the "
+            f"system refuses one, set {OPEN_PORTS_SWITCH}=1 to run them on open ports"
+        ),
     )
     p.add_argument(
         "--join-timeout",

@@ -122,8 +122,8 @@ def train_work(
 
     def work(job: Job) -> Any:
         # TensorFlow is imported by these, only to train.
-        from recsys.model.hybrid_train import train_hybrid_bundle
-        from recsys.model.train import train_bundle
+        from recsys.model.hybrid.train import train_hybrid_bundle
+        from recsys.model.lab.train import train_bundle
 
         job.progress(0, config.epochs, "reading the data")
         dataset = load_movielens(data_path)

@@ -2,7 +2,7 @@
 (no Streamlit here).
 
 Each step has a slug (its name in the URL, ``?step=vectors``), a title, and what the
-presenter can say. The page (``app_pages/tour.py``) draws each step's live widgets.
+presenter can say. The page (``pages/tour.py``) draws each step's live widgets.
 """
 
 from __future__ import annotations

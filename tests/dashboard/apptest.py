@@ -13,13 +13,13 @@ from recsys.settings import PROJECT_ROOT
 ROOT = PROJECT_ROOT
 DASHBOARD = ROOT / "dashboard.py"
 PAGES = {
-    "overview": "app_pages/overview.py",
-    "new_user": "app_pages/new_user.py",
-    "existing_user": "app_pages/existing_user.py",
-    "similar_movies": "app_pages/similar_movies.py",
-    "explore": "app_pages/explore.py",
-    "model": "app_pages/model.py",
-    "tour": "app_pages/tour.py",
+    "overview": "pages/overview.py",
+    "new_user": "pages/new_user.py",
+    "existing_user": "pages/existing_user.py",
+    "similar_movies": "pages/similar_movies.py",
+    "explore": "pages/explore.py",
+    "model": "pages/model.py",
+    "tour": "pages/tour.py",
 }
 TITLES = {
     "overview": "Overview",

@@ -393,6 +393,8 @@ def test_model_page_shows_a_saved_evaluation(monkeypatch, tmp_path, hostile):
 NO_TF_SCRIPT = """
 import sys
 from streamlit.testing.v1 import AppTest
+from recsys.dashboard.ui.serve import route_apptest_with_navigation
+route_apptest_with_navigation()
 at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
 for page in sys.argv[2:]:
     at.switch_page(page).run()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 
-from recsys.model import bundle as artifacts
+from recsys.model.bundle import store as artifacts
 from tests.dashboard.apptest import ok, open_app, texts
 from tests.e2e.app_data import copy_bundle
 

@@ -36,7 +36,7 @@ from recsys.dashboard.urls import (
 from recsys.serving.recommender import Recommender
 
 EXPLORE = "explore"
-EXPLORE_PAGE = "app_pages/explore.py"
+EXPLORE_PAGE = "pages/explore.py"
 EX_MOVIE, EX_TEXT, EX_GENRES = "ex_movie", "ex_text", "ex_genres"
 EX_YEARS, EX_MIN, EX_SORT = "ex_years", "ex_min_ratings", "ex_sort"
 _PENDING = "_ex_pending"  # a movie selected in a table, picked on Explore's next run

@@ -61,21 +61,19 @@ def app_pages() -> list[Any]:
         # The default page is served at "/" whatever its url_path; "home" frees
         # "/overview" for the hidden entry below, so a typed or old link opens it too.
         st.Page(
-            "app_pages/overview.py",
+            "pages/overview.py",
             title="Overview",
             icon=":material/insights:",
             default=True,
             url_path="home",
         ),
-        st.Page("app_pages/new_user.py", title="New user", icon=":material/tune:"),
-        st.Page("app_pages/existing_user.py", title="Existing user", icon=":material/person:"),
-        st.Page("app_pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
-        st.Page("app_pages/explore.py", title="Explore", icon=":material/travel_explore:"),
-        st.Page("app_pages/model.py", title="Model", icon=":material/neurology:"),
-        st.Page("app_pages/tour.py", title="Tour", icon=":material/co_present:"),
-        st.Page(
-            "app_pages/overview.py", title="Overview", url_path="overview", visibility="hidden"
-        ),
+        st.Page("pages/new_user.py", title="New user", icon=":material/tune:"),
+        st.Page("pages/existing_user.py", title="Existing user", icon=":material/person:"),
+        st.Page("pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
+        st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:"),
+        st.Page("pages/model.py", title="Model", icon=":material/neurology:"),
+        st.Page("pages/tour.py", title="Tour", icon=":material/co_present:"),
+        st.Page("pages/overview.py", title="Overview", url_path="overview", visibility="hidden"),
     ]
 
 
@@ -103,9 +101,8 @@ def require_model() -> Recommender:
     """The served Recommender, for a page. Pages call this first.
 
     Under dashboard.py (``routing``) the frame is already drawn. A page script run on
-    its own (``streamlit run app_pages/x.py``, AppTest) draws the router's menu and the
-    frame here. (The folder is not called ``pages/``: Streamlit would list that folder's
-    files as a menu of its own for a moment on every first load.)
+    its own (``streamlit run pages/x.py``, AppTest) draws the router's menu and the
+    frame here.
     """
     if getattr(_router, "active", False):
         return _model_or_stop()

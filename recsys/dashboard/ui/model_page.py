@@ -28,7 +28,7 @@ from recsys.dashboard.ui.widgets import (
 from recsys.errors import known_errors
 from recsys.evaluation import evaluation_tables, load_evaluation
 from recsys.model.bundle import KEEP_PER_MODEL, previous_bundle, rollback, serve_bundle
-from recsys.model.gate import TOLERANCE
+from recsys.model.bundle.gate import TOLERANCE
 
 _MY_TRAINING = "_my_training"  # when this session's last training started
 _SERVED_ANYWAY = "_served_anyway"  # the refused bundle this session served anyway

@@ -83,7 +83,7 @@ def navigation(where: str) -> None:
             width="stretch",
         )
     else:
-        forward.page_link("app_pages/new_user.py", label="Try it", icon=":material/tune:")
+        forward.page_link("pages/new_user.py", label="Try it", icon=":material/tune:")
 
 
 # ---------------------------------------------------------------------------- the steps

@@ -11,7 +11,7 @@ import numpy as np
 
 from recsys.config import HybridConfig
 from recsys.dataset.groups import position_in_user
-from recsys.model.hybrid_inputs import CENTER, N_GENRES
+from recsys.model.hybrid.inputs import CENTER, N_GENRES
 
 
 def epoch_split(users: np.ndarray, n_users: int, config: HybridConfig, rng: np.random.Generator):

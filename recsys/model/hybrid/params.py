@@ -1,6 +1,6 @@
 """The hybrid two-tower model in numpy: its user inputs and its serving math.
 
-No TensorFlow here: training (``recsys.model.hybrid_network``) fits the towers and
+No TensorFlow here: training (``recsys.model.hybrid.network``) fits the towers and
 hands back a :class:`HybridParams`; serving and the evaluation run it in numpy.
 
 Both towers' outputs are wider than the embedding width d. The user tower gives
@@ -14,7 +14,7 @@ log(1 + n_i), f_i (14)]``: v_i, the log count of training ratings and the genre 
   popularity;
 - stars: ``μ + b_u + b_i + α·u·v_i + r_u·q_i``, where ``b_i`` includes the classic item
   bias and r_u (the user's last k outputs, 0-weighted in the ranking), q_i are k-wide
-  rating vectors of the two towers. After training, ``recsys.model.hybrid_stars`` refits
+  rating vectors of the two towers. After training, ``recsys.model.hybrid.stars`` refits
   the movies' side in closed form (α·v_i becomes α·v_i + w_i) and a :class:`FoldIn`
   corrects each user's stars from their own ratings (a shift and a vector z_u that adds
   z_u·v_i), computed at serving from the ratings or picks.
@@ -31,8 +31,8 @@ import pandas as pd
 
 from recsys.columns import GENRE_LIST
 from recsys.genres import validate_genre_ratings
-from recsys.model.fold_in import FoldIn, apply_fold_in
-from recsys.model.hybrid_inputs import (
+from recsys.model.hybrid.fold_in import FoldIn, apply_fold_in
+from recsys.model.hybrid.inputs import (
     CENTER,
     N_DENSE,
     N_GENRES,
@@ -45,7 +45,7 @@ from recsys.model.hybrid_inputs import (
     softplus,
     user_inputs,
 )
-from recsys.model.towers import USER_TOWER, weight_key
+from recsys.model.lab.towers import USER_TOWER, weight_key
 
 _GENRE_COLUMN = {genre: j for j, genre in enumerate(GENRE_LIST)}
 STAR_RANGE = (0.5, 5.0)
@@ -102,7 +102,7 @@ class HybridParams:
     @cached_property
     def star_items(self) -> np.ndarray:
         """[n, d] s_i, what u·s_i weighs in the stars: α·v_i, plus w_i once the rating
-        head is refitted (``recsys.model.hybrid_stars``)."""
+        head is refitted (``recsys.model.hybrid.stars``)."""
         if self.star_taste is not None:
             return self.star_taste
         return np.ascontiguousarray(self.alpha * self.taste_vecs, dtype="float32")

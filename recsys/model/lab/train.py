@@ -33,17 +33,12 @@ from recsys.columns import (
 from recsys.config import TrainConfig, preset_config
 from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
-from recsys.model.cluster import Cluster
+from recsys.model.bundle.gate import judge_against_served, validation_record, validation_rows
+from recsys.model.distributed import check_global_batch, fit_on_cluster, training_record
+from recsys.model.distributed.cluster import Cluster
+from recsys.model.distributed.shards import shard_key, shard_path
 from recsys.model.features import TrainingSet, build_features
-from recsys.model.gate import judge_against_served, validation_record, validation_rows
 from recsys.model.scaling import Scalers
-from recsys.model.shards import (
-    check_global_batch,
-    fit_on_cluster,
-    shard_key,
-    shard_path,
-    training_record,
-)
 from recsys.progress import Progress
 
 TEST_SIZE = 0.2
@@ -120,7 +115,7 @@ class TrainReport:
     epochs_run: int
     bundle: Path
     model: str = "lab"
-    gate: dict | None = None  # the quality gate's verdict (recsys.model.gate)
+    gate: dict | None = None  # the quality gate's verdict (recsys.model.bundle.gate)
 
     @property
     def served(self) -> bool:
@@ -174,7 +169,7 @@ def train_bundle(
 ) -> TrainReport:
     """Build features, train, and atomically write a new bundle; serve it unless the
     quality gate finds it clearly worse than the served lab bundle (``force`` serves it
-    anyway; see ``recsys.model.gate``).
+    anyway; see ``recsys.model.bundle.gate``).
 
     ``progress`` hears each stage as ``(0, 0, "building features")`` and each epoch as
     ``(epoch, epochs planned, "epoch 3/12, loss 0.1234")`` (loss in scaled units).
@@ -182,7 +177,7 @@ def train_bundle(
     failing at once. Holds the artifacts' training lock throughout; any failure leaves
     the previous bundle exactly as it was.
     ``cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the chief of that
-    cluster (``recsys.model.shards``); ``config.batch_size`` is then the global batch.
+    cluster (``recsys.model.distributed.shards``); ``config.batch_size`` is then the global batch.
     Other workers call :func:`train_worker`.
     """
     say = progress or (lambda _done, _total, _text="": None)
@@ -190,7 +185,7 @@ def train_bundle(
     if cluster is not None:
         check_global_batch(config, cluster.workers)
     with training_lock(artifacts_dir, wait=wait):
-        from recsys.model import network as two_tower  # TensorFlow is imported only to train
+        from recsys.model.lab import network as two_tower  # TensorFlow is imported only to train
 
         say(0, 0, "building features")
         feature_config, training, split = _features(dataset, config)
@@ -246,9 +241,14 @@ def train_bundle(
 def _fit_on_cluster(split: LabSplit, config, cluster, shard, progress):
     """This worker's shard of the train rows, trained in step with the cluster."""
     return fit_on_cluster(
-        split.user_train, split.item_train, split.y_train, config, cluster, shard,
+        split.user_train,
+        split.item_train,
+        split.y_train,
+        config,
+        cluster,
+        shard,
         progress=progress,
-    )  # fmt: skip
+    )
 
 
 def _features(dataset: MovieLens, config: TrainConfig):
@@ -287,7 +287,7 @@ def worker_report(cluster: Cluster, train_rows: int, fit_seconds: float, epochs_
 
 def _validation(two_tower, fitted, split: LabSplit, fingerprint: str, preset: str) -> dict:
     """The gate's figure: RMSE in stars on a fixed slice of the train rows (never the
-    test rows); see ``recsys.model.gate``."""
+    test rows); see ``recsys.model.bundle.gate``."""
     rows = validation_rows(len(split.y_train))
     mse = two_tower.evaluate_mse(
         fitted.model, split.user_train[rows], split.item_train[rows], split.y_train[rows]

@@ -19,30 +19,26 @@ import pandas as pd
 from recsys.config import HYBRID, HybridConfig, preset_config
 from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
-from recsys.model.cluster import Cluster
-from recsys.model.content import build_content
-from recsys.model.features import build_features
-from recsys.model.gate import (
+from recsys.model.bundle.gate import (
     hybrid_validation_rmse,
     judge_against_served,
     validation_record,
     validation_rows,
 )
-from recsys.model.hybrid_stars import refit_on_ratings
-from recsys.model.scaling import Scalers
-from recsys.model.shards import (
-    fit_hybrid_on_cluster,
-    hybrid_training_record,
-    shard_key,
-    shard_path,
-)
-from recsys.model.train import (
+from recsys.model.distributed import fit_hybrid_on_cluster, hybrid_training_record
+from recsys.model.distributed.cluster import Cluster
+from recsys.model.distributed.shards import shard_key, shard_path
+from recsys.model.features import build_features
+from recsys.model.hybrid.content import build_content
+from recsys.model.hybrid.stars import refit_on_ratings
+from recsys.model.lab.train import (
     TrainReport,
     library_versions,
     save_npz,
     table_writers,
     worker_report,
 )
+from recsys.model.scaling import Scalers
 from recsys.progress import Progress
 
 SERVED_PRESET = "catalogue"
@@ -63,16 +59,16 @@ def train_hybrid_bundle(
     unless the quality gate finds it clearly worse than the served hybrid bundle.
 
     tags: userId, movieId, tag (may be None or empty). ``progress``, ``wait`` and
-    ``force`` as in ``recsys.model.train.train_bundle``; a failure leaves the previous
+    ``force`` as in ``recsys.model.lab.train.train_bundle``; a failure leaves the previous
     bundle intact. ``cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the
     chief of that cluster, each worker on its own users with a batch of
-    ``config.batch_size`` (``recsys.model.hybrid_distributed``); the other workers call
+    ``config.batch_size`` (``recsys.model.distributed.hybrid_step``); the other workers call
     :func:`train_hybrid_worker`.
     """
     say = progress or (lambda _done, _total, _text="": None)
     start = time.perf_counter()
     with training_lock(artifacts_dir, wait=wait):
-        from recsys.model.network import architecture  # TensorFlow, only to train
+        from recsys.model.lab.network import architecture  # TensorFlow, only to train
 
         say(0, 0, "building features")
         feature_config = preset_config(SERVED_PRESET)
@@ -80,9 +76,14 @@ def train_hybrid_bundle(
         content = build_content(dataset.movies, tags, config.min_token_df)
         say(0, 0, "training")
         params, model, history = _fit(
-            training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster,
+            training.ratings,
+            content,
+            config,
+            artifacts_dir,
+            dataset.fingerprint,
+            cluster,
             progress,
-        )  # fmt: skip
+        )
         say(0, 0, "writing the bundle")
         validation = _validation(params, training.ratings, dataset.fingerprint)
         verdict = judge_against_served(artifacts_dir, HYBRID, validation, force)
@@ -134,9 +135,9 @@ def _fit(ratings, content, config, artifacts_dir, fingerprint, cluster, progress
     """(HybridParams, the Keras towers, history): in this process, or as one worker of
     ``cluster`` on its shard of the users (written under the artifacts' ``.shards``)."""
     if cluster is None:
-        from recsys.model import hybrid_network  # TensorFlow is imported only to train
+        from recsys.model.hybrid.network import fit_hybrid  # TensorFlow: only to train
 
-        return hybrid_network.fit_hybrid(ratings, content, config, progress=progress)
+        return fit_hybrid(ratings, content, config, progress=progress)
     shard = shard_path(artifacts_dir, shard_key(fingerprint, HYBRID), cluster)
     params, model, history = fit_hybrid_on_cluster(
         ratings, content, config, cluster, shard, progress=progress

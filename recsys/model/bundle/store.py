@@ -37,7 +37,7 @@ from filelock import FileLock, Timeout
 
 from recsys.config import MODELS
 from recsys.errors import BundleError, MissingBundleError, TrainingLockedError, UsageError
-from recsys.model.verify import (
+from recsys.model.bundle.verify import (
     BUNDLE_FILES,
     MANIFEST,
     MAX_FILE_BYTES,

@@ -10,23 +10,22 @@ Keras 3's ``model.fit`` does not run under this strategy (TensorFlow 2.21, Keras
 The loss of a step is the global batch's mean squared error, as ``model.fit`` reports it
 in one process; the learning rate decays per epoch as there.
 
-The only other module that imports TensorFlow (through ``recsys.model.network``).
+TensorFlow comes through ``recsys.model._tf``; the cluster's strategy from ``strategy``.
 """
 
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from recsys.config import TrainConfig
-from recsys.errors import one_line
-from recsys.model.cluster import Cluster, ClusterError, report_joined
-from recsys.model.network import FitResult, build_model, keras, set_seed, tf
-from recsys.model.shards import ShardFile
+from recsys.model._tf import keras, set_seed, tf
+from recsys.model.distributed.cluster import Cluster, report_joined
+from recsys.model.distributed.shards import ShardFile
+from recsys.model.distributed.strategy import joined_cluster
+from recsys.model.lab.network import FitResult, build_model
 from recsys.progress import Progress
 
-COLLECTIVE_TIMEOUT_S = 300  # a peer silent this long during a step is given up
 SHUFFLE_ROWS = 65_536  # the shuffle buffer, in rows of a worker's shard
 
 
@@ -45,31 +44,6 @@ def _shard_dataset(shard: ShardFile, batch: int, seed: int) -> tf.data.Dataset:
         return (rows[:, :users], rows[:, users : width - 1]), rows[:, width - 1 :]
 
     return data.map(decode).prefetch(tf.data.AUTOTUNE)
-
-
-@contextmanager
-def joined_cluster(cluster: Cluster):
-    """The strategy of the cluster in ``TF_CONFIG``, made before any other TensorFlow op
-    (as the strategy requires); TensorFlow's errors inside become ClusterError, in one
-    line. A worker that never comes is the supervisor's to end
-    (``recsys.model.cluster.supervise_worker``): TensorFlow would wait an hour for it,
-    holding Python's lock."""
-    strategy = _strategy()
-    try:
-        yield strategy
-    except tf.errors.OpError as err:
-        raise ClusterError(f"worker {cluster.index} lost the cluster: {_reason(err)}") from None
-
-
-def _strategy() -> tf.distribute.MultiWorkerMirroredStrategy:
-    options = tf.distribute.experimental.CommunicationOptions(
-        implementation=tf.distribute.experimental.CommunicationImplementation.RING,
-        timeout_seconds=COLLECTIVE_TIMEOUT_S,
-    )
-    try:
-        return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
-    except (RuntimeError, ValueError) as err:
-        raise ClusterError(f"could not join the cluster in TF_CONFIG: {one_line(err)}") from None
 
 
 def fit_distributed(
@@ -106,12 +80,6 @@ def fit_distributed(
     plain.set_weights([w.numpy() for w in model.weights])
     history_dict = {"loss": history}
     return FitResult(model=plain, history=history_dict, epochs_run=len(history), seconds=seconds)
-
-
-def _reason(err: tf.errors.OpError) -> str:
-    """TensorFlow's message, first line only, at most 200 characters."""
-    first = (err.message or type(err).__name__).strip().splitlines()[0]
-    return one_line(first if len(first) <= 200 else first[:199] + "…")
 
 
 def _train_steps(strategy, model, optimizer, global_batch: int):

@@ -6,12 +6,12 @@ learned movie-id embedding that is dropped at random while training, so that the
 content path alone gives a sound vector to a movie with few or no ratings.
 User tower: the dense genre inputs and two pools of the item vectors the user rated →
 Dense(relu) → Dense → :class:`UserHead` → [u (d), b_u, π_u, g_u (14), r_u (k)]; see
-``recsys.model.hybrid`` for how the scores use them. One loss: softmax over the batch's
+``recsys.model.hybrid.params`` for how the scores use them. One loss: softmax over the batch's
 target movies (in-batch negatives; another target of the same user or the same movie
 is masked; logQ-corrected) + rating_weight × MSE. Each step runs the user tower once
 per distinct user of the batch, and the item tower over the movies the batch needs
 (its targets and pooled histories) only.
-TensorFlow is imported through ``recsys.model.network``, the lab network's module.
+TensorFlow comes through ``recsys.model._tf``.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from recsys.config import HybridConfig
-from recsys.model.content import GROUPS, ContentTokens
-from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_epochs import epoch_lr, epoch_split, planned_epochs, slider_users
-from recsys.model.hybrid_inputs import (
+from recsys.model._tf import keras, set_seed, tf
+from recsys.model.hybrid.content import GROUPS, ContentTokens
+from recsys.model.hybrid.epochs import epoch_lr, epoch_split, planned_epochs, slider_users
+from recsys.model.hybrid.inputs import (
     N_DENSE,
     N_GENRES,
     N_HEAD,
@@ -34,8 +34,8 @@ from recsys.model.hybrid_inputs import (
     rating_codes,
     user_inputs,
 )
-from recsys.model.hybrid_stars import refit_stars
-from recsys.model.network import keras, set_seed, tf
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.hybrid.stars import refit_stars
 from recsys.progress import Progress
 
 ITEM_TOWER_NAME = "hybrid_item_tower"
@@ -133,7 +133,7 @@ def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Mo
 
 
 def step_signature() -> list:
-    """The step's inputs, as ``_batches`` yields them, with each first dimension unknown:
+    """The step's inputs, as ``epoch_batches`` yields them, with each first dimension unknown:
     needed, dense, pool index, plain and like weights, row user, target, rating, weight."""
     spec = tf.TensorSpec
     return [
@@ -153,8 +153,9 @@ def _pad(x: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([x, np.zeros((n - len(x), *x.shape[1:]), x.dtype)])
 
 
-class _Trainer:
-    """One training run's state: the towers, the optimiser and the compiled step."""
+class Trainer:
+    """One training run's state: the towers, the optimiser, and ``step``, the compiled
+    :meth:`train_step` (a distributed run calls ``train_step`` under ``strategy.run``)."""
 
     def __init__(self, content: ContentTokens, config: HybridConfig, counts, baseline):
         self.config, self.content = config, content
@@ -184,7 +185,7 @@ class _Trainer:
         # is left unknown: one trace a run (a few seconds on 2 cores), not one for the
         # variables' creation and another for each new batch shape.
         self.optimizer.build(self.variables)
-        self.step = tf.function(self._step, input_signature=step_signature())
+        self.step = tf.function(self.train_step, input_signature=step_signature())
 
     def _logits(self, user_out, row_user, target, local, p, v):
         """[batch, batch] in-batch ranking logits (logQ-corrected by ``logq``)."""
@@ -197,7 +198,7 @@ class _Trainer:
         logits += pop[:, None] * log_count[None, :] - self.config.logq * log_count[None, :]
         return logits, rows
 
-    def _step(
+    def train_step(
         self, needed, dense, pool_index, plain_value, like_value, row_user, target, rating, weight
     ):
         """One update. The item tower runs over ``needed`` (catalogue rows) only; the
@@ -259,7 +260,7 @@ class _Trainer:
         return layer("user_hidden"), layer("user_out")
 
 
-def _batches(trainer: _Trainer, users, items, stars, n_users, rng, baseline):
+def epoch_batches(trainer: Trainer, users, items, stars, n_users, rng, baseline):
     """One epoch's padded batches, in random order. Each batch runs the user tower once
     per distinct user in it (at most ``min(batch_size, n_users)``)."""
     config = trainer.config
@@ -318,7 +319,7 @@ def fit_hybrid(
     n_items = len(content.movie_ids)
     counts = np.bincount(items, minlength=n_items)
     baseline = item_baseline_bias(users, items, stars, n_users, n_items)
-    trainer = _Trainer(content, config, counts, baseline)
+    trainer = Trainer(content, config, counts, baseline)
     history: dict[str, list[float]] = {"rank_loss": [], "rating_loss": [], "learning_rate": []}
     start = time.perf_counter()
     planned, epoch = config.epochs, 0
@@ -328,7 +329,7 @@ def fit_hybrid(
         history["learning_rate"].append(float(trainer.optimizer.learning_rate.numpy()))
         losses = [
             trainer.step(*batch)
-            for batch in _batches(trainer, users, items, stars, n_users, rng, baseline)
+            for batch in epoch_batches(trainer, users, items, stars, n_users, rng, baseline)
         ]
         if epoch == 1:  # a small training set runs more epochs, to make min_steps updates
             planned = planned_epochs(config, len(losses))
@@ -345,7 +346,7 @@ def fit_hybrid(
     return params, both, history
 
 
-def fitted_model(trainer: _Trainer, content, config, counts, baseline):
+def fitted_model(trainer: Trainer, content, config, counts, baseline):
     """(the numpy parameters, a Keras model of both towers) of a trained ``trainer``."""
     out = trainer.item_outputs()
     d = config.dim

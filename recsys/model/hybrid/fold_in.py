@@ -1,20 +1,18 @@
 """The fold-in: how a user's own ratings correct the hybrid model's stars at serving.
 
 No TensorFlow, no user table: from the tower's user vector and the user's ratings (or a
-new user's picks), closed-form arithmetic. ``recsys.model.hybrid_stars`` fits the
-movies' side to it after training; :class:`~recsys.model.hybrid.HybridParams` applies it.
+new user's picks), closed-form arithmetic. ``recsys.model.hybrid.stars`` fits the
+movies' side to it after training; :class:`~recsys.model.hybrid.params.HybridParams` applies it
+(``FoldInModel``: what it reads of the model).
 """
 
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, fields
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from scipy.linalg.lapack import dposv
-
-if TYPE_CHECKING:
-    from recsys.model.hybrid import HybridParams
 
 
 @dataclass(frozen=True)
@@ -86,8 +84,33 @@ def _solve_spd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return solution
 
 
+class FoldInModel(Protocol):
+    """What the fold-in reads of a model: :class:`~recsys.model.hybrid.params.HybridParams`
+    is one. (A protocol, so that this module need not import the one that applies it.)"""
+
+    mu: float
+    star_bias: np.ndarray
+    fold_in: FoldIn | None
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def star_dim(self) -> int: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def taste_vecs(self) -> np.ndarray: ...
+
+    def pair_dots(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray: ...
+
+    def star_dots(self, u: np.ndarray, rows) -> np.ndarray: ...
+
+
 def apply_fold_in(
-    params: HybridParams,
+    params: FoldInModel,
     u: np.ndarray,
     user_bias: np.ndarray,
     users: np.ndarray,
@@ -105,7 +128,7 @@ def apply_fold_in(
 
 
 def _fold_in_many(
-    params: HybridParams,
+    params: FoldInModel,
     u: np.ndarray,
     user_bias: np.ndarray,
     users: np.ndarray,
@@ -136,7 +159,7 @@ def _fold_in_many(
 
 
 def _fold_in_one(
-    params: HybridParams, u: np.ndarray, user_bias: np.ndarray, rows: np.ndarray, stars
+    params: FoldInModel, u: np.ndarray, user_bias: np.ndarray, rows: np.ndarray, stars
 ) -> tuple[np.ndarray, np.ndarray]:
     """``_fold_in_many`` for one user (a new user's picks): the same arithmetic on
     a handful of rows, without grouping (it runs on every New user request)."""

@@ -1,4 +1,4 @@
-"""The two-tower network and its training. The only module that imports TensorFlow.
+"""The lab's two-tower network (Keras, through ``recsys.model._tf``) and its training.
 
 Two towers, each ``Dense(256, relu) → Dense(128, relu) → Dense(32)``; each output is
 L2-normalised by the registered :class:`L2Normalize` layer (no Lambda, so the saved
@@ -10,52 +10,15 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np
 
-import sys  # noqa: E402
-import warnings  # noqa: E402
-
-
-def _import_tensorflow_quietly():
-    """Import TensorFlow with C++ start-up chatter (absl/oneDNN notes) kept off stderr.
-
-    Our CLI promises one line on stderr for an error; TensorFlow's native logging
-    ignores TF_CPP_MIN_LOG_LEVEL for a few start-up lines, so fd 2 is muted meanwhile.
-    """
-    try:
-        stderr_fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        stderr_fd = None
-    saved = os.dup(stderr_fd) if stderr_fd is not None else None
-    try:
-        if saved is not None:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stderr_fd)
-            os.close(devnull)
-        import keras
-        import tensorflow as tf
-
-        # The first op logs the CPU feature notes: mute it too. Not in a distributed
-        # worker (TF_CONFIG set): MultiWorkerMirroredStrategy must come before any op.
-        if not os.environ.get("TF_CONFIG"):
-            tf.constant(0.0) + 1.0
-    finally:
-        if saved is not None:
-            os.dup2(saved, stderr_fd)
-            os.close(saved)
-    return keras, tf
-
-
-keras, tf = _import_tensorflow_quietly()
-tf.get_logger().setLevel("ERROR")  # retracing notes are not for users
-import numpy as np  # noqa: E402
-
-from recsys.config import TrainConfig  # noqa: E402
-from recsys.model.towers import ITEM_TOWER, USER_TOWER, weight_key  # noqa: E402
-from recsys.progress import Progress  # noqa: E402
+from recsys.config import TrainConfig
+from recsys.model._tf import keras, set_seed, tf
+from recsys.model.lab.towers import ITEM_TOWER, USER_TOWER, weight_key
+from recsys.progress import Progress
 
 # Our tf.data pipeline shuffles itself; Keras warns that its own shuffle is unused.
 warnings.filterwarnings("ignore", message=".*shuffle=True.*tf.data.Dataset", category=UserWarning)
@@ -125,12 +88,6 @@ class _EpochProgress(keras.callbacks.Callback):
         if loss is not None:
             text += f", loss {float(loss):.4f}"
         self._progress(done, self._planned, text)
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python, numpy and TensorFlow, and make TensorFlow's ops deterministic."""
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
 
 
 def fit(

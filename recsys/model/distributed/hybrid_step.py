@@ -2,9 +2,9 @@
 
 Every worker holds both towers and reads its own users' ratings (``UserShard``). Each
 step, each worker builds a batch of the recipe's size from its users with the
-one-process code (``hybrid_network._batches``: the epoch's split of each user's
+one-process code (``hybrid.network.epoch_batches``: the epoch's split of each user's
 ratings, the pooled histories, the padding) and runs the one-process update
-(``_Trainer._step``: in-batch softmax with the logQ correction, plus the star loss)
+(``Trainer.train_step``: in-batch softmax with the logQ correction, plus the star loss)
 under ``strategy.run``; Adam's ``apply_gradients`` sums the workers' gradients
 (all-reduce) before every worker applies the same update.
 
@@ -21,7 +21,7 @@ under ``strategy.run``; Adam's ``apply_gradients`` sums the workers' gradients
   batches (a new split of its users' ratings each time the last one is used up).
 
 The towers are built under the strategy's scope, then copied into a plain (one-process)
-trainer for the bundle. TensorFlow is imported through ``recsys.model.network``.
+trainer for the bundle. TensorFlow comes through ``recsys.model._tf``.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from recsys.config import HybridConfig
-from recsys.model.cluster import Cluster, report_joined
-from recsys.model.content import ContentTokens
-from recsys.model.distributed import joined_cluster
-from recsys.model.hybrid_epochs import epoch_lr, planned_epochs
-from recsys.model.hybrid_network import _batches, _Trainer, fitted_model, step_signature
-from recsys.model.network import set_seed, tf
-from recsys.model.shards import UserShard
+from recsys.model._tf import set_seed, tf
+from recsys.model.distributed.cluster import Cluster, report_joined
+from recsys.model.distributed.shards import UserShard
+from recsys.model.distributed.strategy import joined_cluster
+from recsys.model.hybrid.content import ContentTokens
+from recsys.model.hybrid.epochs import epoch_lr, planned_epochs
+from recsys.model.hybrid.network import Trainer, epoch_batches, fitted_model, step_signature
 from recsys.progress import Progress
 
 
@@ -57,7 +57,7 @@ def fit_hybrid_distributed(
     set_seed(config.seed)
     with joined_cluster(cluster) as strategy:
         with strategy.scope():
-            trainer = _Trainer(content, config, shard.counts, shard.baseline)
+            trainer = Trainer(content, config, shard.counts, shard.baseline)
         rng = np.random.default_rng([config.seed, cluster.index])
         batches = _endless_batches(trainer, shard, rng)
         step = _synchronised_step(strategy, trainer)
@@ -79,7 +79,7 @@ def fit_hybrid_distributed(
                 progress(epoch, planned, text)
         history["seconds"] = time.perf_counter() - start
         history["epochs"] = planned
-    plain = _Trainer(content, config, shard.counts, shard.baseline)
+    plain = Trainer(content, config, shard.counts, shard.baseline)
     plain.item_tower.set_weights(trainer.item_tower.get_weights())
     plain.user_tower.set_weights(trainer.user_tower.get_weights())
     plain.alpha.assign(trainer.alpha.numpy())
@@ -87,20 +87,20 @@ def fit_hybrid_distributed(
     return params, both, history
 
 
-def _synchronised_step(strategy, trainer: _Trainer):
+def _synchronised_step(strategy, trainer: Trainer):
     """One update on every worker; the workers' mean [rank loss, star loss]. Traced
     once: every input's first dimension is left unknown."""
 
     @tf.function(input_signature=step_signature())
     def step(*batch):
-        losses = strategy.run(lambda *b: tf.stack(trainer._step(*b)), args=batch)
+        losses = strategy.run(lambda *b: tf.stack(trainer.train_step(*b)), args=batch)
         return strategy.reduce(tf.distribute.ReduceOp.MEAN, losses, axis=None)
 
     return step
 
 
-def _endless_batches(trainer: _Trainer, shard: UserShard, rng) -> Iterator[tuple]:
+def _endless_batches(trainer: Trainer, shard: UserShard, rng) -> Iterator[tuple]:
     """This worker's batches, epoch after epoch of its users' ratings."""
     users, items, stars, n_users = shard.ratings()
     while True:
-        yield from _batches(trainer, users, items, stars, n_users, rng, shard.baseline)
+        yield from epoch_batches(trainer, users, items, stars, n_users, rng, shard.baseline)

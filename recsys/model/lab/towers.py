@@ -1,6 +1,6 @@
 """The two towers in numpy: the one forward pass that serving, evaluation and the bench run.
 
-Training (``recsys.model.network``) saves each tower's Dense layers under the keys that
+Training (``recsys.model.lab.network``) saves each tower's Dense layers under the keys that
 :func:`weight_key` spells; :class:`Towers` reads them back and runs
 ``relu(x W1 + b1) → relu(· W2 + b2) → · W3 + b3 → L2-normalise`` in float32.
 """

@@ -1,4 +1,4 @@
-"""Each worker's shard of the training rows, on disk, and the distributed fit around it.
+"""Each worker's shard of the training rows, on disk: the file format, who gets which rows.
 
 The lab network: a shard is one ``.npy`` file of float32 rows ``[user inputs | item
 inputs | target]`` (scaled units); worker ``i`` of ``N`` takes the lab split's train rows
@@ -7,8 +7,8 @@ inputs | target]`` (scaled units); worker ``i`` of ``N`` takes the lab split's t
 shard holds every rating ``[user, movie row, stars]`` of the users whose code is ``i``
 modulo ``N`` (a user's history stays whole for the pools), memory-mapped back. Each
 worker writes its shard once, before training (to a temporary name, then renamed), and
-removes it when the training ends. No TensorFlow here: ``recsys.model.distributed``
-and ``recsys.model.hybrid_distributed`` train.
+removes it when the training ends. No TensorFlow here: the package's entry points
+(``recsys.model.distributed``) write the shards, and ``lab_step`` and ``hybrid_step`` train.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.config import TrainConfig
 from recsys.errors import UsageError
-from recsys.model.cluster import Cluster
-from recsys.progress import Progress
+from recsys.model.distributed.cluster import Cluster
 
 SHARDS_FOLDER = ".shards"  # inside the artifacts folder; ignored by the bundle code
 
@@ -86,8 +84,16 @@ def read_layout(path: Path, user_width: int, min_rows: int) -> ShardFile:
 
 
 def shard_path(artifacts_dir: Path, key: str, cluster: Cluster) -> Path:
-    """``<artifacts>/.shards/<key>/part-00001-of-00002.npy``."""
+    """``<artifacts>/.shards/<key>/part-00001-of-00002.npy``. UsageError, in one line, if
+    ``.shards`` or its ``<key>`` folder is a symbolic link: the shard would be written,
+    and removed after the training, wherever the link points."""
     name = f"part-{cluster.index:05d}-of-{cluster.workers:05d}.npy"
+    for folder in (artifacts_dir / SHARDS_FOLDER, artifacts_dir / SHARDS_FOLDER / key):
+        if folder.is_symlink():
+            raise UsageError(
+                f"{folder}: is a symbolic link; training writes its shards there and "
+                "follows no link: remove it (a folder is made in its place)"
+            )
     return artifacts_dir / SHARDS_FOLDER / key / name
 
 
@@ -95,39 +101,6 @@ def shard_key(fingerprint: str, training_set: str) -> str:
     """Names the training set a shard was cut from (the data, and the lab's preset or
     the model)."""
     return hashlib.sha256(f"{fingerprint}|{training_set}".encode()).hexdigest()[:16]
-
-
-def check_global_batch(config: TrainConfig, workers: int) -> None:
-    """The global batch must split evenly over the workers."""
-    if config.batch_size % workers:
-        raise UsageError(
-            f"--batch-size {config.batch_size} does not split over {workers} workers; "
-            f"pass a multiple of {workers}"
-        )
-
-
-def fit_on_cluster(
-    user_x,
-    item_x,
-    y,
-    config: TrainConfig,
-    cluster: Cluster,
-    shard: Path,
-    *,
-    progress: Progress | None = None,
-):
-    """Write this worker's shard of the train rows, then train with the others.
-
-    Returns ``recsys.model.network.FitResult`` (on every worker, the same weights).
-    """
-    check_global_batch(config, cluster.workers)
-    rows = shard_rows(len(y), cluster.workers, cluster.index)
-    write_shard(shard, user_x[rows], item_x[rows], np.asarray(y)[rows])
-    from recsys.model import distributed  # TensorFlow is imported only to train
-
-    with removed_after(shard):
-        layout = read_layout(shard, user_x.shape[1], len(y) // cluster.workers)
-        return distributed.fit_distributed(layout, config, cluster, progress=progress)
 
 
 @contextmanager
@@ -144,18 +117,6 @@ def removed_after(shard: Path):
                 folder.rmdir()
             except OSError:  # not empty (another worker's shard) or gone
                 break
-
-
-def training_record(config: TrainConfig, cluster: Cluster | None) -> dict:
-    """What the manifest says about how the training was spread (None: one process)."""
-    workers = 1 if cluster is None else cluster.workers
-    return {
-        "workers": workers,
-        "strategy": "one process" if cluster is None else "MultiWorkerMirroredStrategy",
-        "global_batch": config.batch_size,
-        "per_worker_batch": config.batch_size // max(workers, 1),
-        "lr": config.lr,
-    }
 
 
 # ------------------------------------------------------------------ the hybrid model
@@ -208,43 +169,3 @@ def write_user_shard(path: Path, users: np.ndarray, items: np.ndarray, stars: np
     if len(users) and max(int(users.max()), int(items.max())) >= FLOAT32_EXACT:
         raise UsageError(f"more than {FLOAT32_EXACT:,} users or movies do not fit a shard")
     write_shard(path, np.asarray(users)[:, None], np.asarray(items)[:, None], stars)
-
-
-def fit_hybrid_on_cluster(
-    ratings, content, config, cluster: Cluster, shard: Path, *, progress: Progress | None = None
-):
-    """Write this worker's users' ratings as its shard, then train the hybrid model with
-    the others (``recsys.model.hybrid_distributed``). ``config.batch_size`` is each
-    worker's batch: the global batch is ``workers ×`` it.
-
-    ratings: userId, movieId, rating (stars), every rating; content: the catalogue's
-    tokens. Returns (HybridParams, the Keras towers, history) as ``fit_hybrid`` does.
-    """
-    from recsys.model.hybrid_inputs import item_baseline_bias, rating_codes
-
-    users, items, stars, n_users = rating_codes(ratings, content.index)
-    n_items = len(content.movie_ids)
-    counts = np.bincount(items, minlength=n_items)
-    baseline = item_baseline_bias(users, items, stars, n_users, n_items)
-    mine = user_shard_rows(users, cluster.workers, cluster.index)
-    write_user_shard(shard, users[mine], items[mine], stars[mine])
-    steps = epoch_steps(users, cluster.workers, config.batch_size, config.target_fraction)
-    from recsys.model import hybrid_distributed  # TensorFlow is imported only to train
-
-    with removed_after(shard):
-        return hybrid_distributed.fit_hybrid_distributed(
-            UserShard(shard, counts, baseline, steps), content, config, cluster, progress=progress
-        )
-
-
-def hybrid_training_record(config, cluster: Cluster | None) -> dict:
-    """What the hybrid's manifest says about how the training was spread: each worker
-    takes the recipe's batch, so the global batch grows with the workers."""
-    workers = 1 if cluster is None else cluster.workers
-    return {
-        "workers": workers,
-        "strategy": "one process" if cluster is None else "MultiWorkerMirroredStrategy",
-        "global_batch": config.batch_size * workers,
-        "per_worker_batch": config.batch_size,
-        "lr": config.lr,
-    }

@@ -8,7 +8,7 @@ rating, with the towers frozen, by two ridge regressions of the residuals, alter
   ``ITEM_BIAS_SHRINK`` ratings) and it gets a vector w_i, the ridge regression
   (``ITEM_RIDGE``) of its residuals on its raters' taste vectors u; the stars then weigh
   u·(α·v_i + w_i) where the network alone weighed α·u·v_i;
-- per user: the :class:`~recsys.model.fold_in.FoldIn` (a shift c_u and a vector z_u),
+- per user: the :class:`~recsys.model.hybrid.fold_in.FoldIn` (a shift c_u and a vector z_u),
   which serving repeats from the user's own ratings or picks, so it needs no table of
   users.
 Values chosen on validation splits carved from the training side (see the README). The
@@ -22,9 +22,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from recsys.model.fold_in import FoldIn, apply_fold_in, ridge_by_group
-from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_inputs import rating_codes, user_inputs
+from recsys.model.hybrid.fold_in import FoldIn, apply_fold_in, ridge_by_group
+from recsys.model.hybrid.inputs import rating_codes, user_inputs
+from recsys.model.hybrid.params import HybridParams
 
 ROUNDS = 2
 ITEM_BIAS_SHRINK = 10.0
