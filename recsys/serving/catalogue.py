@@ -170,10 +170,15 @@ class Catalogue:
             if len(matches) > 1:
                 names = "; ".join(self.items[TITLE].iloc[matches[:AMBIGUOUS_SHOWN]])
                 raise UsageError(f"{text!r} matches {len(matches)} movies: {names}")
+        if re.fullmatch(r"\d{1,18}", text):
+            # A number that is no served id: say so, not that no title reads "999999".
+            raise UsageError(f"no movie with id {text} among this model's movies")
         close = []
         if len(lowered) <= MAX_FUZZY_CHARS:
             close = difflib.get_close_matches(lowered, list(titles), n=CLOSE_MATCHES, cutoff=0.5)
-        hint = f"; close matches: {'; '.join(close)}" if close else ""
+        # Matched lowercased, shown as the titles are written.
+        real = dict(zip(titles, self.items[TITLE], strict=True))
+        hint = f"; close matches: {'; '.join(real[c] for c in close)}" if close else ""
         shown = text if len(text) <= MAX_FUZZY_CHARS else f"{text[:60]}…"
         raise UsageError(f"no movie titled {shown!r} among this model's movies{hint}")
 

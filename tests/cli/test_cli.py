@@ -97,7 +97,7 @@ def test_user_and_similar_print_json(trained):
     "args, message",
     [
         (["similar", "--movie", "star"], "matches"),
-        (["similar", "--movie", "Shrekk 3"], "close matches: shrek"),
+        (["similar", "--movie", "Shrekk 3"], "close matches: Shrek"),
         (["user", "--id", "999999"], "user 999999 is not in this model's data"),
         (["recommend", "--genres", "Westerns=5"], "unknown genre 'Westerns'"),
         (["recommend", "--genres", "Fantasy=9"], "must be 0 to 5"),

@@ -179,7 +179,7 @@ def test_junk_user_link_is_answered(hostile_app, params, expected_user, fragment
     ("params", "fragment"),
     [
         ({"movie": "no such film at all"}, "no movie titled"),
-        ({"movie": "123456789"}, "no movie titled"),
+        ({"movie": "123456789"}, "no movie with id 123456789"),
         ({"movie": "[x](javascript:alert(1))", "k": "500"}, "using 50"),
         ({"k": "ten"}, "'ten'"),
     ],
