@@ -32,7 +32,11 @@ labels = user_labels(model)
 pick, count = st.columns([3, 1])
 user_id = widgets.picker(pick, "User (type to search)", labels, key=existing_user.EU_USER)
 top = count.number_input(
-    "How many to recommend", 1, MAX_TOP, key=existing_user.EU_TOP, persist_state="session"
+    f"How many to recommend (1 to {MAX_TOP})",
+    1,
+    MAX_TOP,
+    key=existing_user.EU_TOP,
+    persist_state="session",
 )
 try:
     result = model.for_user(user_id, top=int(top), explain=True)

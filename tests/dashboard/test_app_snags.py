@@ -74,3 +74,12 @@ def test_own_favourites_found_is_explained_in_one_line(hostile_app):
     found = [m for m in at.metric if m.label == "Own favourites found"]
     liked = found[0].value.split(" of ")[1]
     assert f"of the {liked} movies this user rated 4★ or more, how many each list" in texts(at)
+
+
+def test_how_many_says_its_range_on_both_user_pages(hostile_app):
+    # A typed 0 or 500 is refused by the browser with only a red border: the range must
+    # be readable before the user types.
+    for page, key in (("new_user", "nu_top"), ("existing_user", "eu_top")):
+        box = hostile_app(page).number_input(key=key)
+        assert f"({int(box.min)} to {int(box.max)})" in box.label, box.label
+        assert (int(box.min), int(box.max)) == (1, 100)

@@ -109,7 +109,9 @@ def test_an_ambiguous_title_lists_the_matches(catalogue):
 
 
 def test_an_unknown_title_names_close_matches(catalogue):
-    with pytest.raises(UsageError, match=r"no movie titled 'Haet \(1995\)'.*close matches: Heat \("):
+    with pytest.raises(
+        UsageError, match=r"no movie titled 'Haet \(1995\)'.*close matches: Heat \("
+    ):
         catalogue.find_movie("Haet (1995)")
     with pytest.raises(UsageError, match=r"no movie titled 'zzz' among this model's movies$"):
         catalogue.find_movie("zzz")

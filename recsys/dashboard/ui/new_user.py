@@ -197,7 +197,8 @@ def filters(model: Recommender) -> NewUserFilters:
     top_col, rest = st.columns([1, 1], vertical_alignment="top")
     kept = {"persist_state": "session"}  # the values survive page switches
     top = top_col.number_input(
-        "How many",
+        # The range in the label: a typed 0 or 500 only turns the box red, without words.
+        f"How many (1 to {MAX_TOP})",
         1,
         MAX_TOP,
         step=1,
