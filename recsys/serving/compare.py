@@ -58,9 +58,33 @@ def _ranked(model: Recommender, rank: np.ndarray, own: pd.DataFrame, top: int):
     return model.catalogue.movie_table(rows), favourites_found(rank, liked_rows, top), liked_rows
 
 
-def compare_for_user(models: Mapping[str, Recommender], user_id: int, top: int = 10) -> Comparison:
-    """The ``top`` unseen movies of ``user_id`` by each model and by popularity (the first
-    model's catalogue and counts), with own favourites found and pairwise overlap."""
+def _most_popular(
+    items: pd.DataFrame, own: pd.DataFrame, top: int
+) -> tuple[pd.DataFrame, int, int]:
+    """(the ``top`` most-rated movies of ``items`` the user has not rated, own favourites
+    found among the ``top`` most-rated of all, the user's liked movies in ``items``); ties
+    broken by movieId."""
+    ids = items[MOVIE_ID].to_numpy(dtype="int64")
+    order = np.lexsort((ids, -items[NUM_RATINGS].to_numpy(dtype="float64")))
+    rated = own[MOVIE_ID].to_numpy(dtype="int64")
+    liked = np.intersect1d(rated[own[RATING].to_numpy() >= LIKED_STARS], ids)
+    unseen = order[~np.isin(ids[order], rated)][:top]
+    found = int(np.isin(liked, ids[order[:top]]).sum())
+    return items.iloc[unseen].reset_index(drop=True), found, len(liked)
+
+
+def compare_for_user(
+    models: Mapping[str, Recommender],
+    user_id: int,
+    top: int = 10,
+    popular_items: pd.DataFrame | None = None,
+) -> Comparison:
+    """The ``top`` unseen movies of ``user_id`` by each model and by popularity, with own
+    favourites found and pairwise overlap.
+
+    Popularity ranks ``popular_items`` (movieId, title, …, num ratings: the dataset's
+    whole catalogue, so the list does not change with the model) when given, else the
+    first model's catalogue and counts."""
     lists: dict[str, pd.DataFrame] = {}
     favourites: dict[str, int] = {}
     missing: dict[str, str] = {}
@@ -75,7 +99,11 @@ def compare_for_user(models: Mapping[str, Recommender], user_id: int, top: int =
         first = first or (model, own)
         lists[name], favourites[name], liked_rows = _ranked(model, rank, own, top)
         liked = max(liked, len(liked_rows))
-    if first is not None:
+    if first is not None and popular_items is not None:
+        _, own = first
+        lists[POPULAR], favourites[POPULAR], popular_liked = _most_popular(popular_items, own, top)
+        liked = max(liked, popular_liked)
+    elif first is not None:
         model, own = first
         counts = model.items[NUM_RATINGS].to_numpy(dtype="float64")
         lists[POPULAR], favourites[POPULAR], _ = _ranked(model, counts, own, top)

@@ -5,6 +5,11 @@ and the lab's presets said to be loose."""
 
 from __future__ import annotations
 
+import shutil
+
+import pandas as pd
+
+from recsys.columns import MOVIE_ID, TITLE
 from recsys.dashboard.urls import NewUserFilters, UrlReader, filters_text
 from tests.dashboard.apptest import open_app, texts, unescape
 
@@ -83,3 +88,26 @@ def test_how_many_says_its_range_on_both_user_pages(hostile_app):
         box = hostile_app(page).number_input(key=key)
         assert f"({int(box.min)} to {int(box.max)})" in box.label, box.label
         assert (int(box.min), int(box.max)) == (1, 100)
+
+
+def test_most_popular_ranks_the_whole_dataset_whichever_model_is_served(
+    hostile_app, monkeypatch, hostile, hybrid_artifacts, tmp_path
+):
+    data, artifacts, _ = hostile
+    user = hostile_app("existing_user").selectbox(key="eu_user").value
+    # The dataset gains a movie, rated by everyone but this user, that neither trained
+    # model serves: the most popular of the dataset, whatever the models learnt.
+    grown = tmp_path / "grown"
+    shutil.copytree(data, grown)
+    ratings = pd.read_csv(grown / "ratings.csv")
+    others = ratings.loc[ratings["userId"] != user, "userId"].unique()
+    hit = int(ratings[MOVIE_ID].max()) + 1
+    new = pd.DataFrame({"userId": others, MOVIE_ID: hit, "rating": 4.0, "timestamp": 1})
+    pd.concat([ratings, new[ratings.columns]]).to_csv(grown / "ratings.csv", index=False)
+    with open(grown / "movies.csv", "a") as movies:
+        movies.write(f"{hit},A Hit Nobody Trained On (2020),Drama\n")
+    for served in (artifacts, hybrid_artifacts):
+        at = open_app(monkeypatch, served, grown, "existing_user", {"user": str(user)})
+        popular = [f.value for f in at.dataframe if list(f.value.columns) == [TITLE]][-1]
+        assert popular[TITLE].iloc[0] == "A Hit Nobody Trained On (2020)"
+        assert "ranks all the dataset's movies by how many ratings" in texts(at)

@@ -7,7 +7,12 @@ import streamlit as st
 
 from recsys.columns import TITLE
 from recsys.dashboard.text import md_escape
-from recsys.dashboard.ui.cache import artifacts_dir, current_model, user_labels
+from recsys.dashboard.ui.cache import (
+    artifacts_dir,
+    current_model,
+    explore_catalogue,
+    user_labels,
+)
 from recsys.dashboard.ui.frame import MODEL_LABELS
 from recsys.dashboard.ui.widgets import (
     keep_choice,
@@ -49,7 +54,10 @@ def compare_section(model: Recommender, user_id: int, top: int) -> None:
     trained = trained_models(artifacts_dir())
     models = {kind: current_model(kind) for kind in trained if kind != model.model_kind}
     models = {model.model_kind: model, **models}
-    result = compare_for_user(models, user_id, top)
+    # Popularity over the dataset's whole catalogue: the yardstick must not move with
+    # the model served (the lab's network serves a subset of the movies).
+    catalogue = explore_catalogue(model)
+    result = compare_for_user(models, user_id, top, catalogue.items)
     names = {**MODEL_LABELS, POPULAR: "Most popular"}
     if len(trained) < 2:
         st.caption(
@@ -61,7 +69,13 @@ def compare_section(model: Recommender, user_id: int, top: int) -> None:
     st.caption(
         f"*Own favourites found*: of the {result.liked} movies this user rated "
         f"{LIKED_STARS:g}★ or more, how many each list ranks in its top {top}. Most "
-        "popular ranks movies by how many ratings they have in the served model's data."
+        + (
+            "popular ranks all the dataset's movies by how many ratings they have, "
+            "whichever model is served."
+            if catalogue.whole_dataset
+            else "popular ranks the served model's movies by how many ratings they have "
+            "(the dataset itself is not at hand)."
+        )
     )
     columns = st.columns(len(result.lists), gap="medium")
     for column, (name, table) in zip(columns, result.lists.items(), strict=True):
