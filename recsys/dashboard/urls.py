@@ -106,26 +106,44 @@ class UrlReader:
             )
         return used
 
-    def picks(self, name: str, known: Container[int]) -> dict[int, float]:
-        """``ID:STARS,…`` (stars 0.5–5 in halves) for movies in ``known``; the first
-        ``MAX_PICKS``; anything else is noted and left out."""
+    def picks(
+        self,
+        name: str,
+        known: Container[int],
+        find_movie: Callable[[str], int] | None = None,
+    ) -> dict[int, float]:
+        """``MOVIE:STARS,…`` (stars 0.5–5 in halves) for movies in ``known``; the first
+        ``MAX_PICKS``; anything else is noted and left out.
+
+        MOVIE is an id or, with ``find_movie``, a title as ``movie=`` takes it
+        (``Toy Story (1995):5``); see ``pick_parts`` for titles with commas or colons.
+        """
         raw = self.params.get(name)
         if raw is None:
             return {}
         picks: dict[int, float] = {}
         skipped, repeated = [], []
-        for part in (p.strip() for p in raw.split(",") if p.strip()):
-            match = re.fullmatch(r"(\d{1,9}):(\d(?:\.\d+)?)", part)
-            stars = float(match.group(2)) if match else math.nan
-            movie_id = int(match.group(1)) if match else -1
+        for part in pick_parts(raw):
+            movie, _, star_text = part.rpartition(":")
+            movie = movie.strip()
+            stars = float(star_text) if re.fullmatch(r"\d(?:\.\d+)?", star_text.strip()) else -1
+            movie_id, why = -1, ""
+            if re.fullmatch(r"\d{1,9}", movie):
+                movie_id = int(movie)
+            elif movie and find_movie is not None and not re.fullmatch(r"\d+", movie):
+                try:
+                    movie_id = find_movie(movie[:200])
+                except known_errors() as err:
+                    why = f" ({shown(error_text(err), 120)})"
             if movie_id not in known or not (0.5 <= stars <= MAX_STARS) or stars * 2 % 1:
-                skipped.append(part)
+                skipped.append(shown(part, 60) + why)
             elif movie_id in picks:
                 repeated.append(f"{part} (kept {movie_id}:{picks[movie_id]:g})")
             elif len(picks) < MAX_PICKS:
                 picks[movie_id] = stars
         if skipped:
-            self.notes.append(f"ignored in {name}: {shown(', '.join(skipped))}")
+            # Each part and its reason cut, so one long part cannot hide the others.
+            self.notes.append(f"ignored in {name}: {shown(', '.join(skipped), 240)}")
         if repeated:
             self.notes.append(f"a movie named twice in {name}: {shown(', '.join(repeated), 80)}")
         return picks
@@ -142,6 +160,26 @@ class UrlReader:
 
 
 # ---------------------------------------------------------------------------- new user
+
+
+def pick_parts(raw: str) -> list[str]:
+    """The picks of a ``movies=`` value: split at commas, except that a comma followed by
+    a space continues a title that has no ``:STARS`` yet ("Good, the Bad and the Ugly,
+    The (1966):5"). The last colon of a part splits off its stars, so a title may hold
+    colons ("Star Wars: Episode IV - A New Hope (1977):5")."""
+    parts: list[str] = []
+    pending = ""
+    for chunk in raw.split(","):
+        rated = re.search(r":\s*\d(?:\.\d+)?\s*$", pending)
+        if pending and not rated and chunk.startswith(" "):
+            pending = f"{pending},{chunk}"
+            continue
+        if pending.strip():
+            parts.append(pending.strip())
+        pending = chunk
+    if pending.strip():
+        parts.append(pending.strip())
+    return parts
 
 
 @dataclass(frozen=True)
@@ -166,10 +204,12 @@ def read_new_user(
     bounds: tuple[int, int],
     max_count: int,
     known_movies: Container[int] = (),
+    find_movie: Callable[[str], int] | None = None,
 ) -> NewUserLink:
     """The whole New user view from a link. A genre the link leaves out is "not rated";
     ``bounds`` are the model's release years, ``max_count`` its most ratings per movie,
-    ``known_movies`` the movie ids a pick may name."""
+    ``known_movies`` the movie ids a pick may name, ``find_movie`` what reads a pick's
+    title."""
     genre_ratings = {g: reader.number(g, 0.0, MAX_STARS, 0.0, STAR_STEP) for g in GENRE_LIST}
     filters = NewUserFilters(
         top=reader.integer("top", 1, MAX_TOP, 10),
@@ -178,7 +218,7 @@ def read_new_user(
         years=reader.year_range("years", bounds),
         min_ratings=reader.integer("min_ratings", 0, max_count, 0),
     )
-    return NewUserLink(genre_ratings, filters, reader.picks("movies", known_movies))
+    return NewUserLink(genre_ratings, filters, reader.picks("movies", known_movies, find_movie))
 
 
 def shown_text(shown: int, asked: int) -> str:

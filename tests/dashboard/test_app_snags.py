@@ -111,3 +111,38 @@ def test_most_popular_ranks_the_whole_dataset_whichever_model_is_served(
         popular = [f.value for f in at.dataframe if list(f.value.columns) == [TITLE]][-1]
         assert popular[TITLE].iloc[0] == "A Hit Nobody Trained On (2020)"
         assert "ranks all the dataset's movies by how many ratings" in texts(at)
+
+
+def test_picks_in_a_link_read_titles_with_commas_and_colons():
+    from recsys.errors import UsageError
+
+    titles = {
+        "good, the bad and the ugly, the (1966)": 1201,
+        "star wars: episode iv - a new hope (1977)": 260,
+    }
+
+    def find(title: str) -> int:
+        if title.lower() not in titles:
+            raise UsageError(f"no movie titled {title!r}")
+        return titles[title.lower()]
+
+    raw = (
+        "Good, the Bad and the Ugly, The (1966):5,"
+        "Star Wars: Episode IV - A New Hope (1977):4.5, 1:3,Nope:2"
+    )
+    reader = UrlReader({"movies": raw})
+    assert reader.picks("movies", {1, 260, 1201}, find) == {1201: 5.0, 260: 4.5, 1: 3.0}
+    assert reader.notes == ["ignored in movies: Nope:2 (no movie titled 'Nope')"]
+
+
+def test_a_link_picks_movies_by_title_as_well_as_by_id(hostile_app, hostile):
+    data, _, _ = hostile
+    movies = pd.read_csv(data / "movies.csv")
+    plain = movies[movies[TITLE].str.fullmatch(r"Synthetic Movie \d+ \(\d{4}\)")].iloc[:2]
+    (first, first_title), (second, _) = zip(plain[MOVIE_ID], plain[TITLE], strict=True)
+    link = f"{first_title}:5,{second}:3.5,No Such Film (1900):4"
+    at = hostile_app("new_user", {"movies": link})
+    assert at.session_state["nu_picks"] == {first: 5.0, second: 3.5}
+    said = unescape(texts(at))
+    assert "ignored in movies: No Such Film (1900):4 (no movie titled 'No Such Film" in said
+    assert at.query_params["movies"] == f"{first}:5,{second}:3.5"

@@ -74,7 +74,9 @@ def init_state(model: Recommender) -> None:
     if params is None:
         return
     reader = UrlReader(params)
-    link = read_new_user(reader, bounds, max_count, set(model.items["movieId"].astype(int)))
+    link = read_new_user(
+        reader, bounds, max_count, set(model.items["movieId"].astype(int)), model.find_movie
+    )
     for genre, stars in link.genre_ratings.items():
         st.session_state[genre_key(genre)] = stars
     st.session_state[NU_TOP] = link.filters.top
