@@ -22,6 +22,10 @@ from recsys.errors import known_errors
 
 RATED_COLUMNS = [TITLE, PREDICTED, ACTUAL, ERROR, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 TOP_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
+# The picker, the metrics and the charts are drawn late (the charts by Vega after the
+# run); each sits in a box of its final height from the first paint, so the tables below
+# are not pushed down under the reader. Presenter mode's larger text has no fixed height.
+HEAD_PX, METRICS_PX, CHART_BOX_PX = 92, 80, 420  # the charts: 400 px and 380 px tall
 
 model = frame.require_model()
 existing_user.init_state(model)
@@ -29,7 +33,7 @@ EU_ERROR_HELP = fit_help(model.model_kind)
 st.title("Existing user")
 
 labels = user_labels(model)
-pick, count = st.columns([3, 1])
+pick, count = widgets.steady_box(HEAD_PX).columns([3, 1])
 user_id = widgets.picker(pick, "User (type to search)", labels, key=existing_user.EU_USER)
 top = count.number_input(
     f"How many to recommend (1 to {MAX_TOP})",
@@ -45,15 +49,17 @@ except known_errors() as err:
     st.stop()
 widgets.write_url(existing_user.EXISTING_USER, {"user": user_id, "top": int(top)})
 
-widgets.metric_row(
-    [
-        ("Movies rated", f"{len(result.rated):,}", "In the model's data (its preset's movies)"),
-        ("RMSE on ratings it trained on", f"{result.rmse:.3f} ★", EU_ERROR_HELP),
-        ("MAE on ratings it trained on", f"{result.mae:.3f} ★", EU_ERROR_HELP),
-    ]
-)
+with widgets.steady_box(METRICS_PX):
+    widgets.metric_row(
+        [
+            ("Movies rated", f"{len(result.rated):,}", "In the model's data (its preset's movies)"),
+            ("RMSE on ratings it trained on", f"{result.rmse:.3f} ★", EU_ERROR_HELP),
+            ("MAE on ratings it trained on", f"{result.mae:.3f} ★", EU_ERROR_HELP),
+        ]
+    )
 
 left, right = st.columns(2, gap="large")
+left, right = (widgets.steady_box(CHART_BOX_PX, column) for column in (left, right))
 widgets.show_chart(left, charts.genre_averages_chart(result.genre_averages), width="stretch")
 widgets.show_chart(right, charts.predicted_vs_actual_chart(result.rated), width="content")
 

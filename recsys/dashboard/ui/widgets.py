@@ -60,6 +60,15 @@ def metric_row(cells: Iterable[tuple[str, str, str | None]]) -> None:
             st.metric(label, value, help=help_text, width="content")
 
 
+def steady_box(height_px: int, slot: Any = st) -> Any:
+    """A container in ``slot`` that is ``height_px`` tall from the first paint, for what
+    is drawn late (a chart, a row of widgets), so what is below it does not jump. In
+    presenter mode, whose larger text has no known height, a plain one."""
+    if st.session_state.get(PRESENT):
+        return slot.container()
+    return slot.container(height=height_px, border=False)
+
+
 def show_chart(slot: Any, chart: Any, **kwargs: Any) -> Any:
     """An Altair chart in ``slot`` (``st`` or a column), with larger, darker labels in
     presenter mode."""

@@ -1,0 +1,52 @@
+"""Nothing jumps while a page loads (1280×720): the space of what is drawn late is kept
+from the start, so a reader's place does not move under them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.browse import PAGES, settle
+
+pytestmark = pytest.mark.e2e
+
+PROJECTOR = {"width": 1280, "height": 720}
+
+# Every distinct top, below the page's title, of the first heading that reads ``window.watched``,
+# from the moment it is drawn until the test reads them.
+RECORD_TOPS = """
+window.tops = [];
+const watch = () => {
+  const heads = Array.from(document.querySelectorAll("h3"));
+  const head = heads.find((h) => h.innerText.startsWith(window.watched || "\\u0000"));
+  const title = document.querySelector("h1");
+  if (head && title) {
+    // From the page's title: the frame's own padding, set by its style sheet, is not
+    // what is measured here.
+    const top = Math.round(head.getBoundingClientRect().top - title.getBoundingClientRect().top);
+    if (window.tops[window.tops.length - 1] !== top) window.tops.push(top);
+  }
+  requestAnimationFrame(watch);
+};
+requestAnimationFrame(watch);
+"""
+
+
+@pytest.fixture
+def projector_tab(browser):
+    context = browser.new_context(viewport=PROJECTOR)
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def test_existing_users_tables_stay_put_while_its_charts_draw(projector_tab, hostile_app):
+    server, _ = hostile_app
+    tab = projector_tab
+    tab.add_init_script("window.watched = 'The movies they rated';" + RECORD_TOPS)
+    tab.goto(f"{server.url}existing_user")
+    settle(tab, PAGES["existing_user"])
+    tab.wait_for_timeout(1000)
+    tops = tab.evaluate("window.tops")
+    assert tops, "the heading above the rated movies was never drawn"
+    assert len(set(tops)) == 1, f"the rated movies' heading moved while loading: {tops}"
