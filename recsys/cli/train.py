@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from recsys.cli.commands import emit, print_warnings
+from recsys.cli.commands import emit, print_warnings, progress_for
 from recsys.errors import printable
-from recsys.model.shards import check_global_batch
+from recsys.model.distributed import check_global_batch
 from recsys.progress import TextBar
 
 
@@ -21,8 +21,8 @@ def train_command(args: argparse.Namespace) -> None:
     from recsys.config import HYBRID, hybrid_config, recipe_config
     from recsys.dataset.movielens import load_movielens
     from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle
-    from recsys.model.train import train_bundle
+    from recsys.model.hybrid.train import train_hybrid_bundle
+    from recsys.model.lab.train import train_bundle
     from recsys.settings import resolve_artifacts_dir
 
     if args.workers or args.distributed:
@@ -32,7 +32,7 @@ def train_command(args: argparse.Namespace) -> None:
     print_warnings(dataset.warnings)
     overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
     artifacts = resolve_artifacts_dir(args.artifacts)
-    bar = None if args.json else TextBar()
+    bar = progress_for(args)
     try:
         if args.model == HYBRID:
             config = hybrid_config(**overrides, seed=args.seed)
@@ -53,14 +53,16 @@ def train_command(args: argparse.Namespace) -> None:
 
 
 def distributed_train_command(args: argparse.Namespace) -> None:
-    """``--workers N``: start N local workers and report the chief's result.
-    ``--distributed``: be one worker of the cluster that TF_CONFIG describes; the chief
+    """``--workers N``: start N local workers (in a private network) and report the
+    chief's result. ``--distributed``: be one worker of the cluster that TF_CONFIG
+    describes, warning on stderr that its port is open to whoever reaches it; the chief
     trains and writes the bundle as ``train`` does, the others only train. The worker's
     training runs in a child process that this one watches (``supervise_worker``)."""
     import json
 
-    from recsys.model.cluster import (
+    from recsys.model.distributed.cluster import (
         cluster_from_env,
+        open_port_warning,
         run_local_workers,
         supervise_worker,
         supervised,
@@ -78,6 +80,9 @@ def distributed_train_command(args: argparse.Namespace) -> None:
         return
     cluster = cluster_from_env()
     if not supervised():
+        warning = open_port_warning(cluster)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         argv = _worker_args(args, json_output=args.json)
         code = supervise_worker(argv, cluster, args.join_timeout)
         if code:
@@ -102,8 +107,8 @@ def _train_as_worker(args: argparse.Namespace, config, cluster) -> None:
     from recsys.config import HYBRID
     from recsys.dataset.movielens import load_movielens
     from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle, train_hybrid_worker
-    from recsys.model.train import train_bundle, train_worker
+    from recsys.model.hybrid.train import train_hybrid_bundle, train_hybrid_worker
+    from recsys.model.lab.train import train_bundle, train_worker
     from recsys.settings import resolve_artifacts_dir
 
     dataset = load_movielens(args.data)
@@ -114,9 +119,13 @@ def _train_as_worker(args: argparse.Namespace, config, cluster) -> None:
             result = train_hybrid_worker(dataset, tags, config, artifacts, cluster)
         else:
             result = train_worker(dataset, config, artifacts, cluster)
-        emit(args, result, lambda r: (
-            f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
-        ))  # fmt: skip
+        emit(
+            args,
+            result,
+            lambda r: (
+                f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
+            ),
+        )
         return
     print_warnings(dataset.warnings)
     bar = None if args.json else TextBar()
@@ -139,9 +148,12 @@ def _worker_args(args: argparse.Namespace, json_output: bool) -> list[str]:
     argv += ["--preset", args.preset, "--recipe", args.recipe, "--seed", str(args.seed)]
     argv += ["--join-timeout", repr(args.join_timeout)]
     for flag, value in (
-        ("--data", args.data), ("--artifacts", args.artifacts), ("--epochs", args.epochs),
-        ("--lr", args.lr), ("--batch-size", args.batch_size),
-    ):  # fmt: skip
+        ("--data", args.data),
+        ("--artifacts", args.artifacts),
+        ("--epochs", args.epochs),
+        ("--lr", args.lr),
+        ("--batch-size", args.batch_size),
+    ):
         if value is not None:
             argv += [flag, str(value)]
     argv += ["--wait"] * bool(args.wait) + ["--force"] * bool(args.force)

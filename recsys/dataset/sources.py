@@ -51,7 +51,7 @@ class Source(NamedTuple):
 _ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
 
 
-class _CappedReader(io.RawIOBase):
+class CappedReader(io.RawIOBase):
     """Reads a zip entry; raises DataError past ``limit`` bytes or on a damaged entry."""
 
     def __init__(self, raw: BinaryIO, limit: int, label: str):
@@ -198,7 +198,7 @@ def _zip_opener(zip_path: Path, member: str, max_bytes: int, label: str) -> Open
                 raw = zf.open(member)
         except (*_ZIP_READ_ERRORS, OSError) as err:
             raise DataError(label, f"cannot open the zip entry ({err})") from None
-        return io.BufferedReader(_CappedReader(raw, max_bytes, label))
+        return io.BufferedReader(CappedReader(raw, max_bytes, label))
 
     return opener
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from recsys.columns import MOVIE_ID, USER_ID
-from recsys.dataset.sources import _CappedReader, check_zip_members, entry_key
+from recsys.dataset.sources import CappedReader, check_zip_members, entry_key
 from recsys.errors import DataError
 from recsys.settings import max_unpacked_bytes as default_max_unpacked_bytes
 from recsys.settings import resolve_data_path
@@ -56,7 +56,7 @@ def load_tags(path: str | os.PathLike | None = None, max_unpacked_bytes: int | N
                     return _empty()
                 member = min(names, key=lambda n: (entry_key(n).count("/"), entry_key(n)))
                 label = f"{path}!{member}"
-                with io.BufferedReader(_CappedReader(zf.open(member), limit, label)) as raw:
+                with io.BufferedReader(CappedReader(zf.open(member), limit, label)) as raw:
                     return _parse(raw, label)
         except (zipfile.BadZipFile, OSError) as err:
             raise DataError(path, f"not a readable zip file ({err})") from None

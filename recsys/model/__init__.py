@@ -1,5 +1,5 @@
 """Features, scaling, the Keras network (the only TensorFlow import), training, the bundle.
 
-Importing this package does not import TensorFlow: only ``recsys.model.network`` does,
+Importing this package does not import TensorFlow: only ``recsys.model.lab.network`` does,
 and only training imports that.
 """
