@@ -50,3 +50,31 @@ def test_existing_users_tables_stay_put_while_its_charts_draw(projector_tab, hos
     tops = tab.evaluate("window.tops")
     assert tops, "the heading above the rated movies was never drawn"
     assert len(set(tops)) == 1, f"the rated movies' heading moved while loading: {tops}"
+
+
+# Every distinct height of the genre sliders' box, from the moment it is drawn.
+RECORD_GENRES = """
+window.heights = [];
+const watch = () => {
+  const box = document.querySelector(".st-key-nu_genres");
+  if (box) {
+    const height = Math.round(box.getBoundingClientRect().height);
+    if (window.heights[window.heights.length - 1] !== height) window.heights.push(height);
+  }
+  requestAnimationFrame(watch);
+};
+requestAnimationFrame(watch);
+"""
+
+
+def test_new_users_sliders_keep_their_space_on_a_first_visit(projector_tab, hostile_app):
+    server, _ = hostile_app
+    tab = projector_tab
+    tab.add_init_script(RECORD_GENRES)
+    tab.goto(f"{server.url}new_user")
+    settle(tab, PAGES["new_user"])
+    tab.wait_for_timeout(1000)
+    heights = tab.evaluate("window.heights")
+    assert heights and heights[-1] > 0, "the genre sliders were never drawn"
+    assert tab.locator(".st-key-nu_genres [data-testid='stSlider']").count() == 14
+    assert len(set(heights)) == 1, f"the genre sliders' box changed height while loading: {heights}"
