@@ -22,6 +22,7 @@ from recsys.dataset.movielens import load_movielens
 from recsys.dataset.tags import load_tags
 from recsys.errors import known_errors
 from recsys.evaluation import run_evaluation, save_evaluation
+from recsys.model.kinds import RunOptions, train
 from recsys.progress import fraction_of
 
 
@@ -121,18 +122,10 @@ def train_work(
     serve it whatever the gate says)."""
 
     def work(job: Job) -> Any:
-        # TensorFlow is imported by these, only to train.
-        from recsys.model.hybrid.train import train_hybrid_bundle
-        from recsys.model.lab.train import train_bundle
-
         job.progress(0, config.epochs, "reading the data")
         dataset = load_movielens(data_path)
-        if isinstance(config, HybridConfig):
-            tags = load_tags(data_path)
-            return train_hybrid_bundle(
-                dataset, tags, config, artifacts, progress=job.progress, force=force
-            )
-        return train_bundle(dataset, config, artifacts, progress=job.progress, force=force)
+        # TensorFlow is imported by the kind's trainer, only to train.
+        return train(dataset, config, artifacts, RunOptions(progress=job.progress, force=force))
 
     return work
 
