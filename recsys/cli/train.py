@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from recsys.cli.commands import emit, print_warnings
+from recsys.cli.commands import emit, print_warnings, progress_for
 from recsys.errors import printable
 from recsys.model.distributed import check_global_batch
 from recsys.progress import TextBar
@@ -29,7 +29,7 @@ def train_command(args: argparse.Namespace) -> None:
     print_warnings(dataset.warnings)
     config = _config(args)
     artifacts = resolve_artifacts_dir(args.artifacts)
-    bar = None if args.json else TextBar()
+    bar = progress_for(args)
     try:
         options = RunOptions(progress=bar, wait=args.wait, force=args.force)
         report = train(dataset, config, artifacts, options)
@@ -41,14 +41,16 @@ def train_command(args: argparse.Namespace) -> None:
 
 
 def distributed_train_command(args: argparse.Namespace) -> None:
-    """``--workers N``: start N local workers and report the chief's result.
-    ``--distributed``: be one worker of the cluster that TF_CONFIG describes; the chief
+    """``--workers N``: start N local workers (in a private network) and report the
+    chief's result. ``--distributed``: be one worker of the cluster that TF_CONFIG
+    describes, warning on stderr that its port is open to whoever reaches it; the chief
     trains and writes the bundle as ``train`` does, the others only train. The worker's
     training runs in a child process that this one watches (``supervise_worker``)."""
     import json
 
     from recsys.model.distributed.cluster import (
         cluster_from_env,
+        open_port_warning,
         run_local_workers,
         supervise_worker,
         supervised,
@@ -67,6 +69,9 @@ def distributed_train_command(args: argparse.Namespace) -> None:
         return
     cluster = cluster_from_env()
     if not supervised():
+        warning = open_port_warning(cluster)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         argv = _worker_args(args, json_output=args.json)
         code = supervise_worker(argv, cluster, args.join_timeout)
         if code:

@@ -23,6 +23,7 @@ from recsys.model.bundle import current_bundle
 from recsys.serving.recommender import Recommender
 from tests.dashboard.apptest import (
     DASHBOARD,
+    LOCAL_VISITOR,
     PAGES,
     ROOT,
     TIMEOUT,
@@ -34,6 +35,8 @@ from tests.dashboard.apptest import (
     table,
     texts,
     unescape,
+    visit_as,
+    wait_for_jobs,
 )
 from tests.e2e.app_data import (
     MARKDOWN_TITLE,
@@ -310,6 +313,7 @@ def test_no_data_says_how_to_get_it_and_an_upload_trains_on_first_start(monkeypa
     artifacts, target = tmp_path / "artifacts", tmp_path / "data" / "ml-latest-small"
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))
     monkeypatch.setenv("RECSYS_DATA", str(target))
+    visit_as(monkeypatch, LOCAL_VISITOR)  # uploading is the operator's
     at = ok(AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT).run())
     assert "No MovieLens data" in at.warning[0].value
     assert "python -m recsys download" in texts(at)
@@ -340,7 +344,9 @@ def test_retrain_writes_a_new_bundle_that_is_served(monkeypatch, tmp_path, hosti
     assert "82,240" in str([m.value for m in at.metric])
     next(n for n in at.number_input if n.label == "Epochs").set_value(1)
     next(b for b in at.button if b.label == "Train a new model").click()
-    ok(at.run())  # starts the job, follows it to the end, reruns
+    ok(at.run())  # starts the job: a child process
+    wait_for_jobs(copy)
+    ok(at.run())
     after = current_bundle(copy)
     assert after != before
     assert "New model trained" in texts(at)
@@ -463,6 +469,7 @@ def test_a_reupload_after_a_failed_training_trains_again(monkeypatch, tmp_path):
     target = tmp_path / "data" / "ml-latest-small"
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(tmp_path / "artifacts"))
     monkeypatch.setenv("RECSYS_DATA", str(target))
+    visit_as(monkeypatch, LOCAL_VISITOR)  # uploading is the operator's
     at = ok(AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT).run())
     at.file_uploader(key="dataset_zip").set_value(("a.zip", zipped(source), "application/zip"))
     ok(at.run())

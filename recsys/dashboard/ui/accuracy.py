@@ -14,7 +14,7 @@ import streamlit as st
 
 from recsys.config import PRESETS
 from recsys.dashboard import accuracy
-from recsys.dashboard.jobs import Job
+from recsys.dashboard.jobs import Job, JobBusyError
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.dashboard.ui.jobs import latest_job, start_evaluation
@@ -49,7 +49,10 @@ def evaluate_in_background(manifest: Mapping[str, Any]) -> Job | None:
     run in this process; the sidebar and the Model page follow it."""
     if saved_evaluation() is not None or latest_job("evaluate") is not None:
         return None
-    return start_evaluation(evaluation_preset(manifest))
+    try:
+        return start_evaluation(evaluation_preset(manifest))
+    except JobBusyError:
+        return None  # another job runs: the Model page offers the evaluation later
 
 
 def sidebar_lines(model: Recommender) -> None:

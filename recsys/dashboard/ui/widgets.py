@@ -32,7 +32,6 @@ from recsys.dashboard.export import csv_bytes
 from recsys.dashboard.text import error_text, md_escape
 from recsys.dashboard.urls import UrlReader, pick_params
 from recsys.evaluation import metric_mean
-from recsys.settings import ALLOW_RETRAIN_ENV, retrain_allowed
 
 # ---------------------------------------------------------------------------- messages
 
@@ -41,23 +40,6 @@ def show_error(err: BaseException | str, hint: str = "") -> None:
     """An st.error with the error's one line (escaped) and, optionally, what to do next."""
     message = md_escape(err if isinstance(err, str) else error_text(err), limit=600)
     st.error(message + (f"  \n{hint}" if hint else ""), icon=":material/error:")
-
-
-def may_retrain() -> bool:
-    """Whether this browser may replace the served model; when not, say why.
-
-    Retraining replaces the model every session is served. On a server bound to this
-    machine only (``server.address`` loopback) whoever opens the app may; bound wider,
-    only when the operator set ``RECSYS_ALLOW_RETRAIN=1``.
-    """
-    if retrain_allowed(st.get_option("server.address")):
-        return True
-    st.info(
-        "Retraining from the browser is off: this server listens beyond this machine. "
-        f"Run `python -m recsys train` on the server, or start it with {ALLOW_RETRAIN_ENV}=1.",
-        icon=":material/lock:",
-    )
-    return False
 
 
 def metric_value(metrics: Mapping[str, Any], name: str, spec: str) -> str:

@@ -4,8 +4,14 @@
 host but for ``task``, e.g. ``{"cluster": {"worker": ["a:2222", "b:2222"]}, "task":
 {"type": "worker", "index": 1}}``. TensorFlow's ``MultiWorkerMirroredStrategy`` reads it
 and does all the talking between workers; this module only reads it to know this
-worker's place, and (``run_local_workers``) starts N processes on loopback ports with a
-``TF_CONFIG`` each. No TensorFlow here.
+worker's place, and (``run_local_workers``) starts N processes with a ``TF_CONFIG``
+each, in a network namespace of their own (``recsys.model.distributed.private_network``).
+
+Each worker's gRPC server listens on every interface, whatever host ``TF_CONFIG``
+names, and runs any graph sent to it, unauthenticated. Local workers are therefore
+started where only their loopback interface exists, or not at all unless the operator
+opts in (``RECSYS_ALLOW_OPEN_WORKER_PORTS=1``); a ``--distributed`` worker warns that
+its network must admit only the cluster's hosts. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -19,13 +25,25 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from recsys.errors import RecsysError, UsageError, printable
+from recsys.model.distributed.private_network import (
+    PrivateNetwork,
+    PrivateNetworkUnavailable,
+    private_network,
+)
 from recsys.settings import PROJECT_ROOT
 
 TF_CONFIG = "TF_CONFIG"
+# The operator's consent to local workers on open ports where no private network can be
+# had; "1" only.
+OPEN_PORTS_SWITCH = "RECSYS_ALLOW_OPEN_WORKER_PORTS"
+# Set by the launcher for the workers it starts: they need not warn about their ports
+# (the launcher has closed them, or warned itself).
+LOCAL_WORKER = "RECSYS_LOCAL_WORKER"
 JOIN_TIMEOUT_S = 120.0  # how long a worker waits for the others before giving up
 # Set by the supervisor for the worker it runs: a file the worker creates once the
 # cluster has trained a first step together.
@@ -88,7 +106,9 @@ def cluster_from_env(env: Mapping[str, str] | None = None) -> Cluster:
 
 
 def _free_ports(n: int) -> list[int]:
-    """n loopback ports free right now (the OS picks them)."""
+    """n ports free right now (the OS picks them). Another process may take one before
+    its worker listens on it: the worker then stops with one line
+    (``recsys.model.distributed``)."""
     sockets = [socket.socket() for _ in range(n)]
     try:
         for sock in sockets:
@@ -99,9 +119,10 @@ def _free_ports(n: int) -> list[int]:
             sock.close()
 
 
-def local_tf_configs(n: int) -> list[str]:
-    """``TF_CONFIG`` for each of n workers on this machine's loopback ports."""
-    workers = [f"127.0.0.1:{port}" for port in _free_ports(n)]
+def local_tf_configs(n: int, ports: list[int] | None = None) -> list[str]:
+    """``TF_CONFIG`` for each of n workers on this machine, reached at ``127.0.0.1``
+    (``ports``, else ports free now)."""
+    workers = [f"127.0.0.1:{port}" for port in ports or _free_ports(n)]
     return [
         json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})
         for i in range(n)
@@ -119,28 +140,22 @@ class LocalRun:
 def run_local_workers(args: list[str], n: int, timeout_s: float | None = None) -> LocalRun:
     """Run ``python -m recsys ARGS`` as n workers of one cluster on this machine.
 
+    The workers run in a private network namespace, where only ``lo`` exists, so their
+    ports are reachable from each other only; where the system refuses one, UsageError
+    (one line) unless ``RECSYS_ALLOW_OPEN_WORKER_PORTS=1``, and then a warning on stderr.
     Each worker gets its own ``TF_CONFIG``; outputs go to files (never a pipe that can
     fill). When one worker fails, the others are stopped and ClusterError says, in one
     line, which failed and why; the chief writes the bundle only after a full training,
     so the bundle that was there stays as it was.
     """
-    with tempfile.TemporaryDirectory(prefix="recsys-workers-") as folder:
-        logs = Path(folder)
-        procs = []
+    with ExitStack() as stack:
+        network = network_for_local_workers(stack, n)
+        ports = network.ports(n) if network is not None else None
+        logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="recsys-workers-")))
+        procs: list[subprocess.Popen] = []
         try:
-            for i, tf_config in enumerate(local_tf_configs(n)):
-                out, err = open(logs / f"{i}.out", "wb"), open(logs / f"{i}.err", "wb")
-                with out, err:
-                    procs.append(
-                        subprocess.Popen(
-                            [sys.executable, "-m", "recsys", *args],
-                            stdout=out,
-                            stderr=err,
-                            stdin=subprocess.DEVNULL,
-                            cwd=PROJECT_ROOT,
-                            env={**os.environ, TF_CONFIG: tf_config},
-                        )
-                    )
+            for i, tf_config in enumerate(local_tf_configs(n, ports)):
+                procs.append(_start_worker(args, i, tf_config, logs, network))
             failed = _wait_all(procs, timeout_s)
         finally:
             for proc in procs:
@@ -157,6 +172,62 @@ def run_local_workers(args: list[str], n: int, timeout_s: float | None = None) -
             stdout=(logs / "0.out").read_text(errors="replace"),
             stderr=(logs / "0.err").read_text(errors="replace"),
         )
+
+
+def network_for_local_workers(stack: ExitStack, n: int) -> PrivateNetwork | None:
+    """A private network for n workers on this machine, held open by ``stack``. Where
+    the system refuses one: UsageError (one line), or None if the operator opted in to
+    open ports (``RECSYS_ALLOW_OPEN_WORKER_PORTS=1``), with a warning on stderr."""
+    try:
+        return stack.enter_context(private_network())
+    except PrivateNetworkUnavailable as err:
+        reason = str(err)
+    if os.environ.get(OPEN_PORTS_SWITCH) != "1":
+        raise UsageError(
+            f"--workers: no private network for the workers on this system ({reason}), and "
+            "their ports would listen on every interface and run any graph sent to them; "
+            f"set {OPEN_PORTS_SWITCH}=1 to train on open ports anyway, only on a machine "
+            "that no one else can reach"
+        )
+    print(
+        f"warning: {OPEN_PORTS_SWITCH}=1: the {n} workers' ports listen on every interface, "
+        "unauthenticated: whoever reaches them can run code as this user while they train",
+        file=sys.stderr,
+    )
+    return None
+
+
+def _start_worker(
+    args: list[str], index: int, tf_config: str, logs: Path, network: PrivateNetwork | None
+) -> subprocess.Popen:
+    """``python -m recsys ARGS`` as worker ``index``, in ``network`` (if any), its output
+    to ``logs/<index>.out`` and ``.err``."""
+    out, err = open(logs / f"{index}.out", "wb"), open(logs / f"{index}.err", "wb")
+    with out, err:
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "recsys", *args],
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT,
+                env={**os.environ, TF_CONFIG: tf_config, LOCAL_WORKER: "1"},
+                preexec_fn=None if network is None else network.enter,
+            )  # fmt: skip
+        except subprocess.SubprocessError:  # the child could not join the namespace
+            raise ClusterError(
+                f"worker {index} could not join the workers' private network; "
+                "no bundle was written, the served one is unchanged"
+            ) from None
+
+
+def open_port_warning(cluster: Cluster) -> str | None:
+    """The warning a ``--distributed`` worker prints at start (None for the workers of
+    ``run_local_workers``, whose launcher took care of their ports)."""
+    if os.environ.get(LOCAL_WORKER) == "1":
+        return None
+    return (
+        f"warning: this worker's port ({cluster.addresses[cluster.index]}) listens on every "
+        "interface, unauthenticated, and runs any code sent to it: train across hosts "
+        "only on an isolated network whose firewall admits the cluster's hosts alone"
+    )
 
 
 def _wait_all(procs: list[subprocess.Popen], timeout_s: float | None) -> list[int]:

@@ -84,8 +84,16 @@ def read_layout(path: Path, user_width: int, min_rows: int) -> ShardFile:
 
 
 def shard_path(artifacts_dir: Path, key: str, cluster: Cluster) -> Path:
-    """``<artifacts>/.shards/<key>/part-00001-of-00002.npy``."""
+    """``<artifacts>/.shards/<key>/part-00001-of-00002.npy``. UsageError, in one line, if
+    ``.shards`` or its ``<key>`` folder is a symbolic link: the shard would be written,
+    and removed after the training, wherever the link points."""
     name = f"part-{cluster.index:05d}-of-{cluster.workers:05d}.npy"
+    for folder in (artifacts_dir / SHARDS_FOLDER, artifacts_dir / SHARDS_FOLDER / key):
+        if folder.is_symlink():
+            raise UsageError(
+                f"{folder}: is a symbolic link; training writes its shards there and "
+                "follows no link: remove it (a folder is made in its place)"
+            )
     return artifacts_dir / SHARDS_FOLDER / key / name
 
 

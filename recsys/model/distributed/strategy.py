@@ -23,20 +23,31 @@ def joined_cluster(cluster: Cluster):
     line. A worker that never comes is the supervisor's to end
     (``cluster.supervise_worker``): TensorFlow would wait an hour for it, holding
     Python's lock."""
-    strategy = _strategy()
+    strategy = _strategy(cluster)
     try:
         yield strategy
     except tf.errors.OpError as err:
         raise ClusterError(f"worker {cluster.index} lost the cluster: {_reason(err)}") from None
 
 
-def _strategy() -> tf.distribute.MultiWorkerMirroredStrategy:
+def _strategy(cluster: Cluster) -> tf.distribute.MultiWorkerMirroredStrategy:
+    """The strategy, which starts this worker's gRPC server; ClusterError in one line if
+    the server cannot listen on its port (another process took it) or TF_CONFIG is bad."""
     options = tf.distribute.experimental.CommunicationOptions(
         implementation=tf.distribute.experimental.CommunicationImplementation.RING,
         timeout_seconds=COLLECTIVE_TIMEOUT_S,
     )
     try:
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    except tf.errors.OpError as err:
+        if "gRPC server" not in (err.message or ""):
+            raise ClusterError(f"could not join the cluster in TF_CONFIG: {_reason(err)}") from None
+        address = cluster.addresses[cluster.index]
+        port = address.rpartition(":")[2]
+        raise ClusterError(
+            f"worker {cluster.index} could not listen on port {port} ({address} in TF_CONFIG): "
+            "another process holds it, or it is not this user's to open; no bundle was written"
+        ) from None
     except (RuntimeError, ValueError) as err:
         raise ClusterError(f"could not join the cluster in TF_CONFIG: {one_line(err)}") from None
 
