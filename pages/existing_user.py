@@ -14,6 +14,7 @@ from recsys.columns import (
     YEAR,
 )
 from recsys.dashboard import charts, export
+from recsys.dashboard.model_words import fit_help
 from recsys.dashboard.ui import existing_user, explore, frame, widgets
 from recsys.dashboard.ui.cache import user_labels
 from recsys.dashboard.urls import MAX_TOP
@@ -22,14 +23,9 @@ from recsys.errors import known_errors
 RATED_COLUMNS = [TITLE, PREDICTED, ACTUAL, ERROR, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 TOP_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
 
-EU_ERROR_HELP = (
-    "Over this user's ratings, which the model trained on (the lab's network on a random "
-    "80% of all rows): how well it fits them, not how well it predicts new ones. The "
-    "honest figure is the Model page's evaluation on held-out ratings."
-)
-
 model = frame.require_model()
 existing_user.init_state(model)
+EU_ERROR_HELP = fit_help(model.model_kind)
 st.title("Existing user")
 
 labels = user_labels(model)
@@ -54,8 +50,8 @@ widgets.metric_row(
 )
 
 left, right = st.columns(2, gap="large")
-left.altair_chart(charts.genre_averages_chart(result.genre_averages), width="stretch")
-right.altair_chart(charts.predicted_vs_actual_chart(result.rated), width="content")
+widgets.show_chart(left, charts.genre_averages_chart(result.genre_averages), width="stretch")
+widgets.show_chart(right, charts.predicted_vs_actual_chart(result.rated), width="content")
 
 st.subheader("The movies they rated, highest prediction first")
 explore.movie_table(result.rated, "eu_rated_table", order=RATED_COLUMNS)

@@ -2,30 +2,40 @@
 
 import streamlit as st
 
-from recsys.columns import AVE_RATING, DISTANCE, GENRES, NUM_RATINGS, TITLE, YEAR
+from recsys.columns import AVE_RATING, DISTANCE, GENRES, MOVIE_ID, NUM_RATINGS, TITLE, YEAR
 from recsys.dashboard import charts
-from recsys.dashboard.explore import browse
+from recsys.dashboard.explore import browse, least_ratings
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, widgets
-from recsys.dashboard.ui.cache import movie_labels, movie_ratings
+from recsys.dashboard.ui.cache import explore_catalogue, movie_labels, movie_ratings
 from recsys.errors import known_errors
 
 BROWSE_SHOWN = 500  # rows of the browse table (the count says how many match)
 
 model = frame.require_model()
-explore.init_state(model)
+# The data's every movie, whichever model is served (the lab's keeps fewer).
+catalogue = explore_catalogue(model)
+items = catalogue.items
+explore.init_state(model, catalogue)
 st.title("Explore")
 st.caption(
-    "Search and filter the movies the model serves; select a row to see its ratings, "
-    "tags, nearest neighbours and the users who rated it highest. A row selected in "
-    "any movie table of the app opens here."
+    f"Search and filter {'the dataset' if catalogue.whole_dataset else 'the model'}'s "
+    "movies; select a row to see its ratings, tags, nearest neighbours and the users who "
+    "rated it highest. A row selected in any movie table of the app opens here."
 )
 
-query = explore.browse_controls(model)
-found = browse(model.items, query)
+query = explore.browse_controls(items)
+found = browse(items, query)
+floor = least_ratings(query)
 st.caption(
-    f"{len(found):,} of {len(model.items):,} movies match"
+    f"{len(found):,} of {len(items):,} movies match"
     + (f"; the first {BROWSE_SHOWN:,} are listed" if len(found) > BROWSE_SHOWN else "")
+    + (
+        f". Sorted by mean rating, only movies with at least {floor} ratings are listed "
+        "(a mean of one or two ratings says little); set a minimum to change it"
+        if floor != query.min_ratings
+        else ""
+    )
 )
 shown = found.head(BROWSE_SHOWN)
 explore.movie_table(
@@ -36,18 +46,21 @@ explore.movie_table(
     height=widgets.table_height(min(len(shown), 8)),
 )
 
-labels = movie_labels(model)
+labels = catalogue.labels
 movie_id = widgets.picker(st, "Movie (type to search by title)", labels, key=explore.EX_MOVIE)
-widgets.write_url(explore.EXPLORE, {"movie": movie_id})
-row = model.items.iloc[model.movie_row(movie_id)]
+widgets.write_url(explore.EXPLORE, explore.browse_link(movie_id, query))
+row = items.loc[items[MOVIE_ID] == movie_id].iloc[0]
+explore.point_to_details(str(row[TITLE]))
 ratings, whole_dataset = movie_ratings(model)
 
-st.header(md_escape(str(row[TITLE])))
+st.header(md_escape(str(row[TITLE])), anchor=explore.DETAILS_ANCHOR)
+counted = "the dataset" if catalogue.whole_dataset else "the model's training data"
+mean_text = "–" if row[AVE_RATING] != row[AVE_RATING] else f"{row[AVE_RATING]:.2f} ★"
 widgets.metric_row(
     [
         ("Released", "–" if row[YEAR] != row[YEAR] else f"{int(row[YEAR])}", None),
-        ("Mean rating", f"{row[AVE_RATING]:.2f} ★", "Over the ratings the model trained on"),
-        ("Ratings", f"{int(row[NUM_RATINGS]):,}", "In the model's training data"),
+        ("Mean rating", mean_text, f"Over its ratings in {counted}"),
+        ("Ratings", f"{int(row[NUM_RATINGS]):,}", f"In {counted}"),
     ]
 )
 st.caption(f"Genres: {md_escape(str(row[GENRES]).replace('|', ', '))}")
@@ -58,12 +71,14 @@ if not whole_dataset:
         icon=":material/info:",
     )
 left, right = st.columns(2, gap="large")
-left.altair_chart(
-    charts.rating_distribution_chart(ratings.histogram(movie_id), "Its ratings"), width="stretch"
+widgets.show_chart(
+    left,
+    charts.rating_distribution_chart(ratings.histogram(movie_id), "Its ratings"),
+    width="stretch",
 )
 by_year = ratings.over_time(movie_id)
 if len(by_year):
-    right.altair_chart(charts.ratings_over_time_chart(by_year), width="stretch")
+    widgets.show_chart(right, charts.ratings_over_time_chart(by_year), width="stretch")
 
 tags_col, fans_col, near_col = st.columns([2, 3, 4], gap="large")
 with tags_col:
@@ -72,26 +87,32 @@ with tags_col:
     if tags.empty:
         st.caption("No tags for this movie.")
     else:
-        st.dataframe(tags, hide_index=True, height=widgets.table_height(min(len(tags), 10)))
+        widgets.show_table(
+            st, tags, hide_index=True, height=widgets.table_height(min(len(tags), 10))
+        )
 with fans_col:
     st.subheader("Who rated it highest")
     fans = ratings.top_raters(movie_id)
-    st.dataframe(
+    widgets.show_table(
+        st,
         fans,
         hide_index=True,
         column_config={"userId": st.column_config.NumberColumn("user", format="%d")},
     )
 with near_col:
     st.subheader("Nearest in the model's movie space")
-    try:
-        neighbours = model.similar(movie_id, 10)
-    except known_errors() as err:
-        widgets.show_error(err, "Pick another movie.")
+    if movie_id not in movie_labels(model):  # the served model's own movies
+        st.info(explore.not_served_text(model.model_kind), icon=":material/info:")
     else:
-        explore.movie_table(
-            neighbours,
-            f"ex_near_{movie_id}",
-            switch=False,
-            order=[TITLE, DISTANCE, YEAR],
-            title_width="medium",
-        )
+        try:
+            neighbours = model.similar(movie_id, 10)
+        except known_errors() as err:
+            widgets.show_error(err, "Pick another movie.")
+        else:
+            explore.movie_table(
+                neighbours,
+                f"ex_near_{movie_id}",
+                switch=False,
+                order=[TITLE, DISTANCE, YEAR],
+                title_width="medium",
+            )

@@ -7,10 +7,11 @@ from recsys.dashboard import export
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, new_user, widgets
-from recsys.dashboard.urls import new_user_url, shown_text
+from recsys.dashboard.urls import filters_text, new_user_url, shown_text
 from recsys.errors import known_errors
 
-TABLE_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
+# The reason beside the title: both in view at 1280 px without scrolling sideways.
+TABLE_COLUMNS = [TITLE, WHY, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 
 model = frame.require_model()
 new_user.init_state(model)
@@ -20,12 +21,14 @@ st.caption(
     "movies you liked. They make your user vector, and the model ranks every movie for "
     "it. The link in the address bar keeps this view: share it or bookmark it."
 )
-controls, results = st.columns([2, 3], gap="large")
+# The title search and the filters first, then the 14 short sliders: at 1280×720 the
+# search and the top of the results are in the first screen.
+controls, results = st.columns([1, 2], gap="medium")
 with controls:
-    new_user.preset_buttons()
-    genre_ratings = new_user.genre_sliders()
     picks = new_user.picked_movies(model)
     filters = new_user.filters(model)
+    new_user.preset_buttons()
+    genre_ratings = new_user.genre_sliders()
 with results:
     try:
         top = model.for_new_user(
@@ -52,13 +55,23 @@ with results:
         st.markdown(
             f"Top pick: **{md_escape(top[TITLE].iat[0])}**, {top[PREDICTED].iat[0]:.2f} ★ predicted"
         )
+        if model.model_kind == "lab" and not picks:
+            st.caption(
+                "The lab's network follows genre presets loosely: it sees each movie's "
+                "genres, year and average rating only, so a list for Documentary or Family "
+                "may hold other genres. The hybrid model follows them more closely."
+            )
         if model.model_kind == "hybrid":
             st.caption(
                 "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
                 "ranking); the stars are its predicted rating, so they need not fall in order."
             )
         explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")
-        st.caption(shown_text(len(top), filters.top))
+        filters_set = filters_text(filters, year_bounds(model.items))
+        st.caption(
+            shown_text(len(top), filters.top)
+            + (f" {md_escape(filters_set)}" if filters_set else "")
+        )
         bounds = year_bounds(model.items)
         titles = {model.title_of(m): s for m, s in picks.items()}
         settings = export.new_user_settings(

@@ -18,17 +18,23 @@ st.title("Overview")
 
 data_path = resolve_data_path(None)
 sources = {"model": "The model's training subset"}
+whole_catalogue = model.model_kind == "hybrid"  # it trains on every movie of the dataset
 if dataset_present(data_path):
-    sources = {"dataset": "The whole dataset", **sources}
+    sources = {"dataset": "The whole dataset", **({} if whole_catalogue else sources)}
 widgets.keep_choice("ov_source", sources, next(iter(sources)))
-source = st.segmented_control(
-    "Show",
-    list(sources),
-    format_func=sources.get,
-    key="ov_source",
-    required=True,
-    persist_state="session",
-)
+if len(sources) > 1:
+    source = st.segmented_control(
+        "Show",
+        list(sources),
+        format_func=sources.get,
+        key="ov_source",
+        required=True,
+        persist_state="session",
+    )
+else:
+    source = next(iter(sources))
+    if whole_catalogue and source == "dataset":
+        st.caption("The whole dataset, which is also what the hybrid model trains on.")
 try:
     overview = dataset_overview(data_path) if source == "dataset" else model_overview(model)
 except known_errors() as err:
@@ -64,17 +70,20 @@ with shown:
         widgets.download_csv(overview.top_rated, "most_rated_movies.csv", "overview_top_csv")
     elif tab == "per-genre":
         left, right = st.columns(2, gap="large")
-        left.dataframe(
+        widgets.show_table(
+            left,
             overview.by_genre,
             hide_index=True,
             height=widgets.table_height(len(overview.by_genre)),
             column_config={"ave rating/genre": st.column_config.NumberColumn(format="%.2f")},
         )
-        right.altair_chart(
+        widgets.show_chart(
+            right,
             charts.genre_bar_chart(overview.by_genre, "ratings per genre", "Ratings per genre"),
             width="stretch",
         )
-        right.altair_chart(
+        widgets.show_chart(
+            right,
             charts.genre_bar_chart(
                 overview.by_genre,
                 "ave rating/genre",
@@ -85,7 +94,9 @@ with shown:
             width="stretch",
         )
     elif tab == "ratings":
-        st.altair_chart(charts.rating_distribution_chart(overview.rating_counts), width="stretch")
+        widgets.show_chart(
+            st, charts.rating_distribution_chart(overview.rating_counts), width="stretch"
+        )
     else:
         st.caption(
             "The first training rows: a user vector and a movie vector per rating, before "
@@ -96,14 +107,16 @@ with shown:
         user_rows, item_rows = training_preview(model.ratings, model.users, model.items)
         one_decimal = st.column_config.NumberColumn(format="%.1f")
         st.markdown("**User vectors**")
-        st.dataframe(
+        widgets.show_table(
+            st,
             user_rows,
             hide_index=True,
             column_config=dict.fromkeys(user_rows.columns[2:], one_decimal),
         )
         st.markdown("**The rating to predict**, and the movie vectors")
         target_first = [item_rows.columns[0], TARGET_STARS, *item_rows.columns[1:-1]]
-        st.dataframe(
+        widgets.show_table(
+            st,
             item_rows,
             hide_index=True,
             column_order=target_first,

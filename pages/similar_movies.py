@@ -1,10 +1,9 @@
-"""Similar movies: a movie's nearest neighbours in the model's 32-d movie space."""
+"""Similar movies: a movie's nearest neighbours in the model's movie space."""
 
 import streamlit as st
 
 from recsys.columns import DISTANCE, GENRES, MOVIE_ID, TITLE, YEAR
-from recsys.dashboard import charts
-from recsys.dashboard.export import csv_bytes
+from recsys.dashboard import charts, export
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, similar, widgets
 from recsys.dashboard.ui.cache import embedding_map, movie_labels, nearest_table
@@ -26,14 +25,29 @@ except known_errors() as err:
     st.stop()
 widgets.write_url(similar.SIMILAR, {"movie": movie_id, "k": k})
 
-st.subheader(f"The {k} movies nearest to {md_escape(labels[movie_id])}")
-left, right = st.columns([1, 1], gap="large")
+nearest_words = "The movie" if k == 1 else f"The {k} movies"
+st.subheader(f"{nearest_words} nearest to {md_escape(labels[movie_id])}")
+# The title holds the year: without a year column the genres fit beside it at 1280 px.
+left, right = st.columns([3, 2], gap="medium")
 with left:
     explore.movie_table(
-        neighbours, "sm_table", order=[TITLE, YEAR, DISTANCE, GENRES], title_width="medium"
+        neighbours, "sm_table", order=[TITLE, DISTANCE, GENRES], title_width="medium"
+    )
+    widgets.download_csv(
+        neighbours[[TITLE, YEAR, DISTANCE, GENRES]],
+        f"similar-to-{movie_id}-k{k}.csv",
+        "sm_csv",
+        settings=[
+            ("view", "Similar movies"),
+            export.model_setting(model.manifest),
+            ("movie", labels[movie_id]),
+            ("rows", f"its {k} nearest movies, nearest first"),
+        ],
+        rank=True,
     )
 with right:
-    st.altair_chart(
+    widgets.show_chart(
+        st,
         charts.embedding_chart(embedding_map(model), movie_id, neighbours[MOVIE_ID]),
         width="stretch",
     )
@@ -48,7 +62,8 @@ with right:
 st.subheader("Each movie's nearest neighbour (the lab's table)")
 nearest = nearest_table(model)
 st.caption(f"The first {similar.NEAREST_SHOWN} of {len(nearest):,} movies.")
-st.dataframe(
+widgets.show_table(
+    st,
     nearest.head(similar.NEAREST_SHOWN),
     hide_index=True,
     column_config={
@@ -57,11 +72,14 @@ st.dataframe(
         "distance": st.column_config.NumberColumn(format="%.4f", width="small"),
     },
 )
-st.download_button(
+widgets.download_csv(
+    nearest,
+    "nearest_neighbours.csv",
+    "sm_nearest_csv",
     f"Download all {len(nearest):,} rows (CSV)",
-    data=lambda: csv_bytes(nearest),
-    file_name="nearest_neighbours.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
+    settings=[
+        ("view", "Similar movies"),
+        export.model_setting(model.manifest),
+        ("rows", "each movie and its nearest neighbour (the lab's table)"),
+    ],
 )

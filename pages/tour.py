@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from recsys.dashboard.tour import STEPS
+from recsys.dashboard.model_words import model_figures
+from recsys.dashboard.tour import STEPS, say
 from recsys.dashboard.ui import frame, tour, widgets
 
 model = frame.require_model()
@@ -13,7 +14,7 @@ widgets.write_url(tour.TOUR, {"step": step.slug})
 
 tour.navigation("top")
 st.title(step.title)
-st.markdown(f"#### {step.say}")
+st.markdown(f"#### {say(step, model_figures(model.manifest, model.history))}")
 tour.STEP_WIDGETS[step.slug](model)
 st.divider()
 tour.navigation("bottom")

@@ -23,8 +23,13 @@ from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import accuracy
 from recsys.dashboard.ui.access import authorized, may_operate
 from recsys.dashboard.ui.cache import artifacts_dir, bundle_key, current_model
+from recsys.dashboard.ui.frame_link import (
+    note_unknown_address,
+    read_frame_link,
+    write_frame_link,
+)
 from recsys.dashboard.ui.jobs import follow_job, job_panel, latest_job, start_training
-from recsys.dashboard.ui.widgets import show_error
+from recsys.dashboard.ui.widgets import PRESENT, show_error
 from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import BundleError, MissingBundleError, known_errors
@@ -38,6 +43,8 @@ from recsys.settings import data_path_source, resolve_data_path
 _router = threading.local()
 SERVED = "served_model"  # the sidebar's model switch
 MODEL_LABELS = {kind.name: kind.label for kind in KINDS.values()}
+PRESENTER_CSS = Path(__file__).with_name("presenter.css")  # static project text, never data
+BASE_CSS = Path(__file__).with_name("base.css")  # the same, on every page in every mode
 
 
 @contextmanager
@@ -81,8 +88,14 @@ def page_config() -> None:
 def draw() -> Recommender:
     """The served model (or the screen that explains why there is none, then stop) and
     the sidebar."""
+    note_unknown_address(page.url_path for page in app_pages())
+    read_frame_link(SERVED)
     model = _model_or_stop()
     sidebar(model)
+    st.html(BASE_CSS)
+    if st.session_state.get(PRESENT):
+        st.html(PRESENTER_CSS)
+    write_frame_link(model.model_kind)
     return model
 
 
@@ -342,6 +355,13 @@ def sidebar(model: Recommender) -> None:
     data_path = resolve_data_path(None)
     trained_on = Path(str(manifest.get("data", {}).get("source", "?"))).name
     with st.sidebar:
+        st.toggle(
+            "Presenter mode",
+            key=PRESENT,
+            help="Larger text and charts, darker captions, no empty band at the top: for "
+            "a projector. The link keeps it (present=1).",
+            persist_state="session",
+        )
         st.subheader("Model", divider="gray")
         model_switch(model)
         st.caption(f"Trained {md_escape(_created(manifest))}")

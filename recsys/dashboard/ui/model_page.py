@@ -24,7 +24,13 @@ from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.access import authorized, may_operate, visitor_access
 from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.dashboard.ui.jobs import job_panel, start_evaluation, start_training
-from recsys.dashboard.ui.widgets import metric_row, show_error, table_height
+from recsys.dashboard.ui.widgets import (
+    metric_row,
+    show_chart,
+    show_error,
+    show_table,
+    table_height,
+)
 from recsys.errors import known_errors
 from recsys.evaluation import evaluation_tables, load_evaluation
 from recsys.model.bundle import KEEP_PER_MODEL, previous_bundle, rollback, serve_bundle
@@ -43,7 +49,7 @@ def architecture_section(manifest: Mapping[str, Any], parameters_help: str | Non
         [("Parameters", f"{int(architecture['params'].sum()):,}", parameters_help), *facts.inputs]
     )
     st.caption(f"Served: {facts.name}. {facts.architecture_note}")
-    st.dataframe(architecture, hide_index=True, height=table_height(len(architecture)))
+    show_table(st, architecture, hide_index=True, height=table_height(len(architecture)))
 
 
 def loss_section(slot: Any, history: Mapping[str, Any]) -> None:
@@ -52,7 +58,7 @@ def loss_section(slot: Any, history: Mapping[str, Any]) -> None:
     if chart is None:
         slot.info("This bundle has no loss history.")
     else:
-        slot.altair_chart(chart, width="stretch")
+        show_chart(slot, chart, width="stretch")
 
 
 def training_finished_message(job: Job) -> None:
@@ -105,7 +111,8 @@ def served_bundles_section(model: str) -> None:
         "the training ratings; a new model more than "
         f"{TOLERANCE:.0%} worse than the served one is kept but not served."
     )
-    st.dataframe(
+    show_table(
+        st,
         kept,
         hide_index=True,
         column_config={
@@ -216,6 +223,11 @@ def evaluation_section(preset: str, model_kind: str) -> None:
     result = load_evaluation(artifacts_dir())  # None when absent or damaged; never raises
     if result:
         _show_evaluation(result, model_kind)
+        other = accuracy.beside(result.get("protocol"))
+        shown_beside = load_evaluation(artifacts_dir(), other)
+        if shown_beside:
+            st.markdown(f"**{md_escape(accuracy.protocol_title(other))}**")
+            _show_evaluation(shown_beside, model_kind, chart_key=f"eval_metric_{other}")
     else:
         st.info("No evaluation saved yet.", icon=":material/science:")
     allowed = may_operate("Running an evaluation")
@@ -243,7 +255,9 @@ def evaluation_section(preset: str, model_kind: str) -> None:
     st.rerun()
 
 
-def _show_evaluation(result: Mapping[str, Any], model_kind: str) -> None:
+def _show_evaluation(
+    result: Mapping[str, Any], model_kind: str, chart_key: str = "eval_metric"
+) -> None:
     """The mean of each metric per model (a table with plain labels, and a chart of one
     metric)."""
     means, stds = evaluation_tables(result)
@@ -261,19 +275,17 @@ def _show_evaluation(result: Mapping[str, Any], model_kind: str) -> None:
         config[accuracy.metric_label(metric)] = st.column_config.NumberColumn(
             help=accuracy.metric_help(metric), format="%.3f"
         )
-    st.dataframe(shown, hide_index=True, column_config=config, placeholder="—")
+    show_table(st, shown, hide_index=True, column_config=config, placeholder="—")
     with st.expander("What the models are"):
         st.markdown(
             "\n".join(f"- **{name}**: {what}" for name, what in accuracy.MODEL_WORDS.values())
         )
     if stds is not None:
         with st.expander("Standard deviations over seeds"):
-            st.dataframe(accuracy.plain_table(stds), hide_index=True, placeholder="—")
+            show_table(st, accuracy.plain_table(stds), hide_index=True, placeholder="—")
     metrics = list(means.columns[1:])
     if metrics:
-        metric = st.selectbox(
-            "Chart", metrics, key="eval_metric", format_func=accuracy.metric_label
-        )
+        metric = st.selectbox("Chart", metrics, key=chart_key, format_func=accuracy.metric_label)
         ours = accuracy.model_label(accuracy.evaluated_name(model_kind))
         chart = evaluation_chart(
             means.assign(model=means["model"].map(accuracy.model_label)),
@@ -281,4 +293,4 @@ def _show_evaluation(result: Mapping[str, Any], model_kind: str) -> None:
             accuracy.metric_label(metric),
             ours=ours,
         )
-        st.altair_chart(chart, width="stretch")
+        show_chart(st, chart, width="stretch")
