@@ -18,11 +18,8 @@ def train_command(args: argparse.Namespace) -> None:
     The hybrid model trains on the whole catalogue (``--preset`` and ``--recipe`` are the
     lab network's); ``--epochs``, ``--lr``, ``--batch-size`` and ``--seed`` apply to both.
     """
-    from recsys.config import HYBRID, hybrid_config, recipe_config
     from recsys.dataset.movielens import load_movielens
-    from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid.train import train_hybrid_bundle
-    from recsys.model.lab.train import train_bundle
+    from recsys.model.kinds import RunOptions, train
     from recsys.settings import resolve_artifacts_dir
 
     if args.workers or args.distributed:
@@ -30,21 +27,12 @@ def train_command(args: argparse.Namespace) -> None:
         return
     dataset = load_movielens(args.data)
     print_warnings(dataset.warnings)
-    overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
+    config = _config(args)
     artifacts = resolve_artifacts_dir(args.artifacts)
     bar = progress_for(args)
     try:
-        if args.model == HYBRID:
-            config = hybrid_config(**overrides, seed=args.seed)
-            tags = load_tags(args.data)
-            report = train_hybrid_bundle(
-                dataset, tags, config, artifacts, progress=bar, wait=args.wait, force=args.force
-            )
-        else:
-            config = recipe_config(args.recipe, preset=args.preset, seed=args.seed, **overrides)
-            report = train_bundle(
-                dataset, config, artifacts, progress=bar, wait=args.wait, force=args.force
-            )
+        options = RunOptions(progress=bar, wait=args.wait, force=args.force)
+        report = train(dataset, config, artifacts, options)
     finally:
         if bar is not None:
             bar.close()
@@ -67,10 +55,11 @@ def distributed_train_command(args: argparse.Namespace) -> None:
         supervise_worker,
         supervised,
     )
+    from recsys.model.kinds import model_kind
 
-    config = _distributed_config(args)
+    config = _config(args)
     if args.workers:
-        if args.model == "lab":
+        if model_kind(args.model).global_batch:
             check_global_batch(config, args.workers)
         run = run_local_workers(_worker_args(args, json_output=True), args.workers)
         sys.stderr.write(run.stderr)
@@ -91,34 +80,32 @@ def distributed_train_command(args: argparse.Namespace) -> None:
     _train_as_worker(args, config, cluster)
 
 
-def _distributed_config(args: argparse.Namespace):
-    """The hybrid's config (``--batch-size``: each worker's batch) or the lab recipe's
-    (``--batch-size``: the global batch)."""
-    from recsys.config import HYBRID, hybrid_config, recipe_config
+def _config(args: argparse.Namespace):
+    """The config of the model named by ``--model``, from the command line's choices
+    (``--preset`` and ``--recipe`` are the lab network's; distributed, the lab's
+    ``--batch-size`` is the global batch and the hybrid's each worker's)."""
+    from recsys.model.kinds import model_kind
 
-    overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
-    if args.model == HYBRID:
-        return hybrid_config(**overrides, seed=args.seed)
-    return recipe_config(args.recipe, preset=args.preset, seed=args.seed, **overrides)
+    return model_kind(args.model).make_config(
+        recipe=args.recipe,
+        preset=args.preset,
+        seed=args.seed,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+    )
 
 
 def _train_as_worker(args: argparse.Namespace, config, cluster) -> None:
     """One worker's training: the chief's report, or a line from the others."""
-    from recsys.config import HYBRID
     from recsys.dataset.movielens import load_movielens
-    from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid.train import train_hybrid_bundle, train_hybrid_worker
-    from recsys.model.lab.train import train_bundle, train_worker
+    from recsys.model.kinds import RunOptions, model_kind, train
     from recsys.settings import resolve_artifacts_dir
 
     dataset = load_movielens(args.data)
     artifacts = resolve_artifacts_dir(args.artifacts)
-    tags = load_tags(args.data) if args.model == HYBRID else None
     if not cluster.is_chief:
-        if args.model == HYBRID:
-            result = train_hybrid_worker(dataset, tags, config, artifacts, cluster)
-        else:
-            result = train_worker(dataset, config, artifacts, cluster)
+        result = model_kind(args.model).worker(dataset, config, artifacts, cluster)
         emit(
             args,
             result,
@@ -129,12 +116,9 @@ def _train_as_worker(args: argparse.Namespace, config, cluster) -> None:
         return
     print_warnings(dataset.warnings)
     bar = None if args.json else TextBar()
-    run = {"progress": bar, "wait": args.wait, "force": args.force, "cluster": cluster}
+    options = RunOptions(progress=bar, wait=args.wait, force=args.force, cluster=cluster)
     try:
-        if args.model == HYBRID:
-            report = train_hybrid_bundle(dataset, tags, config, artifacts, **run)
-        else:
-            report = train_bundle(dataset, config, artifacts, **run)
+        report = train(dataset, config, artifacts, options)
     finally:
         if bar is not None:
             bar.close()

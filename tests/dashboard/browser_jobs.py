@@ -32,8 +32,10 @@ def main() -> dict:
 
     from recsys.dashboard.ui import access
     from recsys.dashboard.ui.jobs import latest_job
+    from recsys.dashboard.ui.serve import route_apptest_with_navigation
     from tests.dashboard.apptest import DASHBOARD, LOCAL_VISITOR, PAGES, texts
 
+    route_apptest_with_navigation()  # as the launcher's server routes, not by pages/
     access.visitor_request = lambda: (list(LOCAL_VISITOR), None)
     artifacts = Path(os.environ["RECSYS_ARTIFACTS"])
     at = AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT_S)

@@ -23,7 +23,7 @@ from recsys.serving.recommender import Recommender
 
 # The hybrid model has no preset of its own: the background evaluation scores it on the
 # lab's selection of movies (about a minute on 2 cores; the whole catalogue takes
-# several), as the README's first table does.
+# several), as the first table of docs/evaluation.md does.
 DEFAULT_EVALUATION_PRESET = "lab"
 HEADLINE_HELP = (
     "Models trained the way the served one is, on 80% of each user's ratings, and "

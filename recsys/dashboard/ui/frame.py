@@ -34,6 +34,7 @@ from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import BundleError, MissingBundleError, known_errors
 from recsys.model.bundle import trained_models
+from recsys.model.kinds import KINDS
 from recsys.serving.recommender import Recommender
 from recsys.settings import data_path_source, resolve_data_path
 
@@ -41,7 +42,7 @@ from recsys.settings import data_path_source, resolve_data_path
 
 _router = threading.local()
 SERVED = "served_model"  # the sidebar's model switch
-MODEL_LABELS = {"hybrid": "Hybrid", "lab": "Lab's network"}
+MODEL_LABELS = {kind.name: kind.label for kind in KINDS.values()}
 PRESENTER_CSS = Path(__file__).with_name("presenter.css")  # static project text, never data
 BASE_CSS = Path(__file__).with_name("base.css")  # the same, on every page in every mode
 

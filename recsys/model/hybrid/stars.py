@@ -11,7 +11,7 @@ rating, with the towers frozen, by two ridge regressions of the residuals, alter
 - per user: the :class:`~recsys.model.hybrid.fold_in.FoldIn` (a shift c_u and a vector z_u),
   which serving repeats from the user's own ratings or picks, so it needs no table of
   users.
-Values chosen on validation splits carved from the training side (see the README). The
+Values chosen on validation splits carved from the training side (see docs/model.md). The
 ranking scores are not touched.
 """
 
