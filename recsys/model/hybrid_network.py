@@ -35,6 +35,7 @@ from recsys.model.hybrid_inputs import (
     user_inputs,
 )
 from recsys.model.hybrid_stars import refit_stars
+from recsys.model.neighbour_table import with_neighbours
 from recsys.model.network import keras, set_seed, tf
 from recsys.progress import Progress
 
@@ -341,6 +342,7 @@ def fit_hybrid(
     history["epochs"] = planned
     params, both = fitted_model(trainer, content, config, counts, baseline)
     params = refit_stars(params, users, items, stars, n_users)
+    params = with_neighbours(params, users, items, n_users)
     history["seconds"] = time.perf_counter() - start
     return params, both, history
 
