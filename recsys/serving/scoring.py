@@ -78,6 +78,14 @@ class LabScoring:
         stars = self.scalers.unscale_target(self.item_embeddings @ embedding)
         return Scores(stars, stars.__getitem__)
 
+    def pick_terms(self, rated_rows, stars, rows) -> None:
+        """The lab's network has no item-to-item term."""
+        return None
+
+    def fans_rows(self, row: int) -> None:
+        """The lab's network has no item-to-item table."""
+        return None
+
     def new_user(self, genre_ratings, rated_movies, rows, unset: Iterable[str] = ()) -> Scores:
         vector = lab_user_vector(genre_ratings, rated_movies, self.flags[rows])
         return self._stars(_unset(vector, unset))
@@ -124,11 +132,37 @@ class HybridScoring:
         rank = self.params.rank_with_history(u, rated[known], stars[known], self.rows)
 
         def stars_at(rows: np.ndarray) -> np.ndarray:
-            rows = np.asarray(rows, dtype="int64")
-            own = rows if self.rows is None else self.rows[rows]
-            return self.params.stars(u, user_bias, own)[0]
+            return self.params.stars(u, user_bias, self._own(rows))[0]
 
         return Scores(rank, stars_at)
+
+    def _own(self, rows: np.ndarray) -> np.ndarray:
+        """The model's catalogue rows of the Recommender's item ``rows``."""
+        rows = np.asarray(rows, dtype="int64")
+        return rows if self.rows is None else self.rows[rows]
+
+    def pick_terms(self, rated_rows, stars, rows) -> np.ndarray | None:
+        """[len(rows), len(rated_rows)] what each rated or picked movie's item-to-item
+        term adds to each of item ``rows``' scores; None without the table."""
+        table = self.params.neighbours
+        if table is None:
+            return None
+        n = len(self.params.movie_ids)
+        return table.contributions(self._own(rated_rows), stars, n)[:, self._own(rows)].T
+
+    def fans_rows(self, row: int) -> np.ndarray | None:
+        """The item rows of what the fans of item ``row`` love: its neighbours in the
+        item-to-item table, largest weight first; None without the table."""
+        table = self.params.neighbours
+        if table is None:
+            return None
+        columns = table.row(int(self._own([row])[0]))[0].astype("int64")
+        if self.rows is None:
+            return columns
+        inverse = np.full(len(self.params.movie_ids), -1, dtype="int64")
+        inverse[self.rows] = np.arange(len(self.rows))
+        mine = inverse[columns]
+        return mine[mine >= 0]
 
     def new_user(self, genre_ratings, rated_movies, rows, unset: Iterable[str] = ()) -> Scores:
         picks = rated_movies or {}
