@@ -82,7 +82,7 @@ def largest_terms(terms: np.ndarray, liked_ids: Sequence[int]) -> list[list[int]
     term is positive, largest first; ties by movie id."""
     ids = np.asarray(liked_ids, dtype="int64")
     out = []
-    for row in np.reshape(terms, (-1, len(ids))):
+    for row in np.asarray(terms, dtype="float64"):
         order = np.lexsort((ids, -row))[:MAX_BECAUSE]
         out.append([int(ids[j]) for j in order if row[j] > 0])
     return out
