@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from recsys.errors import UsageError
 
 RECIPES = ("fast", "lab")
-PROTOCOLS = ("lab", "holdout", "temporal", "coldstart")
+PROTOCOLS = ("lab", "holdout", "temporal", "coldstart", "onepick", "similar")
 # The evaluation keys of the two networks, and the models `train --model` offers.
 TWO_TOWER = "two_tower"
 HYBRID = "hybrid"

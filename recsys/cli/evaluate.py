@@ -9,7 +9,8 @@ from recsys.progress import TextBar
 
 
 def evaluate_command(args: argparse.Namespace) -> None:
-    """Load, run the protocol over the seeds, save unless ``--no-save``, print the tables."""
+    """Load, run the protocol over the seeds, save unless ``--no-save`` or
+    ``--validation``, print the tables."""
     from recsys.dataset.movielens import load_movielens
     from recsys.dataset.tags import load_tags
     from recsys.evaluation import evaluation_text, run_evaluation, save_evaluation
@@ -29,10 +30,12 @@ def evaluate_command(args: argparse.Namespace) -> None:
             epochs=args.epochs,
             tags=load_tags(args.data),
             hybrid_epochs=args.hybrid_epochs,
+            validation=args.validation,
         )
     finally:
         if bar is not None:
             bar.close()
-    if not args.no_save:
+    # A validation run is where choices are made, never the figure the app shows.
+    if not args.no_save and not args.validation:
         result["saved_to"] = str(save_evaluation(resolve_artifacts_dir(args.artifacts), result))
     emit(args, result, evaluation_text)

@@ -106,6 +106,12 @@ _BATCH_HELP = (
 )
 
 
+_VALIDATION_HELP = (
+    "run on the training side of each seed's test split, where hyperparameters are "
+    "chosen (never saved)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m recsys", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -160,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive, help="the lab network's epochs (default: recipe's)")
     p.add_argument("--hybrid-epochs", type=_positive, help="the hybrid model's epochs")
     p.add_argument("--no-save", action="store_true", help="do not store beside the bundle")
+    p.add_argument("--validation", action="store_true", help=_VALIDATION_HELP)
 
     p = command("recommend", recommend_command, "top movies for a new user", False, True)
     p.add_argument("--genres", default="", help='e.g. "Adventure=5,Fantasy=5"')

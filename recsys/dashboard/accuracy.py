@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from recsys.config import HYBRID, TWO_TOWER
+from recsys.evaluation.ranking import PICK_COUNTS, RANKING_METRICS, suffixed
 from recsys.evaluation.tables import metric_mean
 
 # metric key → (label, help); the labels say which way is better.
@@ -56,7 +57,28 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
         "MSE in training units (lower is better)",
         "The lab's network's squared error in the [-1, 1] units it is trained in.",
     ),
+    "tail_ndcg_at_10": (
+        "Tail NDCG@10 (0–1, higher finds more beyond the hits)",
+        "NDCG@10 counting only the held-out 4★+ movies outside the 100 most-rated: "
+        "whether the list finds what the user likes beyond the obvious.",
+    ),
+    "blockbusters_at_10": (
+        "Blockbusters@10 (of 10, lower is more personal)",
+        "How many of the top 10 are among the 10 most-rated movies.",
+    ),
 }
+# onepick's metrics, once per number of picks revealed: "NDCG@10 … with 1 pick".
+METRIC_WORDS.update(
+    {
+        suffixed(metric, k): (
+            f"{METRIC_WORDS[metric][0]}, {k} pick{'s' if k > 1 else ''}",
+            f"A new user who picked {k} movie{'s' if k > 1 else ''} they liked. "
+            + METRIC_WORDS[metric][1],
+        )
+        for k in PICK_COUNTS
+        for metric in RANKING_METRICS
+    }
+)
 
 # model key in an evaluation → (name, what it is)
 MODEL_WORDS: dict[str, tuple[str, str]] = {
@@ -77,16 +99,43 @@ MODEL_WORDS: dict[str, tuple[str, str]] = {
     "svd": ("SVD (Surprise)", "Matrix factorisation, the Surprise library's defaults"),
     "knn_baseline": ("KNN (Surprise)", "Neighbour-based stars, the Surprise library's defaults"),
     "als": ("ALS (implicit)", "Implicit-feedback factorisation, the implicit library's defaults"),
-    "ease": ("EASE", "A linear item-to-item model in closed form (λ = 500)"),
+    "ease": (
+        "EASE",
+        "A linear item-to-item model in closed form (λ = 500; under onepick and "
+        "similar, λ chosen on validation)",
+    ),
+    "cooccurrence": (
+        "Co-occurrence",
+        "People who liked a picked movie also liked: how often they liked each other one",
+    ),
+    "cosine": ("Item cosine", "Movies rated by the same people, by the cosine of their raters"),
 }
 
 PROTOCOL_WORDS: dict[str, str] = {
     "holdout": "a random 20% of each user's ratings held out",
     "temporal": "each user's latest 20% of ratings held out",
     "coldstart": "20% of users held out whole, 5 of their ratings revealed",
+    "onepick": "20% of users with 10+ liked movies held out, 1 or 3 liked movies picked",
+    "similar": "20% of users with 10+ liked movies held out; Similar movies of one they liked",
     "lab": "the lab's split, which leaks (scalers fit on every rating, then a random 80/20)",
 }
 LEAK_FREE = ("holdout", "temporal", "coldstart")
+# Protocols that score lists for picked movies, not held-out ratings: never the headline,
+# shown beside it (the Model page puts onepick beside holdout).
+PICK_PROTOCOLS = ("onepick", "similar")
+BESIDE = {"onepick": "holdout", "similar": "holdout"}
+
+
+def beside(protocol: str | None) -> str:
+    """The protocol the Model page shows beside a saved ``protocol`` evaluation."""
+    return BESIDE.get(str(protocol), "onepick")
+
+
+def protocol_title(protocol: str) -> str:
+    """``"20% of users … picked (onepick)"``: a saved evaluation's protocol in words."""
+    words = PROTOCOL_WORDS.get(protocol, protocol)
+    return f"{words[:1].upper()}{words[1:]} ({protocol})"
+
 
 PRESET_WORDS: dict[str, str] = {
     "lab": "movies from 2001 on with 10+ ratings (the lab's selection)",

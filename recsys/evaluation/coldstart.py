@@ -31,6 +31,12 @@ EXCLUDED = {
 _COLUMNS = [USER_ID, MOVIE_ID, RATING]
 
 
+def cold_users(ratings: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """The ``COLD_FRACTION`` of the users held out whole, drawn with ``rng``."""
+    everyone = np.unique(ratings[USER_ID].to_numpy("int64"))
+    return rng.choice(everyone, size=int(COLD_FRACTION * len(everyone)), replace=False)
+
+
 def prepare_coldstart(
     ratings: pd.DataFrame,
     movies: pd.DataFrame,
@@ -46,8 +52,7 @@ def prepare_coldstart(
     """
     rng = np.random.default_rng(rng)
     user_ids = ratings[USER_ID].to_numpy("int64")
-    everyone = np.unique(user_ids)
-    cold = rng.choice(everyone, size=int(COLD_FRACTION * len(everyone)), replace=False)
+    cold = cold_users(ratings, rng)
     is_cold = np.isin(user_ids, cold)
     revealed = is_cold & (position_in_user(user_ids, rng) < picks)
     known = ratings[~is_cold | revealed]

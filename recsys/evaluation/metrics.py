@@ -158,3 +158,25 @@ def mean_over_users(values: np.ndarray) -> float:
     values = np.asarray(values, dtype="float64")
     judged = values[~np.isnan(values)]
     return float(judged.mean()) if judged.size else float("nan")
+
+
+def tail_ndcg_at_k(
+    recommended: Sequence, relevant: Collection, head: Collection, k: int = 10
+) -> float:
+    """NDCG@k counting only the relevant items outside ``head`` (the most-rated movies).
+
+    A head item in the list is a miss, as any unrelated item is; the ideal DCG is that of
+    the relevant tail items. NaN when every relevant item is in the head.
+    """
+    head = set(head)
+    return ndcg_at_k(recommended, {item for item in relevant if item not in head}, k)
+
+
+def blockbusters_at_k(recommended: Sequence, blockbusters: Collection, k: int = 10) -> float:
+    """How many of the first ``k`` recommendations (each counted once) are blockbusters."""
+    first = []
+    for item in list(recommended)[:k]:
+        if item not in first:
+            first.append(item)
+    blockbusters = set(blockbusters)
+    return float(sum(item in blockbusters for item in first))

@@ -3,7 +3,10 @@
 The evaluation trains its own models; it never reads the served bundle's weights (that
 model saw the lab split's features, so scoring it on another split would leak). The
 result is the evaluation JSON: RMSE and MAE in stars, ranking metrics at ``TOP_K``, and
-null where a metric does not apply.
+null where a metric does not apply. ``onepick`` and ``similar`` score the served model's
+new-user and Similar-movies paths against item-to-item peers
+(``recsys.evaluation.onepick``). A validation run (``validation=True``) runs the
+protocol on the training side of its test split (``recsys.evaluation.validation``).
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from recsys.dataset.movielens import MovieLens
 from recsys.errors import UsageError
 from recsys.evaluation.baselines import BASELINES, make_baseline
 from recsys.evaluation.coldstart import EXCLUDED, prepare_coldstart
+from recsys.evaluation.onepick import PICK_PROTOCOLS, evaluate_picks_seed
 from recsys.evaluation.peers import PEERS, make_peer
 from recsys.evaluation.protocols import EvaluationData, prepare_holdout, prepare_lab
 from recsys.evaluation.ranking import RELEVANT_STARS, TOP_K, ranking_task, score_model
 from recsys.evaluation.scorers import fit_hybrid, fit_two_tower
 from recsys.evaluation.splits import TEST_FRACTION
+from recsys.evaluation.validation import ValidationSide, validation_side
 from recsys.progress import Progress
 
 MODEL_NAMES = (HYBRID, TWO_TOWER, *BASELINES, *PEERS)
@@ -46,12 +51,20 @@ SCHEMA_VERSION = 1
 _SeedReport = Callable[[float, str], None]
 
 
-def _prepare(dataset: MovieLens, protocol: str, feature_config: FeatureConfig, seed: int):
+def _prepare(
+    dataset: MovieLens,
+    protocol: str,
+    feature_config: FeatureConfig,
+    seed: int,
+    side: ValidationSide | None = None,
+):
+    """The protocol's split of every rating, or of ``side`` (a validation run's)."""
     if protocol == "lab":
         return prepare_lab(dataset, feature_config)
+    ratings, rng = (dataset.ratings, seed) if side is None else (side.ratings, side.split_rng)
     if protocol == "coldstart":
-        return prepare_coldstart(dataset.ratings, dataset.movies, feature_config, seed)
-    return prepare_holdout(dataset.ratings, dataset.movies, protocol, feature_config, seed)
+        return prepare_coldstart(ratings, dataset.movies, feature_config, rng)
+    return prepare_holdout(ratings, dataset.movies, protocol, feature_config, rng)
 
 
 def _networks(
@@ -83,14 +96,22 @@ def _evaluate_seed(
     configs: tuple[TrainConfig, HybridConfig],
     seed: int,
     report: _SeedReport,
+    side: ValidationSide | None = None,
 ) -> dict:
     """Split, train, fit baselines and peers and score everything for one seed.
 
     Returns {"seed", "counts", "models": {name: {metric: float, NaN where it does not
     apply}}, "fit_seconds": {network: seconds}}.
     """
+    if side is not None:
+        tags = side.tags
+    if protocol in PICK_PROTOCOLS:
+        ratings, rng = (None, seed) if side is None else (side.ratings, side.split_rng)
+        return evaluate_picks_seed(
+            dataset, tags, protocol, feature_config, configs[1], seed, report, ratings, rng
+        )
     report(0.0, "splitting and building features")
-    data = _prepare(dataset, protocol, feature_config, seed)
+    data = _prepare(dataset, protocol, feature_config, seed, side)
     networks = _networks(data, dataset, tags, configs, report)
     report(0.85, "scoring")
     task = ranking_task(data)
@@ -138,6 +159,13 @@ def _json_run(run: dict) -> dict:
     return {**run, "models": models}
 
 
+def _ease_lambdas(runs: list[dict]) -> dict:
+    """{"ease_lambda": [λ per seed]} where EASE's λ was chosen on validation, else {}."""
+    if "ease_lambda" not in runs[0]:
+        return {}
+    return {"ease_lambda": [run["ease_lambda"] for run in runs]}
+
+
 def _aggregate(runs: list[dict]) -> dict[str, dict]:
     """One seed: plain numbers. Several: {"mean", "std"} with the sample std (ddof=1)."""
     models: dict[str, dict] = {}
@@ -166,6 +194,7 @@ def run_evaluation(
     epochs: int | None = None,
     tags: pd.DataFrame | None = None,
     hybrid_epochs: int | None = None,
+    validation: bool = False,
 ) -> dict:
     """Evaluate both networks, every baseline and the peers under ``protocol``.
 
@@ -176,8 +205,10 @@ def run_evaluation(
     JSON-ready dict: protocol, preset, recipe, seeds, counts (of the first seed),
     models {name: {metric: value}} with a value ``{"mean", "std"}`` for several seeds,
     and per_seed. RMSE and MAE are in stars; a metric that does not apply (``popular``
-    predicts no rating) is None. ``progress(fraction, 1.0, text)`` is called as work
-    advances, the fraction never stepping back and ending at 1.0.
+    predicts no rating) is None. ``validation``: run on the training side of each
+    seed's test split, where hyperparameters are chosen (not for ``lab``).
+    ``progress(fraction, 1.0, text)`` is called as work advances, the fraction never
+    stepping back and ending at 1.0.
     """
     if protocol not in PROTOCOLS:
         raise UsageError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
@@ -204,11 +235,15 @@ def run_evaluation(
         def report(fraction: float, text: str, i: int = i, seed: int = seed) -> None:
             say((i + fraction) / seeds, f"seed {seed}: {text}")
 
-        runs.append(_evaluate_seed(dataset, tags, protocol, feature_config, configs, seed, report))
+        side = validation_side(dataset.ratings, tags, protocol, seed) if validation else None
+        runs.append(
+            _evaluate_seed(dataset, tags, protocol, feature_config, configs, seed, report, side)
+        )
     say(1.0, "done")
     return {
         "schema_version": SCHEMA_VERSION,
         "protocol": protocol,
+        "validation": validation,
         "preset": preset,
         "recipe": recipe,
         "seeds": seed_values,
@@ -219,6 +254,7 @@ def run_evaluation(
         "models": _aggregate(runs),
         "per_seed": [_json_run(run) for run in runs],
         "excluded": dict(EXCLUDED) if protocol == "coldstart" else {},
+        **_ease_lambdas(runs),
         "config": {
             "train": recipe_config(recipe, preset=preset, epochs=epochs).to_dict(),
             "hybrid": hybrid_config(epochs=hybrid_epochs).to_dict(),

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recsys.config import PROTOCOLS
-from recsys.evaluation.ranking import CORE_METRICS
+from recsys.evaluation.ranking import required_metrics
 
 EVALUATION_FILE = "evaluation.json"
 
@@ -91,7 +91,8 @@ def _looks_like_evaluation(result: object) -> bool:
     models = result.get("models")
     if not isinstance(models, dict) or not models:
         return False
+    required = required_metrics(result["protocol"])
     return all(
-        isinstance(metrics, dict) and all(m in metrics for m in CORE_METRICS)
+        isinstance(metrics, dict) and all(m in metrics for m in required)
         for metrics in models.values()
     )

@@ -13,7 +13,13 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from recsys.config import TWO_TOWER
-from recsys.evaluation.ranking import METRICS, RELEVANT_STARS
+from recsys.evaluation.ranking import (
+    PICK_COUNTS,
+    RANKING_METRICS,
+    RELEVANT_STARS,
+    protocol_metrics,
+    suffixed,
+)
 
 METRIC_LABELS = {
     "rmse": "RMSE",
@@ -24,7 +30,17 @@ METRIC_LABELS = {
     "map_at_10": "MAP@10",
     "coverage": "coverage",
     "personalization": "personalization",
+    "tail_ndcg_at_10": "tail NDCG@10",
+    "blockbusters_at_10": "blockbusters@10",
 }
+# onepick's metrics per number of picks: "NDCG@10 (1 pick)", "NDCG@10 (3 picks)".
+METRIC_LABELS.update(
+    {
+        suffixed(m, k): f"{METRIC_LABELS[m]} ({k} pick{'s' if k > 1 else ''})"
+        for k in PICK_COUNTS
+        for m in RANKING_METRICS
+    }
+)
 
 
 def _cell(value, digits: int = 3) -> str:
@@ -37,8 +53,9 @@ def _cell(value, digits: int = 3) -> str:
 
 def evaluation_table(result: dict) -> pd.DataFrame:
     """One row per model, one column per metric, as display strings (mean ± std)."""
+    shown = protocol_metrics(result.get("protocol"))
     rows = {
-        name: {METRIC_LABELS[m]: _cell(metrics.get(m)) for m in METRICS}
+        name: {METRIC_LABELS[m]: _cell(metrics.get(m)) for m in shown}
         for name, metrics in result["models"].items()
     }
     table = pd.DataFrame.from_dict(rows, orient="index")
@@ -60,7 +77,7 @@ def metrics_frame(result: dict) -> pd.DataFrame:
             "std": metric_std(metrics.get(metric)),
         }
         for name, metrics in result["models"].items()
-        for metric in METRICS
+        for metric in protocol_metrics(result.get("protocol"))
     ]
     return pd.DataFrame(rows, columns=["model", "metric", "label", "mean", "std"])
 

@@ -9,6 +9,8 @@ import pytest
 
 from recsys.dashboard import accuracy
 from recsys.evaluation import METRICS, MODEL_NAMES, evaluation_tables
+from recsys.evaluation.onepick import PICK_MODELS
+from recsys.evaluation.ranking import protocol_metrics
 
 
 def _result(protocol: str = "holdout", **overrides: dict) -> dict:
@@ -27,12 +29,13 @@ def _result(protocol: str = "holdout", **overrides: dict) -> dict:
 
 
 def test_every_metric_and_model_has_a_plain_label_and_help():
-    for metric in (*METRICS, "test_mse_scaled"):
+    picks = (*protocol_metrics("onepick"), *protocol_metrics("similar"))
+    for metric in (*METRICS, "test_mse_scaled", *picks):
         label, help_text = accuracy.METRIC_WORDS[metric]
         assert "_" not in label and help_text
         assert "better" in label or "more" in label, label  # which way is good
     assert accuracy.metric_label("ndcg_at_10").startswith("NDCG@10 (ranking quality, 0–1")
-    for name in MODEL_NAMES:
+    for name in (*MODEL_NAMES, *PICK_MODELS):
         label, what = accuracy.MODEL_WORDS[name]
         assert "_" not in label and what
     assert accuracy.model_label("genre_profile") == "Genre averages"

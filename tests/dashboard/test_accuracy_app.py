@@ -106,3 +106,32 @@ def test_new_user_shows_the_most_it_lists(hostile_app):
     assert "1 to 100" in at.number_input(key="nu_top").help
     at.number_input(key="nu_top").set_value(7)
     assert "Showing 7 movies" in texts(ok(at.run()))
+
+
+def test_the_model_page_shows_onepick_beside_holdout(monkeypatch, tmp_path, hybrid_artifacts):
+    import shutil
+
+    from recsys.evaluation.ranking import protocol_metrics
+    from tests.e2e.app_data import hostile_bundle
+
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(hybrid_artifacts, artifacts)
+    save_evaluation(artifacts, HELD_OUT)
+    onepick = {
+        **HELD_OUT,
+        "protocol": "onepick",
+        "models": {
+            name: {m: None if m in ("rmse", "mae") else ndcg for m in protocol_metrics("onepick")}
+            for name, ndcg in (("hybrid", 0.31), ("popular", 0.33), ("ease", 0.29))
+        },
+    }
+    save_evaluation(artifacts, onepick)  # now the latest
+    at = open_app(monkeypatch, artifacts, hostile_bundle()[0], "model")
+    # The headline stays the held-out ratings' figure: onepick has no stars.
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["NDCG@10 (ranking quality, 0–1, higher is better)"] == "0.240"
+    columns = [list(frame.value.columns) for frame in at.dataframe]
+    picks = "NDCG@10 (ranking quality, 0–1, higher is better), 3 picks"
+    assert any(picks in c for c in columns)  # the onepick table
+    assert any("RMSE (stars, lower is better)" in c and picks not in c for c in columns)
+    assert "(holdout)" in unescape(texts(at))  # holdout's table beside it, titled

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from recsys.evaluation.metrics import (
     average_precision_at_k,
+    blockbusters_at_k,
     coverage,
     mae,
     mean_over_users,
@@ -19,6 +20,7 @@ from recsys.evaluation.metrics import (
     ranking_from_hits,
     recall_at_k,
     rmse,
+    tail_ndcg_at_k,
 )
 
 RANKING = {
@@ -194,3 +196,29 @@ def test_personalization_by_hand_with_padding():
     top = np.array([[1, 2, 3, -1], [4, 3, 2, -1]])
     assert personalization(top, rng=0, pairs=50) == pytest.approx(0.5)
     assert np.isnan(personalization(top[:1], rng=0))
+
+
+# --------------------------------------------------------------------------- popularity
+
+
+def test_tail_ndcg_counts_only_relevant_items_outside_the_head():
+    # Head (the most-rated) {a, b}; relevant {a, c, d}: only c and d count.
+    # List [a, c, x, d]: hits at 2 and 4 → DCG = 1/log2(3) + 1/log2(5);
+    # ideal: 2 hits first = 1 + 1/log2(3). The head item a at 1 is a miss.
+    value = tail_ndcg_at_k(["a", "c", "x", "d"], {"a", "c", "d"}, head={"a", "b"}, k=10)
+    expected = (1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3))
+    assert value == pytest.approx(expected)  # ≈ 0.6397
+    # The plain NDCG of the same list counts a too, and is higher.
+    assert ndcg_at_k(["a", "c", "x", "d"], {"a", "c", "d"}, k=10) > value
+
+
+def test_tail_ndcg_is_nan_when_every_relevant_item_is_in_the_head():
+    assert math.isnan(tail_ndcg_at_k(["a", "b"], {"a"}, head={"a", "b"}, k=10))
+
+
+def test_blockbusters_count_the_list_among_the_most_rated():
+    blockbusters = {"a", "b", "c"}
+    assert blockbusters_at_k(["a", "x", "b", "y", "c"], blockbusters, k=10) == 3.0
+    assert blockbusters_at_k(["a", "x", "b", "y", "c"], blockbusters, k=2) == 1.0  # first 2
+    assert blockbusters_at_k(["a", "a", "a"], blockbusters, k=3) == 1.0  # a repeat counts once
+    assert blockbusters_at_k(["x", "y"], blockbusters, k=10) == 0.0

@@ -5,12 +5,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from recsys.columns import RATING, USER_ID
 from recsys.config import preset_config
+from recsys.evaluation.metrics import blockbusters_at_k, tail_ndcg_at_k
 from recsys.evaluation.protocols import prepare_holdout
-from recsys.evaluation.ranking import RankingTask, ranking_metrics, ranking_task, top_k
+from recsys.evaluation.ranking import (
+    RankingTask,
+    most_rated,
+    ranking_metrics,
+    ranking_task,
+    top_k,
+)
 
 
 def test_top_k_skips_seen_movies_and_pads():
@@ -57,3 +65,32 @@ def test_ranking_task_judges_users_with_a_good_held_out_rating(synthetic):
     good = data.test_ratings[data.test_ratings[RATING] >= 4]
     assert set(task.user_ids) == set(good[USER_ID])
     assert task.relevant.sum() == len(good)
+
+
+def test_batch_tail_ndcg_and_blockbusters_match_the_per_list_functions():
+    # Five movies; head (most-rated) = movies 0 and 1, blockbuster = movie 0.
+    # User A: relevant {0, 3}, top [0, 3, 1]; user B: relevant {1} only (head): no tail.
+    task = RankingTask(
+        user_ids=np.array([1, 2]),
+        movie_ids=np.array([10, 20, 30, 40, 50]),
+        seen=np.zeros((2, 5), bool),
+        relevant=np.array([[1, 0, 0, 1, 0], [0, 1, 0, 0, 0]], bool),
+        head=np.array([1, 1, 0, 0, 0], bool),
+        blockbuster=np.array([1, 0, 0, 0, 0], bool),
+    )
+    top = np.full((2, 10), -1)
+    top[0, :3] = [0, 3, 1]
+    top[1, :2] = [0, 2]
+    metrics = ranking_metrics(top, task, rng=0)
+    # A's only tail item (3) at position 2: 1/log2(3) over the ideal 1; B is not judged.
+    assert metrics["tail_ndcg_at_10"] == pytest.approx(tail_ndcg_at_k([0, 3, 1], {0, 3}, {0, 1}))
+    assert metrics["tail_ndcg_at_10"] == pytest.approx(1 / math.log2(3))
+    # Both lists hold movie 0, the one blockbuster: 1 each.
+    assert metrics["blockbusters_at_10"] == pytest.approx(blockbusters_at_k([0, 3, 1], {0}))
+    assert metrics["blockbusters_at_10"] == 1.0
+
+
+def test_most_rated_counts_ratings_and_breaks_ties_by_id():
+    ratings = pd.DataFrame({"movieId": [5, 5, 5, 7, 7, 3, 3, 9], "rating": [1.0] * 8})
+    np.testing.assert_array_equal(most_rated(ratings, 3), [5, 3, 7])  # 3 and 7 tie at 2
+    np.testing.assert_array_equal(most_rated(ratings, 10), [5, 3, 7, 9])  # fewer than 10

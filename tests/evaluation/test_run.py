@@ -20,12 +20,24 @@ def test_every_model_carries_every_metric(holdout_result):
         for metric in METRICS[2:]:
             if name == "knn_baseline":  # predicts stars only: its ranking metrics are null
                 assert metrics[metric] is None, metric
+            elif metric == "tail_ndcg_at_10" and holdout_result["counts"]["candidates"] <= 100:
+                assert metrics[metric] is None, name  # every movie is among the 100 most-rated
+            elif metric == "blockbusters_at_10":  # a count of the 10
+                assert 0.0 <= metrics[metric] <= 10.0, (name, metric)
             else:
                 assert 0.0 <= metrics[metric] <= 1.0, (name, metric)
     for name in ("popular", "als", "ease"):  # rank only: no stars
         assert models[name]["rmse"] is None and models[name]["mae"] is None, name
     assert models["two_tower"]["test_mse_scaled"] > 0
     json.dumps(holdout_result, allow_nan=False)  # no NaN sneaks into the JSON
+
+
+def test_popularity_metrics_tell_popular_lists_from_personal_ones(holdout_result):
+    models = holdout_result["models"]
+    # Most-popular lists every unseen blockbuster first; a random order (global mean's
+    # ties) finds them only by chance.
+    popular, random = models["popular"], models["global_mean"]
+    assert popular["blockbusters_at_10"] > 2 * random["blockbusters_at_10"]
 
 
 def test_progress_runs_from_zero_to_one(holdout_result):

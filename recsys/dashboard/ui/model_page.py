@@ -188,6 +188,11 @@ def evaluation_section(preset: str, model_kind: str) -> None:
     result = load_evaluation(artifacts_dir())  # None when absent or damaged; never raises
     if result:
         _show_evaluation(result, model_kind)
+        other = accuracy.beside(result.get("protocol"))
+        shown_beside = load_evaluation(artifacts_dir(), other)
+        if shown_beside:
+            st.markdown(f"**{md_escape(accuracy.protocol_title(other))}**")
+            _show_evaluation(shown_beside, model_kind, chart_key=f"eval_metric_{other}")
     else:
         st.info("No evaluation saved yet.", icon=":material/science:")
     job = follow_running("evaluate")
@@ -205,7 +210,9 @@ def evaluation_section(preset: str, model_kind: str) -> None:
         st.rerun()
 
 
-def _show_evaluation(result: Mapping[str, Any], model_kind: str) -> None:
+def _show_evaluation(
+    result: Mapping[str, Any], model_kind: str, chart_key: str = "eval_metric"
+) -> None:
     """The mean of each metric per model (a table with plain labels, and a chart of one
     metric)."""
     means, stds = evaluation_tables(result)
@@ -233,9 +240,7 @@ def _show_evaluation(result: Mapping[str, Any], model_kind: str) -> None:
             st.dataframe(accuracy.plain_table(stds), hide_index=True, placeholder="—")
     metrics = list(means.columns[1:])
     if metrics:
-        metric = st.selectbox(
-            "Chart", metrics, key="eval_metric", format_func=accuracy.metric_label
-        )
+        metric = st.selectbox("Chart", metrics, key=chart_key, format_func=accuracy.metric_label)
         ours = accuracy.model_label(accuracy.evaluated_name(model_kind))
         chart = evaluation_chart(
             means.assign(model=means["model"].map(accuracy.model_label)),
