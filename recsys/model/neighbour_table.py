@@ -33,6 +33,8 @@ TOP_K = 200
 SCALE = 320.0
 PIVOT = 2.5
 POPULARITY_RELIEF = 0.15
+# The closed form inverts a dense matrix of the movies it covers: at most this many.
+MAX_COVERED = 20_000
 TOP_STARS = 5.0
 
 
@@ -203,7 +205,7 @@ def fit_neighbour_table(
     lam: float = LAMBDA,
     top_k: int = TOP_K,
     min_count: int = 2,
-    max_items: int = 20_000,
+    max_items: int = MAX_COVERED,
     **blend: float,
 ) -> NeighbourTable:
     """The table over ``n_items`` catalogue rows from (user code, item row) pairs;
