@@ -37,13 +37,19 @@ SORTS = {  # label → (columns, ascending) of the browse table's sort
 BROWSE_COLUMNS = [MOVIE_ID, TITLE, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 TOP_RATERS = 10
 TOP_TAGS = 20
+# The search box takes this many characters (``max_chars``), and ``browse`` reads no more,
+# whatever the session holds. A query of more than MAX_SEARCH_WORDS distinct words is
+# matched as one phrase: each word costs a pass over every title (20,000 pasted words
+# took seconds per rerun), and a title has far fewer words than that anyway.
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_WORDS = 8
 
 
 @dataclass(frozen=True)
 class BrowseQuery:
     """What the user typed and chose; every part optional."""
 
-    text: str = ""  # words that must all appear in the title (any case)
+    text: str = ""  # words that must all appear in the title (any case); see search_needles
     genres: tuple[str, ...] = ()  # movies having all of these genres
     years: tuple[int, int] | None = None  # release years, inclusive (unknown years pass)
     min_ratings: int = 0
@@ -55,8 +61,8 @@ def browse(items: pd.DataFrame, query: BrowseQuery) -> pd.DataFrame:
     year, genres, ave rating, num ratings."""
     keep = np.ones(len(items), dtype=bool)
     titles = items[TITLE].astype(str).str.casefold()
-    for word in query.text.casefold().split():
-        keep &= titles.str.contains(word, regex=False).to_numpy()
+    for needle in search_needles(query.text):
+        keep &= _titles_containing(titles, needle)
     genre_sets = items[GENRES].astype(str).str.split("|")
     for genre in query.genres:
         keep &= genre_sets.map(lambda names, g=genre: g in names).to_numpy(dtype=bool)
@@ -69,6 +75,22 @@ def browse(items: pd.DataFrame, query: BrowseQuery) -> pd.DataFrame:
     table = items.loc[keep, BROWSE_COLUMNS]
     table = table.sort_values(columns, ascending=ascending, na_position="last", kind="stable")
     return table.reset_index(drop=True)
+
+
+def search_needles(text: str) -> list[str]:
+    """What each matching title must contain, from the search box's ``text`` (its first
+    MAX_SEARCH_CHARS characters, any case): each distinct word, or, for a query of more
+    than MAX_SEARCH_WORDS words, the whole query as one phrase."""
+    words = text[:MAX_SEARCH_CHARS].casefold().split()
+    distinct = list(dict.fromkeys(words))
+    if len(distinct) > MAX_SEARCH_WORDS:
+        return [" ".join(words)]
+    return distinct
+
+
+def _titles_containing(titles: pd.Series, needle: str) -> np.ndarray:
+    """One pass over the casefolded titles: which contain ``needle``."""
+    return titles.str.contains(needle, regex=False).to_numpy()
 
 
 def genre_names(genres: pd.Series) -> list[str]:

@@ -4,7 +4,8 @@ The zip is downloaded to a temporary file beside the target, its md5 is checked
 against the one GroupLens publishes beside it (``<url>.md5``), and it is unpacked
 into a temporary folder that is then renamed into place. A failed or interrupted
 download therefore never leaves half a dataset, nor damages one that was there.
-The zip's README.txt (the licence) is unpacked with the data.
+Only the files the project reads (ratings, movies, tags, links) and the zip's README.txt
+(the licence) are unpacked; any other entry stays packed.
 
 ``install_dataset`` puts a zip that a user uploaded (bytes) where the app looks for
 data, with the same checks and the same safe unpacking.
@@ -25,7 +26,8 @@ from urllib.parse import urlparse
 from recsys.dataset.fetch import (
     DEFAULT_RELEASE,
     RELEASES,
-    DownloadError,
+    DownloadError,  # noqa: F401 - re-exported: callers catch it from here
+    check_url,
     fetch,
     published_md5,
     size_text,
@@ -36,8 +38,10 @@ from recsys.dataset.sources import (
     RATINGS_FILE,
     Source,
     check_zip_members,
+    entry_key,
     scan_sources,
 )
+from recsys.dataset.tags import TAGS_FILE, load_tags
 from recsys.errors import DataError, UsageError
 from recsys.progress import Progress
 from recsys.settings import DEFAULT_DATA_DIR, resolve_data_path
@@ -45,10 +49,10 @@ from recsys.settings import max_unpacked_bytes as max_unpacked_bytes_setting
 
 GROUPLENS_URL = RELEASES[DEFAULT_RELEASE].url
 _BLOCK_BYTES = 1 << 16
-_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 UPLOAD_CAP_MB = 200  # megabytes; the same cap as server.maxUploadSize (the zip is ~1 MB)
-# What an upload installs into a folder; anything else in the zip is left out.
-UPLOAD_FILES = (RATINGS_FILE, MOVIES_FILE, "README.txt", "links.csv", "tags.csv")
+# The files unpacked from a zip (download or upload): the ones the project reads, and the
+# licence. Any other entry stays packed, whatever it holds.
+DATASET_FILES = (RATINGS_FILE, MOVIES_FILE, TAGS_FILE, "links.csv", "README.txt")
 
 
 def download_dataset(
@@ -66,7 +70,7 @@ def download_dataset(
     dataset: a GroupLens release (``RELEASES``: ml-latest-small, ml-25m, ml-32m).
     url: the zip's address (default: the release's on GroupLens); its checksum is the
         release's known md5, else read from ``<url>.md5``. Plain http is refused except
-        on this machine (tests, mirrors).
+        on this machine (tests, mirrors), for the address given and for every redirect.
     if_missing: return without touching the network where a dataset is found already:
         in the target's folder, or where the loader looks (``RECSYS_DATA``, else
         data/ml-latest-small).
@@ -75,8 +79,10 @@ def download_dataset(
     max_unpacked_bytes: the most bytes the zip may unpack to.
 
     A download that breaks off keeps its ``.part`` file; the same call again resumes it
-    (HTTP Range). The disk's free space is checked before the download and before the
-    unpacking. Returns {"path": the dataset folder, "status": "downloaded" or "present"}.
+    (HTTP Range). A part left whole is used if its checksum matches; a resumed part that
+    does not match is deleted and the download started over, once. The disk's free space
+    is checked before the download and before the unpacking. Returns {"path": the
+    dataset folder, "status": "downloaded" or "present"}.
     Raises DownloadError when the server cannot be reached, DataError when the zip is
     damaged, tampered with or unsafe, or the disk too full; the folder that was there is
     then left as it was.
@@ -92,7 +98,7 @@ def download_dataset(
         for found in (dest, resolve_data_path()):
             if dataset_present(found):
                 return {"path": str(found), "status": "present"}
-    _check_url(url)
+    check_url(url)
     if dest.exists() and not dest.is_dir():
         raise DataError(dest, "exists and is not a folder; move it away or pass --dest")
     known = release.md5 if url == release.url else None
@@ -101,7 +107,12 @@ def download_dataset(
     part = _part_path(target_dir, dest, expected_md5)
     if url == release.url and not part.exists():
         _check_space(target_dir, (release.zip_mb + release.unpacked_mb) * 10**6, "download")
+    resumed = part.is_file()
     got_md5 = fetch(url, part, dest, max_unpacked_bytes, progress)
+    if resumed and got_md5 != expected_md5:
+        # A part left by an earlier run that does not check out: start it over, once.
+        part.unlink(missing_ok=True)
+        got_md5 = fetch(url, part, dest, max_unpacked_bytes, progress)
     try:
         if got_md5 != expected_md5:
             raise DataError(
@@ -120,13 +131,6 @@ def _dataset_name(url: str) -> str:
     name = PurePosixPath(urlparse(url).path).name
     stem = name[:-4] if name.lower().endswith(".zip") else name
     return stem if re.fullmatch(r"[\w.-]+", stem) and stem not in (".", "..") else "movielens"
-
-
-def _check_url(url: str) -> None:
-    parts = urlparse(url)
-    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
-        return
-    raise DownloadError(f"refusing {url}: only https (or http on this machine) is allowed")
 
 
 def _part_path(target_dir: Path, dest: Path, expected_md5: str) -> Path:
@@ -154,32 +158,51 @@ def _install(zip_path: Path, label: str, dest: Path, max_bytes: int) -> None:
     unpacked = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".new", dir=dest.parent))
     try:
         _unpack(zip_path, label, unpacked, max_bytes)
-        root = _dataset_root(unpacked, label)
-        _swap_into_place(root, dest)
+        _check_has_data(unpacked, label)
+        _swap_into_place(unpacked, dest)
     finally:
         shutil.rmtree(unpacked, ignore_errors=True)
 
 
 def _unpack(zip_path: Path, label: str, folder: Path, max_bytes: int) -> None:
-    """Extract every entry, counting the bytes really written against ``max_bytes``."""
+    """Extract the files the project reads (``DATASET_FILES``) into the top of ``folder``,
+    counting the bytes really written against ``max_bytes``. Of each name the shallowest
+    entry is taken, the one the loader reads; every other entry stays packed."""
     try:
         with zipfile.ZipFile(zip_path) as zf:
             check_zip_members(label, zf, max_bytes)
-            _check_space(folder, sum(i.file_size for i in zf.infolist()), "unpack it")
+            wanted = _wanted_entries(zf)
+            _check_space(folder, sum(info.file_size for info in wanted.values()), "unpack it")
             written = 0
-            for info in zf.infolist():
-                path = folder.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
-                if info.is_dir():
-                    path.mkdir(parents=True, exist_ok=True)
-                    continue
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as source, open(path, "wb") as out:
+            for name, info in wanted.items():
+                with zf.open(info) as source, open(folder / name, "xb") as out:
                     written = _copy_capped(source, out, written, max_bytes, label)
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as err:
         raise DataError(label, f"not a readable zip file ({err})") from None
-    except OSError as err:
-        # An entry clashing with another (a file where a folder should be), or a full disk.
+    except OSError as err:  # a full disk
         raise DataError(label, f"could not unpack it ({err})") from None
+
+
+def _wanted_entries(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """{file name: its shallowest entry} for each of DATASET_FILES the zip holds, chosen
+    by the loader's order (``entry_key``), so the files unpacked are the files it reads."""
+    found: dict[str, zipfile.ZipInfo] = {}
+    for info in zf.infolist():
+        if info.filename.endswith(("/", "\\")):
+            continue  # a folder
+        key = entry_key(info.filename)
+        name = key.rsplit("/", 1)[-1]
+        match = next((known for known in DATASET_FILES if known.casefold() == name), None)
+        if match is None:
+            continue
+        if match not in found or _depth_order(key) < _depth_order(found[match].filename):
+            found[match] = info
+    return found
+
+
+def _depth_order(name: str) -> tuple[int, str]:
+    key = entry_key(name)
+    return key.count("/"), key
 
 
 def _copy_capped(source: BinaryIO, out: BinaryIO, written: int, max_bytes: int, label: str) -> int:
@@ -193,13 +216,9 @@ def _copy_capped(source: BinaryIO, out: BinaryIO, written: int, max_bytes: int, 
     return written
 
 
-def _dataset_root(unpacked: Path, label: str) -> Path:
-    """The folder holding ratings.csv and movies.csv: the top, or one folder below it."""
-    candidates = [unpacked, *sorted(p for p in unpacked.iterdir() if p.is_dir())]
-    for root in candidates:
-        if all((root / name).is_file() for name in (RATINGS_FILE, MOVIES_FILE)):
-            return root
-    raise DataError(label, f"holds no {RATINGS_FILE} and {MOVIES_FILE}; not a MovieLens zip")
+def _check_has_data(unpacked: Path, label: str) -> None:
+    if not all((unpacked / name).is_file() for name in (RATINGS_FILE, MOVIES_FILE)):
+        raise DataError(label, f"holds no {RATINGS_FILE} and {MOVIES_FILE}; not a MovieLens zip")
 
 
 def _swap_into_place(new: Path, dest: Path) -> None:
@@ -233,11 +252,12 @@ def install_dataset(
 
     content: the zip's bytes, at most ``UPLOAD_CAP_MB`` megabytes.
     target: where the app looks for data. A ``.zip`` target gets the zip itself; a folder
-        gets the known files (``UPLOAD_FILES``) added to it, each by its base name.
+        gets the dataset's files (``DATASET_FILES``) from it, each by its base name.
     upload_name: the file's name as uploaded, used in messages instead of a temp path.
 
-    The zip is checked first by ``load_movielens`` (entries, zip-bomb caps, every row),
-    so nothing is written to ``target`` unless the data loads. Raises DataError.
+    The zip is checked first by ``load_movielens`` (entries, zip-bomb caps, every row)
+    and its tags.csv by ``load_tags``, so nothing at ``target`` changes unless all of the
+    data loads; the old files stay in place until then. Raises DataError.
     """
     max_unpacked_bytes = max_unpacked_bytes or max_unpacked_bytes_setting()
     if len(content) > UPLOAD_CAP_MB * 1024 * 1024:
@@ -250,56 +270,78 @@ def install_dataset(
             out.write(content)
         try:
             checked = load_movielens(zip_path, max_unpacked_bytes=max_unpacked_bytes)
+            load_tags(zip_path, max_unpacked_bytes=max_unpacked_bytes)
         except DataError as err:
-            raise DataError(upload_name, str(err).replace(str(zip_path), upload_name)) from None
+            # The temporary file's path means nothing to the user: name the upload.
+            where, why = (
+                text.replace(str(zip_path), upload_name) for text in (err.path, err.reason)
+            )
+            raise DataError(where, why, err.line) from None
         if target.suffix.lower() == ".zip":
             os.replace(zip_path, target)
         else:
-            _add_known_files(zip_path, upload_name, target, max_unpacked_bytes, checked.fingerprint)
+            _replace_dataset_files(
+                zip_path, upload_name, target, max_unpacked_bytes, checked.fingerprint
+            )
     finally:
         zip_path.unlink(missing_ok=True)
     return target
 
 
-def _add_known_files(
+def _replace_dataset_files(
     zip_path: Path, label: str, target: Path, max_bytes: int, fingerprint: str
 ) -> None:
-    """Unpack beside ``target``, then move the known files into it.
+    """Unpack beside ``target``, check, then swap the dataset's files in, all or none.
 
-    Unlike ``_install``, this adds to ``target`` and never replaces it: the folder is the
-    one RECSYS_DATA names, and may hold the user's other files. ``fingerprint`` is the
-    checked data's (``MovieLens.fingerprint``): the unpacked ratings.csv and movies.csv
-    must hash to it, so the files installed are the files validated.
+    Unlike ``_install``, this keeps ``target`` itself: the folder is the one RECSYS_DATA
+    names, and may hold the user's other files, which stay. The dataset's own files
+    (``DATASET_FILES``) are one set: each is replaced by the upload's, and one the upload
+    lacks is removed (an old tags.csv would describe other movies). ``fingerprint`` is
+    the checked data's (``MovieLens.fingerprint``): the unpacked ratings.csv and
+    movies.csv must hash to it, so the files installed are the files validated.
     """
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
     try:
         _unpack(zip_path, label, staging, max_bytes)
-        found = {name: _shallowest(staging, name) for name in UPLOAD_FILES}
-        _check_same_bytes(found, label, fingerprint)
+        _check_same_bytes(staging, label, fingerprint)
         target.mkdir(parents=True, exist_ok=True)
-        for name, path in found.items():
-            if path is not None:
-                os.replace(path, target / name)
+        _swap_files(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _check_same_bytes(found: dict[str, Path | None], label: str, fingerprint: str) -> None:
+def _swap_files(new: Path, target: Path) -> None:
+    """Move the old dataset files of ``target`` aside, the new ones from ``new`` in; on
+    any failure put every old file back, so ``target`` is never half replaced."""
+    backup = Path(tempfile.mkdtemp(prefix=".previous-", dir=target.parent))
+    moved_aside: list[str] = []
+    moved_in: list[str] = []
+    try:
+        for name in DATASET_FILES:
+            if (target / name).exists() or (target / name).is_symlink():
+                os.replace(target / name, backup / name)
+                moved_aside.append(name)
+        for name in DATASET_FILES:
+            if (new / name).is_file():
+                os.replace(new / name, target / name)
+                moved_in.append(name)
+    except BaseException:
+        for name in moved_in:
+            (target / name).unlink(missing_ok=True)
+        for name in moved_aside:
+            os.replace(backup / name, target / name)
+        backup.rmdir()  # empty again; were it not, the old files would still be in it
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _check_same_bytes(unpacked: Path, label: str, fingerprint: str) -> None:
     """Refuse unpacked CSVs whose bytes differ from the ones the loader checked."""
     sources = {}
     for name in (RATINGS_FILE, MOVIES_FILE):
-        path = found.get(name)
-        if path is None:
+        path = unpacked / name
+        if not path.is_file():
             raise DataError(label, f"{name} did not unpack; refusing the zip")
         sources[name] = Source(str(path), lambda p=path: open(p, "rb"))
     if scan_sources(sources).fingerprint != fingerprint:
         raise DataError(label, "the unpacked files differ from the checked ones; refusing the zip")
-
-
-def _shallowest(folder: Path, name: str) -> Path | None:
-    """The file called ``name`` nearest the top of ``folder`` (ties: by path), as the
-    loader picks a zip's entry, so the files installed are the files it checked."""
-    found = [p.relative_to(folder) for p in folder.rglob(name) if p.is_file()]
-    if not found:
-        return None
-    return folder / min(found, key=lambda rel: (len(rel.parts), rel.as_posix()))

@@ -4,7 +4,8 @@ resumable fetch (HTTP Range) into a ``.part`` file, and the one-line errors.
 A fetch that breaks off keeps its ``.part`` file, named by the checksum it must match;
 the same command again asks the server for the rest (``Range: bytes=N-``) and hashes
 what was there first, so a resumed zip is checked as a whole. A server that ignores the
-range sends it all again, and the part is started over.
+range sends it all again, and the part is started over. A part that is already whole
+(the server answers 416, Range Not Satisfiable) is hashed and used if it checks out.
 """
 
 from __future__ import annotations
@@ -63,6 +64,31 @@ class DownloadError(RecsysError):
     """The dataset could not be fetched; the message says how to get it by hand."""
 
 
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def check_url(url: str, redirected_from: str | None = None) -> None:
+    """DownloadError unless ``url`` is https, or plain http to this machine (tests,
+    mirrors). Checked on the first address and again on every redirect, so a server
+    cannot send the download on to plain http elsewhere."""
+    parts = urlparse(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
+        return
+    what = f"the redirect from {redirected_from} to {url}" if redirected_from else url
+    raise DownloadError(f"refusing {what}: only https (or http on this machine) is allowed")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to an address ``check_url`` allows, before connecting."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        check_url(newurl, redirected_from=req.full_url)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_CheckedRedirects)
+
+
 def manual_steps(url: str, dest: Path, why: str, resumable: bool = False) -> DownloadError:
     """The one-line error that says where to put the files by hand."""
     host = urlparse(url).hostname or url
@@ -85,13 +111,27 @@ def _why(err: BaseException) -> str:
     return " ".join(str(reason).split()) or type(reason).__name__
 
 
+class _PartComplete(Exception):
+    """HTTP 416 to a resumed fetch: the part already holds ``total`` bytes or more (the
+    size the server gives, None where it gives none)."""
+
+    def __init__(self, total: int | None):
+        super().__init__(total)
+        self.total = total
+
+
 def _open(url: str, zip_url: str, dest: Path, start: int = 0) -> http.client.HTTPResponse:
     headers = {"User-Agent": "recsys-dashboard"}
     if start:
         headers["Range"] = f"bytes={start}-"
     request = urllib.request.Request(url, headers=headers)
     try:
-        return urllib.request.urlopen(request, timeout=TIMEOUT_S)
+        return _OPENER.open(request, timeout=TIMEOUT_S)
+    except urllib.error.HTTPError as err:
+        if start and err.code == 416:
+            match = re.fullmatch(r"bytes \*/(\d+)", err.headers.get("Content-Range", "").strip())
+            raise _PartComplete(int(match.group(1)) if match else None) from None
+        raise manual_steps(zip_url, dest, _why(err), resumable=start > 0) from None
     except _NETWORK_ERRORS as err:
         raise manual_steps(zip_url, dest, _why(err), resumable=start > 0) from None
 
@@ -138,11 +178,24 @@ def fetch(
     """Fetch ``url`` into ``part`` (resuming what is there); the md5 (hex) of all of it.
 
     ``dest``: the dataset folder, for the messages. The part file stays where the
-    connection breaks, so that the next call resumes it.
+    connection breaks, so that the next call resumes it. A part that is already whole
+    (the server answers 416 to the range) is used as it is, and one longer than the file
+    is started over; the caller's checksum then says whether it may be used.
     """
     start = part.stat().st_size if part.is_file() else 0
     digest = hashlib.md5()
-    with _open(url, url, dest, start) as response:
+    try:
+        response = _open(url, url, dest, start)
+    except _PartComplete as complete:
+        if complete.total is not None and complete.total != start:
+            part.unlink()  # longer than the file: not a part of it
+            return fetch(url, part, dest, max_bytes, progress)
+        with open(part, "rb") as whole:
+            _hash_existing(whole, start, digest)
+        if progress is not None:
+            progress(start, start, progress_text(start, start))
+        return digest.hexdigest()
+    with response:
         start = _resume_from(response, start)
         length = int(response.headers.get("Content-Length") or 0) or None
         total = None if length is None else start + length
@@ -167,7 +220,8 @@ def fetch(
 
 
 def _hash_existing(stream, size: int, digest) -> None:
-    """Hash the first ``size`` bytes of ``stream`` and leave it positioned after them."""
+    """Hash the first ``size`` bytes of ``stream`` and leave it positioned after them
+    (a stream open for writing is cut there)."""
     stream.seek(0)
     left = size
     while left:
@@ -177,7 +231,8 @@ def _hash_existing(stream, size: int, digest) -> None:
         digest.update(block)
         left -= len(block)
     stream.seek(size)
-    stream.truncate()
+    if stream.writable():
+        stream.truncate()
 
 
 def progress_text(done: int, total: int | None) -> str:

@@ -3,8 +3,10 @@
 A source is a label for messages (a path, or ``zip!member``) and an opener of a fresh
 binary stream. Zip entries are checked before anything is read: none may escape the
 target folder, no two may name the same file (``ratings.csv``, ``./ratings.csv``,
-``a/../ratings.csv``, ``RATINGS.CSV``), neither the declared nor the real unpacked size
-may pass a cap, and no entry may be packed tighter than MovieLens ever is.
+``a/../ratings.csv``, ``RATINGS.CSV``), no two may share bytes of the zip (overlapping
+entries let one packed stream unpack many times, CVE-2024-0450, which the zipfile of
+Python 3.11.7 does not catch), neither the declared nor the real unpacked size may pass
+a cap, and no entry may be packed tighter than MovieLens ever is.
 
 Memory is what a zip bomb attacks: reading a CSV takes about 9 bytes of RAM per byte,
 so a 1.5 MB zip of 1 GiB of repeated rows would take 9 GB. MovieLens CSVs deflate 3 to
@@ -18,6 +20,7 @@ import hashlib
 import io
 import os
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -99,9 +102,12 @@ def check_zip_members(
     of the entries' declared unpacked sizes, in bytes. ``max_ratio`` (unpacked bytes per
     packed byte; default ``RECSYS_MAX_ZIP_RATIO``) caps each entry of 1 MiB or more, and
     the whole zip. zipfile itself stops reading an entry at its declared size (a lying
-    header fails its CRC), so the declared sizes bound what is read.
+    header fails its CRC), so the declared sizes bound what is read; and since no two
+    entries may overlap, the packed sizes add up to at most the zip's size, so the ratio
+    cap bounds what the whole zip can unpack to.
     """
     max_ratio = max_ratio or max_zip_ratio()
+    _check_no_overlap(zip_path, zf)
     total = packed = 0
     seen: dict[str, str] = {}
     for info in zf.infolist():
@@ -125,6 +131,41 @@ def check_zip_members(
     for info in zf.infolist():
         _check_ratio(zip_path, info.filename, info.file_size, info.compress_size, max_ratio)
     _check_ratio(zip_path, "the zip", total, packed, max_ratio)
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra length
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+
+
+def _check_no_overlap(zip_path: str | os.PathLike, zf: zipfile.ZipFile) -> None:
+    """Refuse entries whose bytes (local header, name, extra field and packed data)
+    overlap another entry's or the central directory: the only way many entries can
+    share one packed stream."""
+    if zf.fp is None:
+        return
+    end = 0
+    previous = None
+    for info in sorted(zf.infolist(), key=lambda i: i.header_offset):
+        if info.header_offset < end:
+            raise DataError(
+                zip_path,
+                f"entries {previous!r} and {info.filename!r} overlap (one packed stream "
+                "unpacked twice, a zip bomb); refusing the zip",
+            )
+        zf.fp.seek(info.header_offset)
+        header = zf.fp.read(_LOCAL_HEADER.size)
+        if len(header) < _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
+            raise DataError(zip_path, f"entry {info.filename!r} has no local header; damaged zip")
+        _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+        end = (
+            info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+        ) + info.compress_size
+        previous = info.filename
+    directory = getattr(zf, "start_dir", None)
+    if previous is not None and directory is not None and end > directory:
+        raise DataError(
+            zip_path, f"entry {previous!r} overlaps the zip's directory; refusing the zip"
+        )
 
 
 def _check_ratio(zip_path: str | os.PathLike, what: str, size: int, packed: int, limit: float):

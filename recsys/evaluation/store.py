@@ -13,9 +13,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recsys.config import PROTOCOLS
+from recsys.errors import BundleError
 from recsys.evaluation.ranking import required_metrics
+from recsys.model.bundle import read_regular
 
 EVALUATION_FILE = "evaluation.json"
+# A saved evaluation is a few kilobytes; the cap only stops a link to /dev/zero (or a
+# planted giant file) from filling the server's memory on every page.
+MAX_EVALUATION_BYTES = 16 << 20
+_MAX_POINTER_BYTES = 4096
 
 
 def evaluation_path(artifacts_dir: str | os.PathLike, protocol: str | None = None) -> Path:
@@ -26,8 +32,8 @@ def evaluation_path(artifacts_dir: str | os.PathLike, protocol: str | None = Non
 
 def _current_bundle_id(artifacts_dir: Path) -> str | None:
     try:
-        name = (artifacts_dir / "CURRENT").read_text().strip()
-    except (OSError, UnicodeDecodeError):
+        name = read_regular(artifacts_dir / "CURRENT", _MAX_POINTER_BYTES).decode().strip()
+    except (OSError, UnicodeDecodeError, BundleError):
         return None
     return name if name.startswith("bundle-") and "/" not in name else None
 
@@ -71,12 +77,15 @@ def load_evaluation(artifacts_dir: str | os.PathLike, protocol: str | None = Non
     """The latest saved evaluation (or the latest of ``protocol``); None if absent or damaged.
 
     Never raises on a missing, unreadable or malformed file: the page then simply
-    offers to run one.
+    offers to run one. The file is read like a bundle's (``read_regular``): a link, a
+    FIFO or a device is refused at once, and so is a file over MAX_EVALUATION_BYTES; JSON
+    nested too deeply to parse counts as damaged, not as a crash of every page.
     """
     try:
-        raw = evaluation_path(artifacts_dir, protocol).read_text(encoding="utf-8")
-        result = json.loads(raw)
-    except (OSError, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raw = read_regular(evaluation_path(artifacts_dir, protocol), MAX_EVALUATION_BYTES)
+        result = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, BundleError, RecursionError):
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors.
         return None
     if not _looks_like_evaluation(result):
         return None

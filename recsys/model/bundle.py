@@ -183,12 +183,24 @@ def pointer_name(model: str | None = None) -> str:
 
 
 def _write_pointer(artifacts_dir: Path, name: str, bundle_id: str) -> None:
-    """Replace the pointer file ``name`` atomically with one line naming ``bundle_id``."""
-    pointer_tmp = artifacts_dir / f"{TMP_PREFIX}{name}-{os.getpid()}"
-    pointer_tmp.write_text(bundle_id + "\n")
-    with open(pointer_tmp, "rb") as stream:
-        os.fsync(stream.fileno())
-    os.replace(pointer_tmp, artifacts_dir / name)
+    """Replace the pointer file ``name`` atomically with one line naming ``bundle_id``.
+
+    The temporary file gets a fresh random name and is created exclusively (``mkstemp``:
+    ``O_CREAT|O_EXCL``, which never follows a link), so a link planted in the folder
+    cannot make this write through it into another file.
+    """
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{name}-", dir=artifacts_dir)
+    pointer_tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(bundle_id + "\n")
+            os.fchmod(stream.fileno(), 0o644)  # mkstemp's 0600 would hide it from readers
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(pointer_tmp, artifacts_dir / name)
+    except BaseException:
+        pointer_tmp.unlink(missing_ok=True)
+        raise
 
 
 def _point(artifacts_dir: Path, model: str, bundle_id: str) -> None:

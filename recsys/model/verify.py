@@ -2,6 +2,11 @@
 stack, every file checked against the manifest's sha256, no Lambda layer in the Keras
 file, and whether a bundle is fresh for the current data and config.
 
+The checksums detect damage (a disk error, a half-copied or edited file), not forgery:
+whoever can write the artifacts folder can write a manifest to match, since nothing is
+signed. A forged bundle is kept from running code by the other checks (no pickle, no
+Lambda layer, Keras' safe mode, regular files under size caps), not by the checksums.
+
 ``recsys.model.bundle`` re-exports these names; import them from there.
 """
 

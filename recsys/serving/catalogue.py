@@ -29,6 +29,9 @@ from recsys.serving.neighbours import EmbeddingSpace
 # How many titles an "ambiguous" error lists, and how many close matches a "no movie" one.
 AMBIGUOUS_SHOWN = 8
 CLOSE_MATCHES = 5
+# A query longer than any title gets no close matches: difflib's cost grows with the
+# query's length times every title's, and no title is this long.
+MAX_FUZZY_CHARS = 200
 
 
 def default_index(frame: pd.DataFrame) -> pd.DataFrame:
@@ -167,9 +170,12 @@ class Catalogue:
             if len(matches) > 1:
                 names = "; ".join(self.items[TITLE].iloc[matches[:AMBIGUOUS_SHOWN]])
                 raise UsageError(f"{text!r} matches {len(matches)} movies: {names}")
-        close = difflib.get_close_matches(lowered, list(titles), n=CLOSE_MATCHES, cutoff=0.5)
+        close = []
+        if len(lowered) <= MAX_FUZZY_CHARS:
+            close = difflib.get_close_matches(lowered, list(titles), n=CLOSE_MATCHES, cutoff=0.5)
         hint = f"; close matches: {'; '.join(close)}" if close else ""
-        raise UsageError(f"no movie titled {text!r} among this model's movies{hint}")
+        shown = text if len(text) <= MAX_FUZZY_CHARS else f"{text[:60]}…"
+        raise UsageError(f"no movie titled {shown!r} among this model's movies{hint}")
 
     # ------------------------------------------------------------------ tables
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from recsys.columns import MOVIE_ID, TITLE, WHY
+from recsys.dashboard.explore import MAX_SEARCH_CHARS
 from recsys.dashboard.tour import STEPS
 from recsys.serving.recommender import Recommender
 from tests.dashboard.apptest import go, ok, open_app, sidebar_text, table, texts, unescape
@@ -18,6 +19,7 @@ from tests.dashboard.apptest import go, ok, open_app, sidebar_text, table, texts
 def test_explore_searches_filters_and_sorts(hostile_app):
     at = hostile_app("explore")
     everything = table(at, "num ratings")
+    assert at.text_input(key="ex_text").max_chars == MAX_SEARCH_CHARS  # ~200, not unbounded
     at.text_input(key="ex_text").set_value("movie 1")
     found = table(ok(at.run()), "num ratings")
     assert 0 < len(found) < len(everything)

@@ -173,7 +173,7 @@ def test_unpacking_stops_past_the_cap_even_if_the_sizes_lie(
     # Skip the check of declared sizes, so only the count of written bytes can stop it.
     monkeypatch.setattr("recsys.dataset.download.check_zip_members", lambda *args: None)
     # Spaces compress well: the zip passes the cap, what it unpacks to does not.
-    zip_bytes = _dataset_zip(make_dataset, extra={"ml-latest-small/pad.txt": " " * 100_000})
+    zip_bytes = _dataset_zip(make_dataset, extra={"ml-latest-small/links.csv": " " * 100_000})
     server.publish(zip_bytes)
     target = tmp_path / "data"
     cap = len(zip_bytes)
@@ -194,14 +194,26 @@ def test_zip_without_movielens_files_is_refused(server, tmp_path):
     assert list(target.iterdir()) == []
 
 
-def test_zip_with_clashing_entries_is_a_data_error(server, make_dataset, tmp_path):
-    # "ml-latest-small/ratings.csv" is a file, so it cannot also be a folder.
-    clash = {"ml-latest-small/ratings.csv/inner.txt": "x"}
-    server.publish(_dataset_zip(make_dataset, extra=clash))
+def test_only_the_files_the_project_reads_are_unpacked(server, make_dataset, tmp_path):
+    # Before: every entry was unpacked, so a zip could write anything it liked (and
+    # "ratings.csv/inner.txt" clashed with the file ratings.csv).
+    extra = {
+        "ml-latest-small/ratings.csv/inner.txt": "x",
+        "ml-latest-small/run.sh": "echo not a dataset file",
+        "ml-latest-small/deeper/tags.csv": "userId,movieId,tag,timestamp\n1,1,fun,5\n",
+    }
+    server.publish(_dataset_zip(make_dataset, extra=extra))
     target = tmp_path / "data"
-    with pytest.raises(DataError, match="could not unpack it"):
-        download_dataset(target=target, url=server.zip_url)
-    assert list(target.iterdir()) == []
+    download_dataset(target=target, url=server.zip_url)
+    dest = target / "ml-latest-small"
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "README.txt",
+        "movies.csv",
+        "ratings.csv",
+        "tags.csv",
+    ]
+    assert len(load_movielens(dest).ratings) == 3
+    assert _leftovers(target) == []
 
 
 def test_no_network_says_where_to_put_the_files(tmp_path):

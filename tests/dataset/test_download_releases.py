@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class RangeServer:
     requests: list[tuple[str, str | None]] = field(default_factory=list)
     cut_after: int | None = None
     ignore_range: bool = False
+    redirects: dict[str, str] = field(default_factory=dict)  # name: the Location sent
 
     def publish(self, name: str, zip_bytes: bytes) -> str:
         self.files[name] = zip_bytes
@@ -50,6 +52,12 @@ def server() -> Iterator[RangeServer]:
             name = self.path.lstrip("/")
             wanted = self.headers.get("Range")
             state.requests.append((self.path, wanted))
+            if name in state.redirects:
+                self.send_response(302)
+                self.send_header("Location", state.redirects[name])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = state.files.get(name)
             if body is None:
                 self.send_error(404)
@@ -57,6 +65,12 @@ def server() -> Iterator[RangeServer]:
             start = 0
             if wanted and not state.ignore_range:
                 start = int(wanted.removeprefix("bytes=").rstrip("-"))
+                if start >= len(body):  # as real servers answer a range past the end
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{len(body)}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(206)
                 self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
             else:
@@ -160,3 +174,97 @@ def test_cli_offers_the_releases_and_refuses_others(tmp_path):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert "ml-latest-small" in done.stderr and "ml-32m" in done.stderr
+
+
+# ---------------------------------------------------------------------------- redirects
+
+
+@pytest.fixture
+def connections(monkeypatch) -> list[tuple]:
+    """Every address a connection is opened to; one beyond this machine fails at once
+    (and is recorded), so a test never reaches the network."""
+    opened: list[tuple] = []
+    real = socket.create_connection
+
+    def create_connection(address, *args, **kwargs):
+        opened.append(address)
+        if address[0] not in ("127.0.0.1", "localhost", "::1"):
+            raise OSError(f"test: no connection to {address[0]}")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return opened
+
+
+def test_a_redirect_to_plain_http_elsewhere_is_refused_before_connecting(
+    server, make_dataset, tmp_path, connections
+):
+    # Before: the rule was checked on the first address only, and a 302 was followed.
+    url = server.publish("ml-latest-small.zip", _dataset_zip(make_dataset))
+    elsewhere = "http://203.0.113.7/ml-latest-small.zip"
+    server.redirects["ml-latest-small.zip"] = elsewhere
+    target = tmp_path / "data"
+    with pytest.raises(DownloadError) as refused:
+        download_dataset(target=target, url=url)
+    assert str(refused.value) == (
+        f"refusing the redirect from {url} to {elsewhere}: "
+        "only https (or http on this machine) is allowed"
+    )
+    assert all(address[0] == "127.0.0.1" for address in connections), connections
+    assert not (target / "ml-latest-small").exists()
+
+
+def test_a_redirect_of_the_checksum_is_checked_too(server, make_dataset, tmp_path, connections):
+    url = server.publish("ml-latest-small.zip", _dataset_zip(make_dataset))
+    server.redirects["ml-latest-small.zip.md5"] = "http://203.0.113.7/ml-latest-small.zip.md5"
+    with pytest.raises(DownloadError, match="^refusing the redirect from "):
+        download_dataset(target=tmp_path / "data", url=url)
+    assert all(address[0] == "127.0.0.1" for address in connections), connections
+
+
+def test_a_redirect_on_this_machine_is_still_followed(server, make_dataset, tmp_path):
+    zip_bytes = _dataset_zip(make_dataset)
+    server.publish("moved/ml-latest-small.zip", zip_bytes)
+    url = server.publish("ml-latest-small.zip", zip_bytes)
+    server.redirects["ml-latest-small.zip"] = f"{server.base_url}/moved/ml-latest-small.zip"
+    result = download_dataset(target=tmp_path / "data", url=url)
+    assert len(load_movielens(result["path"]).ratings) == 3
+    assert ("/moved/ml-latest-small.zip", None) in server.requests
+
+
+# ---------------------------------------------------------------------------- a whole part
+
+
+def _part_of(target: Path, zip_bytes: bytes) -> Path:
+    """Where a download of ml-latest-small keeps its part (named by the zip's md5)."""
+    target.mkdir(parents=True, exist_ok=True)
+    return target / f".ml-latest-small.{hashlib.md5(zip_bytes).hexdigest()[:12]}.zip.part"
+
+
+def test_a_whole_part_left_behind_is_verified_and_used(server, make_dataset, tmp_path):
+    # Before: the range past its end got HTTP 416, and every later download failed.
+    zip_bytes = _big_zip(make_dataset)
+    url = server.publish("ml-latest-small.zip", zip_bytes)
+    target = tmp_path / "data"
+    _part_of(target, zip_bytes).write_bytes(zip_bytes)
+    result = download_dataset(target=target, url=url)
+    assert len(load_movielens(result["path"]).ratings) == 3
+    zip_requests = [r for r in server.requests if r[0] == "/ml-latest-small.zip"]
+    assert zip_requests == [("/ml-latest-small.zip", f"bytes={len(zip_bytes)}-")]  # no refetch
+    assert _parts(target) == []
+
+
+@pytest.mark.parametrize("wrong", ["damaged", "too long"])
+def test_a_part_that_fails_its_check_is_deleted_and_fetched_again(
+    server, make_dataset, tmp_path, wrong
+):
+    zip_bytes = _big_zip(make_dataset)
+    url = server.publish("ml-latest-small.zip", zip_bytes)
+    target = tmp_path / "data"
+    part = _part_of(target, zip_bytes)
+    part.write_bytes(b"x" * len(zip_bytes) if wrong == "damaged" else zip_bytes + b"tail")
+    result = download_dataset(target=target, url=url)
+    assert len(load_movielens(result["path"]).ratings) == 3
+    zip_requests = [r for r in server.requests if r[0] == "/ml-latest-small.zip"]
+    assert zip_requests[-1] == ("/ml-latest-small.zip", None)  # the whole file, afresh
+    assert _parts(target) == []

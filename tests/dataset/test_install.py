@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -96,3 +97,68 @@ def test_an_upload_over_the_cap_is_refused_before_it_is_written(tmp_path, monkey
     with pytest.raises(DataError, match="over the 0 MB upload cap"):
         install_dataset(b"x", tmp_path / "data", "big.zip")
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ the old files stay
+TAGS = "userId,movieId,tag,timestamp\n1,1,funny,964982703\n"
+OLD = {"ratings.csv": OTHER_RATINGS, "movies.csv": MOVIES, "tags.csv": TAGS}
+
+
+def _old_dataset(target: Path) -> dict[str, str]:
+    target.mkdir(parents=True)
+    for name, text in OLD.items():
+        (target / name).write_text(text)
+    return {p.name: p.read_text() for p in target.iterdir()}
+
+
+def _files(target: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in target.iterdir()}
+
+
+def test_a_bad_tags_csv_is_refused_and_the_old_files_stay(tmp_path):
+    target = tmp_path / "data"
+    before = _old_dataset(target)
+    upload = _zip(
+        {"ratings.csv": RATINGS, "movies.csv": MOVIES, "tags.csv": "userId,movieId,tag\nx,y,z\n"}
+    )
+    with pytest.raises(DataError, match=r"^mine\.zip!tags\.csv: tags cannot be read"):
+        install_dataset(upload, target, "mine.zip")
+    assert _files(target) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_bad_tags_csv_is_refused_for_a_zip_target_too(tmp_path):
+    target = tmp_path / "ml.zip"
+    upload = _zip({"ratings.csv": RATINGS, "movies.csv": MOVIES, "tags.csv": "movieId\n1\n"})
+    with pytest.raises(DataError, match="tags cannot be read"):
+        install_dataset(upload, target, "mine.zip")
+    assert not target.exists()
+
+
+def test_a_failure_while_swapping_puts_every_old_file_back(tmp_path, monkeypatch):
+    target = tmp_path / "data"
+    before = _old_dataset(target)
+    real_replace = os.replace
+
+    def failing_replace(source, destination):
+        # The second new file fails to move in (a full disk, a vanished folder).
+        if Path(destination) == target / "movies.csv" and ".unpack-" in str(source):
+            raise OSError(28, "No space left on device")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(download.os, "replace", failing_replace)
+    upload = _zip({"ratings.csv": RATINGS, "movies.csv": MOVIES, "tags.csv": TAGS})
+    with pytest.raises(OSError, match="No space left"):
+        install_dataset(upload, target, "mine.zip")
+    monkeypatch.undo()
+    assert _files(target) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_upload_without_tags_removes_the_old_datasets_tags(tmp_path):
+    # The old tags.csv described the old dataset's movies, not the uploaded ones.
+    target = tmp_path / "data"
+    _old_dataset(target)
+    install_dataset(_zip({"ratings.csv": RATINGS, "movies.csv": MOVIES}), target, "new.zip")
+    assert _files(target) == {"ratings.csv": RATINGS, "movies.csv": MOVIES}
+    assert _leftovers(tmp_path) == []

@@ -4,7 +4,9 @@ quality gate that keeps a clearly worse model from being served."""
 from __future__ import annotations
 
 import io
+import json
 import math
+import os
 import zipfile
 from pathlib import Path
 
@@ -14,10 +16,12 @@ from recsys.config import hybrid_config, recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.errors import MissingBundleError, TrainingLockedError, UsageError
 from recsys.model import bundle as artifacts
+from recsys.model import verify
 from recsys.model.gate import TOLERANCE, GateVerdict, judge, validation_rows
 from recsys.model.hybrid_train import train_hybrid_bundle
 from recsys.model.train import train_bundle
 from recsys.serving.load import load_recommender
+from recsys.settings import PROJECT_ROOT
 
 # ------------------------------------------------------------------ tiny stand-in bundles
 
@@ -183,3 +187,36 @@ def test_a_lab_retrain_is_judged_against_the_served_lab_model_only(planted, tmp_
     assert artifacts.current_bundle(tmp_path, "lab") == good.bundle
     assert artifacts.current_bundle(tmp_path) == hybrid
     assert load_recommender(tmp_path, "lab").model_kind == "lab"
+
+
+def test_a_link_planted_at_a_pointer_temp_name_is_not_written_through(tmp_path):
+    # Before: the temporary pointer was ".tmp-<pointer>-<pid>", opened following links,
+    # so a link planted there made serving overwrite the file it named.
+    artifacts_dir = tmp_path / "artifacts"
+    artifacts_dir.mkdir()
+    older = fake_bundle(artifacts_dir, "lab")
+    fake_bundle(artifacts_dir, "lab")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the operator's file\n")
+    for pointer in ("CURRENT", "CURRENT-lab", "CURRENT-hybrid"):
+        os.symlink(victim, artifacts_dir / f"{artifacts.TMP_PREFIX}{pointer}-{os.getpid()}")
+    artifacts.serve_bundle(artifacts_dir, older.name)
+    assert victim.read_text() == "the operator's file\n"
+    assert artifacts.current_bundle(artifacts_dir, "lab") == older
+    assert (artifacts_dir / "CURRENT").stat().st_mode & 0o044 == 0o044  # readable by all
+
+
+def test_the_docs_say_checksums_detect_damage_not_forgery(tmp_path):
+    # The limit the docs state, shown: an edited file with a manifest rewritten to match
+    # passes every checksum.
+    bundle = fake_bundle(tmp_path, "lab")
+    (bundle / "users.csv").write_bytes(b"forged")
+    manifest = json.loads((bundle / artifacts.MANIFEST).read_text())
+    manifest["files"]["users.csv"] = artifacts.sha256_bytes(b"forged")
+    (bundle / artifacts.MANIFEST).write_text(json.dumps(manifest))
+    _, _, contents = artifacts.read_verified(bundle, ("users.csv",))
+    assert contents["users.csv"] == b"forged"
+    # ... and so the docs must not promise more.
+    architecture = " ".join((PROJECT_ROOT / "docs" / "architecture.md").read_text().split())
+    assert "it does not detect forgery" in architecture
+    assert "not forgery: whoever can write the artifacts folder" in " ".join(verify.__doc__.split())

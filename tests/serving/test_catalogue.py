@@ -196,3 +196,14 @@ def test_catalogue_arrays_are_read_only(catalogue):
     assert not catalogue.item_embeddings.flags.writeable
     with pytest.raises(ValueError):
         catalogue.item_embeddings[0, 0] = 1.0
+
+
+def test_a_query_longer_than_any_title_skips_the_close_matches(catalogue, monkeypatch):
+    # Before: 20,000 words went through difflib against every title, seconds per query.
+    def no_difflib(*args, **kwargs):
+        raise AssertionError("difflib was called on a long query")
+
+    monkeypatch.setattr("difflib.get_close_matches", no_difflib)
+    with pytest.raises(UsageError, match=r"^no movie titled 'haet haet .{40,}…' among") as error:
+        catalogue.find_movie("haet " * 20_000)
+    assert len(str(error.value)) < 200

@@ -13,7 +13,7 @@ import streamlit as st
 
 from recsys.columns import NUM_RATINGS
 from recsys.dashboard import overview
-from recsys.dashboard.explore import SORTS, BrowseQuery, genre_names, ids_in
+from recsys.dashboard.explore import MAX_SEARCH_CHARS, SORTS, BrowseQuery, genre_names, ids_in
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.ui.cache import movie_labels
 from recsys.dashboard.ui.widgets import (
@@ -63,7 +63,11 @@ def browse_controls(model: Recommender) -> BrowseQuery:
     kept = {"persist_state": "session"}
     text, sort = st.columns([3, 1], vertical_alignment="bottom")
     words = text.text_input(
-        "Search titles", key=EX_TEXT, placeholder="Words of the title, e.g. star wars", **kept
+        "Search titles",
+        key=EX_TEXT,
+        max_chars=MAX_SEARCH_CHARS,
+        placeholder="Words of the title, e.g. star wars",
+        **kept,
     )
     order = sort.selectbox("Sort by", list(SORTS), key=EX_SORT, **kept)
     genres_col, years_col, min_col = st.columns([3, 2, 1], vertical_alignment="bottom")
