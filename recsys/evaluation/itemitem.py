@@ -27,7 +27,7 @@ from recsys.evaluation.ranking import RELEVANT_STARS
 
 ITEM_PEERS = ("ease", "cooccurrence", "cosine")
 # EASE's λ is chosen among these on validation, half a decade apart.
-EASE_LAMBDAS = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0)
+EASE_LAMBDAS = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 1e4, 3e4, 1e5)
 
 
 def binary_matrix(
