@@ -104,6 +104,7 @@ MODEL_WORDS: dict[str, tuple[str, str]] = {
         "A linear item-to-item model in closed form (λ = 500; under onepick and "
         "similar, λ chosen on validation)",
     ),
+    "ease_500": ("EASE, λ = 500", "EASE with the λ of the other protocols (the paper's)"),
     "cooccurrence": (
         "Co-occurrence",
         "People who liked a picked movie also liked: how often they liked each other one",

@@ -6,7 +6,9 @@ says how strongly a person who picked x will want j.
   ``RELEVANT_STARS`` or more.
 - ``cosine``: the cosine of two movies' columns of the binary who-rated-what matrix.
 - ``ease``: EASE's B (Steck, 2019) over who-rated-what, its λ chosen per protocol on a
-  validation carve of the training side.
+  validation carve of the training side. NDCG there rises with λ, and as λ grows B
+  tends to the raw co-rating counts, a popularity-led list; so ``ease_500`` keeps the
+  λ of 500 that the other protocols use (the paper's), which finds non-obvious movies.
 
 A new user's scores are the sum of their picks' rows (EASE: the picks as its input
 row); a movie's similar movies are its own row. The diagonal is 0: a movie never
@@ -25,7 +27,8 @@ from scipy import sparse
 from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.evaluation.ranking import RELEVANT_STARS
 
-ITEM_PEERS = ("ease", "cooccurrence", "cosine")
+ITEM_PEERS = ("ease", "ease_500", "cooccurrence", "cosine")
+FIXED_EASE_LAMBDA = 500.0
 # EASE's λ is chosen among these on validation, half a decade apart.
 EASE_LAMBDAS = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 1e4, 3e4, 1e5)
 
@@ -98,9 +101,10 @@ def item_peers(
     ratings: pd.DataFrame, movie_ids: np.ndarray, ease_lambda: float
 ) -> dict[str, np.ndarray]:
     """{peer: [n_items, n_items] weights} fitted on ``ratings`` over ``movie_ids``."""
-    _, ease = next(ease_weights(ratings, movie_ids, (ease_lambda,)))
+    (_, ease), (_, fixed) = ease_weights(ratings, movie_ids, (ease_lambda, FIXED_EASE_LAMBDA))
     return {
         "ease": ease,
+        "ease_500": fixed,
         "cooccurrence": cooccurrence(ratings, movie_ids),
         "cosine": cosine(ratings, movie_ids),
     }
