@@ -234,7 +234,9 @@ class HybridParams:
         table = self.neighbours
         if table is None or len(rated) == 0:
             return rank
-        term = table.term(rated, stars) - self._relief(np.atleast_2d(u))[0]
+        term = table.term(rated, stars)
+        u = np.ravel(u)
+        term -= table.popularity_relief * float(u[self.dim]) * self._log_counts
         return rank + (term if rows is None else term[rows])
 
     def ranks_with_histories(
@@ -255,7 +257,12 @@ class HybridParams:
         """[n_users, n] the share of each user's popularity term that the item-to-item
         term replaces: relief × π_u × log(1 + n_i)."""
         share = self.neighbours.popularity_relief * u[:, self.dim : self.dim + 1]
-        return share * self.item_vecs[:, self.dim][None, :]
+        return share * self._log_counts[None, :]
+
+    @cached_property
+    def _log_counts(self) -> np.ndarray:
+        """[n] log(1 + n_i), contiguous (a column of ``item_vecs`` is a strided read)."""
+        return np.ascontiguousarray(self.item_vecs[:, self.dim], dtype="float64")
 
     @cached_property
     def _item_columns(self) -> np.ndarray:
