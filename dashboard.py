@@ -1,6 +1,8 @@
-"""The dashboard's entry point: a router over app_pages/ with a shared sidebar.
+"""The dashboard's entry point: a router over pages/ with a shared sidebar.
 
-Run it with ``streamlit run dashboard.py`` (or ``make run``). Every rerun reads only
+Run it with ``make run`` (``python -m recsys.dashboard.ui.serve``, which routes by
+``st.navigation`` from the first load; plain ``streamlit run dashboard.py`` would show
+Streamlit's menu of the pages/ files for a moment first). Every rerun reads only
 CURRENT and manifest.json to find the served bundle; the Recommender itself is cached
 once per process (see recsys/dashboard/ui/cache.py).
 """

@@ -33,7 +33,7 @@ def run_hybrid(dataset, tags, lab_rec, lab_model, work: Path, plan: Plan) -> dic
     every (user, movie) pair of its bundle, argsort.
     """
     from recsys.config import hybrid_config
-    from recsys.model.hybrid_train import train_hybrid_bundle
+    from recsys.model.hybrid.train import train_hybrid_bundle
     from recsys.serving.recommender import Recommender
 
     config = hybrid_config(epochs=plan.hybrid_epochs)

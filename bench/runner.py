@@ -71,7 +71,7 @@ class Context:
     def split(self):
         from recsys.config import preset_config
         from recsys.model.features import build_features
-        from recsys.model.train import lab_split
+        from recsys.model.lab.train import lab_split
 
         return lab_split(build_features(self.dataset, preset_config("lab")))
 
@@ -81,7 +81,7 @@ class Context:
         if self.options.artifacts is not None:
             return self.options.artifacts
         from recsys.config import recipe_config
-        from recsys.model.train import train_bundle
+        from recsys.model.lab.train import train_bundle
 
         folder = self.work / "artifacts"
         config = recipe_config("fast", epochs=self.plan.bundle_epochs)
@@ -97,7 +97,7 @@ class Context:
 
     @cached_property
     def keras_model(self):
-        from recsys.model.network import load_model
+        from recsys.model.lab.network import load_model
 
         return load_model(self.recommender.bundle / "model.keras")
 

@@ -29,13 +29,14 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 
 from bench.common import log, percentile, rounded, subprocess_env, time_calls
 from bench.plan import Plan
-from recsys.model.cluster import TF_CONFIG, local_tf_configs
+from recsys.model.distributed.cluster import TF_CONFIG, local_tf_configs, network_for_local_workers
 from recsys.settings import PROJECT_ROOT
 
 SEED = 0
@@ -136,21 +137,25 @@ def _train_run(
     if workers is None:
         return json.loads(_run(command[1:]))
     procs, outs = [], []
-    for i, tf_config in enumerate(local_tf_configs(workers)):
-        out = work / f"scale-train-{i}.json"
-        outs.append(out)
-        with open(out, "wb") as stream:
-            procs.append(subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=subprocess_env(**{TF_CONFIG: tf_config}),
-                stdout=stream, stdin=subprocess.DEVNULL,
-            ))  # fmt: skip
-    try:
-        codes = [proc.wait(timeout=3600) for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    with ExitStack() as stack:  # the workers' ports: in a private network (cluster.py)
+        network = network_for_local_workers(stack, workers)
+        ports = None if network is None else network.ports(workers)
+        for i, tf_config in enumerate(local_tf_configs(workers, ports)):
+            out = work / f"scale-train-{i}.json"
+            outs.append(out)
+            with open(out, "wb") as stream:
+                procs.append(subprocess.Popen(
+                    command, cwd=PROJECT_ROOT, env=subprocess_env(**{TF_CONFIG: tf_config}),
+                    stdout=stream, stdin=subprocess.DEVNULL,
+                    preexec_fn=None if network is None else network.enter,
+                ))  # fmt: skip
+        try:
+            codes = [proc.wait(timeout=3600) for proc in procs]
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     if any(codes):
         raise RuntimeError(f"bench.scale_train workers exited with {codes}")
     results = [json.loads(out.read_text()) for out in outs]

@@ -27,10 +27,10 @@ import numpy as np
 from bench.common import peak_rss_mb
 from recsys.config import preset_config, recipe_config
 from recsys.dataset.movielens import load_movielens
-from recsys.model.cluster import TF_CONFIG, cluster_from_env
+from recsys.model.distributed import fit_on_cluster
+from recsys.model.distributed.cluster import TF_CONFIG, cluster_from_env
 from recsys.model.features import build_features
 from recsys.model.scaling import Scalers
-from recsys.model.shards import fit_on_cluster
 
 EPOCHS = 2  # the second is timed
 
@@ -55,7 +55,7 @@ def measure(folder: Path, rows: int, batch: int, seed: int = 0) -> dict:
             ends.append(time.perf_counter())
 
     if cluster is None:
-        from recsys.model import network  # TensorFlow is imported only to train
+        from recsys.model.lab import network  # TensorFlow is imported only to train
 
         network.fit(user_x, item_x, y, config, progress=progress)
         steps = -(-len(y) // batch)
@@ -83,8 +83,9 @@ def measure_hybrid(folder: Path, rows: int, batch: int, seed: int = 0) -> dict:
     from recsys.columns import USER_ID
     from recsys.config import hybrid_config
     from recsys.dataset.tags import load_tags
-    from recsys.model.content import build_content
-    from recsys.model.shards import epoch_steps, fit_hybrid_on_cluster
+    from recsys.model.distributed import fit_hybrid_on_cluster
+    from recsys.model.distributed.shards import epoch_steps
+    from recsys.model.hybrid.content import build_content
 
     cluster = cluster_from_env() if os.environ.get(TF_CONFIG) else None
     workers = 1 if cluster is None else cluster.workers
@@ -104,9 +105,9 @@ def measure_hybrid(folder: Path, rows: int, batch: int, seed: int = 0) -> dict:
             ends.append(time.perf_counter())
 
     if cluster is None:
-        from recsys.model import hybrid_network  # TensorFlow is imported only to train
+        from recsys.model.hybrid.network import fit_hybrid  # TensorFlow: only to train
 
-        hybrid_network.fit_hybrid(sample, content, config, progress=progress)
+        fit_hybrid(sample, content, config, progress=progress)
         steps = None
     else:
         with tempfile.TemporaryDirectory(prefix="bench-shard-") as folder_:

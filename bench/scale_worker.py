@@ -34,11 +34,11 @@ from recsys.columns import (
 from recsys.config import preset_config
 from recsys.dataset.movielens import load_movielens
 from recsys.model.features import build_features
-from recsys.model.fold_in import FoldIn
-from recsys.model.hybrid import N_DENSE, N_GENRES, N_HEAD, HybridParams
-from recsys.model.neighbour_table import MAX_COVERED, TOP_K, NeighbourTable
+from recsys.model.hybrid.fold_in import FoldIn
+from recsys.model.hybrid.neighbour_table import MAX_COVERED, TOP_K, NeighbourTable
+from recsys.model.hybrid.params import N_DENSE, N_GENRES, N_HEAD, HybridParams
+from recsys.model.lab.towers import ITEM_TOWER, LAYERS, USER_TOWER, Towers, weight_key
 from recsys.model.scaling import Scalers
-from recsys.model.towers import ITEM_TOWER, LAYERS, USER_TOWER, Towers, weight_key
 from recsys.serving.bundle import DecodedBundle
 from recsys.serving.recommender import Recommender
 

@@ -9,7 +9,7 @@ import numpy as np
 from bench.common import log, ratio, rounded
 from bench.plan import Plan
 from recsys.config import TrainConfig, recipe_config
-from recsys.model.train import LabSplit
+from recsys.model.lab.train import LabSplit
 
 WARMUP_ROWS = 512
 
@@ -22,7 +22,7 @@ def _rows(split: LabSplit, limit: int | None) -> tuple[np.ndarray, np.ndarray, n
 
 def _warm_up(split: LabSplit) -> None:
     """One tiny fit, so that neither timed recipe pays TensorFlow's first-use costs."""
-    from recsys.model import network as two_tower
+    from recsys.model.lab import network as two_tower
 
     users, items, y = _rows(split, WARMUP_ROWS)
     two_tower.fit(users, items, y, recipe_config("fast", epochs=1, batch_size=128))
@@ -30,7 +30,7 @@ def _warm_up(split: LabSplit) -> None:
 
 def _fit_and_score(split: LabSplit, config: TrainConfig, limit: int | None) -> dict:
     """Wall seconds of ``fit`` (model build, compile, every epoch), epoch times, test MSE."""
-    from recsys.model import network as two_tower
+    from recsys.model.lab import network as two_tower
 
     users, items, y = _rows(split, limit)
     epoch_ends: list[float] = []

@@ -58,9 +58,13 @@ class TrainingLockedError(RecsysError):
 def known_errors() -> tuple[type[Exception], ...]:
     """Errors shown to users as one line (CLI exit 2, st.error in the app)."""
     return (
-        RecsysError, FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
+        RecsysError,
+        FileNotFoundError,
+        FileExistsError,
+        PermissionError,
+        IsADirectoryError,
         NotADirectoryError,
-    )  # fmt: skip
+    )
 
 
 # C0 controls (ESC, BEL, …), DEL, C1 controls, and the bidi overrides that reorder what a

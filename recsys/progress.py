@@ -57,3 +57,49 @@ class TextBar:
             self.stream.write("\n")
             self.stream.flush()
             self._last = ""
+
+
+PROGRESS_KEY = "progress"
+
+
+class JsonLinesProgress:
+    """Progress as one JSON line per report on a stream, for a program that runs this
+    one as a child (the app's jobs): ``{"progress": [done, total, text]}``.
+
+    A report with the same text comes at most every ``min_interval`` seconds.
+    """
+
+    def __init__(self, stream: TextIO | None = None, min_interval: float = 0.2):
+        self.stream = stream or sys.stderr
+        self.min_interval = min_interval
+        self._drawn_at = float("-inf")
+        self._text: str | None = None
+
+    def __call__(self, done: float, total: float, text: str = "") -> None:
+        import json
+
+        now = time.monotonic()
+        finished = total > 0 and done >= total
+        if text == self._text and not finished and now - self._drawn_at < self.min_interval:
+            return
+        self._drawn_at, self._text = now, text
+        line = json.dumps({PROGRESS_KEY: [float(done), float(total), str(text)]})
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Nothing to end: every report is a whole line."""
+
+
+def parse_progress_line(line: str) -> tuple[float, float, str] | None:
+    """A line written by :class:`JsonLinesProgress` as (done, total, text); None for any
+    other line (a warning, an error)."""
+    import json
+
+    if not line.startswith('{"' + PROGRESS_KEY + '"'):
+        return None
+    try:
+        done, total, text = json.loads(line)[PROGRESS_KEY]
+        return float(done), float(total), str(text)
+    except (ValueError, TypeError, KeyError):
+        return None

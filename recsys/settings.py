@@ -5,8 +5,13 @@
 - ``RECSYS_MAX_UNPACKED_BYTES``: the most bytes a zip may unpack to (default 4 GiB).
 - ``RECSYS_MAX_ZIP_RATIO``: the most a zip entry of 1 MiB or more may be compressed,
   unpacked bytes per packed byte (default 20; MovieLens is about 3 to 5, a bomb 1,000).
-- ``RECSYS_ALLOW_RETRAIN``: ``1`` lets browsers retrain the served model when the server
-  listens beyond this machine (``server.address`` not localhost); on localhost they may.
+- ``RECSYS_ALLOW_RETRAIN``: ``1`` lets every browser take the operator's actions (train,
+  roll back, serve anyway, evaluate, upload data); without it only a visitor on this
+  machine may (``recsys.dashboard.access``).
+- ``RECSYS_OPERATOR_TOKEN``: a secret (16 characters or more) that a browser may type to
+  take the operator's actions; checked on each action.
+- ``RECSYS_JOB_COOLDOWN_S``: seconds after a training or evaluation started from the
+  browser ends before the next may start (default 60).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ ARTIFACTS_ENV = "RECSYS_ARTIFACTS"
 MAX_UNPACKED_ENV = "RECSYS_MAX_UNPACKED_BYTES"
 MAX_ZIP_RATIO_ENV = "RECSYS_MAX_ZIP_RATIO"
 ALLOW_RETRAIN_ENV = "RECSYS_ALLOW_RETRAIN"
-LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+OPERATOR_TOKEN_ENV = "RECSYS_OPERATOR_TOKEN"
+JOB_COOLDOWN_ENV = "RECSYS_JOB_COOLDOWN_S"
+DEFAULT_JOB_COOLDOWN_S = 60.0
 
 
 def resolve_data_path(arg: str | os.PathLike | None = None) -> Path:
@@ -61,14 +68,20 @@ def max_zip_ratio() -> float:
     return float(os.environ.get(MAX_ZIP_RATIO_ENV, 20))
 
 
-def retrain_allowed(server_address: str | None) -> bool:
-    """Whether a browser may retrain the served model.
+def everyone_may_operate() -> bool:
+    """Whether the operator set ``RECSYS_ALLOW_RETRAIN=1``: every browser may train,
+    roll back, evaluate and upload data."""
+    return os.environ.get(ALLOW_RETRAIN_ENV, "").strip().lower() in ("1", "true", "yes")
 
-    ``server_address`` is the address the app server listens on (Streamlit's
-    ``server.address``; empty or None means every interface). On this machine only
-    (a loopback address) anyone who can open the app is the user; beyond it, only when
-    the operator sets ``RECSYS_ALLOW_RETRAIN=1``.
-    """
-    if os.environ.get(ALLOW_RETRAIN_ENV, "").strip().lower() in ("1", "true", "yes"):
-        return True
-    return (server_address or "").strip().strip("[]") in LOOPBACK_ADDRESSES
+
+def operator_token() -> str:
+    """The operator's token (``RECSYS_OPERATOR_TOKEN``), or "" when unset."""
+    return os.environ.get(OPERATOR_TOKEN_ENV, "").strip()
+
+
+def job_cooldown_s() -> float:
+    """Seconds between the end of a browser's training or evaluation and the next."""
+    try:
+        return max(float(os.environ.get(JOB_COOLDOWN_ENV, DEFAULT_JOB_COOLDOWN_S)), 0.0)
+    except ValueError:
+        return DEFAULT_JOB_COOLDOWN_S

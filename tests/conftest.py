@@ -108,7 +108,7 @@ def trained_dir(good_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     before changing anything in it."""
     from recsys.config import recipe_config
     from recsys.dataset.movielens import load_movielens
-    from recsys.model.train import train_bundle
+    from recsys.model.lab.train import train_bundle
 
     folder = tmp_path_factory.mktemp("trained")
     config = recipe_config("fast", preset="full", epochs=1)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from recsys.config import recipe_config
 from recsys.dataset.movielens import load_movielens
-from recsys.model import bundle as artifacts
-from recsys.model.train import TrainReport, train_bundle
+from recsys.model.bundle import store as artifacts
+from recsys.model.lab.train import TrainReport, train_bundle
 from recsys.settings import PROJECT_ROOT
 
 

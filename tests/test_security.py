@@ -50,20 +50,22 @@ def test_every_keras_load_uses_safe_mode():
         tree = ast.parse(path.read_text())
         ours = any(
             isinstance(node, ast.ImportFrom)
-            and node.module == "recsys.model.network"
+            and node.module == "recsys.model.lab.network"
             and any(alias.name == "load_model" for alias in node.names)
             for node in ast.walk(tree)
         )
         for call in _load_model_calls(tree):
             checked += 1
             if isinstance(call.func, ast.Name):
-                assert ours, f"{path.name}:{call.lineno}: load_model not from recsys.model.network"
+                assert ours, (
+                    f"{path.name}:{call.lineno}: load_model not from recsys.model.lab.network"
+                )
                 continue
             safe = [k for k in call.keywords if k.arg == "safe_mode"]
             assert (
                 safe and isinstance(safe[0].value, ast.Constant) and safe[0].value.value is True
             ), f"{path.name}:{call.lineno}: Keras load without safe_mode=True"
-    assert checked >= 2  # recsys.model.network's own call and at least one caller
+    assert checked >= 2  # recsys.model.lab.network's own call and at least one caller
 
 
 def test_streamlit_config_is_locked_down():

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable
 
 from recsys.errors import UsageError
-from recsys.progress import TextBar
+from recsys.progress import JsonLinesProgress, TextBar
 
 
 def emit(args: argparse.Namespace, payload: dict, text: Callable[[dict], str]) -> None:
@@ -31,6 +31,15 @@ def _json_default(value):
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)
+
+
+def progress_for(args: argparse.Namespace) -> TextBar | JsonLinesProgress | None:
+    """How a long command reports progress: JSON lines on stderr under
+    ``--progress-json`` (for a program that runs it), nothing under ``--json``, else
+    a text bar."""
+    if getattr(args, "progress_json", False):
+        return JsonLinesProgress()
+    return None if args.json else TextBar()
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from recsys.cli.commands import emit, print_warnings
-from recsys.progress import TextBar
+from recsys.cli.commands import emit, print_warnings, progress_for
 
 
 def evaluate_command(args: argparse.Namespace) -> None:
@@ -18,7 +17,7 @@ def evaluate_command(args: argparse.Namespace) -> None:
 
     dataset = load_movielens(args.data)
     print_warnings(dataset.warnings)
-    bar = None if args.json else TextBar()
+    bar = progress_for(args)
     try:
         result = run_evaluation(
             dataset,

@@ -25,7 +25,7 @@ from recsys.cli.train import rollback_command, train_command
 from recsys.config import MODELS, PRESETS, PROTOCOLS, RECIPES, TrainConfig
 from recsys.dataset.fetch import DEFAULT_RELEASE, RELEASES
 from recsys.errors import EXIT_BAD_INPUT, UsageError, exit_on_known_errors
-from recsys.model.cluster import JOIN_TIMEOUT_S
+from recsys.model.distributed.cluster import JOIN_TIMEOUT_S, OPEN_PORTS_SWITCH
 
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 
@@ -87,16 +87,36 @@ def _add_run_choices(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--distributed",
         action="store_true",
-        help="train as one worker of the cluster in TF_CONFIG (MultiWorkerMirroredStrategy)",
+        help=(
+            "train as one worker of the cluster in TF_CONFIG (MultiWorkerMirroredStrategy). "
+            "WARNING: the worker's port listens on every interface, unauthenticated, and "
+            "runs arbitrary code for anyone who reaches it: run a cluster only on an "
+            "isolated network whose firewall admits the cluster's hosts alone"
+        ),
     )
     p.add_argument(
-        "--workers", type=_positive, help="start N local workers (loopback ports) and train"
+        "--workers",
+        type=_positive,
+        help=(
+            "start N workers on this machine and train; they run in a private network "
+            "namespace (only loopback), so no other host reaches their ports; where the "
+            f"system refuses one, set {OPEN_PORTS_SWITCH}=1 to run them on open ports"
+        ),
     )
     p.add_argument(
         "--join-timeout",
         type=_positive_float,
         default=JOIN_TIMEOUT_S,
         help="seconds a worker waits for the others before giving up (default: %(default)g)",
+    )
+
+
+def _add_progress_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress-json",
+        action="store_true",
+        help='report progress as JSON lines on stderr ({"progress": [done, total, text]}), '
+        "for a program that runs this one",
     )
 
 
@@ -154,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive, help=_BATCH_HELP)
     p.add_argument("--seed", type=int, default=_DEFAULT_TRAINING.seed)
     _add_run_choices(p)
+    _add_progress_json(p)
 
     p = command("rollback", rollback_command, ROLLBACK_HELP, data=False, artifacts=True)
     p.add_argument("--model", choices=MODELS, help="hybrid or lab (default: the served default)")
@@ -167,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hybrid-epochs", type=_positive, help="the hybrid model's epochs")
     p.add_argument("--no-save", action="store_true", help="do not store beside the bundle")
     p.add_argument("--validation", action="store_true", help=_VALIDATION_HELP)
+    _add_progress_json(p)
 
     p = command("recommend", recommend_command, "top movies for a new user", False, True)
     p.add_argument("--genres", default="", help='e.g. "Adventure=5,Fantasy=5"')

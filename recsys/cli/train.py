@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from recsys.cli.commands import emit, print_warnings
+from recsys.cli.commands import emit, print_warnings, progress_for
 from recsys.errors import printable
-from recsys.model.shards import check_global_batch
+from recsys.model.distributed import check_global_batch
 from recsys.progress import TextBar
 
 
@@ -18,11 +18,8 @@ def train_command(args: argparse.Namespace) -> None:
     The hybrid model trains on the whole catalogue (``--preset`` and ``--recipe`` are the
     lab network's); ``--epochs``, ``--lr``, ``--batch-size`` and ``--seed`` apply to both.
     """
-    from recsys.config import HYBRID, hybrid_config, recipe_config
     from recsys.dataset.movielens import load_movielens
-    from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle
-    from recsys.model.train import train_bundle
+    from recsys.model.kinds import RunOptions, train
     from recsys.settings import resolve_artifacts_dir
 
     if args.workers or args.distributed:
@@ -30,21 +27,12 @@ def train_command(args: argparse.Namespace) -> None:
         return
     dataset = load_movielens(args.data)
     print_warnings(dataset.warnings)
-    overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
+    config = _config(args)
     artifacts = resolve_artifacts_dir(args.artifacts)
-    bar = None if args.json else TextBar()
+    bar = progress_for(args)
     try:
-        if args.model == HYBRID:
-            config = hybrid_config(**overrides, seed=args.seed)
-            tags = load_tags(args.data)
-            report = train_hybrid_bundle(
-                dataset, tags, config, artifacts, progress=bar, wait=args.wait, force=args.force
-            )
-        else:
-            config = recipe_config(args.recipe, preset=args.preset, seed=args.seed, **overrides)
-            report = train_bundle(
-                dataset, config, artifacts, progress=bar, wait=args.wait, force=args.force
-            )
+        options = RunOptions(progress=bar, wait=args.wait, force=args.force)
+        report = train(dataset, config, artifacts, options)
     finally:
         if bar is not None:
             bar.close()
@@ -53,22 +41,25 @@ def train_command(args: argparse.Namespace) -> None:
 
 
 def distributed_train_command(args: argparse.Namespace) -> None:
-    """``--workers N``: start N local workers and report the chief's result.
-    ``--distributed``: be one worker of the cluster that TF_CONFIG describes; the chief
+    """``--workers N``: start N local workers (in a private network) and report the
+    chief's result. ``--distributed``: be one worker of the cluster that TF_CONFIG
+    describes, warning on stderr that its port is open to whoever reaches it; the chief
     trains and writes the bundle as ``train`` does, the others only train. The worker's
     training runs in a child process that this one watches (``supervise_worker``)."""
     import json
 
-    from recsys.model.cluster import (
+    from recsys.model.distributed.cluster import (
         cluster_from_env,
+        open_port_warning,
         run_local_workers,
         supervise_worker,
         supervised,
     )
+    from recsys.model.kinds import model_kind
 
-    config = _distributed_config(args)
+    config = _config(args)
     if args.workers:
-        if args.model == "lab":
+        if model_kind(args.model).global_batch:
             check_global_batch(config, args.workers)
         run = run_local_workers(_worker_args(args, json_output=True), args.workers)
         sys.stderr.write(run.stderr)
@@ -78,6 +69,9 @@ def distributed_train_command(args: argparse.Namespace) -> None:
         return
     cluster = cluster_from_env()
     if not supervised():
+        warning = open_port_warning(cluster)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         argv = _worker_args(args, json_output=args.json)
         code = supervise_worker(argv, cluster, args.join_timeout)
         if code:
@@ -86,46 +80,45 @@ def distributed_train_command(args: argparse.Namespace) -> None:
     _train_as_worker(args, config, cluster)
 
 
-def _distributed_config(args: argparse.Namespace):
-    """The hybrid's config (``--batch-size``: each worker's batch) or the lab recipe's
-    (``--batch-size``: the global batch)."""
-    from recsys.config import HYBRID, hybrid_config, recipe_config
+def _config(args: argparse.Namespace):
+    """The config of the model named by ``--model``, from the command line's choices
+    (``--preset`` and ``--recipe`` are the lab network's; distributed, the lab's
+    ``--batch-size`` is the global batch and the hybrid's each worker's)."""
+    from recsys.model.kinds import model_kind
 
-    overrides = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
-    if args.model == HYBRID:
-        return hybrid_config(**overrides, seed=args.seed)
-    return recipe_config(args.recipe, preset=args.preset, seed=args.seed, **overrides)
+    return model_kind(args.model).make_config(
+        recipe=args.recipe,
+        preset=args.preset,
+        seed=args.seed,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+    )
 
 
 def _train_as_worker(args: argparse.Namespace, config, cluster) -> None:
     """One worker's training: the chief's report, or a line from the others."""
-    from recsys.config import HYBRID
     from recsys.dataset.movielens import load_movielens
-    from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle, train_hybrid_worker
-    from recsys.model.train import train_bundle, train_worker
+    from recsys.model.kinds import RunOptions, model_kind, train
     from recsys.settings import resolve_artifacts_dir
 
     dataset = load_movielens(args.data)
     artifacts = resolve_artifacts_dir(args.artifacts)
-    tags = load_tags(args.data) if args.model == HYBRID else None
     if not cluster.is_chief:
-        if args.model == HYBRID:
-            result = train_hybrid_worker(dataset, tags, config, artifacts, cluster)
-        else:
-            result = train_worker(dataset, config, artifacts, cluster)
-        emit(args, result, lambda r: (
-            f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
-        ))  # fmt: skip
+        result = model_kind(args.model).worker(dataset, config, artifacts, cluster)
+        emit(
+            args,
+            result,
+            lambda r: (
+                f"worker {r['worker']} of {r['workers']} trained; the chief writes the bundle"
+            ),
+        )
         return
     print_warnings(dataset.warnings)
     bar = None if args.json else TextBar()
-    run = {"progress": bar, "wait": args.wait, "force": args.force, "cluster": cluster}
+    options = RunOptions(progress=bar, wait=args.wait, force=args.force, cluster=cluster)
     try:
-        if args.model == HYBRID:
-            report = train_hybrid_bundle(dataset, tags, config, artifacts, **run)
-        else:
-            report = train_bundle(dataset, config, artifacts, **run)
+        report = train(dataset, config, artifacts, options)
     finally:
         if bar is not None:
             bar.close()
@@ -139,9 +132,12 @@ def _worker_args(args: argparse.Namespace, json_output: bool) -> list[str]:
     argv += ["--preset", args.preset, "--recipe", args.recipe, "--seed", str(args.seed)]
     argv += ["--join-timeout", repr(args.join_timeout)]
     for flag, value in (
-        ("--data", args.data), ("--artifacts", args.artifacts), ("--epochs", args.epochs),
-        ("--lr", args.lr), ("--batch-size", args.batch_size),
-    ):  # fmt: skip
+        ("--data", args.data),
+        ("--artifacts", args.artifacts),
+        ("--epochs", args.epochs),
+        ("--lr", args.lr),
+        ("--batch-size", args.batch_size),
+    ):
         if value is not None:
             argv += [flag, str(value)]
     argv += ["--wait"] * bool(args.wait) + ["--force"] * bool(args.force)

@@ -25,6 +25,8 @@ from recsys.columns import (
     USER_ID,
     YEAR,
 )
+from recsys.dashboard.text import folded
+from recsys.dataset.movielens import parse_years
 
 SORTS = {  # label → (columns, ascending) of the browse table's sort
     "Most rated": ([NUM_RATINGS, MOVIE_ID], [False, True]),
@@ -49,7 +51,7 @@ MAX_SEARCH_WORDS = 8
 class BrowseQuery:
     """What the user typed and chose; every part optional."""
 
-    text: str = ""  # words that must all appear in the title (any case); see search_needles
+    text: str = ""  # words the title must hold (any case, accents or not); see search_needles
     genres: tuple[str, ...] = ()  # movies having all of these genres
     years: tuple[int, int] | None = None  # release years, inclusive (unknown years pass)
     min_ratings: int = 0
@@ -60,7 +62,7 @@ def browse(items: pd.DataFrame, query: BrowseQuery) -> pd.DataFrame:
     """The catalogue rows matching ``query``, sorted by ``query.sort``: movieId, title,
     year, genres, ave rating, num ratings."""
     keep = np.ones(len(items), dtype=bool)
-    titles = items[TITLE].astype(str).str.casefold()
+    titles = items[TITLE].astype(str).map(folded)  # any case, accents or not
     for needle in search_needles(query.text):
         keep &= _titles_containing(titles, needle)
     genre_sets = items[GENRES].astype(str).str.split("|")
@@ -70,7 +72,7 @@ def browse(items: pd.DataFrame, query: BrowseQuery) -> pd.DataFrame:
         years = items[YEAR]
         low, high = query.years
         keep &= (years.isna() | ((years >= low) & (years <= high))).to_numpy()
-    keep &= (items[NUM_RATINGS] >= query.min_ratings).to_numpy()
+    keep &= (items[NUM_RATINGS] >= least_ratings(query)).to_numpy()
     columns, ascending = SORTS.get(query.sort, SORTS["Most rated"])
     table = items.loc[keep, BROWSE_COLUMNS]
     table = table.sort_values(columns, ascending=ascending, na_position="last", kind="stable")
@@ -79,9 +81,10 @@ def browse(items: pd.DataFrame, query: BrowseQuery) -> pd.DataFrame:
 
 def search_needles(text: str) -> list[str]:
     """What each matching title must contain, from the search box's ``text`` (its first
-    MAX_SEARCH_CHARS characters, any case): each distinct word, or, for a query of more
+    MAX_SEARCH_CHARS characters, any case, accents or not): each distinct word, or, for a
+    query of more
     than MAX_SEARCH_WORDS words, the whole query as one phrase."""
-    words = text[:MAX_SEARCH_CHARS].casefold().split()
+    words = folded(text[:MAX_SEARCH_CHARS]).split()
     distinct = list(dict.fromkeys(words))
     if len(distinct) > MAX_SEARCH_WORDS:
         return [" ".join(words)]
@@ -89,7 +92,7 @@ def search_needles(text: str) -> list[str]:
 
 
 def _titles_containing(titles: pd.Series, needle: str) -> np.ndarray:
-    """One pass over the casefolded titles: which contain ``needle``."""
+    """One pass over the folded titles: which contain ``needle``."""
     return titles.str.contains(needle, regex=False).to_numpy()
 
 
@@ -175,3 +178,28 @@ class MovieRatings:
 def ids_in(table: pd.DataFrame, rows: Iterable[int]) -> list[int]:
     """The movieIds at positional ``rows`` of a table (a dataframe selection)."""
     return [int(table[MOVIE_ID].iat[row]) for row in rows if 0 <= row < len(table)]
+
+
+# "Highest rated" over every movie lists films with one or two ratings first; unless
+# the user sets a minimum, the rated-order sorts count movies with at least this many.
+RATED_SORT_FLOOR = 20
+
+
+def least_ratings(query: BrowseQuery) -> int:
+    """The fewest ratings a listed movie has: the user's minimum, or, sorting by mean
+    rating with none set, ``RATED_SORT_FLOOR``."""
+    if query.min_ratings == 0 and query.sort in ("Highest rated", "Lowest rated"):
+        return RATED_SORT_FLOOR
+    return query.min_ratings
+
+
+def whole_catalogue(movies: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
+    """Every movie of a dataset with the columns Explore browses (movieId, title, year,
+    genres, ave rating, num ratings), whichever model is served; a movie nobody rated
+    has 0 ratings and no mean."""
+    stats = ratings.groupby(MOVIE_ID)[RATING].agg(["mean", "size"])
+    table = movies[[MOVIE_ID, TITLE, GENRES]].copy()
+    table[YEAR] = parse_years(table[TITLE].astype(str)).astype("float64")
+    table[AVE_RATING] = table[MOVIE_ID].map(stats["mean"]).astype("float64")
+    table[NUM_RATINGS] = table[MOVIE_ID].map(stats["size"]).fillna(0).astype("int64")
+    return table[BROWSE_COLUMNS].reset_index(drop=True)

@@ -1,36 +1,60 @@
-"""Background jobs (training, evaluation) in threads, with their progress, as plain Python.
+"""Background jobs (training, evaluation), each in a child process, with their progress.
 
-A job runs outside Streamlit's script thread, so leaving the page, or a rerun, never
-interrupts it. ``recsys.dashboard.ui.jobs`` holds one ``JobRegistry`` per process
-(``st.cache_resource``), so every session that looks sees the same job, and draws its progress.
+A job runs ``python -m recsys train|evaluate … --json --progress-json`` as a child, and
+a thread of the app server reads the child's progress lines and, at the end, its one
+JSON object. TensorFlow is imported only by the child: it never enters the app server,
+and a job can be cancelled by stopping the child. Bundles and evaluations are written
+to a temporary file and renamed into place, so a failed or cancelled job changes
+nothing that is served.
 
-TensorFlow is imported only inside the training work, when it runs.
+``recsys.dashboard.ui.jobs`` holds one ``JobRegistry`` per process, so every session
+sees the same job. At most one job runs per artifacts folder, and after a job that a
+visitor started ends, the next such job waits out a cooldown.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recsys.config import HybridConfig, TrainConfig
+from recsys.config import HYBRID, HybridConfig, TrainConfig, hybrid_config, recipe_config
 from recsys.dashboard.text import error_text
-from recsys.dataset.movielens import load_movielens
-from recsys.dataset.tags import load_tags
-from recsys.errors import known_errors
-from recsys.evaluation import run_evaluation, save_evaluation
-from recsys.progress import fraction_of
+from recsys.errors import RecsysError, UsageError, known_errors
+from recsys.progress import fraction_of, parse_progress_line
+from recsys.settings import PROJECT_ROOT
+
+CANCEL_GRACE_S = 10.0  # seconds a cancelled child has to exit before it is killed
+CANCELLED = "Cancelled: nothing was replaced."
+
+
+class JobBusyError(RecsysError):
+    """Another job runs, or the last one ended too recently: this one does not start."""
+
+
+class JobCancelledError(RecsysError):
+    """The job was cancelled before it finished."""
 
 
 @dataclass
 class Job:
-    """A training or evaluation running in a thread; the UI polls it.
+    """A training or evaluation, run by a thread (usually watching a child process);
+    the UI polls it.
 
     ``done`` and ``total`` are in the work's own units (epochs, steps); ``fraction``
     is their ratio in [0, 1], and 1 once the job has finished, however it ended.
+    ``requested``: a visitor started it (the cooldown follows it), not the app itself.
     """
 
     kind: str
@@ -40,8 +64,13 @@ class Job:
     text: str = "starting"
     error: str | None = None
     result: Any = None
+    requested: bool = False
     started: float = field(default_factory=time.time)  # seconds since the epoch
+    ended: float | None = None  # seconds since the epoch
+    cancelled: bool = False
     finished: threading.Event = field(default_factory=threading.Event)
+    process: subprocess.Popen | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def running(self) -> bool:
@@ -54,7 +83,7 @@ class Job:
         return fraction_of(self.done, self.total)
 
     def describe(self) -> str:
-        elapsed = time.time() - self.started
+        elapsed = (self.ended or time.time()) - self.started
         return f"{self.label}: {self.text} ({elapsed:.0f} s)"
 
     def progress(self, done: float, total: float, text: str = "") -> None:
@@ -65,6 +94,43 @@ class Job:
             self.done, self.total = float(done), float(total)
         self.text = str(text)
 
+    def cancel(self) -> bool:
+        """Stop the job: its child gets SIGTERM, and SIGKILL after ``CANCEL_GRACE_S``.
+        False when it had already finished."""
+        with self._lock:
+            if not self.running:
+                return False
+            self.cancelled = True
+            self.text = "cancelling"
+            process = self.process
+        if process is not None:
+            stop_process(process)
+        return True
+
+    def attach(self, process: subprocess.Popen) -> None:
+        """Keep the child to stop on cancel; a job cancelled before it started its
+        child stops that child at once."""
+        with self._lock:
+            self.process = process
+            cancelled = self.cancelled
+        if cancelled:
+            stop_process(process)
+
+
+def stop_process(process: subprocess.Popen, grace_s: float = CANCEL_GRACE_S) -> None:
+    """SIGTERM to the child's process group, then SIGKILL if it still runs after
+    ``grace_s`` seconds."""
+
+    def signal_group(sig: int) -> None:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, sig)
+
+    signal_group(signal.SIGTERM)
+    timer = threading.Timer(grace_s, signal_group, args=(signal.SIGKILL,))
+    timer.daemon = True
+    timer.start()
+
 
 Work = Callable[[Job], Any]
 
@@ -73,88 +139,216 @@ def run_job(job: Job, work: Work) -> None:
     """Run ``work(job)``; keep its result, or its failure as one line. Never raises."""
     try:
         job.result = work(job)
+    except JobCancelledError:
+        job.error = CANCELLED
     except known_errors() as err:
         job.error = error_text(err)
     except Exception as err:  # noqa: BLE001 - a thread must report its failure, not die silently
         job.error = f"{type(err).__name__}: {error_text(err)}"
     finally:
+        job.ended = time.time()
         job.finished.set()
 
 
 class JobRegistry:
-    """The latest job of each kind per artifacts folder; thread-safe."""
+    """The latest job of each kind per artifacts folder; at most one running per
+    folder; thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[tuple[str, str], Job] = {}
 
     @staticmethod
-    def _key(kind: str, artifacts: Path) -> tuple[str, str]:
-        return kind, str(artifacts.resolve())
+    def _folder(artifacts: Path) -> str:
+        return str(artifacts.resolve())
 
     def latest(self, kind: str, artifacts: Path) -> Job | None:
-        return self._jobs.get(self._key(kind, artifacts))
+        return self._jobs.get((kind, self._folder(artifacts)))
 
-    def start(self, kind: str, label: str, work: Work, artifacts: Path) -> Job:
-        """Start ``work(job)`` in a daemon thread, unless a job of this kind is already
-        running for ``artifacts``: then return that one."""
-        key = self._key(kind, artifacts)
+    def running(self, artifacts: Path) -> Job | None:
+        """The job running for ``artifacts``, of any kind, or None."""
+        folder = self._folder(artifacts)
+        jobs = [job for (_, f), job in self._jobs.items() if f == folder and job.running]
+        return jobs[0] if jobs else None
+
+    def cancel_all(self) -> None:
+        """Cancel every running job: the server is stopping, and a child left behind
+        would go on using the cores (and write a bundle) with no one watching."""
+        for job in list(self._jobs.values()):
+            job.cancel()
+
+    def cooldown_left(self, artifacts: Path, cooldown_s: float) -> float:
+        """Seconds until a visitor may start the next job (0: now)."""
+        folder = self._folder(artifacts)
+        ends = [
+            job.ended
+            for (_, f), job in self._jobs.items()
+            if f == folder and job.requested and job.ended is not None
+        ]
+        return max(max(ends, default=float("-inf")) + cooldown_s - time.time(), 0.0)
+
+    def start(
+        self,
+        kind: str,
+        label: str,
+        work: Work,
+        artifacts: Path,
+        *,
+        requested: bool = False,
+        cooldown_s: float = 0.0,
+    ) -> Job:
+        """Start ``work(job)`` in a daemon thread.
+
+        While a job runs for ``artifacts``, the app's own start of the same kind gets
+        that job back (two first sessions train once); anything else is refused
+        (JobBusyError), as is a visitor's job (``requested``) less than ``cooldown_s``
+        seconds after the last visitor's job ended.
+        """
+        folder = self._folder(artifacts)
         with self._lock:
-            job = self._jobs.get(key)
-            if job is not None and job.running:
-                return job
-            job = Job(kind=kind, label=label)
-            self._jobs[key] = job
+            running = self.running(artifacts)
+            if running is not None:
+                if running.kind == kind and not requested:
+                    return running
+                raise JobBusyError(f"{running.label} is running; wait for it, or cancel it.")
+            left = self.cooldown_left(artifacts, cooldown_s) if requested else 0.0
+            if left > 0:
+                raise JobBusyError(
+                    f"A job ended moments ago; the next may start in {left:.0f} s "
+                    "(one job at a time, with a pause between)."
+                )
+            job = Job(kind=kind, label=label, requested=requested)
+            self._jobs[(kind, folder)] = job
         name = f"recsys-{kind}"
         threading.Thread(target=run_job, args=(job, work), name=name, daemon=True).start()
         return job
 
 
+# ---------------------------------------------------------------------------- the child
+
+
+def _failure(code: int, lines: deque[str]) -> str:
+    """The child's own one-line error (``error: …``), else its exit status and last line."""
+    for line in reversed(lines):
+        if line.startswith("error: "):
+            return line.removeprefix("error: ")
+    last = lines[-1] if lines else "no message"
+    return f"it stopped with exit status {code}: {last}"
+
+
+def run_command(job: Job, argv: list[str]) -> Any:
+    """Run ``python -m recsys ARGV --json --progress-json`` for ``job``
+    (:func:`run_child`); returns the command's JSON object."""
+    return run_child(job, [sys.executable, "-m", "recsys", *argv, "--json", "--progress-json"])
+
+
+def run_child(job: Job, command: list[str]) -> Any:
+    """Run ``command`` as a child in its own process group: its progress lines on
+    stderr (``recsys.progress.JsonLinesProgress``) move ``job``, and the last line of
+    its stdout, one JSON object, is returned.
+
+    Raises RecsysError with the child's one-line error (``error: …``) when it fails,
+    and JobCancelledError when the job was cancelled.
+    """
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    lines: deque[str] = deque(maxlen=20)
+    # stdout to a file: a pipe that nobody reads while stderr is read could fill up.
+    with tempfile.TemporaryFile() as stdout:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            cwd=PROJECT_ROOT,
+            env=env,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # its own group: a cancel stops it and its children
+        )
+        job.attach(process)
+        assert process.stderr is not None
+        with process.stderr:
+            for line in process.stderr:
+                reported = parse_progress_line(line)
+                if reported is not None:
+                    job.progress(*reported)
+                elif line.strip():
+                    lines.append(line.strip())
+        code = process.wait()
+        if job.cancelled and code != 0:
+            raise JobCancelledError(CANCELLED)
+        if code != 0:
+            raise RecsysError(_failure(code, lines))
+        stdout.seek(0)
+        output = stdout.read().decode("utf-8", errors="replace").strip().splitlines()
+    try:
+        return json.loads(output[-1])
+    except (IndexError, ValueError):
+        raise RecsysError("it printed no result") from None
+
+
 # ---------------------------------------------------------------------------- the work
+
+
+def training_argv(config: TrainConfig | HybridConfig) -> list[str]:
+    """``train``'s arguments that make exactly ``config``; UsageError when the command
+    line cannot say it (a field it has no flag for)."""
+    if isinstance(config, HybridConfig):
+        base = HybridConfig()
+        argv = ["--model", HYBRID]
+        exact_epochs = (config.epochs, config.min_steps) != (base.epochs, base.min_steps)
+    else:
+        base = recipe_config(config.recipe)
+        argv = ["--model", "lab", "--recipe", config.recipe, "--preset", config.preset]
+        exact_epochs = config.epochs != base.epochs
+    argv += ["--seed", str(config.seed)]
+    if exact_epochs:
+        argv += ["--epochs", str(config.epochs)]
+    if config.lr != base.lr:
+        argv += ["--lr", repr(float(config.lr))]
+    if config.batch_size != base.batch_size:
+        argv += ["--batch-size", str(config.batch_size)]
+    overrides = {
+        "epochs": config.epochs if exact_epochs else None,
+        "lr": config.lr,
+        "batch_size": config.batch_size,
+        "seed": config.seed,
+    }
+    if isinstance(config, HybridConfig):
+        rebuilt: TrainConfig | HybridConfig = hybrid_config(**overrides)
+    else:
+        rebuilt = recipe_config(config.recipe, preset=config.preset, **overrides)
+    if rebuilt != config:
+        raise UsageError("this training has settings the command line cannot pass")
+    return argv
 
 
 def train_work(
     config: TrainConfig | HybridConfig, data_path: Path, artifacts: Path, force: bool = False
 ) -> Work:
-    """Train a bundle of the configured model on the dataset at ``data_path``; its
-    result, a TrainReport, says whether the quality gate let it be served (``force``:
-    serve it whatever the gate says)."""
+    """Train a bundle of the configured model on the dataset at ``data_path``, in a
+    child; its result, the train command's JSON, says whether the quality gate let it
+    be served (``force``: serve it whatever the gate says)."""
+    argv = ["train", *training_argv(config)] + ["--force"] * force
+    argv += ["--data", str(Path(data_path).resolve()), "--artifacts", str(artifacts.resolve())]
 
     def work(job: Job) -> Any:
-        # TensorFlow is imported by these, only to train.
-        from recsys.model.hybrid_train import train_hybrid_bundle
-        from recsys.model.train import train_bundle
-
-        job.progress(0, config.epochs, "reading the data")
-        dataset = load_movielens(data_path)
-        if isinstance(config, HybridConfig):
-            tags = load_tags(data_path)
-            return train_hybrid_bundle(
-                dataset, tags, config, artifacts, progress=job.progress, force=force
-            )
-        return train_bundle(dataset, config, artifacts, progress=job.progress, force=force)
+        job.progress(0, config.epochs, "starting")
+        return run_command(job, argv)
 
     return work
 
 
 def evaluation_work(preset: str, recipe: str, data_path: Path, artifacts: Path) -> Work:
-    """Evaluate (holdout, one seed) on the dataset at ``data_path``; save beside the bundle."""
+    """Evaluate (holdout, one seed) on the dataset at ``data_path`` in a child; it
+    saves the result beside the bundle."""
+    argv = ["evaluate", "--protocol", "holdout", "--preset", preset, "--recipe", recipe]
+    argv += ["--seeds", "1", "--data", str(Path(data_path).resolve())]
+    argv += ["--artifacts", str(artifacts.resolve())]
 
     def work(job: Job) -> Any:
-        job.progress(0, 0, "reading the data")
-        dataset = load_movielens(data_path)
-        job.progress(0, 0, "evaluating")
-        result = run_evaluation(
-            dataset,
-            protocol="holdout",
-            preset=preset,
-            recipe=recipe,
-            seeds=1,
-            progress=job.progress,
-            tags=load_tags(data_path),
-        )
-        save_evaluation(artifacts, result)
-        return result
+        job.progress(0, 0, "starting")
+        return run_command(job, argv)
 
     return work
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'^%@])")
 # Streamlit's markdown turns text into links and icons *after* escapes are resolved
@@ -38,3 +39,9 @@ def shown(raw: str, limit: int = 40) -> str:
 def error_text(err: BaseException) -> str:
     """One line for any error, as the CLI prints it."""
     return " ".join(str(err).split()) or type(err).__name__
+
+
+def folded(text: str) -> str:
+    """``text`` for matching: case folded and accents dropped ("Léon" → "leon")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

@@ -1,19 +1,24 @@
-"""The Tour's script: the lab's story in steps, for a presenter (no Streamlit here).
+"""The Tour's script: the story in steps, for a presenter, true to the served model
+(no Streamlit here).
 
 Each step has a slug (its name in the URL, ``?step=vectors``), a title, and what the
-presenter can say. The page (``app_pages/tour.py``) draws each step's live widgets.
+presenter can say. The page (``pages/tour.py``) draws each step's live widgets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recsys.dashboard.model_words import ModelFigures
+from recsys.dashboard.model_words import number as shown_number
+
 
 @dataclass(frozen=True)
 class Step:
     slug: str
     title: str
-    say: str  # markdown: the point of the step, in two or three sentences
+    lab: str  # markdown: the point of the step for the lab's network, two or three sentences
+    hybrid: str  # the same for the hybrid model; both may name {figures} (``say``)
 
 
 STEPS: tuple[Step, ...] = (
@@ -21,8 +26,12 @@ STEPS: tuple[Step, ...] = (
         "data",
         "The data: people rating movies",
         "MovieLens: real people gave movies 0.5 to 5 stars. Most ratings are 3 to 4 stars, "
-        "and a few movies get most of them. The recommender learns only from these numbers "
-        "and the movies' genres and years.",
+        "and a few movies get most of them. The lab's network learns from {ratings} of "
+        "these ratings, on {movies} movies, and from the movies' genres and years.",
+        "MovieLens: real people gave movies 0.5 to 5 stars. Most ratings are 3 to 4 stars, "
+        "and a few movies get most of them. The hybrid model learns from all {ratings} "
+        "ratings, on {movies} movies, and from what each movie is: its genres, year, title "
+        "words and tags.",
     ),
     Step(
         "vectors",
@@ -30,35 +39,77 @@ STEPS: tuple[Step, ...] = (
         "Each user becomes a vector: their average rating of each of 14 genres. Each movie "
         "becomes a vector too: its year, its average rating and its genres. Pick a user "
         "and a movie to see theirs.",
+        "Each user is their average rating of each of 14 genres, plus the movies they "
+        "rated. Each movie is its content (genres, year, title words, tags) plus a vector "
+        "learned for its id, so a rarely rated movie leans on its content. The lab's "
+        "network sees less: the genre averages, and each movie's year, average rating and "
+        "genres, shown here for the movie you pick.",
     ),
     Step(
         "network",
         "Two towers and a dot product",
-        "One small network turns the user vector into 32 numbers, another turns the movie "
-        "vector into 32 numbers. Their dot product is the predicted rating: users and "
-        "movies meet in one shared space.",
+        "One small network turns the user vector into {dim} numbers, another turns the "
+        "movie vector into {dim} numbers. Their dot product is the predicted rating: users "
+        "and movies meet in one shared space.",
+        "One tower turns the user's inputs into {dim} numbers, another turns the movie's "
+        "into {dim}. Their dot product, with the genres the user set, ranks the movies by "
+        "how likely the user is to watch and enjoy each one; the predicted stars are a "
+        "second, separate output. The lab's network ranks by its predicted rating itself.",
     ),
     Step(
         "training",
         "Training: lowering the error, epoch by epoch",
-        "The network sees each rating a few times (an epoch is one pass over them) and "
-        "moves its weights to shrink the squared error. The gap between training and "
-        "validation loss shows how well it generalises.",
+        "The network saw each training rating {epochs} times (an epoch is one pass over "
+        "them) and moved its weights to shrink the squared error of the scaled rating. "
+        "{validation}",
+        "The model saw each rating {epochs} times (an epoch is one pass over them) and "
+        "moved its weights to shrink two losses: a ranking loss (each rated movie against "
+        "the other movies of its batch, a softmax) and the squared error of the stars. "
+        "There is no validation curve: a slice of ratings checks the stars once training "
+        "ends (validation RMSE {validation_rmse} stars).",
     ),
     Step(
         "new-user",
         "A new user, with no ratings yet",
         "A newcomer tells us which genres they like. That is a user vector already: the "
-        "user tower turns it into a point in the movie space, and the nearest movies by "
-        "dot product are the recommendations. Move the sliders.",
+        "user tower turns it into a point in the movie space, and the movies with the "
+        "highest dot product are the recommendations. Move the sliders.",
+        "A newcomer tells us which genres they like (and may pick movies they liked). The "
+        "user tower turns that into a point in the movie space at once, with no "
+        "retraining, and the highest-ranked movies are the recommendations. Move the "
+        "sliders.",
     ),
     Step(
         "similar",
         "Similar movies: neighbours in the movie space",
         "Movies that the network placed close together are similar in how people rate "
         "them. No one told it that; it is a side effect of predicting ratings.",
+        "Movies that the model placed close together are watched and liked by the same "
+        "people, or share content (genres, title words, tags). No one told it which "
+        "movies are alike; it is a side effect of learning to rank them.",
     ),
 )
+
+
+def say(step: Step, figures: ModelFigures) -> str:
+    """What the presenter says at ``step`` for the served model, its figures filled in
+    from the bundle."""
+    template = step.hybrid if figures.kind == "hybrid" else step.lab
+    validation = (
+        "The gap between training and validation loss shows how well it generalises."
+        if figures.validation_loss
+        else "This training kept no validation loss per epoch: the Model page's "
+        "evaluation on held-out ratings shows how well it generalises."
+    )
+    rmse = figures.validation_rmse
+    return template.format(
+        ratings=shown_number(figures.ratings),
+        movies=shown_number(figures.movies),
+        dim=shown_number(figures.dim),
+        epochs=shown_number(figures.epochs),
+        validation=validation,
+        validation_rmse="?" if rmse is None else f"{rmse:.2f}",
+    )
 
 
 def step_number(raw: str | None) -> int | None:

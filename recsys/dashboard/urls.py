@@ -12,9 +12,11 @@ import re
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
+from urllib.parse import urlparse
 
 from recsys.columns import GENRE_LIST
 from recsys.dashboard.charts import MAX_STARS
+from recsys.dashboard.explore import MAX_SEARCH_CHARS
 from recsys.dashboard.text import error_text, md_escape, shown
 from recsys.errors import known_errors
 
@@ -111,17 +113,21 @@ class UrlReader:
         if raw is None:
             return {}
         picks: dict[int, float] = {}
-        skipped = []
+        skipped, repeated = [], []
         for part in (p.strip() for p in raw.split(",") if p.strip()):
             match = re.fullmatch(r"(\d{1,9}):(\d(?:\.\d+)?)", part)
             stars = float(match.group(2)) if match else math.nan
             movie_id = int(match.group(1)) if match else -1
             if movie_id not in known or not (0.5 <= stars <= MAX_STARS) or stars * 2 % 1:
                 skipped.append(part)
+            elif movie_id in picks:
+                repeated.append(f"{part} (kept {movie_id}:{picks[movie_id]:g})")
             elif len(picks) < MAX_PICKS:
                 picks[movie_id] = stars
         if skipped:
             self.notes.append(f"ignored in {name}: {shown(', '.join(skipped))}")
+        if repeated:
+            self.notes.append(f"a movie named twice in {name}: {shown(', '.join(repeated), 80)}")
         return picks
 
     def note(self, text: str) -> None:
@@ -184,6 +190,21 @@ def shown_text(shown: int, asked: int) -> str:
     return f"Showing {count}; this page lists at most {MAX_TOP}."
 
 
+def filters_text(filters: NewUserFilters, bounds: tuple[int, int]) -> str | None:
+    """The filters that are set, in words ("Filters: no Horror; at least 50 ratings"),
+    so a shared link's filters show beside the count; None when none is set."""
+    parts = []
+    if filters.include:
+        parts.append(f"only {' or '.join(filters.include)}")
+    if filters.exclude:
+        parts.append(", ".join(f"no {genre}" for genre in filters.exclude))
+    if filters.years is not None and tuple(filters.years) != tuple(bounds):
+        parts.append(f"released {filters.years[0]}–{filters.years[1]}")
+    if filters.min_ratings:
+        parts.append(f"at least {filters.min_ratings} ratings")
+    return f"Filters: {'; '.join(parts)}." if parts else None
+
+
 def new_user_url(
     genre_ratings: Mapping[str, float],
     filters: NewUserFilters,
@@ -205,6 +226,28 @@ def new_user_url(
     if filters.min_ratings:
         params["min_ratings"] = str(filters.min_ratings)
     return params
+
+
+MODEL_MOVIES = {"hybrid": "the hybrid model's movies", "lab": "the lab network's movies"}
+
+
+def lacking_text(titles: list[str], model_kind: str) -> str:
+    """Picks the served model does not know, named, and kept for a switch back."""
+    among = MODEL_MOVIES.get(model_kind, "this model's movies")
+    verb = "is" if len(titles) == 1 else "are"
+    return f"{'; '.join(titles)} {verb} not among {among}; kept for when you switch back."
+
+
+def kept_years(
+    years: tuple[int, int], old_bounds: tuple[int, int] | None, bounds: tuple[int, int]
+) -> tuple[int, int]:
+    """The release-year filter under a model (or retrain) whose years are ``bounds``: the
+    whole range of the old bounds (no filter set) becomes the whole new range; a range
+    the user set is kept inside the new bounds."""
+    if old_bounds is not None and tuple(years) == tuple(old_bounds):
+        return tuple(bounds)
+    low, high = (min(max(year, bounds[0]), bounds[1]) for year in years)
+    return low, high
 
 
 # ---------------------------------------------------------------------------- existing user
@@ -248,3 +291,102 @@ def read_movie_id(
     except known_errors() as err:
         reader.errors.append(f"{error_text(err)}; showing {current_label}")
         return current
+
+
+# ---------------------------------------------------------------------------- explore
+
+EXPLORE_URL_KEYS = ("movie", "q", "genres", "sort")
+
+
+def read_browse(
+    reader: UrlReader, genre_names: Iterable[str], sorts: Iterable[str]
+) -> tuple[str | None, list[str] | None, str | None]:
+    """(search words, genres, sort) from a link; None for each the link leaves out.
+    Unknown genres and sorts are noted and left out (names match case-blind)."""
+    params = reader.params
+    text = params.get("q")
+    if text is not None:
+        text = " ".join(text.split())[:MAX_SEARCH_CHARS]
+    genres = None
+    if "genres" in params:
+        by_lower = {g.lower(): g for g in genre_names}
+        parts = [p.strip() for p in params["genres"].split(",") if p.strip()]
+        unknown = [p for p in parts if p.lower() not in by_lower]
+        if unknown:
+            reader.note(f"ignored unknown genre(s) in genres: {shown(', '.join(unknown))}")
+        genres = list(dict.fromkeys(by_lower[p.lower()] for p in parts if p.lower() in by_lower))
+    sort = None
+    if "sort" in params:
+        by_slug = {sort_slug(s): s for s in sorts}
+        sort = by_slug.get(sort_slug(params["sort"]))
+        if sort is None:
+            reader.note(f"ignored sort={shown(params['sort'])!r}: not a sort of this page")
+    return text, genres, sort
+
+
+def sort_slug(label: str) -> str:
+    """A sort's name in a link: "Title A–Z" → "title-a-z"."""
+    return "-".join(re.findall(r"[a-z0-9]+", label.lower()))
+
+
+def browse_url(
+    movie_id: int, text: str, genres: Iterable[str], sort: str, default_sort: str
+) -> dict[str, str]:
+    """Explore's shareable state: the picked movie, and the search words, genres and
+    sort when set."""
+    params = {"movie": str(movie_id)}
+    if text.strip():
+        params["q"] = " ".join(text.split())
+    if list(genres):
+        params["genres"] = ",".join(genres)
+    if sort != default_sort:
+        params["sort"] = sort_slug(sort)
+    return params
+
+
+# ---------------------------------------------------------------------------- every page
+
+MODEL_PARAM = "model"  # the served model, on every page (``model=lab``)
+PRESENT_PARAM = "present"  # presenter mode, on every page (``present=1``)
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def read_model(raw: str | None, trained: Iterable[str]) -> tuple[str | None, str | None]:
+    """(the model kind a link's ``model`` names, or None; a note when it names none of
+    ``trained``)."""
+    if raw is None:
+        return None, None
+    kinds = list(trained)
+    wanted = raw.strip().lower()
+    if wanted in kinds:
+        return wanted, None
+    offered = " or ".join(kinds) or "none"
+    return None, f"ignored {MODEL_PARAM}={shown(raw)!r}: the trained models are {offered}"
+
+
+def read_present(raw: str | None) -> bool | None:
+    """A link's ``present`` as on or off; None when absent or neither."""
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    return True if value in _ON else False if value in _OFF else None
+
+
+def frame_params(model_kind: str | None, present: bool) -> dict[str, str]:
+    """The parameters every page's URL carries besides its own: the served model and,
+    when on, presenter mode."""
+    params = {MODEL_PARAM: model_kind} if model_kind else {}
+    if present:
+        params[PRESENT_PARAM] = "1"
+    return params
+
+
+def unknown_page(url: str, base_path: str, known: Iterable[str]) -> str | None:
+    """The page name of ``url`` when it is none of ``known`` (url paths; "" is the
+    default page), else None. ``base_path``: the server's base URL path, if any."""
+    path = urlparse(url).path.strip("/")
+    base = base_path.strip("/")
+    if base and (path == base or path.startswith(f"{base}/")):
+        path = path[len(base) :].strip("/")
+    name = path.rsplit("/", 1)[-1]
+    return None if name.lower() in {k.lower() for k in known} | {""} else name

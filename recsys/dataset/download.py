@@ -41,7 +41,7 @@ from recsys.dataset.sources import (
     entry_key,
     scan_sources,
 )
-from recsys.dataset.tags import TAGS_FILE, load_tags
+from recsys.dataset.tags import TAGS_FILE
 from recsys.errors import DataError, UsageError
 from recsys.progress import Progress
 from recsys.settings import DEFAULT_DATA_DIR, resolve_data_path
@@ -255,9 +255,9 @@ def install_dataset(
         gets the dataset's files (``DATASET_FILES``) from it, each by its base name.
     upload_name: the file's name as uploaded, used in messages instead of a temp path.
 
-    The zip is checked first by ``load_movielens`` (entries, zip-bomb caps, every row)
-    and its tags.csv by ``load_tags``, so nothing at ``target`` changes unless all of the
-    data loads; the old files stay in place until then. Raises DataError.
+    The zip is checked first by ``load_movielens`` (entries, zip-bomb caps, every row,
+    tags.csv too), so nothing at ``target`` changes unless all of the data loads; the
+    old files stay in place until then. Raises DataError.
     """
     max_unpacked_bytes = max_unpacked_bytes or max_unpacked_bytes_setting()
     if len(content) > UPLOAD_CAP_MB * 1024 * 1024:
@@ -270,7 +270,6 @@ def install_dataset(
             out.write(content)
         try:
             checked = load_movielens(zip_path, max_unpacked_bytes=max_unpacked_bytes)
-            load_tags(zip_path, max_unpacked_bytes=max_unpacked_bytes)
         except DataError as err:
             # The temporary file's path means nothing to the user: name the upload.
             where, why = (
@@ -297,8 +296,8 @@ def _replace_dataset_files(
     names, and may hold the user's other files, which stay. The dataset's own files
     (``DATASET_FILES``) are one set: each is replaced by the upload's, and one the upload
     lacks is removed (an old tags.csv would describe other movies). ``fingerprint`` is
-    the checked data's (``MovieLens.fingerprint``): the unpacked ratings.csv and
-    movies.csv must hash to it, so the files installed are the files validated.
+    the checked data's (``MovieLens.fingerprint``): the unpacked ratings.csv, movies.csv
+    and tags.csv must hash to it, so the files installed are the files validated.
     """
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
     try:
@@ -338,9 +337,11 @@ def _swap_files(new: Path, target: Path) -> None:
 def _check_same_bytes(unpacked: Path, label: str, fingerprint: str) -> None:
     """Refuse unpacked CSVs whose bytes differ from the ones the loader checked."""
     sources = {}
-    for name in (RATINGS_FILE, MOVIES_FILE):
+    for name in (RATINGS_FILE, MOVIES_FILE, TAGS_FILE):
         path = unpacked / name
         if not path.is_file():
+            if name == TAGS_FILE:  # the fingerprint has tags.csv only where there is one
+                continue
             raise DataError(label, f"{name} did not unpack; refusing the zip")
         sources[name] = Source(str(path), lambda p=path: open(p, "rb"))
     if scan_sources(sources).fingerprint != fingerprint:

@@ -50,11 +50,13 @@ from recsys.dataset.rows import (
 from recsys.dataset.sources import (
     MOVIES_FILE,
     RATINGS_FILE,
+    TAGS_FILE,
     Source,
     check_zip_members,
     open_sources,
     scan_sources,
 )
+from recsys.dataset.tags import empty_tags, read_tags
 from recsys.errors import DataError
 from recsys.settings import max_unpacked_bytes as default_max_unpacked_bytes
 from recsys.settings import resolve_data_path
@@ -86,6 +88,8 @@ class MovieLens:
     ratings: userId int32, movieId int32, rating float32 (stars, 0.5-5), timestamp int64
     (seconds since 1970), in file order.
     movies: movieId int32, title str, genres str ("A|B"), year float32 (NaN if unknown).
+    tags: userId, movieId, tag (str), from tags.csv; no rows when the dataset has none.
+    fingerprint: sha256 of the files' bytes, tags.csv included (``scan_sources``).
     """
 
     ratings: pd.DataFrame
@@ -93,6 +97,7 @@ class MovieLens:
     source: str
     fingerprint: str
     warnings: tuple[str, ...] = field(default=())
+    tags: pd.DataFrame = field(default_factory=empty_tags)
 
 
 def dataset_present(path: Path) -> bool:
@@ -283,4 +288,5 @@ def load_movielens(
         source=str(path),
         fingerprint=scan.fingerprint,
         warnings=tuple(warnings_out),
+        tags=read_tags(sources.get(TAGS_FILE)),
     )

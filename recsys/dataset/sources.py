@@ -36,6 +36,8 @@ RATIO_FREE_BYTES = 1 << 20
 
 RATINGS_FILE = "ratings.csv"
 MOVIES_FILE = "movies.csv"
+TAGS_FILE = "tags.csv"  # optional: a dataset without it has no tags
+DATA_FILES = (RATINGS_FILE, MOVIES_FILE, TAGS_FILE)  # what a dataset is read from, in order
 
 Opener = Callable[[], BinaryIO]
 
@@ -51,7 +53,7 @@ class Source(NamedTuple):
 _ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
 
 
-class _CappedReader(io.RawIOBase):
+class CappedReader(io.RawIOBase):
     """Reads a zip entry; raises DataError past ``limit`` bytes or on a damaged entry."""
 
     def __init__(self, raw: BinaryIO, limit: int, label: str):
@@ -178,13 +180,16 @@ def _check_ratio(zip_path: str | os.PathLike, what: str, size: int, packed: int,
         )
 
 
-def _zip_member(zip_path: Path, zf: zipfile.ZipFile, file_name: str) -> str:
-    """The shallowest entry called ``file_name`` (zips usually hold one top folder)."""
+def _zip_member(zip_path: Path, zf: zipfile.ZipFile, file_name: str) -> str | None:
+    """The shallowest entry called ``file_name`` (zips usually hold one top folder);
+    DataError when there is none, but None for the optional tags.csv."""
     # Names compared as they unpack (entry_key), so the entry read here is the file the
     # upload installs (download._shallowest picks by the same order).
     keys = {n: entry_key(n) for n in zf.namelist() if not n.endswith(("/", "\\"))}
     names = [n for n, key in keys.items() if key.rsplit("/", 1)[-1] == file_name]
     if not names:
+        if file_name == TAGS_FILE:
+            return None
         raise DataError(zip_path, f"missing file {file_name} in the zip")
     return min(names, key=lambda n: (keys[n].count("/"), keys[n]))
 
@@ -198,7 +203,7 @@ def _zip_opener(zip_path: Path, member: str, max_bytes: int, label: str) -> Open
                 raw = zf.open(member)
         except (*_ZIP_READ_ERRORS, OSError) as err:
             raise DataError(label, f"cannot open the zip entry ({err})") from None
-        return io.BufferedReader(_CappedReader(raw, max_bytes, label))
+        return io.BufferedReader(CappedReader(raw, max_bytes, label))
 
     return opener
 
@@ -207,18 +212,20 @@ def _zip_sources(path: Path, max_bytes: int) -> dict[str, Source]:
     try:
         with zipfile.ZipFile(path) as zf:
             check_zip_members(path, zf, max_bytes)
-            members = {name: _zip_member(path, zf, name) for name in (RATINGS_FILE, MOVIES_FILE)}
+            members = {name: _zip_member(path, zf, name) for name in DATA_FILES}
     except (zipfile.BadZipFile, OSError) as err:
         raise DataError(path, f"not a readable zip file ({err})") from None
     sources = {}
     for file_name, member in members.items():
+        if member is None:
+            continue
         label = f"{path}!{member}"
         sources[file_name] = Source(label, _zip_opener(path, member, max_bytes, label))
     return sources
 
 
 def open_sources(path: Path, max_bytes: int) -> dict[str, Source]:
-    """Map ratings.csv and movies.csv to their sources."""
+    """Map ratings.csv, movies.csv and (when there is one) tags.csv to their sources."""
     if path.is_file() and path.suffix.lower() == ".zip":
         return _zip_sources(path, max_bytes)
     if not path.exists():
@@ -226,9 +233,11 @@ def open_sources(path: Path, max_bytes: int) -> dict[str, Source]:
     if not path.is_dir():
         raise DataError(path, "expected a MovieLens folder or a .zip")
     sources = {}
-    for file_name in (RATINGS_FILE, MOVIES_FILE):
+    for file_name in DATA_FILES:
         file_path = path / file_name
         if not file_path.is_file():
+            if file_name == TAGS_FILE:
+                continue
             raise DataError(file_path, "missing file")
         sources[file_name] = Source(str(file_path), lambda p=file_path: open(p, "rb"))
     return sources
@@ -242,11 +251,14 @@ class Scan(NamedTuple):
 
 
 def scan_sources(sources: dict[str, Source]) -> Scan:
-    """sha256 (hex) over the names and bytes of ratings.csv and movies.csv, and the
-    number of line ends in ratings.csv, which no count of its rows can exceed."""
+    """sha256 (hex) over the names and bytes of ratings.csv, movies.csv and tags.csv
+    (when there is one: a dataset without tags keeps the fingerprint it always had), and
+    the number of line ends in ratings.csv, which no count of its rows can exceed."""
     digest = hashlib.sha256()
     max_rows = 0
-    for file_name in (RATINGS_FILE, MOVIES_FILE):
+    for file_name in DATA_FILES:
+        if file_name not in sources:
+            continue
         digest.update(file_name.encode())
         # A line ends with \n, \r\n or (old Mac files) \r alone.
         line_ends = 0

@@ -31,7 +31,7 @@ BASELINES = ("global_mean", "movie_mean", "user_mean", "bias", "genre_profile", 
 
 
 @dataclass
-class _Codes:
+class RatingCodes:
     """Ratings as integer codes into the fitted users and movies."""
 
     users: np.ndarray  # [n] int
@@ -56,7 +56,7 @@ class Baseline:
         self.movie_index_ = pd.Index(np.unique(movie_ids.astype("int64")))
         self.global_mean_ = float(stars.mean())
         self.star_range_ = (float(stars.min()), float(stars.max()))
-        codes = _Codes(
+        codes = RatingCodes(
             users=self.user_index_.get_indexer(ratings[USER_ID].to_numpy()),
             movies=self.movie_index_.get_indexer(ratings[MOVIE_ID].to_numpy().astype("int64")),
             stars=stars,
@@ -64,7 +64,7 @@ class Baseline:
         self._fit(codes, items)
         return self
 
-    def _fit(self, codes: _Codes, items: pd.DataFrame | None) -> None:
+    def _fit(self, codes: RatingCodes, items: pd.DataFrame | None) -> None:
         """Learn from integer-coded ratings."""
 
     def _user_codes(self, user_ids) -> np.ndarray:

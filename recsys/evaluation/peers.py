@@ -20,7 +20,7 @@ import contextlib
 import numpy as np
 from scipy import sparse
 
-from recsys.evaluation.baselines import Baseline, _Codes
+from recsys.evaluation.baselines import Baseline, RatingCodes
 
 PEERS = ("svd", "knn_baseline", "als", "ease")
 # Peers that score any (user, movie) pair cheaply: they take part in the ranking task.
@@ -28,7 +28,7 @@ EASE_LAMBDA = 500.0
 ALS_FACTORS = 64
 
 
-def _interactions(codes: _Codes, n_users: int, n_movies: int) -> sparse.csr_matrix:
+def _interactions(codes: RatingCodes, n_users: int, n_movies: int) -> sparse.csr_matrix:
     """[n_users, n_movies] float32, 1 where the user rated the movie."""
     ones = np.ones(len(codes.users), dtype=np.float32)
     matrix = sparse.csr_matrix((ones, (codes.users, codes.movies)), shape=(n_users, n_movies))

@@ -2,7 +2,7 @@
 
 - ``lab``: the lab's own protocol, kept for parity. Features and scalers come from every
   rating, then the (repeated) rows are split 80/20 at random
-  (``recsys.model.train.lab_split``). Flattering: held-out ratings shape the features,
+  (``recsys.model.lab.train.lab_split``). Flattering: held-out ratings shape the features,
   and copies of a repeated rating can fall on both sides.
 - ``holdout``: 20% of each user's ratings (rounded down) are held out at random before
   anything else is computed. The preset's movie selection, item and user vectors, the
@@ -108,7 +108,7 @@ def prepare_lab(dataset: MovieLens, feature_config: FeatureConfig) -> Evaluation
     Baselines fit on the lab's training rows (repeats included) and everything is
     scored on its test rows, so they share the repetition leak but not the feature leak.
     """
-    from recsys.model.train import lab_split  # sklearn's model selection: only when used
+    from recsys.model.lab.train import lab_split  # sklearn's model selection: only when used
 
     training = build_training_set(dataset.ratings, dataset.movies, feature_config)
     split = lab_split(training)

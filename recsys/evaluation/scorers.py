@@ -10,9 +10,9 @@ import pandas as pd
 from recsys.columns import ITEM_VECTOR_COLUMNS, MOVIE_ID, RATING, USER_ID, USER_VECTOR_COLUMNS
 from recsys.config import HYBRID, TWO_TOWER, HybridConfig, TrainConfig
 from recsys.evaluation.protocols import EvaluationData
-from recsys.model.content import build_content
-from recsys.model.hybrid import HybridParams
-from recsys.model.towers import Towers
+from recsys.model.hybrid.content import build_content
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.lab.towers import Towers
 
 
 class TwoTowerScorer:
@@ -73,7 +73,7 @@ def fit_two_tower(
 
     ``on_epoch(epoch, planned)`` is called after each epoch (epoch counts from 1).
     """
-    from recsys.model import network as two_tower
+    from recsys.model.lab import network as two_tower
 
     def progress(epoch: float, planned: float, _text: str = "") -> None:
         if on_epoch is not None:
@@ -139,7 +139,7 @@ def fit_hybrid(
 ) -> HybridScorer:
     """Train the hybrid model on ``data.network_ratings`` over every movie of ``movies``,
     with tags of held-out pairs dropped. Imports TensorFlow."""
-    from recsys.model import hybrid_network
+    from recsys.model.hybrid import network as hybrid_network
 
     def progress(epoch: float, planned: float, _text: str = "") -> None:
         if on_epoch is not None:

@@ -1,5 +1,5 @@
 """The served model as the evaluation meets it: a Recommender built in memory from a
-hybrid model trained here, holding what ``recsys.model.hybrid_train`` writes into a
+hybrid model trained here, holding what ``recsys.model.hybrid.train`` writes into a
 bundle (the parameters' arrays, the movies, their embeddings, the users and ratings).
 
 The ``onepick`` and ``similar`` protocols then score the very paths the app calls:
@@ -14,8 +14,8 @@ import pandas as pd
 from recsys.columns import MOVIE_ID, USER_ID, USER_VECTOR_COLUMNS
 from recsys.config import HYBRID
 from recsys.evaluation.protocols import EvaluationData
-from recsys.model.hybrid import HybridParams
-from recsys.model.train import ITEMS_CSV_COLUMNS
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.lab.train import ITEMS_CSV_COLUMNS
 from recsys.serving.bundle import DecodedBundle
 from recsys.serving.recommender import Recommender
 

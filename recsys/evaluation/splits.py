@@ -1,6 +1,6 @@
 """Which ratings train and which are held out, per user (``holdout`` and ``temporal``).
 
-The ``lab`` protocol splits rows instead: ``recsys.model.train.lab_split_rows``.
+The ``lab`` protocol splits rows instead: ``recsys.model.lab.train.lab_split_rows``.
 """
 
 from __future__ import annotations

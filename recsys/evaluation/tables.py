@@ -128,7 +128,12 @@ def evaluation_text(result: dict) -> str:
     lines = [
         f"protocol {result['protocol']}, preset {result.get('preset')}, "
         f"recipe {result.get('recipe')}, {len(seeds)} seed{'s' if len(seeds) != 1 else ''}"
-        + (f", {result['seconds']:.0f} s" if "seconds" in result else ""),
+        + (f", {result['seconds']:.0f} s" if "seconds" in result else "")
+        + (
+            ", a validation run (the test split's training side)"
+            if result.get("validation")
+            else ""
+        ),
         f"train {counts.get('train_ratings', 0):,} ratings ({counts.get('train_rows', 0):,} rows), "
         f"test {counts.get('test_ratings', 0):,} ratings; ranked {counts.get('ranked_users', 0):,} "
         f"users over {counts.get('candidates', 0):,} movies",

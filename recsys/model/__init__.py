@@ -1,5 +1,7 @@
-"""Features, scaling, the Keras network (the only TensorFlow import), training, the bundle.
+"""The models: the lab's network (``lab``), the hybrid (``hybrid``), their registry
+(``kinds``), training on a cluster (``distributed``) and the bundle on disk (``bundle``).
 
-Importing this package does not import TensorFlow: only ``recsys.model.network`` does,
-and only training imports that.
+Importing this package, or any module that serving reads, does not import TensorFlow:
+only ``recsys.model._tf`` does, through the Keras graphs and the distributed steps, and
+only training imports those.
 """

@@ -37,8 +37,8 @@ from recsys.model.bundle import (
     current_bundle,
     read_verified,
 )
+from recsys.model.lab.towers import ITEM_TOWER, LAYERS, USER_TOWER, weight_key
 from recsys.model.scaling import Scalers
-from recsys.model.towers import ITEM_TOWER, LAYERS, USER_TOWER, weight_key
 from recsys.serving.catalogue import default_index
 
 # Serving reads every bundle file but the Keras model (which is only checked).

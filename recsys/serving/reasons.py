@@ -3,7 +3,7 @@
 Two reasons per row, both computed from the model, never from a rule of thumb:
 
 - *because you liked*: the movies the user rated or picked ``LIKED_STARS`` or more whose
-  item-to-item term (``recsys.model.neighbour_table``) adds most to the row's score,
+  item-to-item term (``recsys.model.hybrid.neighbour_table``) adds most to the row's score,
   largest first; with no such term (the lab's network, or a bundle from before the
   table), the liked movies closest to the row in the model's movie space, by the squared
   distance that Similar movies uses;

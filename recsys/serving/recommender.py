@@ -31,8 +31,8 @@ from recsys.columns import (
     USER_VECTOR_COLUMNS,
 )
 from recsys.errors import UsageError
-from recsys.model.hybrid import HybridParams
-from recsys.model.towers import Towers
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.lab.towers import Towers
 from recsys.serving import reasons
 from recsys.serving.bundle import (
     DECODE_ERRORS,

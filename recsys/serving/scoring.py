@@ -19,10 +19,10 @@ import pandas as pd
 
 from recsys.columns import GENRE_LIST, MOVIE_ID, RATING, USER_VECTOR_COLUMNS
 from recsys.genres import validate_genre_ratings
-from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_inputs import genre_averages
+from recsys.model.hybrid.inputs import genre_averages
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.lab.towers import Towers
 from recsys.model.scaling import Scalers
-from recsys.model.towers import Towers
 
 # The lab's example new user: rating count 3, rating ave 0.
 NEW_USER_RATING_COUNT = 3.0

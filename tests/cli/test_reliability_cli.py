@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from recsys.model import bundle as artifacts
+from recsys.model.bundle import store as artifacts
 from recsys.serving.recommender import Recommender
 from recsys.settings import PROJECT_ROOT
 from tests.helpers import (
@@ -89,7 +89,7 @@ def test_two_trainings_at_once_are_serialised_by_the_lock(good_data, trained_dir
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path\n"
-            "from recsys.model import bundle as artifacts\n"
+            "from recsys.model.bundle import store as artifacts\n"
             "with artifacts.training_lock(Path(sys.argv[1])):\n"
             "    print('locked', flush=True); time.sleep(60)",
             str(copy),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from recsys.model import bundle as artifacts
+from recsys.model.bundle import store as artifacts
 from tests.helpers import run_cli
 from tests.model.test_kept_bundles import fake_bundle
 

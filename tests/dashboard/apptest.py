@@ -13,13 +13,13 @@ from recsys.settings import PROJECT_ROOT
 ROOT = PROJECT_ROOT
 DASHBOARD = ROOT / "dashboard.py"
 PAGES = {
-    "overview": "app_pages/overview.py",
-    "new_user": "app_pages/new_user.py",
-    "existing_user": "app_pages/existing_user.py",
-    "similar_movies": "app_pages/similar_movies.py",
-    "explore": "app_pages/explore.py",
-    "model": "app_pages/model.py",
-    "tour": "app_pages/tour.py",
+    "overview": "pages/overview.py",
+    "new_user": "pages/new_user.py",
+    "existing_user": "pages/existing_user.py",
+    "similar_movies": "pages/similar_movies.py",
+    "explore": "pages/explore.py",
+    "model": "pages/model.py",
+    "tour": "pages/tour.py",
 }
 TITLES = {
     "overview": "Overview",
@@ -33,14 +33,42 @@ TITLES = {
 TIMEOUT = 60  # seconds; a first run may load a dataset, a training run trains
 
 
+# A browser on the server's machine, and one behind a proxy (AppTest has no request
+# of its own: recsys.dashboard.ui.access.visitor_request is the seam).
+LOCAL_VISITOR = (("Host", "localhost:8501"),)
+PROXIED_VISITOR = (("Host", "proxy.example"), ("X-Forwarded-For", "203.0.113.7"))
+
+
+def visit_as(monkeypatch: pytest.MonkeyPatch, headers: tuple[tuple[str, str], ...]) -> None:
+    """Every session of this test sends ``headers`` with its request."""
+    from recsys.dashboard.ui import access
+
+    monkeypatch.setattr(access, "visitor_request", lambda: (list(headers), None))
+
+
+def wait_for_jobs(artifacts: Path, timeout_s: float = TIMEOUT) -> None:
+    """Wait until no training or evaluation runs for ``artifacts``."""
+    import time
+
+    from recsys.dashboard.ui.jobs import job_registry
+
+    deadline = time.monotonic() + timeout_s
+    while (job := job_registry().running(artifacts)) is not None:
+        assert time.monotonic() < deadline, f"{job.describe()} still runs"
+        job.finished.wait(0.2)
+
+
 def open_app(
     monkeypatch: pytest.MonkeyPatch,
     artifacts: Path,
     data: Path | None,
     page: str = "overview",
     params: dict[str, str] | None = None,
+    headers: tuple[tuple[str, str], ...] = LOCAL_VISITOR,
 ) -> AppTest:
-    """A new session whose first run opens ``page`` with ``params`` (a shared link)."""
+    """A new session whose first run opens ``page`` with ``params`` (a shared link),
+    from a browser sending ``headers`` (default: on the server's machine)."""
+    visit_as(monkeypatch, headers)
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))
     monkeypatch.setenv("RECSYS_DATA", str(data) if data else str(artifacts / "no-dataset-here"))
     at = AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from recsys.dashboard.ui.serve import route_apptest_with_navigation
 from tests.dashboard.apptest import open_app
 from tests.e2e.app_data import (
     hostile_bundle,
@@ -15,6 +16,13 @@ from tests.e2e.app_data import (
     real_data_or_skip,
     real_hybrid_bundle,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def routed_as_launched() -> None:
+    """Every AppTest run routes by ``st.navigation`` from its start, as the launcher's
+    server does (else the ``pages/`` folder would put each run in Streamlit's old mode)."""
+    route_apptest_with_navigation()
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +55,7 @@ def hybrid_artifacts(hostile, tmp_path_factory) -> Path:
     from recsys.config import hybrid_config
     from recsys.dataset.movielens import load_movielens
     from recsys.dataset.tags import load_tags
-    from recsys.model.hybrid_train import train_hybrid_bundle
+    from recsys.model.hybrid.train import train_hybrid_bundle
 
     data, _, _ = hostile
     artifacts = tmp_path_factory.mktemp("hybrid_app")

@@ -23,6 +23,7 @@ from recsys.model.bundle import current_bundle
 from recsys.serving.recommender import Recommender
 from tests.dashboard.apptest import (
     DASHBOARD,
+    LOCAL_VISITOR,
     PAGES,
     ROOT,
     TIMEOUT,
@@ -34,6 +35,8 @@ from tests.dashboard.apptest import (
     table,
     texts,
     unescape,
+    visit_as,
+    wait_for_jobs,
 )
 from tests.e2e.app_data import (
     MARKDOWN_TITLE,
@@ -41,6 +44,15 @@ from tests.e2e.app_data import (
     copy_bundle,
     write_hostile_dataset,
 )
+
+CSS_FOLDER = ROOT / "recsys" / "dashboard" / "ui"
+OWN_CSS = {f"<style>{css.read_text()}</style>" for css in CSS_FOLDER.glob("*.css")}
+
+
+def page_params(at: AppTest) -> dict[str, str]:
+    """The URL's parameters but those every page carries (the model, presenter mode)."""
+    return {k: v for k, v in at.query_params.items() if k not in ("model", "present")}
+
 
 # ------------------------------------------------------------------ every page
 
@@ -81,7 +93,7 @@ def test_fantasy_and_adventure_fans_get_those_genres_first(real_app):
     assert len(top) == 10
     assert top[GENRES].head(5).str.contains("Fantasy|Adventure").all(), top[[TITLE, GENRES]]
     assert top[PREDICTED].is_monotonic_decreasing
-    assert at.query_params == {"Adventure": "5", "Fantasy": "5", "top": "10"}
+    assert page_params(at) == {"Adventure": "5", "Fantasy": "5", "top": "10"}
 
 
 def test_filters_and_top_n(hostile_app):
@@ -231,7 +243,7 @@ def test_shrek_lists_its_neighbours(real_app, real_artifacts):
     assert "Shrek \\(2001\\)" in at.subheader[0].value
     nearest = table(at, "movie1")
     assert len(nearest) == 50  # the lab's table, first 50 shown
-    assert at.query_params == {"movie": str(shrek), "k": "8"}
+    assert page_params(at) == {"movie": str(shrek), "k": "8"}
 
 
 # ------------------------------------------------------------------ data text is never HTML
@@ -248,7 +260,8 @@ def test_hostile_titles_show_as_text(hostile_app, hostile):
     for page in PAGES:
         at = go(at, page)
         assert not any(m.proto.allow_html for m in at.get("markdown")), page
-        assert not at.get("html"), page
+        # The only HTML is the project's own static CSS (see test_app_presenter.py).
+        assert all(h.proto.body in OWN_CSS for h in at.get("html")), page
 
 
 # ------------------------------------------------------------------ damaged bundles
@@ -310,6 +323,7 @@ def test_no_data_says_how_to_get_it_and_an_upload_trains_on_first_start(monkeypa
     artifacts, target = tmp_path / "artifacts", tmp_path / "data" / "ml-latest-small"
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))
     monkeypatch.setenv("RECSYS_DATA", str(target))
+    visit_as(monkeypatch, LOCAL_VISITOR)  # uploading is the operator's
     at = ok(AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT).run())
     assert "No MovieLens data" in at.warning[0].value
     assert "python -m recsys download" in texts(at)
@@ -340,7 +354,9 @@ def test_retrain_writes_a_new_bundle_that_is_served(monkeypatch, tmp_path, hosti
     assert "82,240" in str([m.value for m in at.metric])
     next(n for n in at.number_input if n.label == "Epochs").set_value(1)
     next(b for b in at.button if b.label == "Train a new model").click()
-    ok(at.run())  # starts the job, follows it to the end, reruns
+    ok(at.run())  # starts the job: a child process
+    wait_for_jobs(copy)
+    ok(at.run())
     after = current_bundle(copy)
     assert after != before
     assert "New model trained" in texts(at)
@@ -383,6 +399,8 @@ def test_model_page_shows_a_saved_evaluation(monkeypatch, tmp_path, hostile):
 NO_TF_SCRIPT = """
 import sys
 from streamlit.testing.v1 import AppTest
+from recsys.dashboard.ui.serve import route_apptest_with_navigation
+route_apptest_with_navigation()
 at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
 for page in sys.argv[2:]:
     at.switch_page(page).run()
@@ -461,6 +479,7 @@ def test_a_reupload_after_a_failed_training_trains_again(monkeypatch, tmp_path):
     target = tmp_path / "data" / "ml-latest-small"
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(tmp_path / "artifacts"))
     monkeypatch.setenv("RECSYS_DATA", str(target))
+    visit_as(monkeypatch, LOCAL_VISITOR)  # uploading is the operator's
     at = ok(AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT).run())
     at.file_uploader(key="dataset_zip").set_value(("a.zip", zipped(source), "application/zip"))
     ok(at.run())
@@ -557,17 +576,17 @@ def test_the_overview_draws_only_its_open_tab_and_keeps_it_in_the_url(hostile_ap
     assert charts_and_tables(at) == (0, [])
     links = [link.proto.page for link in at.get("page_link")]
     assert links == [page for page in PAGES if page != "overview"]  # in the menu's order
-    assert at.query_params == {}  # the first tab needs no parameter
+    assert page_params(at) == {}  # the first tab needs no parameter
 
     at.session_state["ov_tab"] = "Most rated"  # the user opens it: the page reruns
     charts, tables = charts_and_tables(ok(at.run()))
     assert charts == 0 and len(tables) == 1 and "num ratings" in tables[0]
-    assert at.query_params == {"tab": "most-rated"}
+    assert page_params(at) == {"tab": "most-rated"}
 
     at.session_state["ov_tab"] = "Per genre"
     charts, tables = charts_and_tables(ok(at.run()))
     assert charts == 2 and len(tables) == 1 and "ave rating/genre" in tables[0]
-    assert at.query_params == {"tab": "per-genre"}
+    assert page_params(at) == {"tab": "per-genre"}
 
     at.session_state["ov_tab"] = "Ratings"
     assert charts_and_tables(ok(at.run())) == (1, [])
@@ -580,7 +599,7 @@ def test_the_overview_draws_only_its_open_tab_and_keeps_it_in_the_url(hostile_ap
     assert charts == 0 and len(tables) == 2
     assert any("user" in str(columns).lower() for columns in tables)
     assert any("the rating to predict" in m.value.lower() for m in at.markdown)
-    assert at.query_params == {"tab": "training-data"}
+    assert page_params(at) == {"tab": "training-data"}
 
 
 def test_a_link_opens_its_overview_tab_and_an_unknown_tab_is_said(hostile_app):
@@ -593,4 +612,4 @@ def test_a_link_opens_its_overview_tab_and_an_unknown_tab_is_said(hostile_app):
     assert "there is no tab" in at.warning[0].value and "charts" in at.warning[0].value
     assert at.session_state["ov_tab"] == "Start here"
     assert charts_and_tables(at) == (0, [])
-    assert at.query_params == {}  # the URL now says what is shown
+    assert page_params(at) == {}  # the URL now says what is shown

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.columns import GENRE_LIST, GENRES, MOVIE_ID, TITLE, YEAR
+from recsys.columns import ACTUAL, ERROR, GENRE_LIST, GENRES, MOVIE_ID, PREDICTED, TITLE, YEAR
 from recsys.dashboard.charts import (
     embedding_chart,
     evaluation_chart,
+    genre_averages_chart,
     genre_bar_chart,
     loss_chart,
     predicted_vs_actual_chart,
@@ -116,3 +117,30 @@ def test_embedding_chart_rings_the_neighbours_and_names_the_pick_in_its_title(pi
     assert chart.to_dict()["title"]["text"] == "◆ " + "abcd"[picked - 1]
     # A plain mouse wheel scrolls the page: zooming needs Shift.
     assert "shiftKey" in str(chart.to_dict())
+
+
+def test_the_scatter_ticks_whole_stars_only_and_the_genre_title_fits():
+    rated = pd.DataFrame(
+        {
+            MOVIE_ID: [1, 2],
+            TITLE: ["a", "b"],
+            ACTUAL: [5.0, 0.5],
+            PREDICTED: [5.0, 1.0],
+            ERROR: [0.0, 0.5],
+        }
+    )
+    spec = predicted_vs_actual_chart(rated).to_dict()
+    axis = spec["layer"][1]["encoding"]["x"]
+    assert axis["axis"]["values"] == [0, 1, 2, 3, 4, 5]  # no 5.5 tick for the edge to cut
+    assert axis["scale"]["nice"] is False
+    title = genre_averages_chart(pd.Series({"Drama": 4.0})).to_dict()["title"]
+    assert len(title["text"]) <= 30  # a 1280 px screen's half column holds it whole
+
+
+def test_a_chart_for_the_projector_has_large_dark_labels():
+    from recsys.dashboard.charts import PRESENTER_INK, for_projector
+
+    config = for_projector(genre_averages_chart(pd.Series({"Drama": 4.0}))).to_dict()["config"]
+    assert config["axis"]["labelFontSize"] >= 16 and config["axis"]["titleFontSize"] >= 16
+    assert config["axis"]["labelColor"] == PRESENTER_INK
+    assert config["legend"]["labelFontSize"] >= 16

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from recsys.dashboard.jobs import Job, JobRegistry, run_job
+from recsys.dashboard.jobs import Job, JobBusyError, JobRegistry, run_job
 from recsys.errors import DataError
 
 WAIT_S = 10.0  # seconds; a generous bound on a thread that should finish at once
@@ -84,20 +85,52 @@ def _blocked_work(release: threading.Event, calls: list[str]):
     return work
 
 
-def test_one_running_job_per_kind_and_folder(tmp_path: Path, monkeypatch):
+def test_one_running_job_per_folder_whatever_its_kind(tmp_path: Path, monkeypatch):
     registry = JobRegistry()
     release, calls = threading.Event(), []
     first = registry.start("train", "first", _blocked_work(release, calls), tmp_path)
     again = registry.start("train", "second", _blocked_work(release, calls), tmp_path)
-    other = registry.start("evaluate", "other kind", _blocked_work(release, calls), tmp_path)
-    assert again is first  # still running: not started twice
-    assert other is not first
+    assert again is first  # the app's own start of the same kind follows the running one
+    with pytest.raises(JobBusyError, match="first is running"):
+        registry.start("evaluate", "other kind", _blocked_work(release, calls), tmp_path)
+    with pytest.raises(JobBusyError):  # a visitor's second training is refused too
+        registry.start("train", "asked", _blocked_work(release, calls), tmp_path, requested=True)
+    elsewhere = registry.start(
+        "evaluate", "elsewhere", _blocked_work(release, calls), tmp_path / "b"
+    )
     monkeypatch.chdir(tmp_path.parent)
     assert registry.latest("train", Path(tmp_path.name)) is first  # keyed on the real path
+    assert registry.running(Path(tmp_path.name)) is first
     release.set()
-    assert first.finished.wait(WAIT_S) and other.finished.wait(WAIT_S)
+    assert first.finished.wait(WAIT_S) and elsewhere.finished.wait(WAIT_S)
     assert first.result == "first"
-    assert sorted(calls) == ["first", "other kind"]
+    assert sorted(calls) == ["elsewhere", "first"]
+
+
+def test_a_visitors_next_job_waits_out_the_cooldown(tmp_path: Path):
+    registry = JobRegistry()
+    release = threading.Event()
+    release.set()
+    asked = registry.start("train", "asked", _blocked_work(release, []), tmp_path, requested=True)
+    assert asked.finished.wait(WAIT_S)
+    with pytest.raises(JobBusyError, match="the next may start in"):
+        registry.start(
+            "evaluate", "too soon", _blocked_work(release, []), tmp_path, requested=True,
+            cooldown_s=60,
+        )  # fmt: skip
+    assert registry.cooldown_left(tmp_path, 60) > 55
+    # The app's own job (a first start) is not held back; other folders neither.
+    own = registry.start("evaluate", "own", _blocked_work(release, []), tmp_path, cooldown_s=60)
+    other = registry.start(
+        "train", "other", _blocked_work(release, []), tmp_path / "b", requested=True,
+        cooldown_s=60,
+    )  # fmt: skip
+    assert own.finished.wait(WAIT_S) and other.finished.wait(WAIT_S)
+    time.sleep(0.3)
+    later = registry.start(
+        "train", "later", _blocked_work(release, []), tmp_path, requested=True, cooldown_s=0.2
+    )
+    assert later.finished.wait(WAIT_S) and later.result == "later"
 
 
 def test_a_finished_job_is_replaced_by_the_next(tmp_path: Path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import shutil
 
-from recsys.model import bundle as artifacts
-from tests.dashboard.apptest import ok, open_app, texts
+from recsys.model.bundle import store as artifacts
+from tests.dashboard.apptest import ok, open_app, texts, wait_for_jobs
 from tests.e2e.app_data import copy_bundle
 
 
@@ -46,10 +46,13 @@ def test_a_clearly_worse_retrain_waits_for_serve_it_anyway(monkeypatch, tmp_path
     before = artifacts.current_bundle(copy, "lab")
     at = open_app(monkeypatch, copy, data, "model")
     at.radio(key="retrain_model").set_value("lab")
+    # A barely trained network: one epoch at the smallest rate a browser may ask.
     next(n for n in at.number_input if n.label == "Epochs").set_value(1)
-    next(n for n in at.number_input if n.label == "Learning rate").set_value(1.0)
+    next(n for n in at.number_input if n.label == "Learning rate").set_value(1e-5)
     next(b for b in at.button if b.label == "Train a new model").click()
-    ok(at.run())  # trains, follows the job to its end, reruns
+    ok(at.run())  # starts the training in a child process
+    wait_for_jobs(copy)
+    ok(at.run())
     assert "not served" in texts(at)
     assert artifacts.current_bundle(copy, "lab") == before
     new = max(artifacts.kept_bundles(copy, "lab"), key=lambda p: p.name)

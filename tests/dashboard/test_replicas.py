@@ -26,7 +26,7 @@ from recsys.config import hybrid_config
 from recsys.dashboard.ui import cache
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.tags import load_tags
-from recsys.model.hybrid_train import train_hybrid_bundle
+from recsys.model.hybrid.train import train_hybrid_bundle
 from recsys.settings import PROJECT_ROOT
 from tests.e2e.browse import APP, app_env
 

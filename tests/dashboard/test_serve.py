@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from recsys.dashboard.ui import cache
-from recsys.dashboard.ui.serve import warm_caches
+from recsys.dashboard.ui.serve import route_apptest_with_navigation, warm_caches
 from recsys.serving.recommender import Recommender
 
 
@@ -47,3 +47,14 @@ def test_warm_caches_without_a_model_or_data_leaves_it_to_the_pages(
     monkeypatch.setenv("RECSYS_DATA", str(tmp_path / "no-data"))
     warm_caches()  # nothing to load: no error, nothing written
     assert not (tmp_path / "artifacts").exists()
+
+
+def test_apptest_runs_route_by_navigation_despite_a_pages_folder(tmp_path):
+    from streamlit.runtime.pages_manager import PagesManager
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "app.py").write_text("", encoding="utf-8")
+    route_apptest_with_navigation()
+    PagesManager.uses_pages_directory = None  # as AppTest sets it before each run
+    PagesManager(str(tmp_path / "app.py"), setup_watcher=False)
+    assert PagesManager.uses_pages_directory is False

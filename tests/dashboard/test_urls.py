@@ -205,3 +205,31 @@ def test_a_link_with_picks_reads_back_as_the_same_picks():
     assert params["movies"] == "318:5,4886:3.5"
     link = read_new_user(UrlReader(params), (1990, 2000), 100, {318, 4886})
     assert link.picks == {318: 5.0, 4886: 3.5}
+
+
+def test_a_links_model_must_be_trained_and_presenter_mode_reads_on_or_off():
+    from recsys.dashboard.urls import frame_params, read_model, read_present
+
+    assert read_model(" LAB ", ["hybrid", "lab"]) == ("lab", None)
+    assert read_model(None, ["hybrid"]) == (None, None)
+    kind, note = read_model("lab", ["hybrid"])
+    assert kind is None and "the trained models are hybrid" in note
+    assert [read_present(v) for v in ("1", "on", "0", "maybe", None)] == [
+        True,
+        True,
+        False,
+        None,
+        None,
+    ]
+    assert frame_params("lab", True) == {"model": "lab", "present": "1"}
+    assert frame_params("hybrid", False) == {"model": "hybrid"}
+
+
+def test_picks_a_model_lacks_are_named_once_each():
+    from recsys.dashboard.urls import lacking_text
+
+    one = lacking_text(["Toy Story (1995)"], "lab")
+    assert one == (
+        "Toy Story (1995) is not among the lab network's movies; kept for when you switch back."
+    )
+    assert lacking_text(["A", "B"], "hybrid").startswith("A; B are not among the hybrid")

@@ -53,7 +53,7 @@ def test_explore_search_narrows_the_catalogue(page, app):
 
 def test_a_picked_movie_joins_the_list_and_the_link(page, app):
     open_page(page, app, "new_user")
-    box = page.get_by_role("combobox", name="Add a movie you liked (type to search by title)")
+    box = page.get_by_role("combobox", name="Add a movie you liked")
     box.click()
     option = page.get_by_role("option").first
     title = option.inner_text()

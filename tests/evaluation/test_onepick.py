@@ -54,6 +54,8 @@ def test_a_validation_run_leaves_the_test_users_out(synthetic, onepick_result):
         synthetic, protocol="onepick", preset="full", hybrid_epochs=1, validation=True
     )
     assert result["validation"] is True and onepick_result["validation"] is False
+    assert "a validation run" in evaluation_text(result)
+    assert "a validation run" not in evaluation_text(onepick_result)
     # The validation run splits only the ratings of the test run's other users.
     counts = onepick_result["counts"]
     assert result["counts"]["ratings"] == counts["ratings"] - counts["test_ratings"]

@@ -67,7 +67,7 @@ def test_test_ratings_are_known_to_training(synthetic):
 def test_the_lab_protocol_scores_the_rows_the_lab_split_holds_out(synthetic):
     # What the bundle's training calls its test rows, the evaluation scores: same stars,
     # same scaled inputs, in the same order.
-    from recsys.model.train import lab_split
+    from recsys.model.lab.train import lab_split
 
     data = prepare_lab(synthetic, preset_config("lab"))
     split = lab_split(data.training)

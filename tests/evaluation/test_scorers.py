@@ -11,8 +11,8 @@ from recsys.evaluation.scorers import TwoTowerScorer
 
 
 def test_numpy_towers_match_keras(synthetic):
-    from recsys.model import network as two_tower
     from recsys.model.features import rows_for
+    from recsys.model.lab import network as two_tower
 
     data = prepare_holdout(
         synthetic.ratings, synthetic.movies, "holdout", preset_config("lab"), rng=1

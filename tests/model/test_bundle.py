@@ -16,8 +16,8 @@ import pytest
 from recsys.config import recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.errors import BundleError, MissingBundleError, StaleBundleError, TrainingLockedError
-from recsys.model import bundle as artifacts
-from recsys.model.train import train_bundle
+from recsys.model.bundle import store as artifacts
+from recsys.model.lab.train import train_bundle
 from recsys.serving.recommender import Recommender
 from tests.helpers import train_small_bundle
 
@@ -55,7 +55,7 @@ def test_bundle_holds_every_file_with_its_checksum(lab_bundle):
 
 
 def test_saved_model_has_the_lab_parameter_count_and_no_lambda(lab_bundle):
-    from recsys.model.network import load_model
+    from recsys.model.lab.network import load_model
 
     bundle = artifacts.current_bundle(lab_bundle[0])
     model = load_model(bundle / "model.keras")
@@ -106,7 +106,7 @@ def test_failed_training_keeps_the_previous_bundle(lab_bundle, tmp_path, monkeyp
     copy = tmp_path / "artifacts"
     shutil.copytree(lab_bundle[0], copy)
     before = _snapshot(copy)
-    from recsys.model import network as two_tower
+    from recsys.model.lab import network as two_tower
 
     def broken_save(self, *args, **kwargs):
         raise OSError("disk full")

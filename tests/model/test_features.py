@@ -121,7 +121,7 @@ def test_full_preset_keeps_every_year_without_repetition(real_data):
 
 @pytest.mark.parametrize("n_rows", [5, 101, 2_000])
 def test_lab_split_rows_are_disjoint_complete_and_80_20(n_rows):
-    from recsys.model.train import lab_split_rows
+    from recsys.model.lab.train import lab_split_rows
 
     rows = lab_split_rows(n_rows)
     assert np.intersect1d(rows.train, rows.test).size == 0
@@ -133,7 +133,7 @@ def test_lab_split_rows_are_disjoint_complete_and_80_20(n_rows):
 
 def test_lab_split_takes_the_rows_of_lab_split_rows(synthetic_data):
     from recsys.model.features import build_features
-    from recsys.model.train import lab_split, lab_split_rows
+    from recsys.model.lab.train import lab_split, lab_split_rows
 
     training = build_features(load_movielens(synthetic_data), preset_config("full"))
     split = lab_split(training)

@@ -13,8 +13,8 @@ from recsys.dataset.synth import write_synthetic
 from recsys.dataset.tags import load_tags
 from recsys.errors import UsageError
 from recsys.model.bundle import read_manifest
-from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_train import train_hybrid_bundle
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.hybrid.train import train_hybrid_bundle
 from recsys.serving.recommender import Recommender
 
 
@@ -91,8 +91,8 @@ def test_params_round_trip_through_their_arrays(planted):
 
 def test_a_new_user_is_the_same_user_the_batch_path_builds(planted):
     """``new_user`` (one user, dense arithmetic) equals ``user_inputs`` + the tower."""
-    from recsys.model.fold_in import apply_fold_in
-    from recsys.model.hybrid_inputs import N_GENRES, user_inputs
+    from recsys.model.hybrid.fold_in import apply_fold_in
+    from recsys.model.hybrid.inputs import N_GENRES, user_inputs
 
     params = planted[0].scoring.params
     rng = np.random.default_rng(0)
@@ -129,8 +129,8 @@ def test_an_explicit_epoch_count_is_exact_and_the_default_trains_enough_updates(
 
 def test_a_small_training_set_runs_more_epochs_up_to_the_cap(synthetic):
     """6,000 ratings make one or two updates an epoch: 2 epochs become more, at most 6."""
-    from recsys.model.content import build_content
-    from recsys.model.hybrid_network import fit_hybrid
+    from recsys.model.hybrid.content import build_content
+    from recsys.model.hybrid.network import fit_hybrid
 
     content = build_content(synthetic.movies, None, 2)
     config = hybrid_config(epochs=2, min_steps=1000, max_epochs=6, dim=8, user_hidden=16)
@@ -145,9 +145,9 @@ def test_the_learning_rate_falls_to_its_final_share_over_the_planned_epochs(synt
     """Adam's rate, as the optimiser holds it each epoch: ``lr`` in the first epoch,
     ``lr_final`` × ``lr`` in the last one (epochs added for ``min_steps`` included),
     never rising; constant at 1."""
-    from recsys.model.content import build_content
-    from recsys.model.hybrid_epochs import epoch_lr
-    from recsys.model.hybrid_network import fit_hybrid
+    from recsys.model.hybrid.content import build_content
+    from recsys.model.hybrid.epochs import epoch_lr
+    from recsys.model.hybrid.network import fit_hybrid
 
     content = build_content(synthetic.movies, None, 2)
     config = hybrid_config(

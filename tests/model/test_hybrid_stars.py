@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from recsys.model.fold_in import FoldIn, ridge_by_group, ridge_fit
-from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_inputs import N_DENSE, N_GENRES, N_HEAD
-from recsys.model.hybrid_stars import refit_stars
+from recsys.model.hybrid.fold_in import FoldIn, ridge_by_group, ridge_fit
+from recsys.model.hybrid.inputs import N_DENSE, N_GENRES, N_HEAD
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.hybrid.stars import refit_stars
 
 DIM = 8
 

@@ -15,11 +15,11 @@ import pytest
 from recsys.config import hybrid_config, recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.errors import MissingBundleError, TrainingLockedError, UsageError
-from recsys.model import bundle as artifacts
-from recsys.model import verify
-from recsys.model.gate import TOLERANCE, GateVerdict, judge, validation_rows
-from recsys.model.hybrid_train import train_hybrid_bundle
-from recsys.model.train import train_bundle
+from recsys.model.bundle import store as artifacts
+from recsys.model.bundle import verify
+from recsys.model.bundle.gate import TOLERANCE, GateVerdict, judge, validation_rows
+from recsys.model.hybrid.train import train_hybrid_bundle
+from recsys.model.lab.train import train_bundle
 from recsys.serving.load import load_recommender
 from recsys.settings import PROJECT_ROOT
 

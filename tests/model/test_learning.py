@@ -8,7 +8,7 @@ from recsys.columns import GENRE_LIST
 from recsys.config import recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
-from recsys.model.train import train_bundle
+from recsys.model.lab.train import train_bundle
 from recsys.serving.recommender import Recommender
 
 

@@ -13,9 +13,9 @@ from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.config import hybrid_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
-from recsys.model import neighbour_table as nt
-from recsys.model.hybrid import HybridParams
-from recsys.model.hybrid_train import train_hybrid_bundle
+from recsys.model.hybrid import neighbour_table as nt
+from recsys.model.hybrid.params import HybridParams
+from recsys.model.hybrid.train import train_hybrid_bundle
 from recsys.serving.recommender import Recommender
 
 # ---------------------------------------------------------------------------- the table

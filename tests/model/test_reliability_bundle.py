@@ -13,7 +13,7 @@ import time
 import pytest
 
 from recsys.errors import BundleError
-from recsys.model import bundle as artifacts
+from recsys.model.bundle import store as artifacts
 from recsys.serving.recommender import Recommender
 from recsys.settings import PROJECT_ROOT
 from tests.helpers import DAMAGE_KINDS, copy_tree, damage, save_lambda_model
@@ -28,7 +28,7 @@ def test_damaged_bundles_are_refused_with_a_clear_message(kind, trained_dir, tmp
 
 
 def test_keras_loader_refuses_h5_and_uses_safe_mode(tmp_path):
-    from recsys.model.network import load_model
+    from recsys.model.lab.network import load_model
 
     with pytest.raises(ValueError, match="only .keras files"):
         load_model(tmp_path / "model.h5")
@@ -41,7 +41,7 @@ _SLOW_WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from recsys.model import bundle as artifacts
+    from recsys.model.bundle import store as artifacts
 
     source = Path(sys.argv[2])
     def slow(name):

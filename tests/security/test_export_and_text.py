@@ -15,7 +15,7 @@ from recsys.cli.report import frame_payload, frame_text
 from recsys.dashboard.export import csv_bytes
 from recsys.dashboard.text import md_escape
 from recsys.errors import one_line, printable
-from recsys.settings import PROJECT_ROOT, retrain_allowed
+from recsys.settings import PROJECT_ROOT
 from tests.helpers import run_cli
 from tests.security.conftest import CONTROL_TITLE, HOSTILE_TITLES, ICON_TITLE, LINK_TITLE
 
@@ -95,16 +95,6 @@ def test_an_error_exit_escapes_control_characters(tmp_path):
     assert result.returncode == 2
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "no\\x1b[2Jdata\\x07" in result.stderr
-
-
-def test_retrain_from_the_browser_only_on_localhost_unless_allowed(monkeypatch):
-    monkeypatch.delenv("RECSYS_ALLOW_RETRAIN", raising=False)
-    assert retrain_allowed("127.0.0.1") and retrain_allowed("localhost")
-    assert retrain_allowed("::1") and retrain_allowed("[::1]")
-    for address in ("0.0.0.0", "", None, "192.168.1.5", "::"):
-        assert not retrain_allowed(address)
-    monkeypatch.setenv("RECSYS_ALLOW_RETRAIN", "1")
-    assert retrain_allowed("0.0.0.0")
 
 
 def test_favicon_is_not_fetched_from_an_outside_host():

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from recsys.errors import BundleError, MissingBundleError
-from recsys.model import bundle as artifacts
-from recsys.model.towers import TOWERS, weight_key
+from recsys.model.bundle import store as artifacts
+from recsys.model.lab.towers import TOWERS, weight_key
 from recsys.serving.bundle import SERVING_FILES, DecodedBundle, decode_bundle
 from recsys.serving.recommender import Recommender
 

@@ -12,7 +12,7 @@ from recsys.serving.recommender import Recommender
 
 
 def test_numpy_predictions_equal_keras_predictions(recommender):
-    from recsys.model.network import load_model, predict
+    from recsys.model.lab.network import load_model, predict
 
     model = load_model(recommender.bundle / "model.keras")
     item_vecs = recommender.items[list(ITEM_VECTOR_COLUMNS)].to_numpy(float)

@@ -14,7 +14,7 @@ import streamlit as st
 
 from recsys.config import PRESETS
 from recsys.dashboard import accuracy
-from recsys.dashboard.jobs import Job
+from recsys.dashboard.jobs import Job, JobBusyError
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir
 from recsys.dashboard.ui.jobs import latest_job, start_evaluation
@@ -23,7 +23,7 @@ from recsys.serving.recommender import Recommender
 
 # The hybrid model has no preset of its own: the background evaluation scores it on the
 # lab's selection of movies (about a minute on 2 cores; the whole catalogue takes
-# several), as the README's first table does.
+# several), as the first table of docs/evaluation.md does.
 DEFAULT_EVALUATION_PRESET = "lab"
 HEADLINE_HELP = (
     "Models trained the way the served one is, on 80% of each user's ratings, and "
@@ -54,7 +54,10 @@ def evaluate_in_background(manifest: Mapping[str, Any]) -> Job | None:
     run in this process; the sidebar and the Model page follow it."""
     if saved_evaluation() is not None or latest_job("evaluate") is not None:
         return None
-    return start_evaluation(evaluation_preset(manifest))
+    try:
+        return start_evaluation(evaluation_preset(manifest))
+    except JobBusyError:
+        return None  # another job runs: the Model page offers the evaluation later
 
 
 def sidebar_lines(model: Recommender) -> None:

@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys.dashboard import overview
-from recsys.dashboard.explore import MovieRatings
+from recsys.dashboard.explore import MovieRatings, whole_catalogue
 from recsys.dashboard.overview import Overview
 from recsys.dataset.movielens import dataset_present, load_movielens
 from recsys.dataset.tags import load_tags
@@ -175,3 +175,32 @@ def movie_ratings(model: Recommender) -> tuple[MovieRatings, bool]:
         except known_errors():
             pass  # the model's own ratings still serve the page
     return _model_ratings_cached(*_key_of(model)), False
+
+
+class ExploreCatalogue(NamedTuple):
+    """What Explore browses: the dataset's every movie when it is there (whichever model
+    is served), else the model's; picker labels by movieId; whether it is the dataset."""
+
+    items: pd.DataFrame
+    labels: dict[int, str]
+    whole_dataset: bool
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the dataset's movies…")
+def _dataset_catalogue_cached(data_path: str, stamp: tuple) -> tuple[pd.DataFrame, dict]:
+    dataset = load_movielens(data_path)
+    items = whole_catalogue(dataset.movies, dataset.ratings)
+    return items, overview.movie_labels(items)
+
+
+def explore_catalogue(model: Recommender) -> ExploreCatalogue:
+    """The dataset's whole catalogue (read once per file change), else the model's.
+    Shared: never mutated."""
+    data_path = resolve_data_path(None)
+    if dataset_present(data_path):
+        try:
+            items, labels = _dataset_catalogue_cached(str(data_path), data_stamp(data_path))
+            return ExploreCatalogue(items, labels, True)
+        except known_errors():
+            pass  # the model's own movies still serve the page
+    return ExploreCatalogue(model.items, movie_labels(model), False)

@@ -9,7 +9,13 @@ from recsys.columns import TITLE
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir, current_model, user_labels
 from recsys.dashboard.ui.frame import MODEL_LABELS
-from recsys.dashboard.ui.widgets import keep_choice, show_url_notes, table_height, url_params
+from recsys.dashboard.ui.widgets import (
+    keep_choice,
+    show_table,
+    show_url_notes,
+    table_height,
+    url_params,
+)
 from recsys.dashboard.urls import UrlReader, read_user
 from recsys.model.bundle import trained_models
 from recsys.serving.compare import POPULAR, compare_for_user
@@ -52,6 +58,11 @@ def compare_section(model: Recommender, user_id: int, top: int) -> None:
         )
     for name, why in result.missing.items():
         st.info(f"{names.get(name, name)}: {md_escape(why)}", icon=":material/info:")
+    st.caption(
+        f"*Own favourites found*: of the {result.liked} movies this user rated "
+        f"{LIKED_STARS:g}★ or more, how many each list ranks in its top {top}. Most "
+        "popular ranks movies by how many ratings they have in the served model's data."
+    )
     columns = st.columns(len(result.lists), gap="medium")
     for column, (name, table) in zip(columns, result.lists.items(), strict=True):
         with column:
@@ -64,11 +75,11 @@ def compare_section(model: Recommender, user_id: int, top: int) -> None:
                 "models trained on these ratings: this shows what a list is made of, not "
                 "its accuracy (the Model page's evaluation is the honest measure).",
             )
-            st.dataframe(table[[TITLE]], hide_index=True, height=table_height(len(table)))
+            show_table(st, table[[TITLE]], hide_index=True, height=table_height(len(table)))
     overlap = result.overlap.assign(
         **{
             "list": result.overlap["list"].map(lambda n: names.get(n, n)),
             "other list": result.overlap["other list"].map(lambda n: names.get(n, n)),
         }
     )
-    st.dataframe(overlap, hide_index=True)
+    show_table(st, overlap, hide_index=True)

@@ -17,17 +17,24 @@ from typing import Any
 import streamlit as st
 
 from recsys.config import default_training, training_label
-from recsys.dashboard.jobs import training_estimate
+from recsys.dashboard.jobs import JobBusyError, training_estimate
 from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import accuracy
+from recsys.dashboard.ui.access import authorized, may_operate
 from recsys.dashboard.ui.cache import artifacts_dir, bundle_key, current_model
-from recsys.dashboard.ui.jobs import follow_job, follow_running, latest_job, start_training
-from recsys.dashboard.ui.widgets import may_retrain, show_error
+from recsys.dashboard.ui.frame_link import (
+    note_unknown_address,
+    read_frame_link,
+    write_frame_link,
+)
+from recsys.dashboard.ui.jobs import follow_job, job_panel, latest_job, start_training
+from recsys.dashboard.ui.widgets import PRESENT, show_error
 from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import BundleError, MissingBundleError, known_errors
 from recsys.model.bundle import trained_models
+from recsys.model.kinds import KINDS
 from recsys.serving.recommender import Recommender
 from recsys.settings import data_path_source, resolve_data_path
 
@@ -35,7 +42,9 @@ from recsys.settings import data_path_source, resolve_data_path
 
 _router = threading.local()
 SERVED = "served_model"  # the sidebar's model switch
-MODEL_LABELS = {"hybrid": "Hybrid", "lab": "Lab's network"}
+MODEL_LABELS = {kind.name: kind.label for kind in KINDS.values()}
+PRESENTER_CSS = Path(__file__).with_name("presenter.css")  # static project text, never data
+BASE_CSS = Path(__file__).with_name("base.css")  # the same, on every page in every mode
 
 
 @contextmanager
@@ -54,21 +63,19 @@ def app_pages() -> list[Any]:
         # The default page is served at "/" whatever its url_path; "home" frees
         # "/overview" for the hidden entry below, so a typed or old link opens it too.
         st.Page(
-            "app_pages/overview.py",
+            "pages/overview.py",
             title="Overview",
             icon=":material/insights:",
             default=True,
             url_path="home",
         ),
-        st.Page("app_pages/new_user.py", title="New user", icon=":material/tune:"),
-        st.Page("app_pages/existing_user.py", title="Existing user", icon=":material/person:"),
-        st.Page("app_pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
-        st.Page("app_pages/explore.py", title="Explore", icon=":material/travel_explore:"),
-        st.Page("app_pages/model.py", title="Model", icon=":material/neurology:"),
-        st.Page("app_pages/tour.py", title="Tour", icon=":material/co_present:"),
-        st.Page(
-            "app_pages/overview.py", title="Overview", url_path="overview", visibility="hidden"
-        ),
+        st.Page("pages/new_user.py", title="New user", icon=":material/tune:"),
+        st.Page("pages/existing_user.py", title="Existing user", icon=":material/person:"),
+        st.Page("pages/similar_movies.py", title="Similar movies", icon=":material/hub:"),
+        st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:"),
+        st.Page("pages/model.py", title="Model", icon=":material/neurology:"),
+        st.Page("pages/tour.py", title="Tour", icon=":material/co_present:"),
+        st.Page("pages/overview.py", title="Overview", url_path="overview", visibility="hidden"),
     ]
 
 
@@ -81,8 +88,14 @@ def page_config() -> None:
 def draw() -> Recommender:
     """The served model (or the screen that explains why there is none, then stop) and
     the sidebar."""
+    note_unknown_address(page.url_path for page in app_pages())
+    read_frame_link(SERVED)
     model = _model_or_stop()
     sidebar(model)
+    st.html(BASE_CSS)
+    if st.session_state.get(PRESENT):
+        st.html(PRESENTER_CSS)
+    write_frame_link(model.model_kind)
     return model
 
 
@@ -90,9 +103,8 @@ def require_model() -> Recommender:
     """The served Recommender, for a page. Pages call this first.
 
     Under dashboard.py (``routing``) the frame is already drawn. A page script run on
-    its own (``streamlit run app_pages/x.py``, AppTest) draws the router's menu and the
-    frame here. (The folder is not called ``pages/``: Streamlit would list that folder's
-    files as a menu of its own for a moment on every first load.)
+    its own (``streamlit run pages/x.py``, AppTest) draws the router's menu and the
+    frame here.
     """
     if getattr(_router, "active", False):
         return _model_or_stop()
@@ -120,7 +132,13 @@ def _model_or_stop() -> Recommender:
 
 
 def first_start() -> None:
-    """No bundle yet: train one from the dataset, or say how to get the dataset."""
+    """No bundle yet: train one from the dataset, or say how to get the dataset.
+
+    The default training starts for whoever opens the app first, a visitor from
+    another machine too: the operator who started a server without a model asked for
+    it, and it takes no setting from the visitor. Trying again after a failure, and
+    uploading a dataset, are the operator's (``recsys.dashboard.access``).
+    """
     st.title("Movie recommender")
     data_path = resolve_data_path(None)
     if not dataset_present(data_path):
@@ -137,7 +155,11 @@ def first_start() -> None:
         or stale
         or (not job.running and not job.error and not _has_bundle())
     ):
-        job = start_training(default_training())
+        try:
+            job = start_training(default_training())
+        except JobBusyError as err:
+            show_error(err)
+            return
     if job.running:
         st.info(
             f"No trained model yet, so the app is training {training_label(default_training())} "
@@ -147,9 +169,10 @@ def first_start() -> None:
         follow_job(job)
     if job.error:
         show_error(job.error, "Fix the problem (or upload the zip again), then press Try again.")
+        if not may_operate("Training again or uploading data", sign_in=True):
+            return
         if st.button("Try again", type="primary", key="first_start_retry"):
-            start_training(default_training())
-            st.rerun()
+            _retrain_now()
         upload_form(data_path)
         return
     _evaluate_first_model()
@@ -199,24 +222,39 @@ def refuse_bundle(err: BaseException) -> None:
     """A damaged, stale or unreadable bundle: refuse it and offer a retrain."""
     st.title("Movie recommender")
     show_error(err, "The model bundle was refused and is not used. Retrain to replace it.")
-    job = follow_running("train")
+    allowed = may_operate("Retraining", sign_in=True)
+    job = job_panel("train", cancel=allowed)
+    if job is not None and job.running:
+        return
     if job is not None and job.error:
         show_error(job.error)
     if not dataset_present(resolve_data_path(None)):
-        dataset_missing(resolve_data_path(None))
+        dataset_missing(resolve_data_path(None), upload=allowed)
         return
-    if not may_retrain():
+    if not allowed:
         return
     retrain = st.button(
         "Retrain now", type="primary", icon=":material/model_training:", key="retrain_refused"
     )
     if retrain:
-        start_training(default_training())
-        st.rerun()
+        _retrain_now()
 
 
-def dataset_missing(data_path: Path) -> None:
-    """How to get the dataset, and an uploader for the MovieLens zip."""
+def _retrain_now() -> None:
+    """The operator's retrain of the default model (checked again), then rerun."""
+    if not authorized("Training"):
+        return
+    try:
+        start_training(default_training(), requested=True)
+    except JobBusyError as err:
+        show_error(err)
+        return
+    st.rerun()
+
+
+def dataset_missing(data_path: Path, upload: bool | None = None) -> None:
+    """How to get the dataset, and, for the operator, an uploader for the MovieLens zip
+    (``upload``: whether this visitor may; None: ask)."""
     source = data_path_source()
     st.warning(
         f"No MovieLens data found at {md_escape(data_path)} ({source}).", icon=":material/dataset:"
@@ -227,7 +265,10 @@ def dataset_missing(data_path: Path) -> None:
         "- or point `RECSYS_DATA` at a MovieLens folder or `.zip`;\n"
         "- or upload GroupLens' zip below (research use, with attribution: see its README.txt)."
     )
-    upload_form(data_path)
+    if upload is None:
+        upload = may_operate("Uploading a dataset", sign_in=True)
+    if upload:
+        upload_form(data_path)
 
 
 def upload_form(data_path: Path) -> None:
@@ -241,6 +282,8 @@ def upload_form(data_path: Path) -> None:
     )
     # The widget keeps its file across reruns: install each upload once.
     if uploaded is None or st.session_state.get(_INSTALLED) == uploaded.file_id:
+        return
+    if not authorized("Uploading a dataset"):
         return
     try:
         target = install_dataset(uploaded.getvalue(), data_path, uploaded.name)
@@ -312,6 +355,13 @@ def sidebar(model: Recommender) -> None:
     data_path = resolve_data_path(None)
     trained_on = Path(str(manifest.get("data", {}).get("source", "?"))).name
     with st.sidebar:
+        st.toggle(
+            "Presenter mode",
+            key=PRESENT,
+            help="Larger text and charts, darker captions, no empty band at the top: for "
+            "a projector. The link keeps it (present=1).",
+            persist_state="session",
+        )
         st.subheader("Model", divider="gray")
         model_switch(model)
         st.caption(f"Trained {md_escape(_created(manifest))}")

@@ -10,18 +10,31 @@ import streamlit as st
 
 from recsys.config import HYBRID, MODELS, PRESETS, RECIPES, hybrid_config, recipe_config
 from recsys.dashboard import accuracy
+from recsys.dashboard.access import (
+    BROWSER_BATCH,
+    BROWSER_EPOCHS,
+    BROWSER_LR,
+    browser_training_problem,
+)
 from recsys.dashboard.accuracy import PRESET_WORDS
 from recsys.dashboard.charts import evaluation_chart, loss_chart
-from recsys.dashboard.jobs import Job
+from recsys.dashboard.jobs import Job, JobBusyError
 from recsys.dashboard.tables import architecture_table, kept_bundles_table, model_facts
 from recsys.dashboard.text import md_escape
+from recsys.dashboard.ui.access import authorized, may_operate, visitor_access
 from recsys.dashboard.ui.cache import artifacts_dir
-from recsys.dashboard.ui.jobs import follow_running, start_evaluation, start_training
-from recsys.dashboard.ui.widgets import may_retrain, metric_row, show_error, table_height
+from recsys.dashboard.ui.jobs import job_panel, start_evaluation, start_training
+from recsys.dashboard.ui.widgets import (
+    metric_row,
+    show_chart,
+    show_error,
+    show_table,
+    table_height,
+)
 from recsys.errors import known_errors
 from recsys.evaluation import evaluation_tables, load_evaluation
 from recsys.model.bundle import KEEP_PER_MODEL, previous_bundle, rollback, serve_bundle
-from recsys.model.gate import TOLERANCE
+from recsys.model.bundle.gate import TOLERANCE
 
 _MY_TRAINING = "_my_training"  # when this session's last training started
 _SERVED_ANYWAY = "_served_anyway"  # the refused bundle this session served anyway
@@ -36,7 +49,7 @@ def architecture_section(manifest: Mapping[str, Any], parameters_help: str | Non
         [("Parameters", f"{int(architecture['params'].sum()):,}", parameters_help), *facts.inputs]
     )
     st.caption(f"Served: {facts.name}. {facts.architecture_note}")
-    st.dataframe(architecture, hide_index=True, height=table_height(len(architecture)))
+    show_table(st, architecture, hide_index=True, height=table_height(len(architecture)))
 
 
 def loss_section(slot: Any, history: Mapping[str, Any]) -> None:
@@ -45,7 +58,7 @@ def loss_section(slot: Any, history: Mapping[str, Any]) -> None:
     if chart is None:
         slot.info("This bundle has no loss history.")
     else:
-        slot.altair_chart(chart, width="stretch")
+        show_chart(slot, chart, width="stretch")
 
 
 def training_finished_message(job: Job) -> None:
@@ -54,24 +67,28 @@ def training_finished_message(job: Job) -> None:
     if job.error:
         show_error(job.error, "Nothing was replaced: the previous model, if any, is still served.")
         return
-    report = job.result
-    seconds = getattr(report, "seconds", None)
+    report = job.result if isinstance(job.result, Mapping) else {}  # train's JSON
+    seconds = report.get("seconds")
     took = f" in {seconds:.0f} s" if isinstance(seconds, float) else ""
-    kind = getattr(report, "model", "new")
-    bundle = str(getattr(report, "bundle", ""))
-    if getattr(report, "served", True) or st.session_state.get(_SERVED_ANYWAY) == bundle:
+    kind = report.get("model", "new")
+    bundle = str(report.get("bundle", ""))
+    if report.get("served", True) or st.session_state.get(_SERVED_ANYWAY) == bundle:
         st.success(
             f"New model trained{took}; every open session now serves it as the {kind} model.",
             icon=":material/check_circle:",
         )
         return
-    reason = (getattr(report, "gate", None) or {}).get("reason", "")
+    reason = (report.get("gate") or {}).get("reason", "")
     st.warning(
         f"New {kind} model trained{took}, but **not served**: {md_escape(reason)}. The "
         "previous one is still served; the new one is kept.",
         icon=":material/warning:",
     )
-    if may_retrain() and st.button("Serve it anyway", key="serve_anyway", type="primary"):
+    if not visitor_access().allowed:
+        return  # the retrain section says why
+    if st.button("Serve it anyway", key="serve_anyway", type="primary"):
+        if not authorized("Serving it anyway"):
+            return
         try:
             serve_bundle(artifacts_dir(), bundle)
         except known_errors() as err:
@@ -94,7 +111,8 @@ def served_bundles_section(model: str) -> None:
         "the training ratings; a new model more than "
         f"{TOLERANCE:.0%} worse than the served one is kept but not served."
     )
-    st.dataframe(
+    show_table(
+        st,
         kept,
         hide_index=True,
         column_config={
@@ -102,7 +120,7 @@ def served_bundles_section(model: str) -> None:
             "served": st.column_config.CheckboxColumn(),
         },
     )
-    if not may_retrain():
+    if not may_operate("Serving the previous model"):
         return
     try:
         previous = previous_bundle(artifacts, model)
@@ -115,7 +133,7 @@ def served_bundles_section(model: str) -> None:
         disabled=previous is None,
         help=f"Serve {previous.name}" if previous else "No older bundle is kept",
     )
-    if not clicked:
+    if not clicked or not authorized("Serving the previous model"):
         return
     try:
         now = rollback(artifacts, model)
@@ -127,12 +145,16 @@ def served_bundles_section(model: str) -> None:
 
 
 def retrain_section(config: Mapping[str, Any]) -> None:
-    """The retrain form. A running training (from any session) is followed to its end;
-    the session that started it then sees how it went."""
-    job = follow_running("train")
+    """The retrain form, for the operator (``recsys.dashboard.access``), bounded to what
+    a browser may ask. A running training (from any session) shows its progress and,
+    to the operator, a Cancel button; the session that started it then sees how it went."""
+    allowed = may_operate("Retraining", sign_in=True)
+    job = job_panel("train", cancel=allowed)
+    if job is not None and job.running:
+        return
     if job is not None and st.session_state.get(_MY_TRAINING) == job.started:
         training_finished_message(job)
-    if not may_retrain():
+    if not allowed:
         return
     served_preset = config.get("preset") if config.get("preset") in PRESETS else "lab"
     keep = "the recipe's"
@@ -155,17 +177,20 @@ def retrain_section(config: Mapping[str, Any]) -> None:
         )
         seed = cells[2].number_input("Seed", 0, 2**31 - 1, value=1)
         cells = st.columns(3)
-        epochs = cells[0].number_input("Epochs", 1, 500, value=None, placeholder=keep)
+        epochs = cells[0].number_input("Epochs", *BROWSER_EPOCHS, value=None, placeholder=keep)
         lr = cells[1].number_input(
-            "Learning rate", 1e-5, 1.0, value=None, step=0.001, format="%.4f", placeholder=keep
+            "Learning rate", *BROWSER_LR, value=None, step=0.001, format="%.4f", placeholder=keep
         )
-        batch_size = cells[2].number_input("Batch size", 1, 65536, value=None, placeholder=keep)
+        batch_size = cells[2].number_input(
+            "Batch size", *BROWSER_BATCH, value=None, placeholder=keep
+        )
         submitted = st.form_submit_button(
             "Train a new model", type="primary", icon=":material/model_training:"
         )
     st.caption(
         "The new bundle is written beside the old one and swapped in atomically; "
-        "a failed run changes nothing, and a clearly worse one is kept but not served."
+        "a failed or cancelled run changes nothing, and a clearly worse one is kept but "
+        "not served."
     )
     if not submitted:
         return
@@ -178,7 +203,17 @@ def retrain_section(config: Mapping[str, Any]) -> None:
     except known_errors() as err:
         show_error(err)
         return
-    st.session_state[_MY_TRAINING] = start_training(train_config).started
+    problem = browser_training_problem(train_config)
+    if problem:
+        show_error(problem)
+        return
+    if not authorized("Retraining"):
+        return
+    try:
+        st.session_state[_MY_TRAINING] = start_training(train_config, requested=True).started
+    except JobBusyError as err:
+        show_error(err)
+        return
     st.rerun()
 
 
@@ -195,9 +230,14 @@ def evaluation_section(preset: str, model_kind: str) -> None:
             _show_evaluation(shown_beside, model_kind, chart_key=f"eval_metric_{other}")
     else:
         st.info("No evaluation saved yet.", icon=":material/science:")
-    job = follow_running("evaluate")
+    allowed = may_operate("Running an evaluation")
+    job = job_panel("evaluate", cancel=allowed)
+    if job is not None and job.running:
+        return
     if job is not None and job.error:
         show_error(job.error)
+    if not allowed:
+        return
     clicked = st.button(
         "Run a new evaluation",
         icon=":material/science:",
@@ -205,9 +245,14 @@ def evaluation_section(preset: str, model_kind: str) -> None:
         help=f"Held-out 20% of each user's ratings, one seed, {PRESET_WORDS[preset]}: "
         "about a minute on 2 cores. `python -m recsys evaluate --seeds 3` averages three.",
     )
-    if clicked:
-        start_evaluation(preset)
-        st.rerun()
+    if not clicked or not authorized("Running an evaluation"):
+        return
+    try:
+        start_evaluation(preset, requested=True)
+    except JobBusyError as err:
+        show_error(err)
+        return
+    st.rerun()
 
 
 def _show_evaluation(
@@ -230,14 +275,14 @@ def _show_evaluation(
         config[accuracy.metric_label(metric)] = st.column_config.NumberColumn(
             help=accuracy.metric_help(metric), format="%.3f"
         )
-    st.dataframe(shown, hide_index=True, column_config=config, placeholder="—")
+    show_table(st, shown, hide_index=True, column_config=config, placeholder="—")
     with st.expander("What the models are"):
         st.markdown(
             "\n".join(f"- **{name}**: {what}" for name, what in accuracy.MODEL_WORDS.values())
         )
     if stds is not None:
         with st.expander("Standard deviations over seeds"):
-            st.dataframe(accuracy.plain_table(stds), hide_index=True, placeholder="—")
+            show_table(st, accuracy.plain_table(stds), hide_index=True, placeholder="—")
     metrics = list(means.columns[1:])
     if metrics:
         metric = st.selectbox("Chart", metrics, key=chart_key, format_func=accuracy.metric_label)
@@ -248,4 +293,4 @@ def _show_evaluation(
             accuracy.metric_label(metric),
             ours=ours,
         )
-        st.altair_chart(chart, width="stretch")
+        show_chart(st, chart, width="stretch")

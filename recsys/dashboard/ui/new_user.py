@@ -19,6 +19,8 @@ from recsys.dashboard.urls import (
     NEW_USER_URL_KEYS,
     NewUserFilters,
     UrlReader,
+    kept_years,
+    lacking_text,
     read_new_user,
 )
 from recsys.genres import DEFAULT_PRESET, GENRE_PRESETS
@@ -29,6 +31,8 @@ NU_TOP, NU_INCLUDE, NU_EXCLUDE = "nu_top", "nu_include", "nu_exclude"
 NU_YEARS, NU_MIN_RATINGS = "nu_years", "nu_min_ratings"
 NU_PICKS, NU_ADD, NU_ADD_STARS = "nu_picks", "nu_add_movie", "nu_add_stars"
 NU_PRESET = "nu_preset"
+NU_PICK_TITLES = "nu_pick_titles"  # movieId → label of every pick, for a model that lacks it
+NU_YEARS_BOUNDS = "nu_years_bounds"  # the release years the stored range was set within
 STAR_CHOICES = [k / 2 for k in range(1, 11)]
 GENRE_CHOICES = [0.0, *STAR_CHOICES]  # 0 = not rated
 
@@ -56,16 +60,14 @@ def init_state(model: Recommender) -> None:
     st.session_state.setdefault(NU_EXCLUDE, [])
     st.session_state.setdefault(NU_YEARS, bounds)
     st.session_state.setdefault(NU_MIN_RATINGS, 0)
+    # Picks stay whole when the served model lacks some (the other model, a retrain):
+    # the page names those and serves the rest, and they return on a switch back.
     st.session_state.setdefault(NU_PICKS, {})
-    # A retrained model may not know a picked movie: keep the ones it serves.
-    known = set(model.items["movieId"].astype(int))
-    picks = st.session_state[NU_PICKS]
-    st.session_state[NU_PICKS] = {m: s for m, s in picks.items() if m in known}
-    # A retrained model may cover other years: keep the stored range inside them.
-    years = tuple(st.session_state[NU_YEARS])
-    inside = tuple(min(max(year, bounds[0]), bounds[1]) for year in years)
-    if inside != years:
-        st.session_state[NU_YEARS] = inside
+    st.session_state.setdefault(NU_PICK_TITLES, {})
+    st.session_state[NU_YEARS] = kept_years(
+        tuple(st.session_state[NU_YEARS]), st.session_state.get(NU_YEARS_BOUNDS), bounds
+    )
+    st.session_state[NU_YEARS_BOUNDS] = bounds
     clamp_state(NU_MIN_RATINGS, 0, max_count)
     clamp_state(NU_TOP, 1, MAX_TOP)
     params = url_params(NEW_USER, NEW_USER_URL_KEYS)
@@ -81,6 +83,8 @@ def init_state(model: Recommender) -> None:
     st.session_state[NU_YEARS] = link.filters.years
     st.session_state[NU_MIN_RATINGS] = link.filters.min_ratings
     st.session_state[NU_PICKS] = link.picks
+    labels = movie_labels(model)
+    st.session_state[NU_PICK_TITLES] = {m: labels.get(m, str(m)) for m in link.picks}
     show_url_notes(reader)
 
 
@@ -90,7 +94,12 @@ def _add_pick() -> None:
     picks = st.session_state[NU_PICKS]
     if movie_id is not None and len(picks) < MAX_PICKS:
         picks[int(movie_id)] = float(st.session_state.get(NU_ADD_STARS, 5.0))
+        titles = st.session_state.setdefault(NU_PICK_TITLES, {})
+        titles[int(movie_id)] = st.session_state.get(_ADD_LABELS, {}).get(int(movie_id))
     st.session_state[NU_ADD] = None
+
+
+_ADD_LABELS = "_nu_add_labels"  # the title search's labels, for its callback
 
 
 def _remove_pick(movie_id: int) -> None:
@@ -101,18 +110,29 @@ def picked_movies(model: Recommender) -> dict[int, float]:
     """Movies the user liked: a title search over the whole catalogue, stars for each,
     and the list of picks with a remove button; {movieId: stars}."""
     labels = movie_labels(model)
-    picks: dict[int, float] = st.session_state[NU_PICKS]
-    search, stars = st.columns([4, 1], vertical_alignment="bottom")
+    st.session_state[_ADD_LABELS] = labels
+    wanted: dict[int, float] = st.session_state[NU_PICKS]
+    picks = {m: s for m, s in wanted.items() if m in labels}
+    lacking = [m for m in wanted if m not in labels]
+    if lacking:
+        titles = st.session_state.get(NU_PICK_TITLES, {})
+        st.info(
+            md_escape(
+                lacking_text([titles.get(m) or f"movie {m}" for m in lacking], model.model_kind)
+            ),
+            icon=":material/bookmark:",
+        )
+    search, stars = st.columns([3, 2], vertical_alignment="bottom")
     stars.select_slider("Your stars", STAR_CHOICES, value=5.0, key=NU_ADD_STARS)
     search.selectbox(
-        "Add a movie you liked (type to search by title)",
+        "Add a movie you liked",
         [m for m in labels if m not in picks],
         index=None,
         format_func=lambda m: labels.get(m, str(m)),
-        placeholder=f"Search {len(labels):,} movies",
+        placeholder="Search titles",
         key=NU_ADD,
         on_change=_add_pick,
-        disabled=len(picks) >= MAX_PICKS,
+        disabled=len(wanted) >= MAX_PICKS,
     )
     with st.container(horizontal=True, gap="small"):
         for movie_id, value in list(picks.items()):
@@ -174,10 +194,10 @@ def filters(model: Recommender) -> NewUserFilters:
     """Top-N and the filters, in an expander; values survive page switches."""
     bounds = year_bounds(model.items)
     max_count = int(model.items[NUM_RATINGS].max())
-    top_col, rest = st.columns([1, 2], vertical_alignment="top")
+    top_col, rest = st.columns([1, 1], vertical_alignment="top")
     kept = {"persist_state": "session"}  # the values survive page switches
     top = top_col.number_input(
-        "How many movies",
+        "How many",
         1,
         MAX_TOP,
         step=1,

@@ -5,7 +5,8 @@ dashboard.py [options]``, except that numpy, pandas, SciPy, Altair and the app's
 modules are imported first, while the server starts, instead of during the first
 visitor's page load (they are most of that first script run's time on 2 cores).
 It also loads the served models and the first page's tables into the app's caches
-(``warm_caches``). ``make run`` and the bench start the app this way.
+(``warm_caches``), and tells Streamlit that the app routes with ``st.navigation``
+(``route_with_navigation``). ``make run`` and the bench start the app this way.
 """
 
 from __future__ import annotations
@@ -91,9 +92,43 @@ def warm_caches() -> None:
             cache.dataset_overview(data_path)
 
 
+def route_with_navigation() -> None:
+    """Tell Streamlit, before the first visitor, that the app is routed by
+    ``st.navigation`` and not by its ``pages/`` folder.
+
+    Streamlit decides once per process (``PagesManager.uses_pages_directory``), on the
+    first session: while the flag is unset, a ``pages/`` folder beside the entry point
+    makes that session's first script run build a menu of the folder's file names,
+    shown until ``dashboard.py``'s ``st.navigation`` replaces it (the flag is cleared
+    by ``st.navigation`` itself). Clearing it first spares the first visitor that flash.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
+def route_apptest_with_navigation() -> None:
+    """The same for Streamlit's AppTest (the tests and the bench drive the app with
+    it), which forgets the flag before each of its runs: from now on in this process,
+    every run is set up as the launcher sets up the server."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager.__init__, "routes_with_navigation", False):
+        return
+    original = PagesManager.__init__
+
+    def routed(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        route_with_navigation()
+
+    routed.routes_with_navigation = True  # type: ignore[attr-defined]
+    PagesManager.__init__ = routed  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> None:
     from streamlit.web import cli
 
+    route_with_navigation()
     with _quiet_streamlit():
         warm_imports()
         warm_caches()

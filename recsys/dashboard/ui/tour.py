@@ -20,6 +20,8 @@ from recsys.dashboard.ui.widgets import (
     metric_row,
     metric_value,
     picker,
+    show_chart,
+    show_table,
     show_url_notes,
     table_height,
     url_params,
@@ -81,7 +83,7 @@ def navigation(where: str) -> None:
             width="stretch",
         )
     else:
-        forward.page_link("app_pages/new_user.py", label="Try it", icon=":material/tune:")
+        forward.page_link("pages/new_user.py", label="Try it", icon=":material/tune:")
 
 
 # ---------------------------------------------------------------------------- the steps
@@ -97,8 +99,8 @@ def data_step(model: Recommender) -> None:
             ("Mean rating", f"{numbers['mean_rating']:.2f} ★", None),
         ]
     )
-    st.altair_chart(
-        charts.rating_distribution_chart(model_overview(model).rating_counts), width="stretch"
+    show_chart(
+        st, charts.rating_distribution_chart(model_overview(model).rating_counts), width="stretch"
     )
 
 
@@ -106,12 +108,12 @@ def vectors_step(model: Recommender) -> None:
     left, right = st.columns(2, gap="large")
     user_id = picker(left, "A user", user_labels(model), key=TOUR_USER)
     genres = model.for_user(user_id, top=1).genre_averages
-    left.altair_chart(charts.genre_averages_chart(genres), width="stretch")
+    show_chart(left, charts.genre_averages_chart(genres), width="stretch")
     movie_id = picker(right, "A movie", movie_labels(model), key=TOUR_MOVIE)
     row = model.items.iloc[model.movie_row(movie_id)]
     vector = row[list(ITEM_VECTOR_COLUMNS)].to_frame("value").reset_index(names="feature")
     vector["value"] = vector["value"].astype(float).round(2)
-    right.dataframe(vector, hide_index=True, height=table_height(8))
+    show_table(right, vector, hide_index=True, height=table_height(8))
 
 
 def network_step(model: Recommender) -> None:

@@ -27,12 +27,15 @@ from recsys.columns import (
     WHY,
     YEAR,
 )
-from recsys.dashboard.charts import MAX_STARS
+from recsys.dashboard.charts import MAX_STARS, for_projector
 from recsys.dashboard.export import csv_bytes
+from recsys.dashboard.model_words import DISTANCE_HELP
+from recsys.dashboard.table_layout import laid_out
 from recsys.dashboard.text import error_text, md_escape
 from recsys.dashboard.urls import UrlReader, pick_params
 from recsys.evaluation import metric_mean
-from recsys.settings import ALLOW_RETRAIN_ENV, retrain_allowed
+
+PRESENT = "presenter_mode"  # the sidebar's presenter-mode toggle
 
 # ---------------------------------------------------------------------------- messages
 
@@ -41,23 +44,6 @@ def show_error(err: BaseException | str, hint: str = "") -> None:
     """An st.error with the error's one line (escaped) and, optionally, what to do next."""
     message = md_escape(err if isinstance(err, str) else error_text(err), limit=600)
     st.error(message + (f"  \n{hint}" if hint else ""), icon=":material/error:")
-
-
-def may_retrain() -> bool:
-    """Whether this browser may replace the served model; when not, say why.
-
-    Retraining replaces the model every session is served. On a server bound to this
-    machine only (``server.address`` loopback) whoever opens the app may; bound wider,
-    only when the operator set ``RECSYS_ALLOW_RETRAIN=1``.
-    """
-    if retrain_allowed(st.get_option("server.address")):
-        return True
-    st.info(
-        "Retraining from the browser is off: this server listens beyond this machine. "
-        f"Run `python -m recsys train` on the server, or start it with {ALLOW_RETRAIN_ENV}=1.",
-        icon=":material/lock:",
-    )
-    return False
 
 
 def metric_value(metrics: Mapping[str, Any], name: str, spec: str) -> str:
@@ -74,7 +60,17 @@ def metric_row(cells: Iterable[tuple[str, str, str | None]]) -> None:
             st.metric(label, value, help=help_text, width="content")
 
 
+def show_chart(slot: Any, chart: Any, **kwargs: Any) -> Any:
+    """An Altair chart in ``slot`` (``st`` or a column), with larger, darker labels in
+    presenter mode."""
+    if st.session_state.get(PRESENT):
+        chart = for_projector(chart)
+    return slot.altair_chart(chart, **kwargs)
+
+
 # ---------------------------------------------------------------------------- tables
+
+WHY_PX = 290  # a title (200 px) and its reason fit the results column at 1280 px (530 px)
 
 
 def _stars(label: str, help: str) -> Any:
@@ -101,14 +97,12 @@ def movie_columns() -> dict[str, Any]:
         NUM_RATINGS: st.column_config.NumberColumn("num ratings", format="%d", width="small"),
         WHY: st.column_config.TextColumn(
             "why",
-            width="large",
+            width=WHY_PX,
             help="The movies you liked (4★ or more) closest to it in the model's movie space, "
             "and the genre ratings that raise its score most (the score lost when that "
             "rating is removed, beyond what every movie loses)",
         ),
-        DISTANCE: st.column_config.NumberColumn(
-            "distance", format="%.4f", help="Squared distance between the 32-d movie embeddings"
-        ),
+        DISTANCE: st.column_config.NumberColumn("distance", format="%.4f", help=DISTANCE_HELP),
     }
 
 
@@ -130,7 +124,8 @@ def show_movies(
     if show_id:
         config[MOVIE_ID] = st.column_config.NumberColumn("movie id", format="%d", width="small")
     columns = [c for c in (order or table.columns) if c in table.columns]
-    return st.dataframe(
+    return show_table(
+        st,
         table,
         hide_index=True,
         column_config=config,
@@ -138,6 +133,21 @@ def show_movies(
         height=height,
         **selection,
     )
+
+
+def show_table(
+    slot: Any,
+    table: pd.DataFrame,
+    *,
+    column_config: Mapping[str, Any] | None = None,
+    column_order: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """st.dataframe in ``slot`` (``st`` or a column) with its first shown column pinned
+    and no header cut short (``recsys.dashboard.table_layout``)."""
+    order = list(column_order) if column_order is not None else None
+    config = laid_out(column_config, order if order is not None else table.columns)
+    return slot.dataframe(table, column_config=config, column_order=order, **kwargs)
 
 
 def download_csv(
@@ -218,10 +228,15 @@ def url_params(page: str, keys: Iterable[str]) -> dict[str, str] | None:
     return present
 
 
+FRAME_URL = "_frame_url"  # what every page's URL carries (the model, presenter mode)
+
+
 def write_url(page: str, params: Mapping[str, Any]) -> None:
-    """Mirror the page's state into the URL (only when it changed: no needless message)."""
+    """Mirror the page's state into the URL (only when it changed: no needless message),
+    with the parameters the frame keeps on every page (``FRAME_URL``)."""
     params = {k: str(v) for k, v in params.items()}
     st.session_state[_url_slot(page)] = params
+    params = {**params, **st.session_state.get(FRAME_URL, {})}
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 

@@ -1,0 +1,86 @@
+"""New user: rate genres with sliders and add movies you liked; get the model's top movies."""
+
+import streamlit as st
+
+from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, PREDICTED, TITLE, WHY, YEAR
+from recsys.dashboard import export
+from recsys.dashboard.overview import year_bounds
+from recsys.dashboard.text import md_escape
+from recsys.dashboard.ui import explore, frame, new_user, widgets
+from recsys.dashboard.urls import filters_text, new_user_url, shown_text
+from recsys.errors import known_errors
+
+# The reason beside the title: both in view at 1280 px without scrolling sideways.
+TABLE_COLUMNS = [TITLE, WHY, PREDICTED, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
+
+model = frame.require_model()
+new_user.init_state(model)
+st.title("New user")
+st.caption(
+    'Rate the genres you know (0.5 to 5 stars; leave the others at "not rated") and add '
+    "movies you liked. They make your user vector, and the model ranks every movie for "
+    "it. The link in the address bar keeps this view: share it or bookmark it."
+)
+# The title search and the filters first, then the 14 short sliders: at 1280×720 the
+# search and the top of the results are in the first screen.
+controls, results = st.columns([1, 2], gap="medium")
+with controls:
+    picks = new_user.picked_movies(model)
+    filters = new_user.filters(model)
+    new_user.preset_buttons()
+    genre_ratings = new_user.genre_sliders()
+with results:
+    try:
+        top = model.for_new_user(
+            genre_ratings,
+            picks,
+            top=filters.top,
+            include_genres=filters.include,
+            exclude_genres=filters.exclude,
+            year_range=filters.years,
+            min_ratings=filters.min_ratings,
+            explain=True,
+        )
+    except known_errors() as err:
+        widgets.show_error(err)
+        st.stop()
+    link = new_user_url(genre_ratings, filters, year_bounds(model.items), picks)
+    widgets.write_url(new_user.NEW_USER, link)
+
+    if not any(genre_ratings.values()) and not picks:
+        st.info("Nothing rated yet: these are the picks for someone who has rated nothing.")
+    if top.empty:
+        st.info("No movie passes these filters; widen them.", icon=":material/filter_alt_off:")
+    else:
+        st.markdown(
+            f"Top pick: **{md_escape(top[TITLE].iat[0])}**, {top[PREDICTED].iat[0]:.2f} ★ predicted"
+        )
+        if model.model_kind == "lab" and not picks:
+            st.caption(
+                "The lab's network follows genre presets loosely: it sees each movie's "
+                "genres, year and average rating only, so a list for Documentary or Family "
+                "may hold other genres. The hybrid model follows them more closely."
+            )
+        if model.model_kind == "hybrid":
+            st.caption(
+                "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
+                "ranking); the stars are its predicted rating, so they need not fall in order."
+            )
+        explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")
+        filters_set = filters_text(filters, year_bounds(model.items))
+        st.caption(
+            shown_text(len(top), filters.top)
+            + (f" {md_escape(filters_set)}" if filters_set else "")
+        )
+        bounds = year_bounds(model.items)
+        titles = {model.title_of(m): s for m, s in picks.items()}
+        settings = export.new_user_settings(
+            export.model_setting(model.manifest)[1], genre_ratings, filters, bounds, titles
+        )
+        widgets.download_csv(
+            top[TABLE_COLUMNS],
+            export.new_user_file_name(genre_ratings, filters, bounds, list(picks)),
+            "nu_csv",
+            settings=settings,
+            rank=True,
+        )

@@ -1,0 +1,174 @@
+"""Training the hybrid model into a bundle over the whole catalogue.
+
+The bundle has the lab's file names, so the store, its checks and the decoder are
+shared: ``weights.npz`` holds the hybrid's numpy parameters, ``model.keras`` both
+towers, ``items.csv``/``users.csv`` the whole catalogue and every user as the lab's
+vectors (for display and the lab network's scalers), and the manifest says
+``"model": "hybrid"``. TensorFlow is imported only inside :func:`train_hybrid_bundle`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recsys.config import HYBRID, HybridConfig, preset_config
+from recsys.dataset.movielens import MovieLens
+from recsys.model.bundle import training_lock, write_bundle
+from recsys.model.bundle.gate import (
+    hybrid_validation_rmse,
+    judge_against_served,
+    validation_record,
+    validation_rows,
+)
+from recsys.model.distributed import fit_hybrid_on_cluster, hybrid_training_record
+from recsys.model.distributed.cluster import Cluster
+from recsys.model.distributed.shards import shard_key, shard_path
+from recsys.model.features import build_features
+from recsys.model.hybrid.content import build_content
+from recsys.model.hybrid.stars import refit_on_ratings
+from recsys.model.lab.train import (
+    TrainReport,
+    library_versions,
+    save_npz,
+    table_writers,
+    worker_report,
+)
+from recsys.model.scaling import Scalers
+from recsys.progress import Progress
+
+SERVED_PRESET = "catalogue"
+
+
+def train_hybrid_bundle(
+    dataset: MovieLens,
+    tags: pd.DataFrame | None,
+    config: HybridConfig,
+    artifacts_dir: Path,
+    *,
+    progress: Progress | None = None,
+    wait: float | bool = False,
+    force: bool = False,
+    cluster: Cluster | None = None,
+) -> TrainReport:
+    """Train the hybrid model on every rating and atomically write a new bundle, served
+    unless the quality gate finds it clearly worse than the served hybrid bundle.
+
+    tags: userId, movieId, tag (may be None or empty). ``progress``, ``wait`` and
+    ``force`` as in ``recsys.model.lab.train.train_bundle``; a failure leaves the previous
+    bundle intact. ``cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the
+    chief of that cluster, each worker on its own users with a batch of
+    ``config.batch_size`` (``recsys.model.distributed.hybrid_step``); the other workers call
+    :func:`train_hybrid_worker`.
+    """
+    say = progress or (lambda _done, _total, _text="": None)
+    start = time.perf_counter()
+    with training_lock(artifacts_dir, wait=wait):
+        from recsys.model.lab.network import architecture  # TensorFlow, only to train
+
+        say(0, 0, "building features")
+        feature_config = preset_config(SERVED_PRESET)
+        training = build_features(dataset, feature_config)
+        content = build_content(dataset.movies, tags, config.min_token_df)
+        say(0, 0, "training")
+        params, model, history = _fit(
+            training.ratings,
+            content,
+            config,
+            artifacts_dir,
+            dataset.fingerprint,
+            cluster,
+            progress,
+        )
+        say(0, 0, "writing the bundle")
+        validation = _validation(params, training.ratings, dataset.fingerprint)
+        verdict = judge_against_served(artifacts_dir, HYBRID, validation, force)
+        scalers = Scalers.fit(training.user_train, training.item_train, training.y)
+        rows = pd.Index(params.movie_ids).get_indexer(training.items["movieId"].astype("int64"))
+        embeddings = np.ascontiguousarray(params.item_vecs[rows, : params.dim], dtype="float32")
+        writers = {
+            "model.keras": lambda path: model.save(path),
+            "weights.npz": lambda path: save_npz(path, params.to_arrays()),
+            "scalers.json": lambda path: path.write_text(scalers.to_json()),
+            **table_writers(training, embeddings),
+            "history.json": lambda path: path.write_text(
+                json.dumps({"loss": history["rank_loss"], **history})
+            ),
+        }
+        counts = {**training.counts(), "train_rows": int(len(training.ratings)), "test_rows": 0}
+        manifest = {
+            "model": HYBRID,
+            "config": {**config.to_dict(), "features": feature_config.to_dict()},
+            "training": hybrid_training_record(config, cluster),
+            "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
+            "versions": library_versions(),
+            "metrics": {"fit_seconds": history["seconds"], "epochs_run": history["epochs"]},
+            "counts": counts,
+            "architecture": architecture(model),
+            "protocol": None,
+            "validation": validation,
+            "gate": verdict.to_json(),
+        }
+        bundle = write_bundle(artifacts_dir, writers, manifest, make_current=verdict.serve)
+    nan = float("nan")
+    return TrainReport(
+        counts=training.counts(),
+        train_rows=counts["train_rows"],
+        test_rows=0,
+        train_mse=nan,
+        test_mse=nan,
+        test_rmse_stars=nan,
+        seconds=time.perf_counter() - start,
+        fit_seconds=history["seconds"],
+        epochs_run=history["epochs"],
+        bundle=bundle,
+        model=HYBRID,
+        gate=verdict.to_json(),
+    )
+
+
+def _fit(ratings, content, config, artifacts_dir, fingerprint, cluster, progress):
+    """(HybridParams, the Keras towers, history): in this process, or as one worker of
+    ``cluster`` on its shard of the users (written under the artifacts' ``.shards``)."""
+    if cluster is None:
+        from recsys.model.hybrid.network import fit_hybrid  # TensorFlow: only to train
+
+        return fit_hybrid(ratings, content, config, progress=progress)
+    shard = shard_path(artifacts_dir, shard_key(fingerprint, HYBRID), cluster)
+    params, model, history = fit_hybrid_on_cluster(
+        ratings, content, config, cluster, shard, progress=progress
+    )
+    if cluster.is_chief:  # the stars' last step, on every rating (the one process's too)
+        start = time.perf_counter()
+        params = refit_on_ratings(params, ratings)
+        history["seconds"] += time.perf_counter() - start
+    return params, model, history
+
+
+def train_hybrid_worker(
+    dataset: MovieLens,
+    tags: pd.DataFrame | None,
+    config: HybridConfig,
+    artifacts_dir: Path,
+    cluster: Cluster,
+) -> dict:
+    """A non-chief worker's part: the same ratings and catalogue as the chief, this
+    worker's users, the synchronised training; no lock, no bundle (the chief writes it).
+    Returns {"worker", "workers", "train_rows", "fit_seconds", "epochs_run"}."""
+    training = build_features(dataset, preset_config(SERVED_PRESET))
+    content = build_content(dataset.movies, tags, config.min_token_df)
+    _, _, history = _fit(
+        training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster, None
+    )
+    return worker_report(cluster, len(training.ratings), history["seconds"], history["epochs"])
+
+
+def _validation(params, ratings: pd.DataFrame, fingerprint: str) -> dict:
+    """The gate's figure: RMSE in stars on a fixed slice of the ratings trained on."""
+    rows = validation_rows(len(ratings))
+    rmse_stars = hybrid_validation_rmse(params, ratings, rows)
+    return validation_record(rmse_stars, rows, len(ratings), fingerprint, SERVED_PRESET)
