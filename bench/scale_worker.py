@@ -35,6 +35,7 @@ from recsys.config import preset_config
 from recsys.dataset.movielens import load_movielens
 from recsys.model.features import build_features
 from recsys.model.hybrid.fold_in import FoldIn
+from recsys.model.hybrid.neighbour_table import MAX_COVERED, TOP_K, NeighbourTable
 from recsys.model.hybrid.params import N_DENSE, N_GENRES, N_HEAD, HybridParams
 from recsys.model.lab.towers import ITEM_TOWER, LAYERS, USER_TOWER, Towers, weight_key
 from recsys.model.scaling import Scalers
@@ -88,8 +89,23 @@ def random_hybrid(
         genre_weight=np.ones(N_GENRES, np.float32), star_vecs=flags,
         star_genre_weight=np.ones(N_GENRES, np.float32), mu=3.5, alpha=0.1, pop_prior=0.5,
         fold_in=FoldIn(),  # a new user's picks are folded in, as the trained model does
+        neighbours=random_neighbours(counts, rng),
     )  # fmt: skip
     return params
+
+
+def random_neighbours(counts: np.ndarray, rng: np.random.Generator) -> NeighbourTable:
+    """An item-to-item table of the trained one's shape: the most-rated movies (at most
+    the closed form's cap) each with ``TOP_K`` random neighbours, largest weight first."""
+    n = len(counts)
+    covered = np.sort(np.argsort(-counts, kind="stable")[: min(MAX_COVERED, n)])
+    k = min(TOP_K, n - 1)
+    lengths = np.zeros(n, dtype=np.int64)
+    lengths[covered] = k
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    columns = rng.integers(0, n, len(covered) * k).astype(np.int32)
+    weights = -np.sort(-rng.random((len(covered), k)), axis=1).astype(np.float32) * 0.01
+    return NeighbourTable(indptr, columns, weights.reshape(-1))
 
 
 def load_and_build(folder: Path):

@@ -98,9 +98,11 @@ class HybridScorer:
         self.params, self.fit_seconds = params, fit_seconds
         users, ids = pd.factorize(history[USER_ID].to_numpy("int64"), sort=True)
         self.user_index_ = pd.Index(np.asarray(ids, "int64"))
-        self.user_vecs_, self.user_bias_ = params.histories(
-            users, history[MOVIE_ID].to_numpy(), history[RATING].to_numpy(), len(ids)
-        )
+        movie_ids, stars = history[MOVIE_ID].to_numpy(), history[RATING].to_numpy("float64")
+        self.user_vecs_, self.user_bias_ = params.histories(users, movie_ids, stars, len(ids))
+        rows = params.index.get_indexer(np.asarray(movie_ids, "int64"))
+        known = rows >= 0  # the user codes, catalogue rows and stars of the ratings
+        self.history_ = (users[known], rows[known], stars[known])
 
     def _codes(self, user_ids, movie_ids) -> tuple[np.ndarray, np.ndarray]:
         users = self.user_index_.get_indexer(np.asarray(user_ids).reshape(-1).astype("int64"))
@@ -117,7 +119,15 @@ class HybridScorer:
     def scores(self, user_ids, movie_ids) -> np.ndarray:
         """[n_users, n_movies] ranking scores, higher first."""
         users, rows = self._codes(user_ids, movie_ids)
-        return self.params.rank_scores(self.user_vecs_[users], rows)
+        if self.params.neighbours is None:
+            return self.params.rank_scores(self.user_vecs_[users], rows)
+        # The item-to-item term from each asked user's own ratings, in the asked order.
+        at = np.full(len(self.user_index_), -1, dtype="int64")
+        at[users] = np.arange(len(users))
+        codes, rated, stars = self.history_
+        mine = at[codes] >= 0
+        history = (at[codes[mine]], rated[mine], stars[mine])
+        return self.params.ranks_with_histories(self.user_vecs_[users], history, rows)
 
 
 def fit_hybrid(

@@ -224,13 +224,21 @@ class Catalogue:
 
     # ------------------------------------------------------------------ neighbours
 
-    def similar(self, movie_id: int, k: int = 10) -> pd.DataFrame:
+    def similar(self, movie_id: int, k: int = 10, first: np.ndarray | None = None) -> pd.DataFrame:
         """The ``k`` nearest movies by squared distance between item embeddings:
-        movieId, title, year, genres, distance; nearest first, ties by movieId."""
+        movieId, title, year, genres, distance; nearest first, ties by movieId.
+
+        ``first``: item rows that come before the nearest, in their order (what the
+        movie's fans love, from the item-to-item table); the nearest fill the rest.
+        """
         row = self.movie_row(movie_id)
-        nearest, distance = self.space.k_nearest(row, k, self._display[MOVIE_ID])
-        table = self.movie_table(nearest)[[MOVIE_ID, TITLE, YEAR, GENRES]]
-        table[DISTANCE] = distance
+        k = max(0, min(int(k), len(self) - 1))
+        lead = np.zeros(0, "int64") if first is None else np.asarray(first, "int64")
+        lead = lead[lead != row][:k]
+        nearest, _ = self.space.k_nearest(row, k + len(lead), self._display[MOVIE_ID])
+        rows = np.concatenate([lead, nearest[~np.isin(nearest, lead)]])[:k]
+        table = self.movie_table(rows)[[MOVIE_ID, TITLE, YEAR, GENRES]]
+        table[DISTANCE] = self.space.pair_distances(np.array([row]), rows)[0]
         return table
 
     def nearest_table(self, block: int = 2048) -> pd.DataFrame:

@@ -51,6 +51,11 @@ from recsys.serving.scoring import (
     lab_user_vector,
 )
 
+# A top list shows no movie predicted under STAR_FLOOR stars while the best FLOOR_POOL ×
+# its length by ranking score hold enough movies at or above it.
+STAR_FLOOR = 3.0
+FLOOR_POOL = 5
+
 __all__ = ["NEW_USER_RATING_COUNT", "SERVING_FILES", "Recommender", "UserResult"]
 
 
@@ -189,7 +194,7 @@ class Recommender:
         scores = self.scoring.new_user(genre_ratings, picks, picked)
         mask = self.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
         mask[picked] = False
-        rows = self.catalogue.top_rows(scores.rank, mask, top)
+        rows = self._top_rows(scores, mask, top)
         table = self.catalogue.movie_table(rows, scores.stars_at(rows))
         if not explain:
             return table
@@ -197,7 +202,9 @@ class Recommender:
         def score_without(unset: frozenset[str]) -> np.ndarray:
             return self.scoring.new_user(genre_ratings, picks, picked, unset).rank
 
-        return self._with_reasons(table, rows, scores.rank, score_without, picks, genre_ratings)
+        return self._with_reasons(
+            table, rows, scores.rank, score_without, picks, genre_ratings, reasons.PICKS
+        )
 
     def _with_reasons(
         self,
@@ -207,26 +214,47 @@ class Recommender:
         score_without: Callable[[frozenset[str]], np.ndarray],
         rated: Mapping[int, float],
         genre_ratings: Mapping[str, float],
+        source: str,
     ) -> pd.DataFrame:
         """``table`` (the movies of item ``rows``) with the reason columns added.
 
-        rated: {movieId: stars} the user rated or picked; genre_ratings: the sliders.
+        rated: {movieId: stars} the user rated or picked; genre_ratings: the sliders;
+        source: ``reasons.PICKS`` (a new user) or ``reasons.RATINGS`` (an existing one).
         """
-        rated_rows = self.catalogue.rows_of(np.fromiter(rated, dtype="int64", count=len(rated)))
-        rated_rows = rated_rows[rated_rows >= 0]
-        in_ratings = self.catalogue.genre_flags[rated_rows].any(axis=0)
-        genres = [
-            genre
-            for j, genre in enumerate(GENRE_LIST)
-            if in_ratings[j] or genre_ratings.get(genre, 0) > 0
-        ]
+        ids = np.fromiter(rated, dtype="int64", count=len(rated))
+        stars = np.fromiter(rated.values(), dtype="float64", count=len(rated))
+        rated_rows = self.catalogue.rows_of(ids)
+        known = rated_rows >= 0
+        ids, stars, rated_rows = ids[known], stars[known], rated_rows[known]
+        titles = [self.title_of(m) for m in ids] if source == reasons.PICKS else [""] * len(ids)
+        flags = self.catalogue.genre_flags[rated_rows]
+        said = reasons.genres_said(genre_ratings, flags, stars, titles, source)
+        genres = list(said)
         liked = np.array(reasons.liked_movies(rated), dtype="int64")
         liked_rows = self.catalogue.rows_of(liked)
-        distances = self.catalogue.space.pair_distances(rows, liked_rows[liked_rows >= 0])
-        because = reasons.closest_liked(distances, liked[liked_rows >= 0])
+        liked, liked_rows = liked[liked_rows >= 0], liked_rows[liked_rows >= 0]
+        liked_stars = np.array([rated[int(m)] for m in liked], dtype="float64")
+        terms = self.scoring.pick_terms(liked_rows, liked_stars, rows)
+        if terms is None:  # no item-to-item term: the liked movies nearest in the space
+            distances = self.catalogue.space.pair_distances(rows, liked_rows)
+            because = reasons.closest_liked(distances, liked)
+        else:
+            because = reasons.largest_terms(terms, liked)
         lifts = reasons.genre_lifts(base, score_without, rows, genres)
-        columns = reasons.reason_columns(because, reasons.top_lifts(lifts, genres), self.title_of)
-        return table.assign(**columns)
+        columns = [GENRE_LIST.index(genre) for genre in genres]
+        has_genre = self.catalogue.genre_flags[rows][:, columns]
+        top = reasons.top_lifts(lifts, genres, has_genre, said)
+        return table.assign(**reasons.reason_columns(because, top, self.title_of, said))
+
+    def _top_rows(self, scores: Scores, mask: np.ndarray, top: int) -> np.ndarray:
+        """The item rows of the ``top`` movies of ``mask`` by ranking score, best first,
+        with every movie predicted under ``STAR_FLOOR`` moved below the others among the
+        best ``FLOOR_POOL`` × ``top``: where that pool holds ``top`` movies at or above
+        the floor, none under it is shown; otherwise the list is topped up with them, in
+        ranking order."""
+        pool = self.catalogue.top_rows(scores.rank, mask, top * FLOOR_POOL)
+        above = scores.stars_at(pool) >= STAR_FLOOR
+        return np.concatenate([pool[above], pool[~above]])[: max(int(top), 0)]
 
     def filter_mask(
         self,
@@ -286,7 +314,7 @@ class Recommender:
         unseen_mask = np.ones(len(self.items), dtype=bool)
         unseen_mask[rated_rows] = False
         errors = rated[ERROR].to_numpy()
-        top_rows = self.catalogue.top_rows(scores.rank, unseen_mask, top)
+        top_rows = self._top_rows(scores, unseen_mask, top)
         unseen = self.catalogue.movie_table(top_rows, predicted[top_rows])
         if explain:
 
@@ -294,7 +322,9 @@ class Recommender:
                 return self.scoring.existing_user(vector, own, unset).rank
 
             stars = dict(zip(own[MOVIE_ID].tolist(), own[RATING].tolist(), strict=True))
-            unseen = self._with_reasons(unseen, top_rows, scores.rank, score_without, stars, {})
+            unseen = self._with_reasons(
+                unseen, top_rows, scores.rank, score_without, stars, {}, reasons.RATINGS
+            )
         return UserResult(
             user_id=int(user_id),
             rated=rated,
@@ -340,8 +370,11 @@ class Recommender:
         return self.catalogue.find_movie(query)
 
     def similar(self, movie_id: int, k: int = 10) -> pd.DataFrame:
-        """The ``k`` nearest movies by squared distance between item embeddings."""
-        return self.catalogue.similar(movie_id, k)
+        """The ``k`` movies most like ``movie_id``: what its fans love most (the hybrid's
+        item-to-item table), then the nearest by squared distance between item
+        embeddings; the distance column is the embedding distance of each."""
+        first = self.scoring.fans_rows(self.movie_row(movie_id))
+        return self.catalogue.similar(movie_id, k, first)
 
     def nearest_table(self, block: int = 2048) -> pd.DataFrame:
         """Every movie's nearest neighbour (the lab's table), in blocks of rows."""

@@ -78,6 +78,14 @@ class LabScoring:
         stars = self.scalers.unscale_target(self.item_embeddings @ embedding)
         return Scores(stars, stars.__getitem__)
 
+    def pick_terms(self, rated_rows, stars, rows) -> None:
+        """The lab's network has no item-to-item term."""
+        return None
+
+    def fans_rows(self, row: int) -> None:
+        """The lab's network has no item-to-item table."""
+        return None
+
     def new_user(self, genre_ratings, rated_movies, rows, unset: Iterable[str] = ()) -> Scores:
         vector = lab_user_vector(genre_ratings, rated_movies, self.flags[rows])
         return self._stars(_unset(vector, unset))
@@ -115,20 +123,57 @@ class HybridScoring:
         # The same order (as training writes it): score every row without a gather.
         self.rows = None if np.array_equal(rows, np.arange(len(params.movie_ids))) else rows
 
-    def _scores(self, u: np.ndarray, user_bias: float) -> Scores:
-        rank = self.params.rank_scores(u, self.rows)[0]
+    def _scores(self, u: np.ndarray, user_bias: float, rated, stars) -> Scores:
+        """Scores of user vector ``u`` whose rated or picked catalogue rows (the model's,
+        -1 = not served) and stars add the item-to-item term."""
+        rated = np.asarray(rated, dtype="int64")
+        stars = np.asarray(stars, dtype="float64")
+        known = rated >= 0
+        rank = self.params.rank_with_history(u, rated[known], stars[known], self.rows)
 
         def stars_at(rows: np.ndarray) -> np.ndarray:
-            rows = np.asarray(rows, dtype="int64")
-            own = rows if self.rows is None else self.rows[rows]
-            return self.params.stars(u, user_bias, own)[0]
+            return self.params.stars(u, user_bias, self._own(rows))[0]
 
         return Scores(rank, stars_at)
 
+    def _own(self, rows: np.ndarray) -> np.ndarray:
+        """The model's catalogue rows of the Recommender's item ``rows``."""
+        rows = np.asarray(rows, dtype="int64")
+        return rows if self.rows is None else self.rows[rows]
+
+    def pick_terms(self, rated_rows, stars, rows) -> np.ndarray | None:
+        """[len(rows), len(rated_rows)] what each rated or picked movie's item-to-item
+        term adds to each of item ``rows``' scores; None without the table."""
+        table = self.params.neighbours
+        if table is None:
+            return None
+        n = len(self.params.movie_ids)
+        return table.contributions(self._own(rated_rows), stars, n)[:, self._own(rows)].T
+
+    def fans_rows(self, row: int) -> np.ndarray | None:
+        """The item rows of what the fans of item ``row`` love: its neighbours in the
+        item-to-item table, largest weight first; None without the table."""
+        table = self.params.neighbours
+        if table is None:
+            return None
+        columns = table.row(int(self._own([row])[0]))[0].astype("int64")
+        if self.rows is None:
+            return columns
+        inverse = np.full(len(self.params.movie_ids), -1, dtype="int64")
+        inverse[self.rows] = np.arange(len(self.rows))
+        mine = inverse[columns]
+        return mine[mine >= 0]
+
     def new_user(self, genre_ratings, rated_movies, rows, unset: Iterable[str] = ()) -> Scores:
-        if rows is not None and self.rows is not None:
+        picks = rated_movies or {}
+        if rows is None:
+            ids = np.fromiter(picks, dtype="int64", count=len(picks))
+            rows = self.params.index.get_indexer(ids)
+        elif self.rows is not None:
             rows = np.where(rows >= 0, self.rows[rows], -1)
-        return self._scores(*self.params.new_user(genre_ratings, rated_movies, unset, rows))
+        stars = np.fromiter(picks.values(), dtype="float64", count=len(picks))
+        u, user_bias = self.params.new_user(genre_ratings, picks, unset, rows)
+        return self._scores(u, user_bias, rows, stars)
 
     def existing_user(
         self, user_vector: np.ndarray, own: pd.DataFrame, unset: Iterable[str] = ()
@@ -137,7 +182,7 @@ class HybridScoring:
             rated = dict(zip(own[MOVIE_ID].tolist(), own[RATING].tolist(), strict=True))
             return self.new_user({}, rated, None, unset)
         users = np.zeros(len(own), dtype="int64")
-        u, user_bias = self.params.histories(
-            users, own[MOVIE_ID].to_numpy(), own[RATING].to_numpy(), 1
-        )
-        return self._scores(u[0], float(user_bias[0]))
+        movie_ids, stars = own[MOVIE_ID].to_numpy("int64"), own[RATING].to_numpy("float64")
+        u, user_bias = self.params.histories(users, movie_ids, stars, 1)
+        rated = self.params.index.get_indexer(movie_ids)
+        return self._scores(u[0], float(user_bias[0]), rated, stars)

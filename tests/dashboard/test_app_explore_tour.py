@@ -3,6 +3,8 @@ through AppTest."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from recsys.columns import MOVIE_ID, TITLE, WHY
@@ -114,7 +116,7 @@ def test_new_user_and_existing_user_tables_give_a_reason_per_row(
     at = open_app(monkeypatch, hybrid_artifacts, data, "new_user")
     reasons = table(at, WHY)[WHY]
     assert reasons.map(lambda text: isinstance(text, str) and len(text) > 0).all()
-    assert "raised by your" in " ".join(reasons)  # the default sliders are credited
+    assert re.search(r"your \S+ rating \([\d.]+★\)", " ".join(reasons))  # the sliders
     at = go(at, "existing_user")
     assert table(at, WHY)[WHY].str.len().gt(0).all()
 

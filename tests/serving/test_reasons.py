@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys.columns import BECAUSE, GENRE_LIFT, GENRES, MOVIE_ID, WHY
+from recsys.columns import BECAUSE, GENRE_LIFT, GENRE_LIST, GENRES, MOVIE_ID, WHY
 from recsys.serving import reasons
 
 # ---------------------------------------------------------------------------- the parts
@@ -44,10 +44,53 @@ def test_small_lifts_are_no_reason_and_at_most_two_are_named():
     assert reasons.top_lifts(np.array([[0.05]]), ["A"]) == [{}]
 
 
-def test_the_text_names_the_movies_and_genres_or_says_it_is_for_everyone():
-    text = reasons.reason_text(["Shrek (2001)"], {"Fantasy": 0.42})
-    assert text == "because you liked Shrek (2001) · raised by your Fantasy (+0.42) rating"
+def test_the_text_names_the_movies_and_genres_with_stars_or_says_it_is_for_everyone():
+    said = {"Fantasy": reasons.GenreRating(4.5, reasons.SLIDER)}
+    text = reasons.reason_text(["Shrek (2001)"], {"Fantasy": 0.42}, said)
+    assert text == "because you liked Shrek (2001) · your Fantasy rating (4.5★)"
     assert reasons.reason_text([], {}) == reasons.EVERYONE
+
+
+def test_because_names_the_liked_pick_whose_term_adds_most():
+    terms = np.array([[0.2, 0.9, 0.0], [0.0, -0.3, 0.0], [0.4, 0.4, 0.1]])
+    assert reasons.largest_terms(terms, [30, 10, 20]) == [[10, 30], [], [10, 30]]
+    assert reasons.largest_terms(np.zeros((2, 0)), []) == [[], []]
+
+
+def test_a_liked_genre_is_a_reason_only_for_a_movie_that_has_it():
+    said = {"Horror": reasons.GenreRating(4.5, reasons.SLIDER)}
+    lifts = np.array([[0.8], [0.8]])
+    has = np.array([[True], [False]])
+    assert reasons.top_lifts(lifts, ["Horror"], has, said) == [{"Horror": 0.8}, {}]
+
+
+def test_a_low_rating_is_never_a_reason_to_like_a_movie_of_that_genre():
+    """A genre rated 0.5★ that lifts a Horror movie names nothing; for a movie without
+    Horror it is named as the dislike that pushed the others down."""
+    said = {"Horror": reasons.GenreRating(0.5, reasons.SLIDER)}
+    lifts = np.array([[3.2], [0.5]])
+    has = np.array([[True], [False]])
+    top = reasons.top_lifts(lifts, ["Horror"], has, said)
+    assert top == [{}, {"Horror": 0.5}]
+    text = reasons.reason_text([], top[1], said)
+    assert text == "you rated Horror low (0.5★)" and "your Horror" not in text
+
+
+def test_a_genre_from_a_pick_is_called_the_picks_and_a_slider_wins():
+    flags = np.zeros((2, 14), dtype=bool)
+    action, adventure = GENRE_LIST.index("Action"), GENRE_LIST.index("Adventure")
+    flags[0, action] = flags[1, action] = flags[1, adventure] = True
+    stars, titles = np.array([5.0, 4.0]), ["Toy Story", "Up"]
+    said = reasons.genres_said({"Adventure": 2.0}, flags, stars, titles, reasons.PICKS)
+    assert said == {
+        "Action": reasons.GenreRating(4.5, reasons.PICKS, "Toy Story"),
+        "Adventure": reasons.GenreRating(2.0, reasons.SLIDER),
+    }  # nothing of a genre the user neither set nor picked
+    assert reasons.genre_phrase("Action", said["Action"]) == "Action, as in Toy Story"
+    low = reasons.GenreRating(1.0, reasons.PICKS, "Saw")
+    assert reasons.genre_phrase("Horror", low) == "you rated Saw (Horror) low"
+    mine = reasons.GenreRating(4.3, reasons.RATINGS)
+    assert reasons.genre_phrase("Drama", mine) == "your Drama ratings (4.3★ on average)"
 
 
 # ---------------------------------------------------------------------------- on a model
@@ -61,27 +104,61 @@ def _explained(rec, genre_ratings, picks, top=10):
 
 
 @pytest.mark.slow
-def test_because_names_the_liked_pick_closest_in_the_movie_space(hybrid_recommender):
+def test_on_the_model_because_names_the_pick_whose_term_adds_most(hybrid_recommender):
     rec = hybrid_recommender
     shrek, alien = rec.find_movie("Shrek (2001)"), rec.find_movie("Alien (1979)")
     table = _explained(rec, {}, {shrek: 5.0, alien: 5.0}, top=20)
-    picked = rec.catalogue.rows_of([shrek, alien])
-    rows = rec.catalogue.rows_of(table[MOVIE_ID])
-    distances = rec.catalogue.space.pair_distances(rows, picked)
-    for because, nearest in zip(table[BECAUSE], distances.argmin(axis=1), strict=True):
-        assert because[0] == [shrek, alien][nearest]
+    params = rec.scoring.params
+    picked = params.index.get_indexer([shrek, alien])
+    rows = params.index.get_indexer(table[MOVIE_ID])
+    terms = params.neighbours.contributions(picked, np.array([5.0, 5.0]), len(params.movie_ids))
+    for because, row in zip(table[BECAUSE], rows, strict=True):
+        if terms[:, row].max() > 0:
+            assert because[0] == [shrek, alien][int(terms[:, row].argmax())]
+        else:
+            assert because == []
     # Two picks far apart in taste: different rows credit different picks.
-    assert len({ids[0] for ids in table[BECAUSE]}) == 2, table[[WHY]]
+    assert len({ids[0] for ids in table[BECAUSE] if ids}) == 2, table[[WHY]]
+
+
+@pytest.mark.slow
+def test_a_lone_pick_names_no_genre_as_the_users_own_rating(hybrid_recommender):
+    """Only Toy Story picked, no slider: a genre is named only as Toy Story's, only
+    for a movie that has it, and every number has its unit."""
+    rec = hybrid_recommender
+    toy = rec.find_movie("Toy Story (1995)")
+    table = _explained(rec, {}, {toy: 5.0}, top=20)
+    toy_genres = set(rec.catalogue.movie_table(rec.catalogue.rows_of([toy]))[GENRES][0].split("|"))
+    for why, genres, lift in zip(table[WHY], table[GENRES], table[GENRE_LIFT], strict=True):
+        assert "your " not in why, why
+        assert set(lift) <= toy_genres & set(genres.split("|")), (why, genres)
+        assert not any(ch.isdigit() for ch in why.replace(rec.title_of(toy), "")), why
+
+
+@pytest.mark.slow
+def test_a_genre_rated_low_is_never_why_a_movie_of_it_is_liked(hybrid_recommender):
+    rec = hybrid_recommender
+    sliders = {"Horror": 0.5, "Children": 0.5, "Thriller": 5.0}
+    table = _explained(rec, sliders, {}, top=30)
+    for why, genres, lift in zip(table[WHY], table[GENRES], table[GENRE_LIFT], strict=True):
+        own = set(genres.split("|"))
+        for genre in lift:
+            if sliders[genre] < reasons.LIKED_GENRE_STARS:
+                assert genre not in own and f"you rated {genre} low" in why, (why, genres)
+            else:
+                assert genre in own and f"your {genre} rating (5★)" in why, (why, genres)
 
 
 @pytest.mark.slow
 def test_reasons_differ_from_row_to_row(hybrid_recommender):
     table = _explained(hybrid_recommender, {"Adventure": 5.0, "Fantasy": 5.0, "Comedy": 4.0}, {})
-    assert table[WHY].nunique() >= 5, table[WHY].tolist()
-    # The genre a row is credited with is one of its own genres or one the user rated.
+    # The lifts (the model's) differ row to row; the text names the genres, not the
+    # lifts' score units, so it differs where the genres named or their order do.
+    assert table[GENRE_LIFT].astype(str).nunique() >= 5, table[GENRE_LIFT].tolist()
+    assert table[WHY].nunique() >= 2, table[WHY].tolist()
+    # The genre a row is credited with is one the user rated and one of its own.
     for genres, lift in zip(table[GENRES], table[GENRE_LIFT], strict=True):
-        assert lift, genres
-        assert set(lift) <= {"Adventure", "Fantasy", "Comedy"}
+        assert set(lift) <= {"Adventure", "Fantasy", "Comedy"} & set(genres.split("|"))
 
 
 @pytest.mark.slow

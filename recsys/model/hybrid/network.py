@@ -34,6 +34,7 @@ from recsys.model.hybrid.inputs import (
     rating_codes,
     user_inputs,
 )
+from recsys.model.hybrid.neighbour_table import with_neighbours
 from recsys.model.hybrid.params import HybridParams
 from recsys.model.hybrid.stars import refit_stars
 from recsys.progress import Progress
@@ -342,6 +343,7 @@ def fit_hybrid(
     history["epochs"] = planned
     params, both = fitted_model(trainer, content, config, counts, baseline)
     params = refit_stars(params, users, items, stars, n_users)
+    params = with_neighbours(params, users, items, n_users)
     history["seconds"] = time.perf_counter() - start
     return params, both, history
 

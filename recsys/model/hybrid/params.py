@@ -45,6 +45,7 @@ from recsys.model.hybrid.inputs import (
     softplus,
     user_inputs,
 )
+from recsys.model.hybrid.neighbour_table import NeighbourTable
 from recsys.model.lab.towers import USER_TOWER, weight_key
 
 _GENRE_COLUMN = {genre: j for j, genre in enumerate(GENRE_LIST)}
@@ -63,7 +64,8 @@ class HybridParams:
     counts: [n] training ratings. baseline_bias: [n] b⁰_i. flags: [n, 14].
     user_layers: ((W1, b1), (W2, b2)) of the user tower, [31 + 2d, h] → [h, d + 3 + k].
     genre_weight: [14] w. mu: mean stars; alpha: stars per u·v; pop_prior: β, the
-    least popularity weight.
+    least popularity weight. neighbours: the item-to-item term's table
+    (``recsys.model.hybrid.neighbour_table``; None in a bundle from before it: no term).
     """
 
     movie_ids: np.ndarray
@@ -82,6 +84,7 @@ class HybridParams:
     pop_prior: float
     star_taste: np.ndarray | None = None
     fold_in: FoldIn | None = None
+    neighbours: NeighbourTable | None = None
 
     @property
     def dim(self) -> int:
@@ -222,6 +225,45 @@ class HybridParams:
             return u @ self._item_columns + self.rank_bias
         return u @ self.item_vecs[rows].T + self.rank_bias[rows]
 
+    def rank_with_history(
+        self, u: np.ndarray, rated: np.ndarray, stars: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """[n or len(rows)] one user's ranking scores with the item-to-item term from the
+        catalogue rows they rated or picked (``rated``) and their ``stars``."""
+        rank = self.rank_scores(u, rows)[0]
+        table = self.neighbours
+        if table is None or len(rated) == 0:
+            return rank
+        term = table.term(rated, stars)
+        u = np.ravel(u)
+        term -= table.popularity_relief * float(u[self.dim]) * self._log_counts
+        return rank + (term if rows is None else term[rows])
+
+    def ranks_with_histories(
+        self, u: np.ndarray, history: tuple[np.ndarray, np.ndarray, np.ndarray], rows
+    ) -> np.ndarray:
+        """[n_users, len(rows)] ``rank_with_history`` for user vectors [n_users, …] and
+        their ratings ``history`` (user code, catalogue row, stars)."""
+        rank = self.rank_scores(u, rows)
+        if self.neighbours is None:
+            return rank
+        columns = slice(None) if rows is None else rows
+        terms = self.neighbours.terms(*history, len(rank))[:, columns].toarray()
+        rated = np.bincount(history[0], minlength=len(rank)) > 0
+        relief = self._relief(u)[:, columns] * rated[:, None]
+        return rank + terms - relief
+
+    def _relief(self, u: np.ndarray) -> np.ndarray:
+        """[n_users, n] the share of each user's popularity term that the item-to-item
+        term replaces: relief × π_u × log(1 + n_i)."""
+        share = self.neighbours.popularity_relief * u[:, self.dim : self.dim + 1]
+        return share * self._log_counts[None, :]
+
+    @cached_property
+    def _log_counts(self) -> np.ndarray:
+        """[n] log(1 + n_i), contiguous (a column of ``item_vecs`` is a strided read)."""
+        return np.ascontiguousarray(self.item_vecs[:, self.dim], dtype="float64")
+
     @cached_property
     def _item_columns(self) -> np.ndarray:
         """[width, n] the item vectors, one movie a column: a product over the whole
@@ -266,6 +308,8 @@ class HybridParams:
             arrays["star_taste"] = self.star_taste
         if self.fold_in is not None:
             arrays["fold_in"] = self.fold_in.to_array()
+        if self.neighbours is not None:
+            arrays.update(self.neighbours.to_arrays())
         for layer, (kernel, bias) in enumerate(self.user_layers, start=1):
             arrays[weight_key(USER_TOWER, layer, "kernel")] = kernel
             arrays[weight_key(USER_TOWER, layer, "bias")] = bias
@@ -323,6 +367,7 @@ class HybridParams:
             pop_prior=pop_prior,
             star_taste=star_taste,
             fold_in=fold_in,
+            neighbours=NeighbourTable.from_arrays(arrays, n),
         )
         arrays_out = (params.movie_ids, params.item_vecs, params.rank_bias, params.star_bias)
         for array in (*arrays_out, params.genre_weight):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from recsys.model.hybrid.fold_in import FoldIn, apply_fold_in, ridge_by_group
 from recsys.model.hybrid.inputs import rating_codes, user_inputs
+from recsys.model.hybrid.neighbour_table import with_neighbours
 from recsys.model.hybrid.params import HybridParams
 
 ROUNDS = 2
@@ -72,5 +73,8 @@ def refit_stars(
 
 def refit_on_ratings(params: HybridParams, ratings: pd.DataFrame) -> HybridParams:
     """:func:`refit_stars` on a ratings frame (userId, movieId, rating), as the chief of a
-    distributed training does with every training rating once the workers are done."""
-    return refit_stars(params, *rating_codes(ratings, params.index))
+    distributed training does with every training rating once the workers are done; the
+    item-to-item table (``recsys.model.hybrid.neighbour_table``) too."""
+    users, items, stars, n_users = rating_codes(ratings, params.index)
+    params = refit_stars(params, users, items, stars, n_users)
+    return with_neighbours(params, users, items, n_users)
