@@ -17,7 +17,7 @@ from recsys.dashboard import accuracy
 from recsys.dashboard.jobs import Job, JobBusyError
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import artifacts_dir
-from recsys.dashboard.ui.jobs import latest_job, start_evaluation
+from recsys.dashboard.ui.jobs import job_progress, latest_job, start_evaluation
 from recsys.evaluation import load_evaluation
 from recsys.serving.recommender import Recommender
 
@@ -71,7 +71,7 @@ def sidebar_lines(model: Recommender) -> None:
             help=HEADLINE_HELP.format(basis=md_escape(head.basis)),
         )
     elif job is not None and job.running:
-        _evaluation_progress()
+        job_progress("evaluate")
     elif job is not None and job.error:
         st.caption(f"The evaluation failed: {md_escape(job.error)}")
     else:
@@ -82,18 +82,6 @@ def sidebar_lines(model: Recommender) -> None:
     leaky = accuracy.leaky_text(model.manifest.get("metrics") or {})
     if leaky:
         st.caption(leaky)
-
-
-@st.fragment(run_every=2)
-def _evaluation_progress() -> None:
-    """The running evaluation's bar; when it ends, the whole app reruns to show it."""
-    job = latest_job("evaluate")
-    if job is None:
-        return
-    if job.running:
-        st.progress(job.fraction, text=md_escape(job.describe()))
-        return
-    st.rerun(scope="app")
 
 
 def headline_section(model: Recommender) -> None:

@@ -57,7 +57,7 @@ def job_panel(kind: str, *, cancel: bool) -> Job | None:
     job = latest_job(kind)
     if job is None or not job.running:
         return job
-    _progress(kind)
+    job_progress(kind)
     clicked = cancel and st.button("Cancel", key=f"cancel_{kind}", icon=":material/cancel:")
     if clicked and authorized("Cancelling"):
         job.cancel()
@@ -66,7 +66,9 @@ def job_panel(kind: str, *, cancel: bool) -> Job | None:
 
 
 @st.fragment(run_every=1)
-def _progress(kind: str) -> None:
+def job_progress(kind: str) -> None:
+    """The running job's bar, refreshed each second; when it ends, the whole app reruns
+    to show what it made."""
     job = latest_job(kind)
     if job is None:
         return
