@@ -1,8 +1,9 @@
-"""Similar movies: a movie's nearest neighbours in the model's movie space."""
+"""Similar movies: what a movie's fans also love, and its nearest neighbours in the
+model's movie space."""
 
 import streamlit as st
 
-from recsys.columns import DISTANCE, GENRES, MOVIE_ID, TITLE, YEAR
+from recsys.columns import DISTANCE, FOUND_BY, FOUND_BY_FANS, GENRES, MOVIE_ID, TITLE, YEAR
 from recsys.dashboard import charts, export
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, similar, widgets
@@ -26,7 +27,16 @@ except known_errors() as err:
 widgets.write_url(similar.SIMILAR, {"movie": movie_id, "k": k})
 
 nearest_words = "The movie" if k == 1 else f"The {k} movies"
-st.subheader(f"{nearest_words} nearest to {md_escape(labels[movie_id])}")
+st.subheader(f"{nearest_words} most like {md_escape(labels[movie_id])}")
+by_fans = int((neighbours[FOUND_BY] == FOUND_BY_FANS).sum())
+if by_fans:
+    st.caption(
+        f"The first {by_fans} are what its fans also love most (people who liked it liked "
+        "these, strongest first); any after them are the nearest in the model's movie "
+        "space. The distance is each one's distance in that space."
+    )
+else:
+    st.caption("Nearest first, by distance in the model's movie space.")
 # The title holds the year: without a year column the genres fit beside it at 1280 px.
 left, right = st.columns([3, 2], gap="medium")
 with left:
@@ -34,14 +44,14 @@ with left:
         neighbours, "sm_table", order=[TITLE, DISTANCE, GENRES], title_width="medium"
     )
     widgets.download_csv(
-        neighbours[[TITLE, YEAR, DISTANCE, GENRES]],
+        neighbours[[TITLE, YEAR, FOUND_BY, DISTANCE, GENRES]],
         f"similar-to-{movie_id}-k{k}.csv",
         "sm_csv",
         settings=[
             ("view", "Similar movies"),
             export.model_setting(model.manifest),
             ("movie", labels[movie_id]),
-            ("rows", f"its {k} nearest movies, nearest first"),
+            ("rows", f"its {k} most similar movies: what its fans love first, then the nearest"),
         ],
         rank=True,
     )

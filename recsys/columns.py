@@ -21,6 +21,11 @@ PREDICTED = "predicted stars"
 ACTUAL = "actual stars"
 ERROR = "error"
 DISTANCE = "distance"
+# Similar movies: how a neighbour was found (FANS: from the item-to-item table; SPACE: the
+# nearest in the model's movie space).
+FOUND_BY = "found by"
+FOUND_BY_FANS = "its fans also love it"
+FOUND_BY_SPACE = "near it in the movie space"
 # Reasons (recsys.serving.reasons): one line of text, then its parts for --json.
 WHY = "why"
 BECAUSE = "because you liked"  # movieIds of the closest liked movies, closest first

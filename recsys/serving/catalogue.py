@@ -14,6 +14,9 @@ import pandas as pd
 from recsys.columns import (
     AVE_RATING,
     DISTANCE,
+    FOUND_BY,
+    FOUND_BY_FANS,
+    FOUND_BY_SPACE,
     GENRE_LIST,
     GENRES,
     MOVIE_ID,
@@ -226,10 +229,12 @@ class Catalogue:
 
     def similar(self, movie_id: int, k: int = 10, first: np.ndarray | None = None) -> pd.DataFrame:
         """The ``k`` nearest movies by squared distance between item embeddings:
-        movieId, title, year, genres, distance; nearest first, ties by movieId.
+        movieId, title, year, genres, distance, found by; nearest first, ties by movieId.
 
         ``first``: item rows that come before the nearest, in their order (what the
         movie's fans love, from the item-to-item table); the nearest fill the rest.
+        ``found by`` says which of the two found each row, so a list led by the fans is
+        never passed off as ordered by distance.
         """
         row = self.movie_row(movie_id)
         k = max(0, min(int(k), len(self) - 1))
@@ -239,6 +244,8 @@ class Catalogue:
         rows = np.concatenate([lead, nearest[~np.isin(nearest, lead)]])[:k]
         table = self.movie_table(rows)[[MOVIE_ID, TITLE, YEAR, GENRES]]
         table[DISTANCE] = self.space.pair_distances(np.array([row]), rows)[0]
+        led = np.arange(len(rows)) < min(len(lead), k)
+        table[FOUND_BY] = np.where(led, FOUND_BY_FANS, FOUND_BY_SPACE)
         return table
 
     def nearest_table(self, block: int = 2048) -> pd.DataFrame:

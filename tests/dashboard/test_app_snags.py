@@ -50,7 +50,7 @@ def test_the_overview_offers_the_training_subset_only_where_it_differs(
 def test_one_neighbour_is_the_movie_nearest_and_the_neighbours_download(hostile_app):
     at = hostile_app("similar_movies", {"k": "1"})
     heads = [h.value for h in at.subheader]
-    assert any(h.startswith("The movie nearest to") for h in heads), heads
+    assert any(h.startswith("The movie most like") for h in heads), heads
     assert not any("The 1 movies" in h for h in heads)
     keys = [b.proto.id for b in at.get("download_button")]
     assert any("sm_csv" in key for key in keys), keys

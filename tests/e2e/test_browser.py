@@ -74,7 +74,7 @@ def test_user_2_and_a_movies_neighbours(page, app):
         page.get_by_role("combobox", name="Movie (type to search by title)").click()
         target = page.get_by_role("option").nth(1).inner_text()
         page.get_by_role("option").nth(1).click()
-    heading = page.locator("h3", has_text="nearest to")
+    heading = page.locator("h3", has_text="most like")
     heading.filter(has_text=target).wait_for()
     settle(page, "Similar movies")
     grid = page.locator("[data-testid='stDataFrame']").first
@@ -86,7 +86,7 @@ def test_hostile_titles_show_as_literal_text(page, hostile_app):
     server, ids = hostile_app
     for key, title in (("xss", XSS_TITLE), ("markdown", MARKDOWN_TITLE)):
         open_page(page, server, "similar_movies", f"?movie={ids[key]}")
-        heading = page.locator("h3", has_text="nearest to")
+        heading = page.locator("h3", has_text="most like")
         shown = heading.inner_text().replace("\u200b", "")  # md_escape's zero-width breaks
         assert shown.endswith(title)
         box = page.get_by_role("combobox", name="Movie (type to search by title)")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.columns import MOVIE_ID, RATING, USER_ID
+from recsys.columns import FOUND_BY, FOUND_BY_FANS, MOVIE_ID, RATING, USER_ID
 from recsys.config import hybrid_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
@@ -144,7 +144,10 @@ def test_a_pick_brings_its_partner_into_the_top_ten_and_into_similar_movies(pair
         for pick, partner in ((a, b), (b, a)):
             top = rec.for_new_user({}, {int(pick): 5.0}, top=10)
             assert int(partner) in top[MOVIE_ID].tolist(), (pick, partner)
-            assert int(partner) in rec.similar(int(pick), 10)[MOVIE_ID].tolist()
+            similar = rec.similar(int(pick), 10).set_index(MOVIE_ID)
+            assert int(partner) in similar.index
+            # The page says how each row was found: the partner came from its fans.
+            assert similar.loc[int(partner), FOUND_BY] == FOUND_BY_FANS
 
 
 def test_without_the_table_the_partners_are_not_found(paired):

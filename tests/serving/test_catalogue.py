@@ -10,6 +10,8 @@ import pytest
 from recsys.columns import (
     AVE_RATING,
     DISTANCE,
+    FOUND_BY,
+    FOUND_BY_SPACE,
     GENRE_LIST,
     GENRES,
     MOVIE_ID,
@@ -183,7 +185,8 @@ def test_similar_is_nearest_first_ties_by_movie_id(catalogue):
     table = catalogue.similar(6, k=3)  # Heat sits at 2: Toy Story 2 and Shrek at 1, then 4
     assert table[MOVIE_ID].tolist() == [3, 10, 1]
     assert table[DISTANCE].tolist() == [1.0, 1.0, 4.0]
-    assert list(table.columns) == [MOVIE_ID, TITLE, YEAR, GENRES, DISTANCE]
+    assert list(table.columns) == [MOVIE_ID, TITLE, YEAR, GENRES, DISTANCE, FOUND_BY]
+    assert set(table[FOUND_BY]) == {FOUND_BY_SPACE}  # no item-to-item rows given
     assert len(catalogue.similar(6, k=100)) == len(MOVIES) - 1
     assert len(catalogue.similar(6, k=0)) == 0
 
