@@ -3,7 +3,7 @@
 - ``overview_of``: the data set in numbers (``recsys.dataset.summary``, the same numbers
   ``python -m recsys info`` prints) and the lab's two tables (most-rated movies, ratings
   per genre).
-- ``embedding_map``: every movie's 32-d embedding on its first two principal components.
+- ``embedding_map``: every movie's embedding on its first two principal components.
 - ``training_preview``: the first training rows, as the lab printed them.
 - Picker labels and small facts about the item table (year range, most-rated movie).
 

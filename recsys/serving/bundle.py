@@ -110,8 +110,9 @@ class DecodedBundle:
         index 0..n-1. users: one row per user (lab user-vector columns), index 0..m-1.
     ratings: userId, movieId, rating (stars), the ratings the model was trained from.
     history: the training history (per-epoch losses).
-    item_embeddings: [n_items, 32] float32, unit length, C-contiguous, read-only; row i
-        is ``items`` row i.
+    item_embeddings: [n_items, d] float32, C-contiguous, read-only; row i is ``items``
+        row i. The lab's network: d = 32, unit length; the hybrid: d = its ``dim``, not
+        normalised.
     """
 
     path: Path | None

@@ -75,7 +75,8 @@ class Recommender:
     """Scores movies for new and existing users, and finds similar movies.
 
     items: one row per movie, lab item-vector columns plus title, genres, num ratings.
-    item_embeddings: [n_items, 32] float32, unit length.
+    item_embeddings: [n_items, d] float32 (the lab's network: 32-d, unit length; the
+        hybrid: its ``dim``, not normalised).
     """
 
     def __init__(self, decoded: DecodedBundle):

@@ -56,3 +56,30 @@ def test_predict_agrees_with_the_existing_user_table(recommender):
     assert not set(result.unseen[MOVIE_ID]) & set(result.rated[MOVIE_ID])
     with pytest.raises(UsageError, match="not in this model"):
         recommender.predict([10**9], rated[MOVIE_ID].iloc[:1].to_numpy())
+
+
+def test_the_package_gives_the_recommender_lazily_and_without_tensorflow():
+    """``import recsys`` loads no stage; ``recsys.Recommender`` is the serving class,
+    imported on first use, and serving it never imports TensorFlow."""
+    import subprocess
+    import sys
+
+    from recsys.settings import PROJECT_ROOT
+
+    probe = (
+        "import sys, recsys\n"
+        "assert 'recsys.serving.recommender' not in sys.modules, 'imported eagerly'\n"
+        "from recsys.serving.recommender import Recommender\n"
+        "assert recsys.Recommender is Recommender\n"
+        "assert 'tensorflow' not in sys.modules\n"
+        "try:\n"
+        "    recsys.NoSuchThing\n"
+        "except AttributeError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('an unknown name was answered')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

@@ -88,7 +88,7 @@ def nearest_table(model: Recommender) -> pd.DataFrame:
 
 @st.cache_data(max_entries=4, show_spinner="Projecting the movie embeddings…")
 def embedding_map_cached(bundle_path: str, manifest_hash: str) -> pd.DataFrame:
-    """Every movie's 32-d embedding projected on its first two principal components."""
+    """Every movie's embedding projected on its first two principal components."""
     model = load_recommender_cached(bundle_path, manifest_hash)
     return overview.embedding_map(model.items, model.item_embeddings)
 
