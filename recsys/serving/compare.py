@@ -20,6 +20,7 @@ from recsys.columns import MOVIE_ID, NUM_RATINGS, RATING
 from recsys.errors import UsageError
 from recsys.serving.reasons import LIKED_STARS
 from recsys.serving.recommender import Recommender
+from recsys.serving.scoring import Scores
 
 POPULAR = "most popular"
 
@@ -47,14 +48,21 @@ def favourites_found(rank: np.ndarray, liked_rows: np.ndarray, top: int) -> int:
     return int(np.isin(liked_rows, best).sum())
 
 
-def _ranked(model: Recommender, rank: np.ndarray, own: pd.DataFrame, top: int):
-    """(the top ``top`` unseen movies by ``rank`` as a table, own favourites found, the
-    user's liked movies in this catalogue)."""
+def _ranked(
+    model: Recommender, rank: np.ndarray, own: pd.DataFrame, top: int, scores: Scores | None
+):
+    """(the top ``top`` unseen movies as a table, own favourites found by ``rank``, the
+    user's liked movies in this catalogue). With ``scores``, the table is the model's
+    served list (``Recommender.served_rows``, as ``for_user`` shows it); without, the
+    top by ``rank``."""
     rated_rows = model.catalogue.rows_of(own[MOVIE_ID])
     liked_rows = rated_rows[(own[RATING].to_numpy() >= LIKED_STARS) & (rated_rows >= 0)]
     unseen = np.ones(len(rank), dtype=bool)
     unseen[rated_rows[rated_rows >= 0]] = False
-    rows = model.catalogue.top_rows(rank, unseen, top)
+    if scores is None:
+        rows = model.catalogue.top_rows(rank, unseen, top)
+    else:
+        rows = model.served_rows(scores, unseen, top)
     return model.catalogue.movie_table(rows), favourites_found(rank, liked_rows, top), liked_rows
 
 
@@ -92,12 +100,12 @@ def compare_for_user(
     first: tuple[Recommender, pd.DataFrame] | None = None
     for name, model in models.items():
         try:
-            rank, own = model.rank_for_user(user_id)
+            scores, own = model.scores_for_user(user_id)
         except UsageError as err:
             missing[name] = str(err)
             continue
         first = first or (model, own)
-        lists[name], favourites[name], liked_rows = _ranked(model, rank, own, top)
+        lists[name], favourites[name], liked_rows = _ranked(model, scores.rank, own, top, scores)
         liked = max(liked, len(liked_rows))
     if first is not None and popular_items is not None:
         _, own = first
@@ -106,7 +114,7 @@ def compare_for_user(
     elif first is not None:
         model, own = first
         counts = model.items[NUM_RATINGS].to_numpy(dtype="float64")
-        lists[POPULAR], favourites[POPULAR], _ = _ranked(model, counts, own, top)
+        lists[POPULAR], favourites[POPULAR], _ = _ranked(model, counts, own, top, None)
     pairs = [
         (a, b, len(set(lists[a][MOVIE_ID]) & set(lists[b][MOVIE_ID])))
         for a, b in combinations(lists, 2)

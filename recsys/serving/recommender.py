@@ -195,7 +195,7 @@ class Recommender:
         scores = self.scoring.new_user(genre_ratings, picks, picked)
         mask = self.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
         mask[picked] = False
-        rows = self._top_rows(scores, mask, top)
+        rows = self.served_rows(scores, mask, top)
         table = self.catalogue.movie_table(rows, scores.stars_at(rows))
         if not explain:
             return table
@@ -247,7 +247,7 @@ class Recommender:
         top = reasons.top_lifts(lifts, genres, has_genre, said)
         return table.assign(**reasons.reason_columns(because, top, self.title_of, said))
 
-    def _top_rows(self, scores: Scores, mask: np.ndarray, top: int) -> np.ndarray:
+    def served_rows(self, scores: Scores, mask: np.ndarray, top: int) -> np.ndarray:
         """The item rows of the ``top`` movies of ``mask`` by ranking score, best first,
         with every movie predicted under ``STAR_FLOOR`` moved below the others among the
         best ``FLOOR_POOL`` × ``top``: where that pool holds ``top`` movies at or above
@@ -291,11 +291,16 @@ class Recommender:
             return self._ratings_sorted.iloc[self._rating_starts[slot] : self._rating_ends[slot]]
         return self._ratings_sorted.iloc[0:0]
 
-    def rank_for_user(self, user_id: int) -> tuple[np.ndarray, pd.DataFrame]:
-        """([n_items] ranking scores of every movie, rated ones too; the user's ratings:
+    def scores_for_user(self, user_id: int) -> tuple[Scores, pd.DataFrame]:
+        """(the scores of every movie for ``user_id``, rated ones too; the user's ratings:
         userId, movieId, rating). UsageError for a user not in this model's data."""
         own = self._own_ratings(user_id)
-        return self.scoring.existing_user(self.user_vector(user_id), own).rank, own
+        return self.scoring.existing_user(self.user_vector(user_id), own), own
+
+    def rank_for_user(self, user_id: int) -> tuple[np.ndarray, pd.DataFrame]:
+        """([n_items] ranking scores of every movie, rated ones too; the user's ratings)."""
+        scores, own = self.scores_for_user(user_id)
+        return scores.rank, own
 
     def for_user(self, user_id: int, top: int = 10, explain: bool = False) -> UserResult:
         """Predicted vs actual stars for the movies ``user_id`` rated, and top unseen
@@ -315,7 +320,7 @@ class Recommender:
         unseen_mask = np.ones(len(self.items), dtype=bool)
         unseen_mask[rated_rows] = False
         errors = rated[ERROR].to_numpy()
-        top_rows = self._top_rows(scores, unseen_mask, top)
+        top_rows = self.served_rows(scores, unseen_mask, top)
         unseen = self.catalogue.movie_table(top_rows, predicted[top_rows])
         if explain:
 
