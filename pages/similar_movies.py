@@ -30,10 +30,12 @@ nearest_words = "The movie" if k == 1 else f"The {k} movies"
 st.subheader(f"{nearest_words} most like {md_escape(labels[movie_id])}")
 by_fans = int((neighbours[FOUND_BY] == FOUND_BY_FANS).sum())
 if by_fans:
+    fans_words = "All" if by_fans == len(neighbours) else f"The first {by_fans}"
+    rest_words = "" if by_fans == len(neighbours) else " The rest are the nearest in it."
     st.caption(
-        f"The first {by_fans} are what its fans also love most (people who liked it liked "
-        "these, strongest first); any after them are the nearest in the model's movie "
-        "space. The distance is each one's distance in that space."
+        f"{fans_words} are what its fans also love most: people who liked it liked these, "
+        "strongest first. The distance is each one's distance in the model's movie space."
+        + rest_words
     )
 else:
     st.caption("Nearest first, by distance in the model's movie space.")
