@@ -12,7 +12,13 @@ from recsys.columns import GENRE_LIST, NUM_RATINGS
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import movie_labels
-from recsys.dashboard.ui.widgets import clamp_state, show_url_notes, steady_box, url_params
+from recsys.dashboard.ui.widgets import (
+    PRESENT,
+    clamp_state,
+    show_url_notes,
+    steady_box,
+    url_params,
+)
 from recsys.dashboard.urls import (
     MAX_PICKS,
     MAX_TOP,
@@ -30,6 +36,7 @@ NEW_USER = "new_user"
 NU_TOP, NU_INCLUDE, NU_EXCLUDE = "nu_top", "nu_include", "nu_exclude"
 NU_GENRES_BOX = "nu_genres"
 GENRE_ROW_PX = 68  # a row of genre sliders, label and track, at the normal text size
+ROW_GAP_PX = 16  # Streamlit's gap between the elements of a container (1rem)
 NU_YEARS, NU_MIN_RATINGS = "nu_years", "nu_min_ratings"
 NU_PICKS, NU_ADD, NU_ADD_STARS = "nu_picks", "nu_add_movie", "nu_add_stars"
 NU_PRESET = "nu_preset"
@@ -181,7 +188,14 @@ def genre_sliders(per_row: int = 2) -> dict[str, float]:
 
     ``persist_state="session"`` keeps their values when the user visits other pages.
     """
-    box = st.container(key=NU_GENRES_BOX)
+    rows = -(-len(GENRE_LIST) // per_row)
+    # The whole box its final height too: under load the rows arrive one by one, and the
+    # page must not grow as they do (presenter mode's larger text has no known height).
+    if st.session_state.get(PRESENT):
+        box = st.container(key=NU_GENRES_BOX)
+    else:
+        height = rows * (GENRE_ROW_PX + ROW_GAP_PX)
+        box = st.container(key=NU_GENRES_BOX, height=height, border=False)
     for start in range(0, len(GENRE_LIST), per_row):
         # Each row its final height from the first paint: a first visit draws grey
         # placeholders until the sliders' code has loaded, and the page must not grow.
