@@ -207,10 +207,13 @@ def _start_worker(
         try:
             return subprocess.Popen(
                 [sys.executable, "-m", "recsys", *args],
-                stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                cwd=PROJECT_ROOT,
                 env={**os.environ, TF_CONFIG: tf_config, LOCAL_WORKER: "1"},
                 preexec_fn=None if network is None else network.enter,
-            )  # fmt: skip
+            )
         except subprocess.SubprocessError:  # the child could not join the namespace
             raise ClusterError(
                 f"worker {index} could not join the workers' private network; "

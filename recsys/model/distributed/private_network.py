@@ -82,9 +82,11 @@ def private_network(kinds: tuple[str, ...] = KINDS) -> Iterator[PrivateNetwork]:
     _libc()  # loaded here: a worker's child calls it between fork and exec, where
     # loading a library could wait forever on a lock another thread held at the fork
     holder = subprocess.Popen(
-        [sys.executable, "-I", "-c", _HOLDER, *kinds], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "-I", "-c", _HOLDER, *kinds],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     fds: list[int] = []
     try:
         kind = _await_ready(holder)
