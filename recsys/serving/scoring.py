@@ -151,12 +151,13 @@ class HybridScoring:
         return table.contributions(self._own(rated_rows), stars, n)[:, self._own(rows)].T
 
     def fans_rows(self, row: int) -> np.ndarray | None:
-        """The item rows of what the fans of item ``row`` love: its neighbours in the
-        item-to-item table, largest weight first; None without the table."""
+        """The item rows of what the fans of item ``row`` love: its row of Similar
+        movies' table (of the term's in a bundle from before it), largest weight first;
+        None without the tables."""
         table = self.params.neighbours
         if table is None:
             return None
-        columns = table.row(int(self._own([row])[0]))[0].astype("int64")
+        columns = table.similar_row(int(self._own([row])[0]))[0].astype("int64")
         if self.rows is None:
             return columns
         inverse = np.full(len(self.params.movie_ids), -1, dtype="int64")

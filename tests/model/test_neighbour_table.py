@@ -33,7 +33,9 @@ def _dense_ease(users, items, n_users, n_items, lam):
 def test_the_weights_are_eases_closed_form_with_each_rows_largest_kept():
     rng = np.random.default_rng(0)
     users, items = rng.integers(0, 40, 300), rng.integers(0, 12, 300)
-    table = nt.fit_neighbour_table(users, items, 40, 12, lam=5.0, top_k=4, min_count=1)
+    table = nt.fit_neighbour_table(
+        users, items, 40, 12, weighting="ease", lam=5.0, top_k=4, min_count=1
+    )
     expected = _dense_ease(users, items, 40, 12, 5.0)
     dense = table.matrix().toarray()
     for row in range(12):
@@ -51,9 +53,96 @@ def test_only_the_most_rated_movies_are_covered():
     assert nt.covered_items(counts, min_count=2, max_items=3).tolist() == [2, 3, 5]
     users = np.array([0, 0, 1, 1, 2])
     items = np.array([0, 2, 0, 2, 1])  # movie 1 rated once: no row, no column
-    table = nt.fit_neighbour_table(users, items, 3, 4, lam=1.0, top_k=5)
+    table = nt.fit_neighbour_table(users, items, 3, 4, weighting="ease", lam=1.0, top_k=5)
     assert len(table.row(1)[0]) == 0 and len(table.row(3)[0]) == 0
     assert table.row(0)[0].tolist() == [2] and table.row(2)[0].tolist() == [0]
+
+
+def _hand_counts():
+    """4 users, 3 movies: users 0 and 1 rated movies 0 and 1, user 2 movies 0 and 2,
+    user 3 movie 1. So c(0) = c(1) = 3, c(2) = 1, c(0, 1) = 2, c(0, 2) = 1, c(1, 2) = 0."""
+    users = np.array([0, 0, 1, 1, 2, 2, 3])
+    items = np.array([0, 1, 0, 1, 0, 2, 1])
+    return users, items
+
+
+def test_the_asymmetric_cosine_matches_a_hand_computed_row():
+    users, items = _hand_counts()
+    table = nt.fit_neighbour_table(
+        users, items, 4, 3, alpha=0.75, shrink=0.0, top_k=5, min_count=1, similar_top_k=0
+    )
+    # s(0, 1) = 2 / (3^0.75 · 3^0.25) = 2/3; s(0, 2) = 1 / (3^0.75 · 1^0.25); the row is
+    # divided by its largest, s(0, 1).
+    columns, weights = table.row(0)
+    assert columns.tolist() == [1, 2]
+    np.testing.assert_allclose(weights, [1.0, (1 / 3**0.75) / (2 / 3)], rtol=1e-6)
+    # Movie 2's only co-rater is movie 0; movies 1 and 2 share no rater.
+    assert table.row(2)[0].tolist() == [0] and 2 not in table.row(1)[0]
+    # With a shrinkage h the same counts give 2 / (3 + h) and 1 / (3^0.75 + h).
+    shrunk = nt.fit_neighbour_table(
+        users, items, 4, 3, alpha=0.75, shrink=2.0, top_k=5, min_count=1, similar_top_k=0
+    )
+    np.testing.assert_allclose(shrunk.row(0)[1], [1.0, (1 / (3**0.75 + 2)) / (2 / 5)], rtol=1e-6)
+    assert table.similar is None
+
+
+def test_alpha_moves_the_row_from_the_co_rating_counts_to_the_obscure_movies():
+    users, items = _hand_counts()
+
+    def first_of_row_0(alpha: float) -> int:
+        table = nt.fit_neighbour_table(
+            users, items, 4, 3, alpha=alpha, shrink=0.0, min_count=1, similar_top_k=0
+        )
+        return int(table.row(0)[0][0])
+
+    assert first_of_row_0(1.0) == 1  # c(0, 1) = 2 > c(0, 2) = 1: the co-rating count
+    assert first_of_row_0(0.0) == 2  # c(0, 2)/c(2) = 1 > c(0, 1)/c(1) = 2/3: the lift
+
+
+def test_the_cosine_rows_are_the_same_whatever_the_block():
+    rng = np.random.default_rng(4)
+    users, items = rng.integers(0, 50, 400), rng.integers(0, 20, 400)
+    x = nt.rated_matrix(users, items, 50, 20)
+    whole = nt.asymmetric_cosine_rows(x, 0.6, 3.0, top_k=5, block=1024)
+    blocks = nt.asymmetric_cosine_rows(x, 0.6, 3.0, top_k=5, block=3)
+    for one, other in zip(whole, blocks, strict=True):
+        np.testing.assert_array_equal(one, other)
+    assert (np.diff(whole[0]) <= 5).all()
+
+
+def test_the_pick_term_counts_only_liked_ratings_and_similar_movies_every_rating():
+    users, items = _hand_counts()
+    # User 2 rated movie 2 at 2★: with the stars, movies 0 and 2 share no liked rater.
+    stars = np.array([5.0, 4.0, 4.5, 5.0, 5.0, 2.0, 4.0])
+    table = nt.fit_neighbour_table(users, items, 4, 3, stars=stars, min_count=1)
+    assert table.row(0)[0].tolist() == [1] and len(table.row(2)[0]) == 0
+    assert 2 in table.similar_row(0)[0]  # Similar movies: who rated what, any stars
+    every = nt.fit_neighbour_table(users, items, 4, 3, min_count=1)  # no stars given
+    assert 2 in every.row(0)[0]
+
+
+def test_similar_movies_have_their_own_table_and_an_older_bundle_falls_back():
+    users, items = _hand_counts()
+    table = nt.fit_neighbour_table(
+        users,
+        items,
+        4,
+        3,
+        alpha=0.0,
+        shrink=0.0,
+        similar_alpha=1.0,
+        similar_shrink=0.0,
+        min_count=1,
+    )
+    assert table.row(0)[0].tolist() == [2, 1]  # the term's α = 0: the obscure first
+    assert table.similar_row(0)[0].tolist() == [1, 2]  # Similar's α = 1: the co-counts
+    again = nt.NeighbourTable.from_arrays(table.to_arrays(), 3)
+    assert again.similar_row(0)[0].tolist() == [1, 2]
+    older = {k: v for k, v in table.to_arrays().items() if not k.startswith("similar_")}
+    before = nt.NeighbourTable.from_arrays(older, 3)
+    assert before.similar is None and before.similar_row(0)[0].tolist() == [2, 1]
+    with pytest.raises(ValueError):  # half a table is refused
+        nt.NeighbourTable.from_arrays({**older, "similar_indptr": np.zeros(4, "int64")}, 3)
 
 
 def test_a_users_term_weighs_each_pick_by_its_stars_and_a_low_one_pulls_down():
@@ -73,9 +162,10 @@ def test_a_users_term_weighs_each_pick_by_its_stars_and_a_low_one_pulls_down():
 def test_the_table_round_trips_and_a_bundle_without_it_has_no_term():
     rng = np.random.default_rng(1)
     users, items = rng.integers(0, 30, 200), rng.integers(0, 10, 200)
-    table = nt.fit_neighbour_table(users, items, 30, 10, lam=3.0, top_k=3, min_count=1)
+    table = nt.fit_neighbour_table(users, items, 30, 10, top_k=3, min_count=1)
     again = nt.NeighbourTable.from_arrays(table.to_arrays(), 10)
     np.testing.assert_array_equal(again.matrix().toarray(), table.matrix().toarray())
+    assert again.similar is not None and again.nbytes == table.nbytes
     assert (again.scale, again.pivot, again.popularity_relief) == (
         table.scale, table.pivot, table.popularity_relief,
     )  # fmt: skip
@@ -92,15 +182,18 @@ def test_the_table_round_trips_and_a_bundle_without_it_has_no_term():
 
 
 def test_the_table_at_ml_32m_scale_fits_in_200_mb():
-    """87,585 movies, the 20,000 most-rated covered, 200 neighbours each (the bound)."""
-    n_movies, covered, k = 87_585, 20_000, nt.TOP_K
-    nbytes = (n_movies + 1) * 8 + covered * k * (4 + 4)
+    """87,585 movies, the 20,000 most-rated covered, 200 neighbours each for the term and
+    50 for Similar movies (the bound: both tables together)."""
+    n_movies, covered = 87_585, 20_000
+    per_table = (n_movies + 1) * 8
+    nbytes = 2 * per_table + covered * (nt.TOP_K + nt.SIMILAR_TOP_K) * (4 + 4)
     assert nbytes <= 200e6
     table = nt.fit_neighbour_table(
-        np.arange(40) % 8, np.arange(40) % 10, 8, 50, lam=1.0, top_k=3, max_items=6
+        np.arange(40) % 8, np.arange(40) % 10, 8, 50, top_k=3, similar_top_k=2, max_items=6
     )
     assert (np.diff(table.indptr) > 0).sum() <= 6  # no row beyond the covered movies
-    assert table.nbytes <= 51 * 8 + 6 * 3 * 8
+    assert (np.diff(table.similar.indptr) > 0).sum() <= 6
+    assert table.nbytes <= 2 * 51 * 8 + 6 * (3 + 2) * 8
 
 
 # ---------------------------------------------------------------------------- planted pairs

@@ -1,18 +1,36 @@
-"""The item-to-item term of the hybrid ranking: each movie's top-k neighbours, learned in
-closed form from who rated what, stored sparse (CSR arrays) in the bundle.
+"""The item-to-item terms of the hybrid ranking: each movie's top-k neighbours, learned
+in closed form from who rated what, stored sparse (CSR arrays) in the bundle.
 
-The weights are EASE's (Steck, 2019) over the binary user × movie matrix X of the
-training ratings: ``B = I − P·diag(1/diag P)`` with ``P = (XᵀX + λI)⁻¹``, so that a user
-who rated movie x scores movie j by B[x, j]. Row x of the table keeps B[x, ·]'s
-``top_k`` largest positive weights. The closed form inverts a dense matrix of the movies
-it covers, so only the ``max_items`` most-rated movies with at least ``min_count``
-ratings take part; the others have an empty row (and no column), which costs them
-nothing but the term. At ml-32m's scale (87k movies, at most 20k covered, k = 200) the
-table is 20k × 200 × 8 bytes, about 32 MB.
+Two tables, both the asymmetric cosine of Aiolli (2013) over the binary user × movie
+matrix X of the training ratings, with c(x, j) the users who rated both and c(x) those
+who rated x:
+
+    s(x, j) = c(x, j) / (c(x)^α · c(j)^(1 − α) + h)
+
+For a fixed movie x the ranking is c(x, j) / c(j)^(1 − α): α = 1 ranks by raw co-rating
+counts (popular movies first), α = 0.5 is the plain cosine, a smaller α favours movies
+whose raters are mostly x's (the obscure ones); the shrinkage h damps pairs with few
+raters. Each row is divided by its largest value, so every movie's best neighbour weighs
+1. α and h were chosen on validation users carved from the training side
+(docs/evaluation.md), one pair per use:
+
+- the pick term (``indptr``, ``columns``, ``weights``): what a user's ratings or picks
+  add to the ranking score;
+- Similar movies' order (``similar``): a movie's row, largest first. A bundle from
+  before it has none; Similar movies then lists the pick term's row.
+
+Only the ``max_items`` most-rated movies with at least ``min_count`` ratings take part;
+the others have an empty row (and no column), which costs them nothing but the term. At
+ml-32m's scale (87k movies, at most 20k covered) the pick table (k = 200) is 20k × 200 ×
+8 bytes, about 32 MB, and Similar's (k = 50) about 8 MB.
 
 A user's term is Σ over their rated or picked movies of w(stars) × S[movie, ·], with
 ``w(stars) = (stars − pivot) / (5 − pivot)``: a 5★ pick weighs 1, a pick at the pivot
 nothing, a lower one pulls its neighbours down (a dislike).
+
+``ease_weights`` is the EASE closed form (Steck, 2019) the first table held before the
+asymmetric cosine replaced it (a bundle from then keeps its stored weights and scale);
+``fit_neighbour_table(..., weighting="ease")`` still fits it, for comparison.
 """
 
 from __future__ import annotations
@@ -25,36 +43,39 @@ import numpy as np
 from scipy import linalg, sparse
 
 NEIGHBOUR_KEYS = ("neighbour_indptr", "neighbour_columns", "neighbour_weights", "neighbour_scalars")
-# Chosen on validation users carved from the training side (docs/evaluation.md): EASE's
-# λ, the neighbours kept per movie, the term's scale in the ranking score's units, the
-# stars that weigh nothing, and the share of the user's popularity weight it replaces.
-LAMBDA = 250.0
+SIMILAR_KEYS = ("similar_indptr", "similar_columns", "similar_weights")
+# Chosen on validation users carved from the training side (docs/evaluation.md): the
+# pick term's asymmetric cosine (α, shrinkage h), the neighbours kept per movie, the
+# term's scale in the ranking score's units, the stars that weigh nothing, and the share
+# of the user's popularity weight it replaces; Similar movies' own α, h and neighbours.
+ALPHA = 0.3
+SHRINK = 20.0
 TOP_K = 200
-SCALE = 320.0
+SCALE = 6.0
 PIVOT = 2.5
-POPULARITY_RELIEF = 0.15
-# The closed form inverts a dense matrix of the movies it covers: at most this many.
+POPULARITY_RELIEF = 0.3
+# The pick term counts who liked both movies: ratings of this many stars or more.
+LIKED_STARS = 4.0
+SIMILAR_ALPHA = 0.95
+SIMILAR_SHRINK = 20.0
+SIMILAR_TOP_K = 50
+# EASE's λ, for ``weighting="ease"`` (the first table's, before the asymmetric cosine).
+LAMBDA = 250.0
+# The rows a fit covers: at most this many (EASE inverts a dense matrix of them).
 MAX_COVERED = 20_000
 TOP_STARS = 5.0
+# Rows of the co-rating counts computed at once: a dense [block, covered] float32 block.
+BLOCK_ROWS = 1024
 
 
 @dataclass(frozen=True)
-class NeighbourTable:
-    """S as CSR arrays over the catalogue's rows, and how a user's ratings weigh it.
-
-    indptr: [n + 1] int64; columns: [nnz] int32, each row's neighbours by weight,
-    largest first; weights: [nnz] float32, positive. scale: what the term is multiplied
-    by in the ranking score (chosen on validation); pivot: the stars that weigh nothing;
-    popularity_relief: the share of a user's popularity weight π_u that the term replaces
-    (a user with ratings or picks leans on them rather than on the chart).
-    """
+class SparseRows:
+    """Each movie's neighbours as CSR arrays: indptr [n + 1] int64; columns [nnz] int32,
+    each row's by weight, largest first; weights [nnz] float32, positive."""
 
     indptr: np.ndarray
     columns: np.ndarray
     weights: np.ndarray
-    scale: float = SCALE
-    pivot: float = PIVOT
-    popularity_relief: float = POPULARITY_RELIEF
 
     def __post_init__(self) -> None:
         for array in (self.indptr, self.columns, self.weights):
@@ -67,6 +88,67 @@ class NeighbourTable:
     def nbytes(self) -> int:
         return int(self.indptr.nbytes + self.columns.nbytes + self.weights.nbytes)
 
+    def row(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, weights) of one movie's neighbours, largest weight first."""
+        start, end = self.indptr[row], self.indptr[row + 1]
+        return self.columns[start:end], self.weights[start:end]
+
+    def to_arrays(self, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+        return dict(zip(keys, (self.indptr, self.columns, self.weights), strict=False))
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], keys: tuple[str, ...], n: int):
+        """The rows under ``keys`` (indptr, columns, weights) of ``arrays``; ValueError
+        when they are malformed or do not fit the ``n`` movies."""
+        indptr = np.asarray(arrays[keys[0]], "int64")
+        columns = np.asarray(arrays[keys[1]], "int32")
+        weights = np.asarray(arrays[keys[2]], "float32")
+        nnz = len(columns)
+        if (
+            indptr.shape != (n + 1,)
+            or indptr[0] != 0
+            or indptr[-1] != nnz
+            or (np.diff(indptr) < 0).any()
+            or weights.shape != (nnz,)
+            or (nnz and (columns.min() < 0 or columns.max() >= n))
+        ):
+            raise ValueError("the neighbour table does not fit the movies")
+        return cls(indptr, columns, weights)
+
+
+@dataclass(frozen=True)
+class NeighbourTable:
+    """S as CSR arrays over the catalogue's rows, and how a user's ratings weigh it.
+
+    indptr: [n + 1] int64; columns: [nnz] int32, each row's neighbours by weight,
+    largest first; weights: [nnz] float32, positive. scale: what the term is multiplied
+    by in the ranking score (chosen on validation); pivot: the stars that weigh nothing;
+    popularity_relief: the share of a user's popularity weight π_u that the term replaces
+    (a user with ratings or picks leans on them rather than on the chart). similar:
+    Similar movies' own rows (None in a bundle from before them: the term's rows serve).
+    """
+
+    indptr: np.ndarray
+    columns: np.ndarray
+    weights: np.ndarray
+    scale: float = SCALE
+    pivot: float = PIVOT
+    popularity_relief: float = POPULARITY_RELIEF
+    similar: SparseRows | None = None
+
+    def __post_init__(self) -> None:
+        for array in (self.indptr, self.columns, self.weights):
+            array.setflags(write=False)
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of every array the bundle stores (both tables)."""
+        own = self.indptr.nbytes + self.columns.nbytes + self.weights.nbytes
+        return int(own + (self.similar.nbytes if self.similar is not None else 0))
+
     def matrix(self) -> sparse.csr_matrix:
         """S as a [n, n] scipy CSR matrix (sharing the arrays)."""
         n = len(self)
@@ -76,6 +158,13 @@ class NeighbourTable:
         """(columns, weights) of one movie's neighbours, largest weight first."""
         start, end = self.indptr[row], self.indptr[row + 1]
         return self.columns[start:end], self.weights[start:end]
+
+    def similar_row(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, weights) of one movie's Similar movies, largest weight first: its
+        row of ``similar``, or of the term's table in a bundle from before it."""
+        if self.similar is None:
+            return self.row(row)
+        return self.similar.row(row)
 
     def star_weights(self, stars: np.ndarray) -> np.ndarray:
         """w(stars): 1 at 5★, 0 at the pivot, negative below it (a dislike)."""
@@ -108,7 +197,7 @@ class NeighbourTable:
         return (per_user @ self.matrix()).tocsr()
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {
+        arrays = {
             "neighbour_indptr": self.indptr,
             "neighbour_columns": self.columns,
             "neighbour_weights": self.weights,
@@ -116,6 +205,9 @@ class NeighbourTable:
                 [self.scale, self.pivot, self.popularity_relief], dtype="float64"
             ),
         }
+        if self.similar is not None:
+            arrays.update(self.similar.to_arrays(SIMILAR_KEYS))
+        return arrays
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], n: int) -> NeighbourTable | None:
@@ -126,25 +218,16 @@ class NeighbourTable:
             return None
         if not all(present):
             raise ValueError("the neighbour table is incomplete")
-        indptr = np.asarray(arrays["neighbour_indptr"], "int64")
-        columns = np.asarray(arrays["neighbour_columns"], "int32")
-        weights = np.asarray(arrays["neighbour_weights"], "float32")
+        rows = SparseRows.from_arrays(arrays, NEIGHBOUR_KEYS, n)
         scalars = np.asarray(arrays["neighbour_scalars"], "float64")
-        nnz = len(columns)
-        if (
-            indptr.shape != (n + 1,)
-            or indptr[0] != 0
-            or indptr[-1] != nnz
-            or (np.diff(indptr) < 0).any()
-            or weights.shape != (nnz,)
-            or (nnz and (columns.min() < 0 or columns.max() >= n))
-            or scalars.shape != (3,)
-            or not np.isfinite(scalars).all()
-            or scalars[1] >= TOP_STARS
-        ):
-            raise ValueError("the neighbour table does not fit the movies")
+        if scalars.shape != (3,) or not np.isfinite(scalars).all() or scalars[1] >= TOP_STARS:
+            raise ValueError("the neighbour table's scale, pivot or relief is malformed")
+        similar_present = [key in arrays for key in SIMILAR_KEYS]
+        if any(similar_present) and not all(similar_present):
+            raise ValueError("the Similar movies table is incomplete")
+        similar = SparseRows.from_arrays(arrays, SIMILAR_KEYS, n) if all(similar_present) else None
         scale, pivot, relief = (float(x) for x in scalars)
-        return cls(indptr, columns, weights, scale, pivot, relief)
+        return cls(rows.indptr, rows.columns, rows.weights, scale, pivot, relief, similar)
 
 
 def covered_items(counts: np.ndarray, min_count: int, max_items: int) -> np.ndarray:
@@ -157,13 +240,19 @@ def covered_items(counts: np.ndarray, min_count: int, max_items: int) -> np.ndar
     return eligible
 
 
+def rated_matrix(users: np.ndarray, items: np.ndarray, n_users: int, m: int):
+    """[n_users, m] float32 CSR, 1 where the user rated the item (coded 0..m-1)."""
+    ones = np.ones(len(users), dtype="float32")
+    x = sparse.csr_matrix((ones, (users, items)), shape=(n_users, m))
+    x.data[:] = 1.0  # a repeated (user, movie) pair counts once
+    return x
+
+
 def ease_weights(
     users: np.ndarray, items: np.ndarray, n_users: int, m: int, lam: float
 ) -> np.ndarray:
     """[m, m] EASE's B over items coded 0..m-1 (diagonal 0), from who rated what."""
-    ones = np.ones(len(users), dtype="float32")
-    x = sparse.csr_matrix((ones, (users, items)), shape=(n_users, m))
-    x.data[:] = 1.0  # a repeated (user, movie) pair counts once
+    x = rated_matrix(users, items, n_users, m)
     gram = (x.T @ x).toarray().astype("float32")
     gram[np.diag_indices(m)] += lam
     # P = (XᵀX + λI)⁻¹ through Cholesky (symmetric, positive definite): half the work of
@@ -179,13 +268,48 @@ def ease_weights(
     return weights
 
 
+def asymmetric_cosine_rows(
+    x: sparse.csr_matrix,
+    alpha: float,
+    shrink: float,
+    top_k: int,
+    block: int = BLOCK_ROWS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR (indptr, columns, values) of each item's ``top_k`` largest asymmetric cosines
+    s(x, j) = c(x, j) / (c(x)^α · c(j)^(1 − α) + h) over ``x`` [n_users, m] (who rated
+    what), each row divided by its largest; the co-rating counts ``block`` rows at a time,
+    so no [m, m] matrix is ever held."""
+    m = x.shape[1]
+    counts = np.maximum(np.asarray(x.sum(axis=0), "float64").ravel(), 1.0)
+    by_item = x.T.tocsr()
+    column_part = counts ** (1.0 - alpha)
+    pointers, columns, values = [np.zeros(1, "int64")], [], []
+    for start in range(0, m, block):
+        stop = min(start + block, m)
+        both = (by_item[start:stop] @ x).toarray()  # [rows, m] c(x, j)
+        local = np.arange(stop - start)
+        both[local, start + local] = 0.0  # a movie is never its own neighbour
+        denominator = (counts[start:stop] ** alpha)[:, None] * column_part[None, :] + shrink
+        cosines = both / denominator
+        cosines /= np.maximum(cosines.max(axis=1, keepdims=True), np.finfo("float32").tiny)
+        indptr, cols, vals = top_k_rows(cosines, top_k)
+        pointers.append(indptr[1:] + pointers[-1][-1])
+        columns.append(cols)
+        values.append(vals)
+    indptr = np.concatenate(pointers).astype("int64")
+    if not columns:
+        return indptr, np.zeros(0, "int32"), np.zeros(0, "float32")
+    return indptr, np.concatenate(columns), np.concatenate(values)
+
+
 def top_k_rows(weights: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR (indptr, columns, values) of each row's ``top_k`` largest positive weights,
-    largest first (ties by column)."""
-    m = weights.shape[0]
+    largest first (ties by column); ``weights`` [rows, m], a row's own column left out by
+    the caller (at most m − 1 are kept)."""
+    rows, m = weights.shape
     k = min(top_k, max(m - 1, 0))
     if k == 0:
-        return np.zeros(m + 1, "int64"), np.zeros(0, "int32"), np.zeros(0, "float32")
+        return np.zeros(rows + 1, "int64"), np.zeros(0, "int32"), np.zeros(0, "float32")
     best = np.argpartition(-weights, k - 1, axis=1)[:, :k]
     values = np.take_along_axis(weights, best, axis=1)
     order = np.lexsort((best, -values), axis=1)
@@ -196,20 +320,49 @@ def top_k_rows(weights: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray,
     return indptr, best[keep].astype("int32"), values[keep].astype("float32")
 
 
+def _spread(local, covered: np.ndarray, n_items: int) -> SparseRows:
+    """Rows over the covered items (coded 0..m-1) as rows over the ``n_items`` catalogue
+    rows (an uncovered row is empty)."""
+    local_ptr, local_cols, values = local
+    lengths = np.zeros(n_items, dtype="int64")
+    lengths[covered] = np.diff(local_ptr)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
+    columns = covered[local_cols].astype("int32")  # rows are in covered order already
+    return SparseRows(indptr, columns, np.asarray(values, "float32"))
+
+
 def fit_neighbour_table(
     users: np.ndarray,
     items: np.ndarray,
     n_users: int,
     n_items: int,
     *,
+    stars: np.ndarray | None = None,
+    weighting: str = "cosine",
+    liked_stars: float | None = LIKED_STARS,
+    alpha: float = ALPHA,
+    shrink: float = SHRINK,
     lam: float = LAMBDA,
     top_k: int = TOP_K,
+    similar_alpha: float = SIMILAR_ALPHA,
+    similar_shrink: float = SIMILAR_SHRINK,
+    similar_top_k: int = SIMILAR_TOP_K,
     min_count: int = 2,
     max_items: int = MAX_COVERED,
     **blend: float,
 ) -> NeighbourTable:
-    """The table over ``n_items`` catalogue rows from (user code, item row) pairs;
-    ``blend``: the scale, pivot and popularity_relief (the defaults otherwise)."""
+    """The tables over ``n_items`` catalogue rows from (user code, item row) pairs.
+
+    weighting: the pick term's, "cosine" (the asymmetric cosine with ``alpha`` and
+    ``shrink``, over the ratings of ``liked_stars`` or more when ``stars`` are given and
+    ``liked_stars`` is not None; over every rating otherwise) or "ease" (EASE's B with
+    ``lam``, over every rating); Similar movies' table is the
+    asymmetric cosine with ``similar_alpha`` and ``similar_shrink`` (none when
+    ``similar_top_k`` is 0). ``blend``: the scale, pivot and popularity_relief (the
+    defaults otherwise).
+    """
+    if weighting not in ("cosine", "ease"):
+        raise ValueError(f"unknown weighting {weighting!r}")
     counts = np.bincount(items, minlength=n_items)
     covered = covered_items(counts, min_count, max_items)
     code = np.full(n_items, -1, dtype="int64")
@@ -219,16 +372,27 @@ def fit_neighbour_table(
         indptr = np.zeros(n_items + 1, "int64")
         return NeighbourTable(indptr, np.zeros(0, "int32"), np.zeros(0, "float32"), **blend)
     users, rows = np.asarray(users)[keep], code[items[keep]]
-    weights = ease_weights(users, rows, n_users, len(covered), lam)
-    local_ptr, local_cols, values = top_k_rows(weights, top_k)
-    lengths = np.zeros(n_items, dtype="int64")
-    lengths[covered] = np.diff(local_ptr)
-    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
-    columns = covered[local_cols].astype("int32")  # rows are in covered order already
-    return NeighbourTable(indptr, columns, values, **blend)
+    x = rated_matrix(users, rows, n_users, len(covered))
+    if weighting == "ease":
+        local = top_k_rows(ease_weights(users, rows, n_users, len(covered), lam), top_k)
+    elif stars is not None and liked_stars is not None:
+        liked = np.asarray(stars)[keep] >= liked_stars
+        x_liked = rated_matrix(users[liked], rows[liked], n_users, len(covered))
+        local = asymmetric_cosine_rows(x_liked, alpha, shrink, top_k)
+    else:
+        local = asymmetric_cosine_rows(x, alpha, shrink, top_k)
+    term = _spread(local, covered, n_items)
+    similar = None
+    if similar_top_k > 0:
+        found = asymmetric_cosine_rows(x, similar_alpha, similar_shrink, similar_top_k)
+        similar = _spread(found, covered, n_items)
+    return NeighbourTable(term.indptr, term.columns, term.weights, **blend, similar=similar)
 
 
-def with_neighbours(params, users: np.ndarray, items: np.ndarray, n_users: int):
-    """``params`` (a HybridParams) with the table fitted on (user code, item row) pairs."""
-    table = fit_neighbour_table(users, items, n_users, len(params.movie_ids))
+def with_neighbours(
+    params, users: np.ndarray, items: np.ndarray, n_users: int, stars: np.ndarray | None = None
+):
+    """``params`` (a HybridParams) with the tables fitted on (user code, item row) pairs
+    and their ``stars`` (None: the pick term counts every rating, not only the liked)."""
+    table = fit_neighbour_table(users, items, n_users, len(params.movie_ids), stars=stars)
     return dataclasses.replace(params, neighbours=table)

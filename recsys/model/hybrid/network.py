@@ -343,7 +343,7 @@ def fit_hybrid(
     history["epochs"] = planned
     params, both = fitted_model(trainer, content, config, counts, baseline)
     params = refit_stars(params, users, items, stars, n_users)
-    params = with_neighbours(params, users, items, n_users)
+    params = with_neighbours(params, users, items, n_users, stars)
     history["seconds"] = time.perf_counter() - start
     return params, both, history
 

@@ -77,4 +77,4 @@ def refit_on_ratings(params: HybridParams, ratings: pd.DataFrame) -> HybridParam
     item-to-item table (``recsys.model.hybrid.neighbour_table``) too."""
     users, items, stars, n_users = rating_codes(ratings, params.index)
     params = refit_stars(params, users, items, stars, n_users)
-    return with_neighbours(params, users, items, n_users)
+    return with_neighbours(params, users, items, n_users, stars)
