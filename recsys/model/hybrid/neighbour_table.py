@@ -51,7 +51,7 @@ SIMILAR_KEYS = ("similar_indptr", "similar_columns", "similar_weights")
 ALPHA = 0.3
 SHRINK = 20.0
 TOP_K = 200
-SCALE = 6.0
+SCALE = 7.0
 PIVOT = 2.5
 POPULARITY_RELIEF = 0.3
 # The pick term counts who liked both movies: ratings of this many stars or more.
