@@ -35,7 +35,13 @@ from recsys.config import preset_config
 from recsys.dataset.movielens import load_movielens
 from recsys.model.features import build_features
 from recsys.model.hybrid.fold_in import FoldIn
-from recsys.model.hybrid.neighbour_table import MAX_COVERED, TOP_K, NeighbourTable
+from recsys.model.hybrid.neighbour_table import (
+    MAX_COVERED,
+    SIMILAR_TOP_K,
+    TOP_K,
+    NeighbourTable,
+    SparseRows,
+)
 from recsys.model.hybrid.params import N_DENSE, N_GENRES, N_HEAD, HybridParams
 from recsys.model.lab.towers import ITEM_TOWER, LAYERS, USER_TOWER, Towers, weight_key
 from recsys.model.scaling import Scalers
@@ -95,17 +101,24 @@ def random_hybrid(
 
 
 def random_neighbours(counts: np.ndarray, rng: np.random.Generator) -> NeighbourTable:
-    """An item-to-item table of the trained one's shape: the most-rated movies (at most
-    the closed form's cap) each with ``TOP_K`` random neighbours, largest weight first."""
+    """The item-to-item tables of the trained ones' shapes: the most-rated movies (at most
+    the fit's cap) each with ``TOP_K`` random neighbours for the pick term and
+    ``SIMILAR_TOP_K`` for Similar movies, largest weight first."""
+    term = _random_rows(counts, TOP_K, rng)
+    similar = _random_rows(counts, SIMILAR_TOP_K, rng)
+    return NeighbourTable(term.indptr, term.columns, term.weights, similar=similar)
+
+
+def _random_rows(counts: np.ndarray, top_k: int, rng: np.random.Generator) -> SparseRows:
     n = len(counts)
     covered = np.sort(np.argsort(-counts, kind="stable")[: min(MAX_COVERED, n)])
-    k = min(TOP_K, n - 1)
+    k = min(top_k, n - 1)
     lengths = np.zeros(n, dtype=np.int64)
     lengths[covered] = k
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     columns = rng.integers(0, n, len(covered) * k).astype(np.int32)
-    weights = -np.sort(-rng.random((len(covered), k)), axis=1).astype(np.float32) * 0.01
-    return NeighbourTable(indptr, columns, weights.reshape(-1))
+    weights = -np.sort(-rng.random((len(covered), k)), axis=1).astype(np.float32)
+    return SparseRows(indptr, columns, weights.reshape(-1))
 
 
 def load_and_build(folder: Path):

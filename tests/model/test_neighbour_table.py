@@ -110,15 +110,15 @@ def test_the_cosine_rows_are_the_same_whatever_the_block():
     assert (np.diff(whole[0]) <= 5).all()
 
 
-def test_the_pick_term_counts_only_liked_ratings_and_similar_movies_every_rating():
+def test_both_tables_count_only_liked_ratings_when_given_the_stars():
     users, items = _hand_counts()
     # User 2 rated movie 2 at 2★: with the stars, movies 0 and 2 share no liked rater.
     stars = np.array([5.0, 4.0, 4.5, 5.0, 5.0, 2.0, 4.0])
     table = nt.fit_neighbour_table(users, items, 4, 3, stars=stars, min_count=1)
     assert table.row(0)[0].tolist() == [1] and len(table.row(2)[0]) == 0
-    assert 2 in table.similar_row(0)[0]  # Similar movies: who rated what, any stars
+    assert table.similar_row(0)[0].tolist() == [1]
     every = nt.fit_neighbour_table(users, items, 4, 3, min_count=1)  # no stars given
-    assert 2 in every.row(0)[0]
+    assert 2 in every.row(0)[0] and 2 in every.similar_row(0)[0]
 
 
 def test_similar_movies_have_their_own_table_and_an_older_bundle_falls_back():

@@ -2,8 +2,8 @@
 in closed form from who rated what, stored sparse (CSR arrays) in the bundle.
 
 Two tables, both the asymmetric cosine of Aiolli (2013) over the binary user × movie
-matrix X of the training ratings, with c(x, j) the users who rated both and c(x) those
-who rated x:
+matrix X of the training likes (ratings of 4★ or more: what a movie's fans love), with
+c(x, j) the users who liked both and c(x) those who liked x:
 
     s(x, j) = c(x, j) / (c(x)^α · c(j)^(1 − α) + h)
 
@@ -54,9 +54,9 @@ TOP_K = 200
 SCALE = 7.0
 PIVOT = 2.5
 POPULARITY_RELIEF = 0.3
-# The pick term counts who liked both movies: ratings of this many stars or more.
+# Both tables count who liked both movies: ratings of this many stars or more.
 LIKED_STARS = 4.0
-SIMILAR_ALPHA = 0.95
+SIMILAR_ALPHA = 0.5
 SIMILAR_SHRINK = 20.0
 SIMILAR_TOP_K = 50
 # EASE's λ, for ``weighting="ease"`` (the first table's, before the asymmetric cosine).
@@ -353,12 +353,12 @@ def fit_neighbour_table(
 ) -> NeighbourTable:
     """The tables over ``n_items`` catalogue rows from (user code, item row) pairs.
 
-    weighting: the pick term's, "cosine" (the asymmetric cosine with ``alpha`` and
-    ``shrink``, over the ratings of ``liked_stars`` or more when ``stars`` are given and
-    ``liked_stars`` is not None; over every rating otherwise) or "ease" (EASE's B with
-    ``lam``, over every rating); Similar movies' table is the
-    asymmetric cosine with ``similar_alpha`` and ``similar_shrink`` (none when
-    ``similar_top_k`` is 0). ``blend``: the scale, pivot and popularity_relief (the
+    Both asymmetric cosines count the ratings of ``liked_stars`` or more when ``stars``
+    are given and ``liked_stars`` is not None, every rating otherwise. weighting: the
+    pick term's, "cosine" (the asymmetric cosine with ``alpha`` and ``shrink``) or "ease"
+    (EASE's B with ``lam``, over every rating); Similar movies' table is the asymmetric
+    cosine with ``similar_alpha`` and ``similar_shrink`` (none when ``similar_top_k`` is
+    0). ``blend``: the scale, pivot and popularity_relief (the
     defaults otherwise).
     """
     if weighting not in ("cosine", "ease"):
@@ -372,13 +372,13 @@ def fit_neighbour_table(
         indptr = np.zeros(n_items + 1, "int64")
         return NeighbourTable(indptr, np.zeros(0, "int32"), np.zeros(0, "float32"), **blend)
     users, rows = np.asarray(users)[keep], code[items[keep]]
-    x = rated_matrix(users, rows, n_users, len(covered))
+    if stars is not None and liked_stars is not None:
+        liked = np.asarray(stars)[keep] >= liked_stars
+        x = rated_matrix(users[liked], rows[liked], n_users, len(covered))
+    else:
+        x = rated_matrix(users, rows, n_users, len(covered))
     if weighting == "ease":
         local = top_k_rows(ease_weights(users, rows, n_users, len(covered), lam), top_k)
-    elif stars is not None and liked_stars is not None:
-        liked = np.asarray(stars)[keep] >= liked_stars
-        x_liked = rated_matrix(users[liked], rows[liked], n_users, len(covered))
-        local = asymmetric_cosine_rows(x_liked, alpha, shrink, top_k)
     else:
         local = asymmetric_cosine_rows(x, alpha, shrink, top_k)
     term = _spread(local, covered, n_items)
