@@ -69,7 +69,16 @@ def _hand_counts():
 def test_the_asymmetric_cosine_matches_a_hand_computed_row():
     users, items = _hand_counts()
     table = nt.fit_neighbour_table(
-        users, items, 4, 3, alpha=0.75, shrink=0.0, top_k=5, min_count=1, similar_top_k=0
+        users,
+        items,
+        4,
+        3,
+        weighting="cosine",
+        alpha=0.75,
+        shrink=0.0,
+        top_k=5,
+        min_count=1,
+        similar_top_k=0,
     )
     # s(0, 1) = 2 / (3^0.75 · 3^0.25) = 2/3; s(0, 2) = 1 / (3^0.75 · 1^0.25); the row is
     # divided by its largest, s(0, 1).
@@ -80,7 +89,16 @@ def test_the_asymmetric_cosine_matches_a_hand_computed_row():
     assert table.row(2)[0].tolist() == [0] and 2 not in table.row(1)[0]
     # With a shrinkage h the same counts give 2 / (3 + h) and 1 / (3^0.75 + h).
     shrunk = nt.fit_neighbour_table(
-        users, items, 4, 3, alpha=0.75, shrink=2.0, top_k=5, min_count=1, similar_top_k=0
+        users,
+        items,
+        4,
+        3,
+        weighting="cosine",
+        alpha=0.75,
+        shrink=2.0,
+        top_k=5,
+        min_count=1,
+        similar_top_k=0,
     )
     np.testing.assert_allclose(shrunk.row(0)[1], [1.0, (1 / (3**0.75 + 2)) / (2 / 5)], rtol=1e-6)
     assert table.similar is None
@@ -91,7 +109,15 @@ def test_alpha_moves_the_row_from_the_co_rating_counts_to_the_obscure_movies():
 
     def first_of_row_0(alpha: float) -> int:
         table = nt.fit_neighbour_table(
-            users, items, 4, 3, alpha=alpha, shrink=0.0, min_count=1, similar_top_k=0
+            users,
+            items,
+            4,
+            3,
+            weighting="cosine",
+            alpha=alpha,
+            shrink=0.0,
+            min_count=1,
+            similar_top_k=0,
         )
         return int(table.row(0)[0][0])
 
@@ -114,10 +140,10 @@ def test_both_tables_count_only_liked_ratings_when_given_the_stars():
     users, items = _hand_counts()
     # User 2 rated movie 2 at 2★: with the stars, movies 0 and 2 share no liked rater.
     stars = np.array([5.0, 4.0, 4.5, 5.0, 5.0, 2.0, 4.0])
-    table = nt.fit_neighbour_table(users, items, 4, 3, stars=stars, min_count=1)
+    table = nt.fit_neighbour_table(users, items, 4, 3, stars=stars, weighting="cosine", min_count=1)
     assert table.row(0)[0].tolist() == [1] and len(table.row(2)[0]) == 0
     assert table.similar_row(0)[0].tolist() == [1]
-    every = nt.fit_neighbour_table(users, items, 4, 3, min_count=1)  # no stars given
+    every = nt.fit_neighbour_table(users, items, 4, 3, weighting="cosine", min_count=1)
     assert 2 in every.row(0)[0] and 2 in every.similar_row(0)[0]
 
 
@@ -128,6 +154,7 @@ def test_similar_movies_have_their_own_table_and_an_older_bundle_falls_back():
         items,
         4,
         3,
+        weighting="cosine",
         alpha=0.0,
         shrink=0.0,
         similar_alpha=1.0,

@@ -1,36 +1,39 @@
 """The item-to-item terms of the hybrid ranking: each movie's top-k neighbours, learned
 in closed form from who rated what, stored sparse (CSR arrays) in the bundle.
 
-Two tables, both the asymmetric cosine of Aiolli (2013) over the binary user × movie
-matrix X of the training likes (ratings of 4★ or more: what a movie's fans love), with
-c(x, j) the users who liked both and c(x) those who liked x:
-
-    s(x, j) = c(x, j) / (c(x)^α · c(j)^(1 − α) + h)
-
-For a fixed movie x the ranking is c(x, j) / c(j)^(1 − α): α = 1 ranks by raw co-rating
-counts (popular movies first), α = 0.5 is the plain cosine, a smaller α favours movies
-whose raters are mostly x's (the obscure ones); the shrinkage h damps pairs with few
-raters. Each row is divided by its largest value, so every movie's best neighbour weighs
-1. α and h were chosen on validation users carved from the training side
-(docs/evaluation.md), one pair per use:
+Two tables:
 
 - the pick term (``indptr``, ``columns``, ``weights``): what a user's ratings or picks
-  add to the ranking score;
-- Similar movies' order (``similar``): a movie's row, largest first. A bundle from
-  before it has none; Similar movies then lists the pick term's row.
+  add to the ranking score. Its weights are EASE's (Steck, 2019) over the binary user ×
+  movie matrix X of the training ratings: ``B = I − P·diag(1/diag P)`` with
+  ``P = (XᵀX + λI)⁻¹``, so that a user who rated movie x scores movie j by B[x, j]; row
+  x keeps B[x, ·]'s ``top_k`` largest positive weights.
+- Similar movies' order (``similar``): the asymmetric cosine of Aiolli (2013) over who
+  liked what (ratings of 4★ or more: what a movie's fans love), with c(x, j) the users
+  who liked both and c(x) those who liked x,
 
-Only the ``max_items`` most-rated movies with at least ``min_count`` ratings take part;
+      s(x, j) = c(x, j) / (c(x)^α · c(j)^(1 − α) + h).
+
+  For a fixed movie x the ranking is c(x, j) / c(j)^(1 − α): α = 1 ranks by raw
+  co-like counts (popular movies first), α = 0.5 is the plain cosine, a smaller α
+  favours movies whose fans are mostly x's (the obscure ones); the shrinkage h damps
+  pairs with few fans. Each row is divided by its largest value. A bundle from before
+  this table has none; Similar movies then lists the pick term's row.
+
+Every value (λ, α, h, the scale) was chosen on validation users carved from the training
+side (docs/evaluation.md). The asymmetric cosine can weigh the pick term too
+(``weighting="cosine"``); on the one-pick validation carves it did better than EASE, but
+it lowered an existing user's list, so EASE stays the term's default.
+
+Only the ``max_items`` most-rated movies with at least ``min_count`` ratings take part
+(EASE inverts a dense matrix of them; the cosine counts ``BLOCK_ROWS`` rows at a time);
 the others have an empty row (and no column), which costs them nothing but the term. At
-ml-32m's scale (87k movies, at most 20k covered) the pick table (k = 200) is 20k × 200 ×
-8 bytes, about 32 MB, and Similar's (k = 50) about 8 MB.
+ml-32m's scale (87k movies, at most 20k covered) the term's table (k = 200) is 20k × 200
+× 8 bytes, about 32 MB, and Similar's (k = 50) about 8 MB.
 
 A user's term is Σ over their rated or picked movies of w(stars) × S[movie, ·], with
 ``w(stars) = (stars − pivot) / (5 − pivot)``: a 5★ pick weighs 1, a pick at the pivot
 nothing, a lower one pulls its neighbours down (a dislike).
-
-``ease_weights`` is the EASE closed form (Steck, 2019) the first table held before the
-asymmetric cosine replaced it (a bundle from then keeps its stored weights and scale);
-``fit_neighbour_table(..., weighting="ease")`` still fits it, for comparison.
 """
 
 from __future__ import annotations
@@ -45,22 +48,25 @@ from scipy import linalg, sparse
 NEIGHBOUR_KEYS = ("neighbour_indptr", "neighbour_columns", "neighbour_weights", "neighbour_scalars")
 SIMILAR_KEYS = ("similar_indptr", "similar_columns", "similar_weights")
 # Chosen on validation users carved from the training side (docs/evaluation.md): the
-# pick term's asymmetric cosine (α, shrinkage h), the neighbours kept per movie, the
-# term's scale in the ranking score's units, the stars that weigh nothing, and the share
-# of the user's popularity weight it replaces; Similar movies' own α, h and neighbours.
+# pick term's weights and EASE's λ, the neighbours kept per movie, the term's scale in
+# the ranking score's units, the stars that weigh nothing, and the share of the user's
+# popularity weight it replaces; Similar movies' α, h and neighbours.
+WEIGHTING = "ease"
+LAMBDA = 250.0
+TOP_K = 200
+SCALE = 320.0
+PIVOT = 2.5
+POPULARITY_RELIEF = 0.15
+# The pick term as an asymmetric cosine (``weighting="cosine"``): the best on the
+# one-pick validation carves, with scale 7 and relief 0.3, but it lowers an existing
+# user's list (docs/evaluation.md), so the EASE weights stay the default.
 ALPHA = 0.3
 SHRINK = 20.0
-TOP_K = 200
-SCALE = 7.0
-PIVOT = 2.5
-POPULARITY_RELIEF = 0.3
-# Both tables count who liked both movies: ratings of this many stars or more.
+# The asymmetric cosines count who liked both movies: ratings of this many stars or more.
 LIKED_STARS = 4.0
 SIMILAR_ALPHA = 0.5
 SIMILAR_SHRINK = 20.0
 SIMILAR_TOP_K = 50
-# EASE's λ, for ``weighting="ease"`` (the first table's, before the asymmetric cosine).
-LAMBDA = 250.0
 # The rows a fit covers: at most this many (EASE inverts a dense matrix of them).
 MAX_COVERED = 20_000
 TOP_STARS = 5.0
@@ -338,7 +344,7 @@ def fit_neighbour_table(
     n_items: int,
     *,
     stars: np.ndarray | None = None,
-    weighting: str = "cosine",
+    weighting: str = WEIGHTING,
     liked_stars: float | None = LIKED_STARS,
     alpha: float = ALPHA,
     shrink: float = SHRINK,
