@@ -150,6 +150,10 @@ class Catalogue:
     def title_of(self, movie_id: int) -> str:
         return str(self.items[TITLE].iat[self.movie_row(movie_id)])
 
+    def titles(self, rows: np.ndarray) -> list[str]:
+        """The titles of item ``rows``, in their order."""
+        return [str(title) for title in self._display[TITLE].take(np.asarray(rows, "int64"))]
+
     def find_movie(self, query: str | int) -> int:
         """A movieId from an id or a title, matched case-insensitively.
 
