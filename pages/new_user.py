@@ -4,6 +4,7 @@ import streamlit as st
 
 from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, PREDICTED, TITLE, WHY, YEAR
 from recsys.dashboard import export
+from recsys.dashboard.model_words import kind_words
 from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, new_user, widgets
@@ -55,15 +56,12 @@ with results:
         st.markdown(
             f"Top pick: **{md_escape(top[TITLE].iat[0])}**, {top[PREDICTED].iat[0]:.2f} ★ predicted"
         )
-        if model.model_kind == "lab" and not picks:
+        words = kind_words(model.model_kind)
+        if words.genres_only_note and not picks:
+            st.caption(words.genres_only_note)
+        if not model.scoring.ranks_by_stars:
             st.caption(
-                "The lab's network follows genre presets loosely: it sees each movie's "
-                "genres, year and average rating only, so a list for Documentary or Family "
-                "may hold other genres. The hybrid model follows them more closely."
-            )
-        if model.model_kind == "hybrid":
-            st.caption(
-                "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
+                f"Ranked by how likely you are to watch and enjoy each movie ({words.name}'s "
                 "ranking); the stars are its predicted rating, so they need not fall in order."
             )
         explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recsys.config import HYBRID
 from recsys.dashboard.model_words import ModelFigures
 from recsys.dashboard.model_words import number as shown_number
+from recsys.model.kinds import LAB
 
 
 @dataclass(frozen=True)
 class Step:
+    """slug, title, and by model kind what the presenter says: markdown, two or three
+    sentences, which may name {figures} (``say``). A kind without lines of its own has
+    the step's title alone."""
+
     slug: str
     title: str
-    lab: str  # markdown: the point of the step for the lab's network, two or three sentences
-    hybrid: str  # the same for the hybrid model; both may name {figures} (``say``)
+    lab: str  # the lab's network
+    hybrid: str  # the hybrid model
+
+    @property
+    def lines(self) -> dict[str, str]:
+        """What the presenter says at this step, by model kind."""
+        return {LAB: self.lab, HYBRID: self.hybrid}
 
 
 STEPS: tuple[Step, ...] = (
@@ -94,7 +105,7 @@ STEPS: tuple[Step, ...] = (
 def say(step: Step, figures: ModelFigures) -> str:
     """What the presenter says at ``step`` for the served model, its figures filled in
     from the bundle."""
-    template = step.hybrid if figures.kind == "hybrid" else step.lab
+    template = step.lines.get(figures.kind, "")
     validation = (
         "The gap between training and validation loss shows how well it generalises."
         if figures.validation_loss
