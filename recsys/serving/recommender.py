@@ -35,7 +35,6 @@ from recsys.errors import UsageError
 from recsys.serving import reasons
 from recsys.serving.bundle import (
     DECODE_ERRORS,
-    SERVING_FILES,
     DecodedBundle,
     decode_bundle,
     model_kind,
@@ -43,14 +42,14 @@ from recsys.serving.bundle import (
 )
 from recsys.serving.catalogue import Catalogue
 from recsys.serving.new_user import NewUser
-from recsys.serving.scoring import NEW_USER_RATING_COUNT, Scores, scoring_for
+from recsys.serving.scoring import Scores, scoring_for
 
 # A top list shows no movie predicted under STAR_FLOOR stars while the best FLOOR_POOL ×
 # its length by ranking score hold enough movies at or above it.
 STAR_FLOOR = 3.0
 FLOOR_POOL = 5
 
-__all__ = ["NEW_USER_RATING_COUNT", "SERVING_FILES", "NewUser", "Recommender", "UserResult"]
+__all__ = ["NewUser", "Recommender", "UserResult"]
 
 
 class _Rated(NamedTuple):
