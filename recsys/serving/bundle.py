@@ -33,7 +33,7 @@ from recsys.model.bundle import (
     BUNDLE_FILES,
     BUNDLE_PREFIX,
     MANIFEST,
-    bundle_kind,
+    Manifest,
     current_bundle,
     read_verified,
 )
@@ -48,8 +48,9 @@ DECODE_ERRORS = (KeyError, ValueError, OSError)
 
 
 def model_kind(manifest: Mapping) -> str:
-    """``"hybrid"`` or ``"lab"`` (bundles from before the hybrid model have no key)."""
-    return bundle_kind(dict(manifest))
+    """``"hybrid"`` or ``"lab"`` (``Manifest.from_json`` names the kind of bundles from
+    before the hybrid model)."""
+    return Manifest.from_json(manifest).model
 
 
 def unreadable(path: Path | None, err: Exception) -> BundleError:
@@ -104,7 +105,8 @@ class DecodedBundle:
     """Every serving file of one bundle, decoded.
 
     path: the bundle folder (None for a bundle built in memory, as the bench does).
-    manifest / manifest_hash: the parsed manifest.json and its sha256 (the bundle's id).
+    manifest / manifest_hash: the typed manifest.json (a JSON dict given in memory is read
+        by ``Manifest.from_json``) and its sha256 (the bundle's id).
     weights: {``weight_key(tower, layer, part)``: float32 array}, read-only.
     items: one row per movie (lab item-vector columns, title, genres, num ratings),
         index 0..n-1. users: one row per user (lab user-vector columns), index 0..m-1.
@@ -116,7 +118,7 @@ class DecodedBundle:
     """
 
     path: Path | None
-    manifest: dict
+    manifest: Manifest
     manifest_hash: str
     weights: Mapping[str, np.ndarray]
     scalers: Scalers
@@ -132,6 +134,7 @@ class DecodedBundle:
         if embeddings.shape[0] != len(self.items):
             raise BundleError(self.path or "bundle", "item embeddings and items.csv disagree")
         weights = {key: _read_only(np.asarray(value)) for key, value in self.weights.items()}
+        object.__setattr__(self, "manifest", Manifest.from_json(self.manifest))
         object.__setattr__(self, "item_embeddings", _read_only(embeddings))
         object.__setattr__(self, "weights", types.MappingProxyType(weights))
         object.__setattr__(self, "items", default_index(self.items))

@@ -16,7 +16,6 @@ from typing import Any
 
 import streamlit as st
 
-from recsys.config import default_training, training_label
 from recsys.dashboard.jobs import JobBusyError, training_estimate
 from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
@@ -34,7 +33,7 @@ from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import BundleError, MissingBundleError, known_errors
 from recsys.model.bundle import trained_models
-from recsys.model.kinds import KINDS
+from recsys.model.kinds import KINDS, default_training, training_label
 from recsys.serving.recommender import Recommender
 from recsys.settings import data_path_source, resolve_data_path
 

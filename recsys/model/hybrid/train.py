@@ -25,55 +25,48 @@ from recsys.model.bundle.gate import (
     validation_record,
     validation_rows,
 )
+from recsys.model.bundle.manifest import training_manifest
 from recsys.model.distributed import fit_hybrid_on_cluster, hybrid_training_record
-from recsys.model.distributed.cluster import Cluster
 from recsys.model.distributed.shards import shard_key, shard_path
 from recsys.model.features import build_features
 from recsys.model.hybrid.content import build_content
 from recsys.model.hybrid.stars import refit_on_ratings
-from recsys.model.lab.train import (
-    TrainReport,
-    library_versions,
-    save_npz,
-    table_writers,
-    worker_report,
-)
+from recsys.model.lab.train import save_npz, table_writers
+from recsys.model.report import TrainReport, worker_report
+from recsys.model.run import RunOptions, worker_cluster
 from recsys.model.scaling import Scalers
-from recsys.progress import Progress
 
 SERVED_PRESET = "catalogue"
 
 
 def train_hybrid_bundle(
     dataset: MovieLens,
-    tags: pd.DataFrame | None,
     config: HybridConfig,
     artifacts_dir: Path,
-    *,
-    progress: Progress | None = None,
-    wait: float | bool = False,
-    force: bool = False,
-    cluster: Cluster | None = None,
+    options: RunOptions | None = None,
 ) -> TrainReport:
-    """Train the hybrid model on every rating and atomically write a new bundle, served
-    unless the quality gate finds it clearly worse than the served hybrid bundle.
+    """Train the hybrid model on every rating (and the dataset's tags) and atomically
+    write a new bundle, served unless the quality gate finds it clearly worse than the
+    served hybrid bundle.
 
-    tags: userId, movieId, tag (may be None or empty). ``progress``, ``wait`` and
-    ``force`` as in ``recsys.model.lab.train.train_bundle``; a failure leaves the previous
-    bundle intact. ``cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the
-    chief of that cluster, each worker on its own users with a batch of
-    ``config.batch_size`` (``recsys.model.distributed.hybrid_step``); the other workers call
+    ``options.progress``, ``wait`` and ``force`` as in
+    ``recsys.model.lab.train.train_bundle``; a failure leaves the previous bundle intact.
+    ``options.cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the chief of
+    that cluster, each worker on its own users with a batch of ``config.batch_size``
+    (``recsys.model.distributed.hybrid_step``); the other workers call
     :func:`train_hybrid_worker`.
     """
+    options = options or RunOptions()
+    progress, cluster = options.progress, options.cluster
     say = progress or (lambda _done, _total, _text="": None)
     start = time.perf_counter()
-    with training_lock(artifacts_dir, wait=wait):
+    with training_lock(artifacts_dir, wait=options.wait):
         from recsys.model.lab.network import architecture  # TensorFlow, only to train
 
         say(0, 0, "building features")
         feature_config = preset_config(SERVED_PRESET)
         training = build_features(dataset, feature_config)
-        content = build_content(dataset.movies, tags, config.min_token_df)
+        content = build_content(dataset.movies, dataset.tags, config.min_token_df)
         say(0, 0, "training")
         params, model, history = _fit(
             training.ratings,
@@ -86,7 +79,7 @@ def train_hybrid_bundle(
         )
         say(0, 0, "writing the bundle")
         validation = _validation(params, training.ratings, dataset.fingerprint)
-        verdict = judge_against_served(artifacts_dir, HYBRID, validation, force)
+        verdict = judge_against_served(artifacts_dir, HYBRID, validation, options.force)
         scalers = Scalers.fit(training.user_train, training.item_train, training.y)
         rows = pd.Index(params.movie_ids).get_indexer(training.items["movieId"].astype("int64"))
         embeddings = np.ascontiguousarray(params.item_vecs[rows, : params.dim], dtype="float32")
@@ -100,33 +93,28 @@ def train_hybrid_bundle(
             ),
         }
         counts = {**training.counts(), "train_rows": int(len(training.ratings)), "test_rows": 0}
-        manifest = {
-            "model": HYBRID,
-            "config": {**config.to_dict(), "features": feature_config.to_dict()},
-            "training": hybrid_training_record(config, cluster),
-            "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
-            "versions": library_versions(),
-            "metrics": {"fit_seconds": history["seconds"], "epochs_run": history["epochs"]},
-            "counts": counts,
-            "architecture": architecture(model),
-            "protocol": None,
-            "validation": validation,
-            "gate": verdict.to_json(),
-        }
+        manifest = training_manifest(
+            HYBRID,
+            dataset,
+            config={**config.to_dict(), "features": feature_config.to_dict()},
+            training=hybrid_training_record(config, cluster),
+            metrics={"fit_seconds": history["seconds"], "epochs_run": history["epochs"]},
+            counts=counts,
+            architecture=architecture(model),
+            protocol=None,
+            validation=validation,
+            gate=verdict.to_json(),
+        )
         bundle = write_bundle(artifacts_dir, writers, manifest, make_current=verdict.serve)
-    nan = float("nan")
     return TrainReport(
+        model=HYBRID,
         counts=training.counts(),
         train_rows=counts["train_rows"],
         test_rows=0,
-        train_mse=nan,
-        test_mse=nan,
-        test_rmse_stars=nan,
         seconds=time.perf_counter() - start,
         fit_seconds=history["seconds"],
         epochs_run=history["epochs"],
         bundle=bundle,
-        model=HYBRID,
         gate=verdict.to_json(),
     )
 
@@ -150,17 +138,14 @@ def _fit(ratings, content, config, artifacts_dir, fingerprint, cluster, progress
 
 
 def train_hybrid_worker(
-    dataset: MovieLens,
-    tags: pd.DataFrame | None,
-    config: HybridConfig,
-    artifacts_dir: Path,
-    cluster: Cluster,
+    dataset: MovieLens, config: HybridConfig, artifacts_dir: Path, options: RunOptions
 ) -> dict:
-    """A non-chief worker's part: the same ratings and catalogue as the chief, this
-    worker's users, the synchronised training; no lock, no bundle (the chief writes it).
-    Returns {"worker", "workers", "train_rows", "fit_seconds", "epochs_run"}."""
+    """A non-chief worker's part of the training on ``options.cluster``: the same
+    ratings and catalogue as the chief, this worker's users, the synchronised training;
+    no lock, no bundle (the chief writes it). Returns ``worker_report``'s dict."""
+    cluster = worker_cluster(options)
     training = build_features(dataset, preset_config(SERVED_PRESET))
-    content = build_content(dataset.movies, tags, config.min_token_df)
+    content = build_content(dataset.movies, dataset.tags, config.min_token_df)
     _, _, history = _fit(
         training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster, None
     )
