@@ -92,7 +92,8 @@ def test_params_round_trip_through_their_arrays(planted):
 def test_a_new_user_is_the_same_user_the_batch_path_builds(planted):
     """``new_user`` (one user, dense arithmetic) equals ``user_inputs`` + the tower."""
     from recsys.model.hybrid.fold_in import apply_fold_in
-    from recsys.model.hybrid.inputs import N_GENRES, user_inputs
+    from recsys.model.hybrid.inputs import user_inputs
+    from recsys.model.hybrid.layout import N_GENRES
 
     params = planted[0].scoring.params
     rng = np.random.default_rng(0)
