@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from recsys.config import HYBRID, MODELS, HybridConfig, TrainConfig, hybrid_config, recipe_config
 from recsys.errors import UsageError
-from recsys.model.bundle import BUNDLE_FILES
 from recsys.model.run import RunOptions
 
 if TYPE_CHECKING:
@@ -29,6 +28,20 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "LAB", "ModelKind", "RunOptions", "kind_of", "model_kind", "train"]
 
 LAB = "lab"
+
+# Each kind's bundle files (beside manifest.json); recsys.model.bundle.BUNDLE_FILES names
+# every file any kind writes.
+LAB_FILES = (
+    "model.keras",
+    "weights.npz",
+    "scalers.json",
+    "items.csv",
+    "item_embeddings.npy",
+    "users.csv",
+    "ratings.npz",
+    "history.json",
+)
+HYBRID_FILES = tuple(name for name in LAB_FILES if name != "scalers.json")  # no lab inputs
 
 # (dataset, config, artifacts folder, options): a trainer's and a worker's signature.
 Trainer = Callable[["MovieLens", Any, Path, RunOptions], "TrainReport"]
@@ -111,7 +124,7 @@ KINDS: dict[str, ModelKind] = {
         choices=lambda config: {},
         trainer=_imported_on_call("recsys.model.hybrid.train", "train_hybrid_bundle"),
         worker=_imported_on_call("recsys.model.hybrid.train", "train_hybrid_worker"),
-        bundle_files=BUNDLE_FILES,
+        bundle_files=HYBRID_FILES,
         global_batch=False,
         describe=lambda config: f"the hybrid model, {config.epochs} epochs",
         most_epochs=lambda config: config.max_epochs,  # more on a small training set
@@ -124,7 +137,7 @@ KINDS: dict[str, ModelKind] = {
         choices=lambda config: {"recipe": config.recipe, "preset": config.preset},
         trainer=_imported_on_call("recsys.model.lab.train", "train_bundle"),
         worker=_imported_on_call("recsys.model.lab.train", "train_worker"),
-        bundle_files=BUNDLE_FILES,
+        bundle_files=LAB_FILES,
         global_batch=True,
         describe=lambda config: (
             f"the lab's network ({config.recipe} recipe, {config.preset} preset, "

@@ -37,6 +37,7 @@ from recsys.model.bundle import (
     current_bundle,
     read_verified,
 )
+from recsys.model.kinds import KINDS
 from recsys.model.lab.towers import ITEM_TOWER, LAYERS, USER_TOWER, weight_key
 from recsys.model.scaling import Scalers
 from recsys.serving.catalogue import default_index
@@ -121,7 +122,7 @@ class DecodedBundle:
     manifest: Manifest
     manifest_hash: str
     weights: Mapping[str, np.ndarray]
-    scalers: Scalers
+    scalers: Scalers | None  # None in a kind's bundle that has none (the hybrid's)
     items: pd.DataFrame
     users: pd.DataFrame
     ratings: pd.DataFrame
@@ -159,6 +160,12 @@ def decode_bundle(path: str | Path) -> DecodedBundle:
     """
     bundle = bundle_folder(path)
     manifest, digest, files = read_verified(bundle, SERVING_FILES)
+    kind = KINDS.get(manifest.model)
+    if kind is None:
+        raise BundleError(bundle, "holds a model kind this program does not know; retrain")
+    lacking = sorted(set(kind.bundle_files) - set(manifest.files))
+    if lacking:
+        raise BundleError(bundle, f"lacks {', '.join(lacking)}; retrain")
     try:
         with np.load(io.BytesIO(files["weights.npz"]), allow_pickle=False) as npz:
             weights = {k: npz[k] for k in npz.files}
@@ -171,7 +178,9 @@ def decode_bundle(path: str | Path) -> DecodedBundle:
             io.BytesIO(files["items.csv"]), keep_default_na=False, na_values={YEAR: [""]}
         )
         users = pd.read_csv(io.BytesIO(files["users.csv"]))
-        scalers = Scalers.from_json(files["scalers.json"].decode())
+        scalers = None  # a kind without the lab network's inputs has none
+        if "scalers.json" in files:
+            scalers = Scalers.from_json(files["scalers.json"].decode())
         history = json.loads(files["history.json"])
         if model_kind(manifest) == "lab":  # the hybrid's arrays are checked as they load
             check_shapes(weights, scalers, embeddings, len(items))

@@ -17,6 +17,7 @@ from recsys.config import recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.errors import BundleError, MissingBundleError, StaleBundleError, TrainingLockedError
 from recsys.model.bundle import store as artifacts
+from recsys.model.kinds import model_kind
 from recsys.model.lab.train import train_bundle
 from recsys.serving.recommender import Recommender
 from tests.helpers import train_small_bundle
@@ -42,7 +43,7 @@ def test_bundle_holds_every_file_with_its_checksum(lab_bundle):
     bundle = artifacts.current_bundle(artifacts_dir)
     assert bundle == report.bundle
     manifest, _ = artifacts.read_manifest(bundle)
-    assert set(manifest["files"]) == set(artifacts.BUNDLE_FILES)
+    assert set(manifest["files"]) == set(model_kind("lab").bundle_files)
     for name, digest in manifest["files"].items():
         assert artifacts.sha256_file(bundle / name) == digest
     assert manifest["config"]["preset"] == "lab"

@@ -14,6 +14,7 @@ from recsys.errors import UsageError
 from recsys.model.bundle import read_manifest
 from recsys.model.hybrid.params import HybridParams
 from recsys.model.hybrid.train import train_hybrid_bundle
+from recsys.model.kinds import model_kind
 from recsys.model.run import RunOptions
 from recsys.serving.recommender import Recommender
 
@@ -66,6 +67,9 @@ def test_the_bundle_says_hybrid_and_serves_the_whole_catalogue(planted):
     recommender, info, report, heard = planted
     manifest, _ = read_manifest(recommender.bundle)
     assert manifest["model"] == "hybrid" and report.model == "hybrid"
+    assert set(manifest.files) == set(model_kind("hybrid").bundle_files)
+    assert "scalers.json" not in manifest.files  # no lab inputs: no scalers fitted
+    assert recommender.scalers is None
     assert len(recommender.items) == info.n_movies
     assert recommender.towers is None
     with pytest.raises(UsageError, match="lab's network"):

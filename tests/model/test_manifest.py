@@ -9,7 +9,13 @@ import shutil
 import pytest
 
 from recsys.errors import BundleError
-from recsys.model.bundle import Manifest, bundle_kind, current_bundle, read_manifest
+from recsys.model.bundle import (
+    Manifest,
+    bundle_kind,
+    current_bundle,
+    read_manifest,
+    sha256_bytes,
+)
 from recsys.model.bundle.gate import judge_against_served
 from recsys.serving.recommender import Recommender
 
@@ -63,3 +69,62 @@ def test_the_manifest_is_frozen_and_round_trips_through_its_json(trained_dir):
     assert Manifest.from_json(manifest.to_json()) == manifest
     with pytest.raises(dataclasses.FrozenInstanceError):
         manifest.model = "hybrid"  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ each kind's files
+
+
+@pytest.fixture(scope="module")
+def hybrid_dir(good_data, tmp_path_factory):
+    """An artifacts folder with one small hybrid bundle (no scalers.json)."""
+    from recsys.config import hybrid_config
+    from recsys.dataset.movielens import load_movielens
+    from recsys.model.kinds import train
+
+    folder = tmp_path_factory.mktemp("hybrid")
+    train(load_movielens(good_data), hybrid_config(epochs=1), folder)
+    return folder
+
+
+def _relist(bundle, add: dict[str, bytes] = {}, drop: tuple[str, ...] = ()):  # noqa: B006
+    """Add files to a bundle (or drop them) and list them in its manifest, checksums
+    and all, as a writer of that layout would have."""
+    path = bundle / "manifest.json"
+    raw = json.loads(path.read_text())
+    for name, content in add.items():
+        (bundle / name).write_bytes(content)
+        raw["files"][name] = sha256_bytes(content)
+    for name in drop:
+        (bundle / name).unlink()
+        del raw["files"][name]
+    path.write_text(json.dumps(raw))
+
+
+def test_a_hybrid_bundle_of_the_previous_layout_with_scalers_still_loads(
+    trained_dir, hybrid_dir, tmp_path
+):
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(hybrid_dir, artifacts)
+    bundle = current_bundle(artifacts)
+    assert "scalers.json" not in read_manifest(bundle)[0].files
+    scalers = (current_bundle(trained_dir) / "scalers.json").read_bytes()
+    _relist(bundle, add={"scalers.json": scalers})  # as the hybrid wrote them before
+    recommender = Recommender.load(artifacts)
+    assert recommender.model_kind == "hybrid"
+    assert len(recommender.for_new_user({"Comedy": 5.0}, top=5)) == 5
+
+
+def test_a_bundle_lacking_a_file_of_its_kind_is_refused_with_retrain(trained_dir, tmp_path):
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(trained_dir, artifacts)
+    _relist(current_bundle(artifacts), drop=("scalers.json",))  # the lab's network needs them
+    with pytest.raises(BundleError, match="lacks scalers.json; retrain"):
+        Recommender.load(artifacts)
+
+
+def test_a_manifest_listing_a_file_no_kind_writes_is_refused(trained_dir, tmp_path):
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(trained_dir, artifacts)
+    _relist(current_bundle(artifacts), add={"notes.txt": b"x"})
+    with pytest.raises(BundleError, match="does not list the bundle's files"):
+        Recommender.load(artifacts)

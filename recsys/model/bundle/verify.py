@@ -24,6 +24,8 @@ from recsys.model.bundle.manifest import SCHEMA_VERSION, Manifest
 
 MANIFEST = "manifest.json"
 
+# Every name a bundle's file may have (each kind writes its own of them: the registry,
+# recsys.model.kinds, says which); a manifest listing another name is refused.
 BUNDLE_FILES = (
     "model.keras",
     "weights.npz",
@@ -110,7 +112,7 @@ def read_manifest(bundle: Path) -> tuple[Manifest, bytes]:
             path, f"schema version {version!r}, this program reads {SCHEMA_VERSION}; retrain"
         )
     files = manifest.get("files")
-    if not isinstance(files, dict) or set(files) != set(BUNDLE_FILES):
+    if not isinstance(files, dict) or not files or not set(files) <= set(BUNDLE_FILES):
         raise BundleError(path, "does not list the bundle's files; the bundle is damaged")
     try:
         return Manifest.from_json(manifest), raw

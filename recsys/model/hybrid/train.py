@@ -1,10 +1,12 @@
 """Training the hybrid model into a bundle over the whole catalogue.
 
-The bundle has the lab's file names, so the store, its checks and the decoder are
-shared: ``weights.npz`` holds the hybrid's numpy parameters, ``model.keras`` both
-towers, ``items.csv``/``users.csv`` the whole catalogue and every user as the lab's
-vectors (for display and the lab network's scalers), and the manifest says
-``"model": "hybrid"``. TensorFlow is imported only inside :func:`train_hybrid_bundle`.
+The bundle shares the lab's file names but for the scalers (``HYBRID_FILES``), so the
+store, its checks and the decoder are shared: ``weights.npz`` holds the hybrid's numpy
+parameters, ``model.keras`` both towers, ``items.csv``/``users.csv`` the whole catalogue
+and every user as the lab's vectors (for display), and the manifest says
+``"model": "hybrid"``. The lab network's training rows and scalers are not built: the
+hybrid's serving never reads them. TensorFlow is imported only inside
+:func:`train_hybrid_bundle`.
 """
 
 from __future__ import annotations
@@ -28,13 +30,12 @@ from recsys.model.bundle.gate import (
 from recsys.model.bundle.manifest import training_manifest
 from recsys.model.distributed import fit_hybrid_on_cluster, hybrid_training_record
 from recsys.model.distributed.shards import shard_key, shard_path
-from recsys.model.features import build_features
+from recsys.model.features import catalogue_tables
 from recsys.model.hybrid.content import build_content
 from recsys.model.hybrid.stars import refit_on_ratings
 from recsys.model.lab.train import save_npz, table_writers
 from recsys.model.report import TrainReport, worker_report
 from recsys.model.run import RunOptions, worker_cluster
-from recsys.model.scaling import Scalers
 
 SERVED_PRESET = "catalogue"
 
@@ -65,11 +66,11 @@ def train_hybrid_bundle(
 
         say(0, 0, "building features")
         feature_config = preset_config(SERVED_PRESET)
-        training = build_features(dataset, feature_config)
+        tables = catalogue_tables(dataset.ratings, dataset.movies, feature_config)
         content = build_content(dataset.movies, dataset.tags, config.min_token_df)
         say(0, 0, "training")
         params, model, history = _fit(
-            training.ratings,
+            tables.ratings,
             content,
             config,
             artifacts_dir,
@@ -78,21 +79,22 @@ def train_hybrid_bundle(
             progress,
         )
         say(0, 0, "writing the bundle")
-        validation = _validation(params, training.ratings, dataset.fingerprint)
+        validation = _validation(params, tables.ratings, dataset.fingerprint)
         verdict = judge_against_served(artifacts_dir, HYBRID, validation, options.force)
-        scalers = Scalers.fit(training.user_train, training.item_train, training.y)
-        rows = pd.Index(params.movie_ids).get_indexer(training.items["movieId"].astype("int64"))
+        rows = pd.Index(params.movie_ids).get_indexer(tables.items["movieId"].astype("int64"))
         embeddings = np.ascontiguousarray(params.item_vecs[rows, : params.dim], dtype="float32")
         writers = {
             "model.keras": lambda path: model.save(path),
             "weights.npz": lambda path: save_npz(path, params.to_arrays()),
-            "scalers.json": lambda path: path.write_text(scalers.to_json()),
-            **table_writers(training, embeddings),
+            **table_writers(tables, embeddings),
             "history.json": lambda path: path.write_text(
                 json.dumps({"loss": history["rank_loss"], **history})
             ),
         }
-        counts = {**training.counts(), "train_rows": int(len(training.ratings)), "test_rows": 0}
+        # Every rating is a training row: no lab split (and no repeats in the catalogue).
+        rows_trained = int(len(tables.ratings))
+        counts = {**tables.counts(), "rows": rows_trained, "train_rows": rows_trained}
+        counts["test_rows"] = 0
         manifest = training_manifest(
             HYBRID,
             dataset,
@@ -108,7 +110,7 @@ def train_hybrid_bundle(
         bundle = write_bundle(artifacts_dir, writers, manifest, make_current=verdict.serve)
     return TrainReport(
         model=HYBRID,
-        counts=training.counts(),
+        counts={key: counts[key] for key in ("items", "users", "ratings", "rows")},
         train_rows=counts["train_rows"],
         test_rows=0,
         seconds=time.perf_counter() - start,
@@ -144,12 +146,12 @@ def train_hybrid_worker(
     ratings and catalogue as the chief, this worker's users, the synchronised training;
     no lock, no bundle (the chief writes it). Returns ``worker_report``'s dict."""
     cluster = worker_cluster(options)
-    training = build_features(dataset, preset_config(SERVED_PRESET))
+    tables = catalogue_tables(dataset.ratings, dataset.movies, preset_config(SERVED_PRESET))
     content = build_content(dataset.movies, dataset.tags, config.min_token_df)
     _, _, history = _fit(
-        training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster, None
+        tables.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster, None
     )
-    return worker_report(cluster, len(training.ratings), history["seconds"], history["epochs"])
+    return worker_report(cluster, len(tables.ratings), history["seconds"], history["epochs"])
 
 
 def _validation(params, ratings: pd.DataFrame, fingerprint: str) -> dict:

@@ -35,7 +35,7 @@ from recsys.model.bundle.gate import judge_against_served, validation_record, va
 from recsys.model.bundle.manifest import training_manifest
 from recsys.model.distributed import check_global_batch, fit_on_cluster, training_record
 from recsys.model.distributed.shards import shard_key, shard_path
-from recsys.model.features import TrainingSet, build_features
+from recsys.model.features import CatalogueTables, TrainingSet, build_features
 from recsys.model.report import TrainReport, worker_report
 from recsys.model.run import RunOptions, worker_cluster
 from recsys.model.scaling import Scalers
@@ -256,21 +256,21 @@ def _bundle_writers(training, scalers, fitted, embeddings, two_tower) -> dict:
         "model.keras": lambda path: fitted.model.save(path),
         "weights.npz": lambda path: save_npz(path, weights),
         "scalers.json": lambda path: path.write_text(scalers.to_json()),
-        **table_writers(training, embeddings),
+        **table_writers(training.tables, embeddings),
         "history.json": lambda path: path.write_text(
             json.dumps({**fitted.history, "epochs_run": fitted.epochs_run})
         ),
     }
 
 
-def table_writers(training: TrainingSet, embeddings: np.ndarray) -> dict:
+def table_writers(tables: CatalogueTables, embeddings: np.ndarray) -> dict:
     """The bundle files both models share: the movies, their embeddings [n, d], the
     users' vectors and the ratings (stars) that serving shows."""
-    items = training.items[ITEMS_CSV_COLUMNS].copy()
+    items = tables.items[ITEMS_CSV_COLUMNS].copy()
     items[MOVIE_ID] = items[MOVIE_ID].astype("int64")
-    users = training.users[list(USER_VECTOR_COLUMNS)].copy()
+    users = tables.users[list(USER_VECTOR_COLUMNS)].copy()
     users[USER_ID] = users[USER_ID].astype("int64")
-    ratings = training.ratings
+    ratings = tables.ratings
     return {
         "items.csv": lambda path: items.to_csv(path, index=False),
         "item_embeddings.npy": lambda path: _save_npy(path, embeddings),
