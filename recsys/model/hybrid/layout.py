@@ -118,3 +118,42 @@ class TowerLayout:
     @property
     def served_pop(self) -> int:
         return self.dim
+
+
+@dataclass(frozen=True)
+class ServedLayout:
+    """A served user vector, ``[u (d) | π | g (14) | r_u and genre stars (k)]`` (width
+    d + 15 + k, the item side's), and, after it, the fold-in's block of the stars
+    ``[a'·u (d) | a'·r_u and genre stars (k) | a'·z_u (d)]`` that meets the movies'
+    ``[s_i | q_i and f_i | v_i]`` (``HybridParams._star_columns``). k: ``star_dim``."""
+
+    dim: int
+    star_dim: int
+
+    @property
+    def width(self) -> int:
+        """The tower's user vector width, without the fold-in's block."""
+        return self.dim + 1 + N_GENRES + self.star_dim
+
+    @property
+    def taste(self) -> slice:
+        return slice(0, self.dim)
+
+    @property
+    def pop(self) -> int:
+        return self.dim
+
+    @property
+    def stars(self) -> slice:
+        """r_u and the genre stars: what meets the movies' [q_i | f_i]."""
+        return slice(self.width - self.star_dim, self.width)
+
+    @property
+    def fold_in(self) -> slice:
+        """The fold-in's whole block, when the vector carries one."""
+        return slice(self.width, None)
+
+    @property
+    def fold_in_taste(self) -> slice:
+        """a'·u (with z_u's share, what meets s_i), in the fold-in's block."""
+        return slice(self.width, self.width + self.dim)

@@ -42,7 +42,7 @@ from recsys.model.hybrid.inputs import (
     softplus,
     user_inputs,
 )
-from recsys.model.hybrid.layout import DENSE, N_GENRES, N_HEAD, TowerLayout
+from recsys.model.hybrid.layout import DENSE, N_GENRES, N_HEAD, ServedLayout, TowerLayout
 from recsys.model.hybrid.neighbour_table import NeighbourTable
 from recsys.model.lab.towers import USER_TOWER, weight_key
 
@@ -118,10 +118,11 @@ class HybridParams:
     def _star_user(self, u: np.ndarray) -> np.ndarray:
         """[n, 2d + k] the users' side of ``_star_columns``: the fold-in's block when ``u``
         carries one, else the tower's u and r_u (and no z_u)."""
-        d, k, width = self.dim, self.star_dim, self.width
-        if u.shape[1] > width:
-            return u[:, width:]
-        return np.concatenate([u[:, :d], u[:, width - k :], np.zeros_like(u[:, :d])], axis=1)
+        at = ServedLayout(self.dim, self.star_dim)
+        if u.shape[1] > at.width:
+            return u[:, at.fold_in]
+        taste = u[:, at.taste]
+        return np.concatenate([taste, u[:, at.stars], np.zeros_like(taste)], axis=1)
 
     def star_dots(self, u: np.ndarray, rows) -> np.ndarray:
         """[n_users, n_rows] the stars' dot products of user vectors [n_users, ≥ width]
