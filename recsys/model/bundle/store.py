@@ -9,7 +9,8 @@ Layout of the artifacts folder::
     .train.lock          held while a training writes or a pointer moves (file lock)
     bundle-<stamp>/      model.keras weights.npz scalers.json items.csv
                          item_embeddings.npy users.csv ratings.npz history.json
-                         manifest.json ("model": "hybrid" or "lab")
+                         manifest.json ("model": "hybrid" or "lab"); each kind's
+                         files are its registry entry's (the hybrid has no scalers.json)
 
 A bundle is written to ``.tmp-*`` beside the others and renamed to ``bundle-<stamp>``;
 only then may a pointer name it (each pointer is replaced atomically with
