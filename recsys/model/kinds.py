@@ -25,7 +25,19 @@ if TYPE_CHECKING:
     from recsys.dataset.movielens import MovieLens
     from recsys.model.report import TrainReport
 
-__all__ = ["KINDS", "LAB", "ModelKind", "RunOptions", "kind_of", "model_kind", "train"]
+__all__ = [
+    "HYBRID_FILES",
+    "KINDS",
+    "LAB",
+    "LAB_FILES",
+    "ModelKind",
+    "RunOptions",
+    "default_training",
+    "kind_of",
+    "model_kind",
+    "train",
+    "training_label",
+]
 
 LAB = "lab"
 
