@@ -14,6 +14,7 @@ from bench.common import log, percentile, ratio, rounded, time_calls
 from bench.plan import Plan
 from bench.serving import WARMUP_CALLS, genre_profiles, interleaved
 from recsys.columns import ITEM_VECTOR_COLUMNS, MOVIE_ID
+from recsys.serving.scoring import lab_user_vector
 
 PICKS = 5
 
@@ -49,8 +50,8 @@ def run_hybrid(dataset, lab_rec, lab_model, work: Path, plan: Plan) -> dict:
     item_vecs = lab_rec.items[list(ITEM_VECTOR_COLUMNS)].to_numpy(dtype="float64")
 
     def lab_call(i: int) -> None:
-        user_vec = lab_rec.new_user_vector(profiles[i])
-        lab.new_user_top(lab_model, lab_rec.scalers, item_vecs, user_vec)
+        user_vec = lab_user_vector(profiles[i])
+        lab.new_user_top(lab_model, lab_rec.scoring.scalers, item_vecs, user_vec)
 
     def our_call(i: int) -> None:
         rec.for_new_user(profiles[i], picks[i], top=10)

@@ -13,6 +13,7 @@ from bench.common import log, one_blas_thread, percentile, ratio, rounded, time_
 from bench.plan import Plan
 from recsys.columns import GENRE_LIST, ITEM_VECTOR_COLUMNS, MOVIE_ID, TITLE
 from recsys.serving.recommender import Recommender
+from recsys.serving.scoring import lab_user_vector
 
 # The lab's example new user: loves Adventure and Fantasy.
 LAB_EXAMPLE = {"Adventure": 5.0, "Fantasy": 5.0}
@@ -42,7 +43,7 @@ def _top10_overlap(rec: Recommender, model, item_vecs, profiles) -> float:
     movie_ids = rec.items[MOVIE_ID].to_numpy()
     shares = []
     for profile in profiles:
-        rows, _ = lab.new_user_top(model, rec.scalers, item_vecs, rec.new_user_vector(profile))
+        rows, _ = lab.new_user_top(model, rec.scoring.scalers, item_vecs, lab_user_vector(profile))
         ours = set(rec.for_new_user(profile, top=10)[MOVIE_ID].tolist())
         shares.append(len(ours & set(movie_ids[rows].tolist())) / 10.0)
     return float(np.mean(shares))
@@ -87,7 +88,7 @@ def run_new_user(rec: Recommender, model, plan: Plan) -> dict:
     item_vecs = rec.items[list(ITEM_VECTOR_COLUMNS)].to_numpy(dtype="float64")
 
     def lab_call(i: int) -> None:
-        lab.new_user_top(model, rec.scalers, item_vecs, rec.new_user_vector(profiles[i]))
+        lab.new_user_top(model, rec.scoring.scalers, item_vecs, lab_user_vector(profiles[i]))
 
     def our_call(i: int) -> None:
         rec.for_new_user(profiles[i], top=10)

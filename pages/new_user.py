@@ -4,7 +4,7 @@ import streamlit as st
 
 from recsys.columns import AVE_RATING, GENRES, NUM_RATINGS, PREDICTED, TITLE, WHY, YEAR
 from recsys.dashboard import export
-from recsys.dashboard.overview import year_bounds
+from recsys.dashboard.model_words import kind_words
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui import explore, frame, new_user, widgets
 from recsys.dashboard.urls import filters_text, new_user_url, shown_text
@@ -31,9 +31,9 @@ with controls:
     genre_ratings = new_user.genre_sliders()
 with results:
     try:
+        user = model.new_user(genre_ratings, picks)  # checked once, for the whole request
         top = model.for_new_user(
-            genre_ratings,
-            picks,
+            user,
             top=filters.top,
             include_genres=filters.include,
             exclude_genres=filters.exclude,
@@ -44,7 +44,8 @@ with results:
     except known_errors() as err:
         widgets.show_error(err)
         st.stop()
-    link = new_user_url(genre_ratings, filters, year_bounds(model.items), picks)
+    bounds = model.catalogue.year_bounds
+    link = new_user_url(genre_ratings, filters, bounds, picks)
     widgets.write_url(new_user.NEW_USER, link)
 
     if not any(genre_ratings.values()) and not picks:
@@ -55,25 +56,21 @@ with results:
         st.markdown(
             f"Top pick: **{md_escape(top[TITLE].iat[0])}**, {top[PREDICTED].iat[0]:.2f} ★ predicted"
         )
-        if model.model_kind == "lab" and not picks:
+        words = kind_words(model.model_kind)
+        if words.genres_only_note and not picks:
+            st.caption(words.genres_only_note)
+        if not model.scoring.ranks_by_stars:
             st.caption(
-                "The lab's network follows genre presets loosely: it sees each movie's "
-                "genres, year and average rating only, so a list for Documentary or Family "
-                "may hold other genres. The hybrid model follows them more closely."
-            )
-        if model.model_kind == "hybrid":
-            st.caption(
-                "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
+                f"Ranked by how likely you are to watch and enjoy each movie ({words.name}'s "
                 "ranking); the stars are its predicted rating, so they need not fall in order."
             )
         explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")
-        filters_set = filters_text(filters, year_bounds(model.items))
+        filters_set = filters_text(filters, bounds)
         st.caption(
             shown_text(len(top), filters.top)
             + (f" {md_escape(filters_set)}" if filters_set else "")
         )
-        bounds = year_bounds(model.items)
-        titles = {model.title_of(m): s for m, s in picks.items()}
+        titles = dict(zip(model.catalogue.titles(user.rows), user.stars.tolist(), strict=True))
         settings = export.new_user_settings(
             export.model_setting(model.manifest)[1], genre_ratings, filters, bounds, titles
         )

@@ -5,6 +5,7 @@ drawn)."""
 import streamlit as st
 
 from recsys.dashboard import charts
+from recsys.dashboard.model_words import kind_words
 from recsys.dashboard.overview import TARGET_STARS, training_preview
 from recsys.dashboard.ui import explore, frame, widgets
 from recsys.dashboard.ui.cache import dataset_overview, model_overview
@@ -18,7 +19,7 @@ st.title("Overview")
 
 data_path = resolve_data_path(None)
 sources = {"model": "The model's training subset"}
-whole_catalogue = model.model_kind == "hybrid"  # it trains on every movie of the dataset
+whole_catalogue = model.scoring.whole_catalogue  # it trains on every movie of the dataset
 if dataset_present(data_path):
     sources = {"dataset": "The whole dataset", **({} if whole_catalogue else sources)}
 widgets.keep_choice("ov_source", sources, next(iter(sources)))
@@ -33,8 +34,9 @@ if len(sources) > 1:
     )
 else:
     source = next(iter(sources))
+    name = kind_words(model.model_kind).name
     if whole_catalogue and source == "dataset":
-        st.caption("The whole dataset, which is also what the hybrid model trains on.")
+        st.caption(f"The whole dataset, which is also what {name} trains on.")
 try:
     overview = dataset_overview(data_path) if source == "dataset" else model_overview(model)
 except known_errors() as err:

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from recsys.config import HYBRID, TWO_TOWER
+from recsys.dashboard.model_words import kind_words
 from recsys.evaluation.ranking import PICK_COUNTS, RANKING_METRICS, suffixed
 from recsys.evaluation.tables import metric_mean
 
@@ -163,7 +164,7 @@ def model_label(name: str) -> str:
 
 def evaluated_name(model_kind: str) -> str:
     """The served model's name in an evaluation: the lab's network is ``two_tower``."""
-    return HYBRID if model_kind == HYBRID else TWO_TOWER
+    return kind_words(model_kind).evaluated_as
 
 
 def figure(value: float, spec: str) -> str:
@@ -278,7 +279,7 @@ def verdict(result: Mapping[str, Any] | None, model_kind: str) -> str | None:
     parts = [p for p in parts if p]
     if not parts:
         return None
-    subject = "the hybrid model" if ours == HYBRID else "the lab's network"
+    subject = kind_words(model_kind).name
     return f"On held-out ratings, {subject} " + "; it ".join(parts) + "."
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
 
+from recsys.config import HYBRID
 from recsys.dashboard.accuracy import PRESET_WORDS, RECIPE_WORDS
 from recsys.errors import BundleError
-from recsys.model.bundle import current_bundle, kept_bundles, read_manifest
+from recsys.model.bundle import bundle_kind, current_bundle, kept_bundles, read_manifest
+from recsys.model.kinds import KINDS, LAB
 
 ARCHITECTURE_COLUMNS = ["tower", "layer", "kind", "activation", "units", "params"]
 
@@ -39,32 +41,30 @@ class ModelFacts(NamedTuple):
     lab_split_metrics: bool  # whether the manifest holds the lab split's MSE and RMSE
 
 
-def model_facts(manifest: Mapping[str, Any]) -> ModelFacts:
-    """The facts of the bundle's model, read from its manifest (lab bundles have no
-    ``"model"`` key)."""
-    config = manifest.get("config") or {}
-    epochs = (manifest.get("metrics") or {}).get("epochs_run", config.get("epochs", "?"))
-    if manifest.get("model") == "hybrid":
-        dim = config.get("dim", "?")
-        return ModelFacts(
-            name="the hybrid two-tower model",
-            setup=f"The hybrid model, trained on every movie for {epochs} epochs",
-            setup_help="Hybrid: two towers over each movie's content and id and each "
-            "user's genre ratings and rated movies. An epoch is one pass over the ratings.",
-            inputs=[
-                ("User inputs", "genres + movies", "14 genre ratings and the rated movies"),
-                ("Movie inputs", "content + id", "Genres, year, title words, tags, movieId"),
-                ("Embedding", str(dim), "Both towers' output width; scores are dot products"),
-            ],
-            architecture_note=(
-                "Item tower: pooled content-token vectors → Dense relu, plus a movie-id "
-                "vector. User tower: genre ratings and the pooled vectors of the movies "
-                "the user rated → Dense relu. Trained to rank (softmax over a batch's "
-                "movies) and to predict stars; the stars' last step is then fitted in closed "
-                "form, and each user's own ratings (or picks) correct their stars at serving."
-            ),
-            lab_split_metrics=False,
-        )
+def _hybrid_facts(config: Mapping[str, Any], epochs: Any) -> ModelFacts:
+    dim = config.get("dim", "?")
+    return ModelFacts(
+        name="the hybrid two-tower model",
+        setup=f"The hybrid model, trained on every movie for {epochs} epochs",
+        setup_help="Hybrid: two towers over each movie's content and id and each "
+        "user's genre ratings and rated movies. An epoch is one pass over the ratings.",
+        inputs=[
+            ("User inputs", "genres + movies", "14 genre ratings and the rated movies"),
+            ("Movie inputs", "content + id", "Genres, year, title words, tags, movieId"),
+            ("Embedding", str(dim), "Both towers' output width; scores are dot products"),
+        ],
+        architecture_note=(
+            "Item tower: pooled content-token vectors → Dense relu, plus a movie-id "
+            "vector. User tower: genre ratings and the pooled vectors of the movies "
+            "the user rated → Dense relu. Trained to rank (softmax over a batch's "
+            "movies) and to predict stars; the stars' last step is then fitted in closed "
+            "form, and each user's own ratings (or picks) correct their stars at serving."
+        ),
+        lab_split_metrics=False,
+    )
+
+
+def _lab_facts(config: Mapping[str, Any], epochs: Any) -> ModelFacts:
     preset, recipe = str(config.get("preset", "?")), str(config.get("recipe", "?"))
     return ModelFacts(
         name="the lab's network",
@@ -86,6 +86,37 @@ def model_facts(manifest: Mapping[str, Any]) -> ModelFacts:
         "the lab.",
         lab_split_metrics=True,
     )
+
+
+def _facts_by_label(kind: str, config: Mapping[str, Any], epochs: Any) -> ModelFacts:
+    """The facts of a kind without its own: its label and its epochs."""
+    label = KINDS[kind].label if kind in KINDS else kind
+    return ModelFacts(
+        name=f"the {label} model",
+        setup=f"{label}, trained for {epochs} epochs",
+        setup_help="An epoch is one pass over the training rows.",
+        inputs=[],
+        architecture_note="",
+        lab_split_metrics=False,
+    )
+
+
+# Each model kind's facts, from its config and epochs.
+FACTS: dict[str, Callable[[Mapping[str, Any], Any], ModelFacts]] = {
+    HYBRID: _hybrid_facts,
+    LAB: _lab_facts,
+}
+
+
+def model_facts(manifest: Mapping[str, Any]) -> ModelFacts:
+    """The facts of the bundle's model, read from its manifest (lab bundles have no
+    ``"model"`` key)."""
+    config = manifest.get("config") or {}
+    epochs = (manifest.get("metrics") or {}).get("epochs_run", config.get("epochs", "?"))
+    kind = bundle_kind(dict(manifest))
+    if kind in FACTS:
+        return FACTS[kind](config, epochs)
+    return _facts_by_label(kind, config, epochs)
 
 
 KEPT_COLUMNS = ["bundle", "created", "epochs", "validation RMSE", "served"]

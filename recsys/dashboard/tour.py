@@ -7,86 +7,128 @@ presenter can say. The page (``pages/tour.py``) draws each step's live widgets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from recsys.config import HYBRID
 from recsys.dashboard.model_words import ModelFigures
 from recsys.dashboard.model_words import number as shown_number
+from recsys.model.kinds import LAB
 
 
 @dataclass(frozen=True)
 class Step:
+    """slug, title, and by model kind what the presenter says: markdown, two or three
+    sentences, which may name {figures} (``say``). A kind without lines of its own has
+    the step's title alone."""
+
     slug: str
     title: str
-    lab: str  # markdown: the point of the step for the lab's network, two or three sentences
-    hybrid: str  # the same for the hybrid model; both may name {figures} (``say``)
+    lines: Mapping[str, str]  # model kind → what the presenter says
 
 
 STEPS: tuple[Step, ...] = (
     Step(
         "data",
         "The data: people rating movies",
-        "MovieLens: real people gave movies 0.5 to 5 stars. Most ratings are 3 to 4 stars, "
-        "and a few movies get most of them. The lab's network learns from {ratings} of "
-        "these ratings, on {movies} movies, and from the movies' genres and years.",
-        "MovieLens: real people gave movies 0.5 to 5 stars. Most ratings are 3 to 4 stars, "
-        "and a few movies get most of them. The hybrid model learns from all {ratings} "
-        "ratings, on {movies} movies, and from what each movie is: its genres, year, title "
-        "words and tags.",
+        {
+            LAB: (
+                "MovieLens: real people gave movies 0.5 to 5 stars. Most ratings are 3 to 4 stars, "
+                "and a few movies get most of them. The lab's network learns from {ratings} of "
+                "these ratings, on {movies} movies, and from the movies' genres and years."
+            ),
+            HYBRID: (
+                "MovieLens: real people gave movies 0.5 to 5 stars. Most ratings are 3 to 4 stars, "
+                "and a few movies get most of them. The hybrid model learns from all {ratings} "
+                "ratings, on {movies} movies, and from what each movie is: its genres, year, title "
+                "words and tags."
+            ),
+        },
     ),
     Step(
         "vectors",
         "Users and movies as vectors",
-        "Each user becomes a vector: their average rating of each of 14 genres. Each movie "
-        "becomes a vector too: its year, its average rating and its genres. Pick a user "
-        "and a movie to see theirs.",
-        "Each user is their average rating of each of 14 genres, plus the movies they "
-        "rated. Each movie is its content (genres, year, title words, tags) plus a vector "
-        "learned for its id, so a rarely rated movie leans on its content. The lab's "
-        "network sees less: the genre averages, and each movie's year, average rating and "
-        "genres, shown here for the movie you pick.",
+        {
+            LAB: (
+                "Each user becomes a vector: their average rating of each of 14 genres. Each movie "
+                "becomes a vector too: its year, its average rating and its genres. Pick a user "
+                "and a movie to see theirs."
+            ),
+            HYBRID: (
+                "Each user is their average rating of each of 14 genres, plus the movies they "
+                "rated. Each movie is its content (genres, year, title words, tags) plus a vector "
+                "learned for its id, so a rarely rated movie leans on its content. The lab's "
+                "network sees less: the genre averages, and each movie's year, average rating and "
+                "genres, shown here for the movie you pick."
+            ),
+        },
     ),
     Step(
         "network",
         "Two towers and a dot product",
-        "One small network turns the user vector into {dim} numbers, another turns the "
-        "movie vector into {dim} numbers. Their dot product is the predicted rating: users "
-        "and movies meet in one shared space.",
-        "One tower turns the user's inputs into {dim} numbers, another turns the movie's "
-        "into {dim}. Their dot product, with the genres the user set, ranks the movies by "
-        "how likely the user is to watch and enjoy each one; the predicted stars are a "
-        "second, separate output. The lab's network ranks by its predicted rating itself.",
+        {
+            LAB: (
+                "One small network turns the user vector into {dim} numbers, another turns the "
+                "movie vector into {dim} numbers. Their dot product is the predicted rating: users "
+                "and movies meet in one shared space."
+            ),
+            HYBRID: (
+                "One tower turns the user's inputs into {dim} numbers, another turns the movie's "
+                "into {dim}. Their dot product, with the genres the user set, ranks the movies by "
+                "how likely the user is to watch and enjoy each one; the predicted stars are a "
+                "second, separate output. The lab's network ranks by its predicted rating itself."
+            ),
+        },
     ),
     Step(
         "training",
         "Training: lowering the error, epoch by epoch",
-        "The network saw each training rating {epochs} times (an epoch is one pass over "
-        "them) and moved its weights to shrink the squared error of the scaled rating. "
-        "{validation}",
-        "The model saw each rating {epochs} times (an epoch is one pass over them) and "
-        "moved its weights to shrink two losses: a ranking loss (each rated movie against "
-        "the other movies of its batch, a softmax) and the squared error of the stars. "
-        "There is no validation curve: a slice of ratings checks the stars once training "
-        "ends (validation RMSE {validation_rmse} stars).",
+        {
+            LAB: (
+                "The network saw each training rating {epochs} times (an epoch is one pass over "
+                "them) and moved its weights to shrink the squared error of the scaled rating. "
+                "{validation}"
+            ),
+            HYBRID: (
+                "The model saw each rating {epochs} times (an epoch is one pass over them) and "
+                "moved its weights to shrink two losses: a ranking loss (each rated movie against "
+                "the other movies of its batch, a softmax) and the squared error of the stars. "
+                "There is no validation curve: a slice of ratings checks the stars once training "
+                "ends (validation RMSE {validation_rmse} stars)."
+            ),
+        },
     ),
     Step(
         "new-user",
         "A new user, with no ratings yet",
-        "A newcomer tells us which genres they like. That is a user vector already: the "
-        "user tower turns it into a point in the movie space, and the movies with the "
-        "highest dot product are the recommendations. Move the sliders.",
-        "A newcomer tells us which genres they like (and may pick movies they liked). The "
-        "user tower turns that into a point in the movie space at once, with no "
-        "retraining, and the highest-ranked movies are the recommendations. Move the "
-        "sliders.",
+        {
+            LAB: (
+                "A newcomer tells us which genres they like. That is a user vector already: the "
+                "user tower turns it into a point in the movie space, and the movies with the "
+                "highest dot product are the recommendations. Move the sliders."
+            ),
+            HYBRID: (
+                "A newcomer tells us which genres they like (and may pick movies they liked). The "
+                "user tower turns that into a point in the movie space at once, with no "
+                "retraining, and the highest-ranked movies are the recommendations. Move the "
+                "sliders."
+            ),
+        },
     ),
     Step(
         "similar",
         "Similar movies: neighbours in the movie space",
-        "Movies that the network placed close together are similar in how people rate "
-        "them. No one told it that; it is a side effect of predicting ratings.",
-        "Movies that the model placed close together are watched and liked by the same "
-        "people, or share content (genres, title words, tags). No one told it which "
-        "movies are alike; it is a side effect of learning to rank them.",
+        {
+            LAB: (
+                "Movies that the network placed close together are similar in how people rate "
+                "them. No one told it that; it is a side effect of predicting ratings."
+            ),
+            HYBRID: (
+                "Movies that the model placed close together are watched and liked by the same "
+                "people, or share content (genres, title words, tags). No one told it which "
+                "movies are alike; it is a side effect of learning to rank them."
+            ),
+        },
     ),
 )
 
@@ -94,7 +136,7 @@ STEPS: tuple[Step, ...] = (
 def say(step: Step, figures: ModelFigures) -> str:
     """What the presenter says at ``step`` for the served model, its figures filled in
     from the bundle."""
-    template = step.hybrid if figures.kind == "hybrid" else step.lab
+    template = step.lines.get(figures.kind, "")
     validation = (
         "The gap between training and validation loss shows how well it generalises."
         if figures.validation_loss

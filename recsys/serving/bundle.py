@@ -18,16 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys.columns import (
-    ITEM_FEATURES,
-    ITEM_VECTOR_COLUMNS,
-    MOVIE_ID,
-    RATING,
-    USER_FEATURES,
-    USER_ID,
-    USER_VECTOR_COLUMNS,
-    YEAR,
-)
+from recsys.columns import MOVIE_ID, RATING, USER_ID, YEAR
 from recsys.errors import BundleError
 from recsys.model.bundle import (
     BUNDLE_FILES,
@@ -38,7 +29,6 @@ from recsys.model.bundle import (
     read_verified,
 )
 from recsys.model.kinds import KINDS
-from recsys.model.lab.towers import ITEM_TOWER, LAYERS, USER_TOWER, weight_key
 from recsys.model.scaling import Scalers
 from recsys.serving.catalogue import default_index
 
@@ -59,43 +49,6 @@ def unreadable(path: Path | None, err: Exception) -> BundleError:
     return BundleError(path or "bundle", f"cannot be read ({err}); retrain")
 
 
-def check_shapes(
-    weights: Mapping[str, np.ndarray], scalers: Scalers, embeddings: np.ndarray, n_items: int
-) -> None:
-    """Refuse arrays whose shapes the towers cannot run (a forged or mismatched bundle),
-    at decode time rather than as a ValueError at the first request.
-
-    Each tower's kernels chain ([inputs, units] → [units, …]) from the network's inputs
-    (14 user, 16 item) to one shared embedding width; biases are [units]; the scalers
-    cover the full vectors (17 each); ``embeddings`` is [n_items, embedding width].
-    Raises ValueError (turned into BundleError by ``decode_bundle``).
-    """
-    widths = {}
-    for tower, inputs in ((USER_TOWER, len(USER_FEATURES)), (ITEM_TOWER, len(ITEM_FEATURES))):
-        width = inputs
-        for layer in LAYERS:
-            kernel = np.shape(weights[weight_key(tower, layer, "kernel")])
-            bias = np.shape(weights[weight_key(tower, layer, "bias")])
-            if len(kernel) != 2 or kernel[0] != width or bias != (kernel[1],):
-                key = weight_key(tower, layer, "kernel")
-                raise ValueError(f"{key} has shape {kernel} (bias {bias}); expected {width} rows")
-            width = kernel[1]
-        widths[tower] = width
-    if widths[USER_TOWER] != widths[ITEM_TOWER]:
-        raise ValueError(f"the towers' embedding widths differ: {widths}")
-    for name, values, size in (
-        ("user_mean", scalers.user_mean, len(USER_VECTOR_COLUMNS)),
-        ("user_scale", scalers.user_scale, len(USER_VECTOR_COLUMNS)),
-        ("item_mean", scalers.item_mean, len(ITEM_VECTOR_COLUMNS)),
-        ("item_scale", scalers.item_scale, len(ITEM_VECTOR_COLUMNS)),
-    ):
-        if np.shape(values) != (size,):
-            raise ValueError(f"scaler {name} has shape {np.shape(values)}, expected ({size},)")
-    expected = (n_items, widths[ITEM_TOWER])
-    if np.shape(embeddings) != expected:
-        raise ValueError(f"item embeddings have shape {np.shape(embeddings)}, expected {expected}")
-
-
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
@@ -114,8 +67,8 @@ class DecodedBundle:
     ratings: userId, movieId, rating (stars), the ratings the model was trained from.
     history: the training history (per-epoch losses).
     item_embeddings: [n_items, d] float32, C-contiguous, read-only; row i is ``items``
-        row i. The lab's network: d = 32, unit length; the hybrid: d = its ``dim``, not
-        normalised.
+        row i. The lab's network: d = its last layer's width, unit length; the hybrid:
+        d = its ``dim``, not normalised.
     """
 
     path: Path | None
@@ -156,7 +109,9 @@ def decode_bundle(path: str | Path) -> DecodedBundle:
     """Verify and decode a bundle folder, or the current bundle of an artifacts folder.
 
     Every file is checked against the manifest's sha256 first; a file that verifies but
-    does not decode raises BundleError (one line, ending in "retrain").
+    does not decode raises BundleError (one line, ending in "retrain"). Whether the
+    arrays fit the model is its scorer's to check (``recsys.serving.scoring``), when
+    ``Recommender.load`` builds it.
     """
     bundle = bundle_folder(path)
     manifest, digest, files = read_verified(bundle, SERVING_FILES)
@@ -182,8 +137,6 @@ def decode_bundle(path: str | Path) -> DecodedBundle:
         if "scalers.json" in files:
             scalers = Scalers.from_json(files["scalers.json"].decode())
         history = json.loads(files["history.json"])
-        if model_kind(manifest) == "lab":  # the hybrid's arrays are checked as they load
-            check_shapes(weights, scalers, embeddings, len(items))
         return DecodedBundle(
             path=bundle,
             manifest=manifest,

@@ -94,6 +94,14 @@ class Catalogue:
         self._labels = (pd.Index(names), pd.Index([*names[:4], PREDICTED, *names[4:]]))
         for array in (self.genre_flags, self._years):
             array.setflags(write=False)
+        known = self._years[np.isfinite(self._years)]
+        # (first, last) release year; (0, 0) when no year is known.
+        self.year_bounds: tuple[int, int] = (
+            (int(known.min()), int(known.max())) if len(known) else (0, 0)
+        )
+        # The most ratings any movie has (0 for no movie): the bound of a count filter.
+        self.max_count: int = int(self._num_ratings.max()) if len(self._num_ratings) else 0
+        self.movie_id_set: frozenset[int] = frozenset(self._display[MOVIE_ID].tolist())
 
     def __len__(self) -> int:
         return len(self.items)
@@ -149,6 +157,10 @@ class Catalogue:
 
     def title_of(self, movie_id: int) -> str:
         return str(self.items[TITLE].iat[self.movie_row(movie_id)])
+
+    def titles(self, rows: np.ndarray) -> list[str]:
+        """The titles of item ``rows``, in their order."""
+        return [str(title) for title in self._display[TITLE].take(np.asarray(rows, "int64"))]
 
     def find_movie(self, query: str | int) -> int:
         """A movieId from an id or a title, matched case-insensitively.

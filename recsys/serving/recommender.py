@@ -2,10 +2,10 @@
 
 A request runs the small user tower in numpy and takes one matrix product with the item
 embeddings computed at training time. The Recommender composes a decoded bundle
-(``recsys.serving.bundle``), the model's scoring (``recsys.serving.scoring``: the lab's
-network or the hybrid model, as the manifest says) and the item catalogue
-(``recsys.serving.catalogue``). Nothing is mutated after construction, so one
-Recommender is shared safely by every app session and thread.
+(``recsys.serving.bundle``), the model kind's scorer (``recsys.serving.scoring``, chosen
+by the manifest) and the item catalogue (``recsys.serving.catalogue``); what differs by
+kind is the scorer's, so this class names no kind. Nothing is mutated after
+construction, so one Recommender is shared safely by every app session and thread.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,32 +32,32 @@ from recsys.columns import (
     USER_VECTOR_COLUMNS,
 )
 from recsys.errors import UsageError
-from recsys.model.hybrid.params import HybridParams
-from recsys.model.lab.towers import Towers
 from recsys.serving import reasons
 from recsys.serving.bundle import (
     DECODE_ERRORS,
-    SERVING_FILES,
     DecodedBundle,
     decode_bundle,
     model_kind,
     unreadable,
 )
 from recsys.serving.catalogue import Catalogue
-from recsys.serving.scoring import (
-    NEW_USER_RATING_COUNT,
-    HybridScoring,
-    LabScoring,
-    Scores,
-    lab_user_vector,
-)
+from recsys.serving.new_user import NewUser
+from recsys.serving.scoring import Scores, scoring_for
 
 # A top list shows no movie predicted under STAR_FLOOR stars while the best FLOOR_POOL ×
 # its length by ranking score hold enough movies at or above it.
 STAR_FLOOR = 3.0
 FLOOR_POOL = 5
 
-__all__ = ["NEW_USER_RATING_COUNT", "SERVING_FILES", "Recommender", "UserResult"]
+__all__ = ["NewUser", "Recommender", "UserResult"]
+
+
+class _Rated(NamedTuple):
+    """Movies a user rated or picked: movieIds, stars and item rows (-1 = not served)."""
+
+    ids: np.ndarray
+    stars: np.ndarray
+    rows: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,10 @@ class Recommender:
     """Scores movies for new and existing users, and finds similar movies.
 
     items: one row per movie, lab item-vector columns plus title, genres, num ratings.
-    item_embeddings: [n_items, d] float32 (the lab's network: 32-d, unit length; the
-        hybrid: its ``dim``, not normalised).
+    item_embeddings: [n_items, d] float32 (the lab's network: its last layer's width,
+        unit length; the hybrid: its ``dim``, not normalised).
+    scoring: the model kind's scorer (``recsys.serving.scoring.Scoring``): what differs
+        by kind (``whole_catalogue``, ``ranks_by_stars``, the lab's towers) is asked of it.
     """
 
     def __init__(self, decoded: DecodedBundle):
@@ -85,21 +88,13 @@ class Recommender:
         self.manifest = decoded.manifest
         self.manifest_hash = decoded.manifest_hash
         self.history = decoded.history
-        self.scalers = decoded.scalers
         self.items = decoded.items
         self.users = decoded.users
         self.ratings = decoded.ratings
         self.catalogue = Catalogue(self.items, decoded.item_embeddings)
         self.item_embeddings = self.catalogue.item_embeddings
         self.model_kind = model_kind(self.manifest)
-        if self.model_kind == "hybrid":
-            self.towers = None
-            params = HybridParams.from_arrays(decoded.weights)
-            self.scoring = HybridScoring(params, self.items[MOVIE_ID].to_numpy())
-        else:
-            self.towers = Towers(decoded.weights)
-            flags = self.catalogue.genre_flags
-            self.scoring = LabScoring(self.towers, self.scalers, self.item_embeddings, flags)
+        self.scoring = scoring_for(decoded, self.catalogue)
         self._user_index = pd.Index(self.users[USER_ID].astype("int64"))
         # Ratings grouped by user once: for_user is then a slice, not a scan.
         order = np.argsort(self.ratings[USER_ID].to_numpy(), kind="stable")
@@ -112,7 +107,8 @@ class Recommender:
     def load(cls, path: str | Path) -> Recommender:
         """Load a bundle folder, or the current bundle of an artifacts folder.
 
-        Every file is checked against the manifest's sha256 first.
+        Every file is checked against the manifest's sha256 first; arrays that do not
+        fit the model raise the one-line BundleError.
         """
         decoded = decode_bundle(path)
         try:
@@ -120,60 +116,34 @@ class Recommender:
         except DECODE_ERRORS as err:  # weights or columns missing, bad shapes
             raise unreadable(decoded.path, err) from None
 
-    # ------------------------------------------------------------------ scoring
+    # ------------------------------------------------------------------ a new user
 
-    def _lab_only(self, what: str) -> None:
-        if self.towers is None:
-            raise UsageError(f"{what} belongs to the lab's network; this bundle is the hybrid")
+    def new_user(
+        self, genre_ratings: Mapping[str, float], rated_movies: Mapping[int, float] | None = None
+    ) -> NewUser:
+        """A new user's genre stars and picks ({movieId: stars}), checked once against
+        this model's movies; UsageError (one line) for a bad genre, stars or movie."""
+        return NewUser.of(self.catalogue, genre_ratings, rated_movies)
 
-    def user_embedding(self, user_vectors: np.ndarray) -> np.ndarray:
-        """[n, 17] unscaled user vectors → [n, 32] unit embeddings (the lab's network)."""
-        self._lab_only("user_embedding")
-        return self.towers.users(self.scalers.user_inputs(user_vectors))
-
-    def item_embedding(self, item_vectors: np.ndarray) -> np.ndarray:
-        """[n, 17] unscaled item vectors → [n, 32] unit embeddings (the lab's network)."""
-        self._lab_only("item_embedding")
-        return self.towers.items(self.scalers.item_inputs(item_vectors))
-
-    def predict_stars(self, user_vector: np.ndarray) -> np.ndarray:
-        """[n_items] predicted stars for one unscaled [17] user vector (the lab's network)."""
-        self._lab_only("predict_stars")
-        scaled = self.item_embeddings @ self.user_embedding(user_vector)[0]
-        return self.scalers.unscale_target(scaled)
-
-    def new_user_vector(self, genre_ratings: Mapping[str, float]) -> np.ndarray:
-        """The lab's new-user vector: id 0, rating count 3, rating ave 0, genre stars."""
-        return lab_user_vector(genre_ratings)
-
-    def picks(self, rated_movies: Mapping[int, float] | None) -> dict[int, float]:
-        """``{movieId: stars}`` checked: known movies, stars 0.5–5 in half steps."""
-        picks = dict(rated_movies or {})
-        if not picks:
-            return {}
-        ids = np.array(list(picks), dtype="int64")
-        stars = np.array(list(picks.values()), dtype="float64")
-        unknown = self.catalogue.rows_of(ids) < 0
-        if unknown.any():
-            self.catalogue.movie_row(int(ids[unknown][0]))  # raises the one-line UsageError
-        halves = stars * 2
-        bad = ~((stars >= 0.5) & (stars <= 5.0) & (halves == np.round(halves)))
-        if bad.any():
-            movie_id, value = int(ids[bad][0]), float(stars[bad][0])
-            raise UsageError(f"{value:g} stars for movie {movie_id}: use 0.5 to 5 in halves")
-        return dict(zip(ids.tolist(), stars.tolist()))
+    def _as_new_user(self, genre_ratings: NewUser | Mapping[str, float], rated_movies) -> NewUser:
+        if isinstance(genre_ratings, NewUser):
+            if rated_movies:
+                raise UsageError("give the picks to new_user, not beside a NewUser")
+            return genre_ratings
+        return self.new_user(genre_ratings, rated_movies)
 
     def new_user_scores(
-        self, genre_ratings: Mapping[str, float], rated_movies: Mapping[int, float] | None = None
+        self,
+        genre_ratings: NewUser | Mapping[str, float],
+        rated_movies: Mapping[int, float] | None = None,
     ) -> Scores:
-        """[n_items] ranking scores and predicted stars for a new user."""
-        picks = self.picks(rated_movies)
-        rows = self.catalogue.rows_of(np.fromiter(picks, dtype="int64", count=len(picks)))
-        return self.scoring.new_user(genre_ratings, picks, rows)
+        """[n_items] ranking scores and predicted stars for a new user (a ``NewUser``, or
+        genre stars and picks checked here)."""
+        return self.scoring.new_user(self._as_new_user(genre_ratings, rated_movies))
 
     def for_new_user(
         self,
-        genre_ratings: Mapping[str, float],
+        genre_ratings: NewUser | Mapping[str, float],
         rated_movies: Mapping[int, float] | None = None,
         top: int = 10,
         *,
@@ -187,24 +157,25 @@ class Recommender:
 
         ``genre_ratings`` maps genre names to stars (0 or absent = not rated);
         ``rated_movies`` maps movie ids the user picked to their stars (never
-        recommended back). Either may be empty. Filters: see ``filter_mask``.
+        recommended back). Either may be empty; or pass the ``NewUser`` that
+        ``new_user`` built, alone. Filters: see ``Catalogue.filter_mask``.
         ``explain`` adds the reason columns (``recsys.serving.reasons``).
         """
-        picks = self.picks(rated_movies)
-        picked = self.catalogue.rows_of(np.fromiter(picks, dtype="int64", count=len(picks)))
-        scores = self.scoring.new_user(genre_ratings, picks, picked)
-        mask = self.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
-        mask[picked] = False
+        user = self._as_new_user(genre_ratings, rated_movies)
+        scores = self.scoring.new_user(user)
+        mask = self.catalogue.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
+        mask[user.rows] = False
         rows = self.served_rows(scores, mask, top)
         table = self.catalogue.movie_table(rows, scores.stars_at(rows))
         if not explain:
             return table
 
         def score_without(unset: frozenset[str]) -> np.ndarray:
-            return self.scoring.new_user(genre_ratings, picks, picked, unset).rank
+            return self.scoring.new_user(user, unset).rank
 
+        rated = _Rated(user.movie_ids, user.stars, user.rows)
         return self._with_reasons(
-            table, rows, scores.rank, score_without, picks, genre_ratings, reasons.PICKS
+            table, rows, scores.rank, score_without, rated, user.genre_ratings, reasons.PICKS
         )
 
     def _with_reasons(
@@ -213,28 +184,27 @@ class Recommender:
         rows: np.ndarray,
         base: np.ndarray,
         score_without: Callable[[frozenset[str]], np.ndarray],
-        rated: Mapping[int, float],
+        rated: _Rated,
         genre_ratings: Mapping[str, float],
         source: str,
     ) -> pd.DataFrame:
         """``table`` (the movies of item ``rows``) with the reason columns added.
 
-        rated: {movieId: stars} the user rated or picked; genre_ratings: the sliders;
-        source: ``reasons.PICKS`` (a new user) or ``reasons.RATINGS`` (an existing one).
+        rated: the movies the user rated or picked, their stars and item rows (-1 = not
+        served); genre_ratings: the sliders; source: ``reasons.PICKS`` (a new user) or
+        ``reasons.RATINGS`` (an existing one).
         """
-        ids = np.fromiter(rated, dtype="int64", count=len(rated))
-        stars = np.fromiter(rated.values(), dtype="float64", count=len(rated))
-        rated_rows = self.catalogue.rows_of(ids)
-        known = rated_rows >= 0
-        ids, stars, rated_rows = ids[known], stars[known], rated_rows[known]
-        titles = [self.title_of(m) for m in ids] if source == reasons.PICKS else [""] * len(ids)
+        known = rated.rows >= 0
+        ids, stars, rated_rows = rated.ids[known], rated.stars[known], rated.rows[known]
+        titles = self.catalogue.titles(rated_rows) if source == reasons.PICKS else [""] * len(ids)
         flags = self.catalogue.genre_flags[rated_rows]
         said = reasons.genres_said(genre_ratings, flags, stars, titles, source)
         genres = list(said)
-        liked = np.array(reasons.liked_movies(rated), dtype="int64")
-        liked_rows = self.catalogue.rows_of(liked)
-        liked, liked_rows = liked[liked_rows >= 0], liked_rows[liked_rows >= 0]
-        liked_stars = np.array([rated[int(m)] for m in liked], dtype="float64")
+        by_id = dict(zip(ids.tolist(), stars.tolist(), strict=True))
+        row_of = dict(zip(ids.tolist(), rated_rows.tolist(), strict=True))
+        liked = np.array(reasons.liked_movies(by_id), dtype="int64")
+        liked_rows = np.array([row_of[m] for m in liked.tolist()], dtype="int64")
+        liked_stars = np.array([by_id[m] for m in liked.tolist()], dtype="float64")
         terms = self.scoring.pick_terms(liked_rows, liked_stars, rows)
         if terms is None:  # no item-to-item term: the liked movies nearest in the space
             distances = self.catalogue.space.pair_distances(rows, liked_rows)
@@ -256,16 +226,6 @@ class Recommender:
         pool = self.catalogue.top_rows(scores.rank, mask, top * FLOOR_POOL)
         above = scores.stars_at(pool) >= STAR_FLOOR
         return np.concatenate([pool[above], pool[~above]])[: max(int(top), 0)]
-
-    def filter_mask(
-        self,
-        include_genres: Iterable[str] = (),
-        exclude_genres: Iterable[str] = (),
-        year_range: tuple[float, float] | None = None,
-        min_ratings: int = 0,
-    ) -> np.ndarray:
-        """[n_items] bool: the movies that pass every filter (``Catalogue.filter_mask``)."""
-        return self.catalogue.filter_mask(include_genres, exclude_genres, year_range, min_ratings)
 
     # ------------------------------------------------------------------ existing user
 
@@ -297,11 +257,6 @@ class Recommender:
         own = self._own_ratings(user_id)
         return self.scoring.existing_user(self.user_vector(user_id), own), own
 
-    def rank_for_user(self, user_id: int) -> tuple[np.ndarray, pd.DataFrame]:
-        """([n_items] ranking scores of every movie, rated ones too; the user's ratings)."""
-        scores, own = self.scores_for_user(user_id)
-        return scores.rank, own
-
     def for_user(self, user_id: int, top: int = 10, explain: bool = False) -> UserResult:
         """Predicted vs actual stars for the movies ``user_id`` rated, and top unseen
         (with the reason columns when ``explain``)."""
@@ -309,9 +264,10 @@ class Recommender:
         own = self._own_ratings(user_id)
         scores = self.scoring.existing_user(vector, own)
         predicted = scores.stars
-        rated_rows = self.catalogue.rows_of(own[MOVIE_ID])
-        keep = rated_rows >= 0
-        rated_rows, actual = rated_rows[keep], own[RATING].to_numpy(dtype="float64")[keep]
+        own_rows = self.catalogue.rows_of(own[MOVIE_ID])
+        own_stars = own[RATING].to_numpy(dtype="float64")
+        keep = own_rows >= 0
+        rated_rows, actual = own_rows[keep], own_stars[keep]
         rated = self.catalogue.movie_table(rated_rows, predicted[rated_rows])
         rated[ACTUAL] = actual
         rated[ERROR] = rated[PREDICTED] - rated[ACTUAL]
@@ -327,9 +283,9 @@ class Recommender:
             def score_without(unset: frozenset[str]) -> np.ndarray:
                 return self.scoring.existing_user(vector, own, unset).rank
 
-            stars = dict(zip(own[MOVIE_ID].tolist(), own[RATING].tolist(), strict=True))
+            rated_all = _Rated(own[MOVIE_ID].to_numpy("int64"), own_stars, own_rows)
             unseen = self._with_reasons(
-                unseen, top_rows, scores.rank, score_without, stars, {}, reasons.RATINGS
+                unseen, top_rows, scores.rank, score_without, rated_all, {}, reasons.RATINGS
             )
         return UserResult(
             user_id=int(user_id),

@@ -70,6 +70,26 @@ def test_every_page_runs_with_the_sidebar(hostile_app, page):
     assert "lab\\'s network" in sidebar  # the served model is named
 
 
+@pytest.mark.parametrize("page", ["new_user", "similar_movies"])
+def test_a_rerun_resolves_the_served_model_once(hostile_app, monkeypatch, page):
+    """The frame and the page share one model per rerun: the pointer and manifest are
+    read once, not again when the page asks for its model."""
+    from recsys.dashboard.ui import frame
+
+    at = hostile_app(page)
+    resolved = []
+    current_model = frame.current_model
+
+    def counted(model=None):
+        resolved.append(model)
+        return current_model(model)
+
+    monkeypatch.setattr(frame, "current_model", counted)
+    ok(at.run())
+    assert [t.value for t in at.title] == [TITLES[page]]
+    assert len(resolved) == 1
+
+
 @pytest.mark.slow  # trains a quick model on the real data once per session
 def test_every_page_runs_on_real_data(real_app):
     at = real_app("overview", {"tab": "most-rated"})

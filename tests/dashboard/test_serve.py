@@ -15,7 +15,7 @@ def fresh_caches():
     for cached in (
         cache.load_recommender_cached,
         cache.dataset_overview_cached,
-        cache.model_overview_cached,
+        cache.model_overview,
     ):
         cached.clear()
     yield

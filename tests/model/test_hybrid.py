@@ -10,7 +10,6 @@ from recsys.columns import GENRE_LIST, GENRES, PREDICTED
 from recsys.config import hybrid_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
-from recsys.errors import UsageError
 from recsys.model.bundle import read_manifest
 from recsys.model.hybrid.params import HybridParams
 from recsys.model.hybrid.train import train_hybrid_bundle
@@ -69,11 +68,9 @@ def test_the_bundle_says_hybrid_and_serves_the_whole_catalogue(planted):
     assert manifest["model"] == "hybrid" and report.model == "hybrid"
     assert set(manifest.files) == set(model_kind("hybrid").bundle_files)
     assert "scalers.json" not in manifest.files  # no lab inputs: no scalers fitted
-    assert recommender.scalers is None
+    assert recommender.decoded.scalers is None
     assert len(recommender.items) == info.n_movies
-    assert recommender.towers is None
-    with pytest.raises(UsageError, match="lab's network"):
-        recommender.predict_stars(np.zeros(17))
+    assert not hasattr(recommender.scoring, "predict_stars")  # the lab's towers only
     epochs = [(done, total) for done, total, _ in heard if total]
     assert epochs == [(e, 8) for e in range(1, 9)]
     lab_split_figures = {"train_mse", "test_mse", "test_rmse_stars"}

@@ -11,6 +11,7 @@ from recsys.dataset.synth import write_synthetic
 from recsys.model.lab.train import train_bundle
 from recsys.model.run import RunOptions
 from recsys.serving.recommender import Recommender
+from recsys.serving.scoring import lab_user_vector
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +52,9 @@ def test_a_genre_lover_gets_that_genre_at_the_top(planted, genre):
 
 def test_loving_a_genre_raises_its_movies_predictions(planted):
     fantasy = planted.items["Fantasy"].to_numpy() > 0
-    fan = planted.predict_stars(planted.new_user_vector(_lover("Fantasy")))
-    hater = planted.predict_stars(planted.new_user_vector({**_lover("Drama"), "Fantasy": 1.0}))
+    stars = planted.scoring.predict_stars
+    fan = stars(lab_user_vector(_lover("Fantasy")))
+    hater = stars(lab_user_vector({**_lover("Drama"), "Fantasy": 1.0}))
     assert fan[fantasy].mean() - fan[~fantasy].mean() > 0.3
     assert hater[fantasy].mean() < hater[~fantasy].mean()
 

@@ -14,7 +14,7 @@ import pytest
 
 from recsys.errors import BundleError
 from recsys.model.bundle import MANIFEST, current_bundle, sha256_file
-from recsys.serving.bundle import decode_bundle
+from recsys.serving.recommender import Recommender
 from tests.e2e.app_data import copy_bundle
 from tests.helpers import run_cli
 
@@ -90,7 +90,7 @@ def test_a_forged_bundle_is_refused_at_once_in_one_line(trained_dir, tmp_path, f
     fragment = forge(current_bundle(artifacts))
     started = time.perf_counter()
     with pytest.raises(BundleError) as refused:
-        decode_bundle(artifacts)
+        Recommender.load(artifacts)
     seconds = time.perf_counter() - started
     assert seconds < 1.0, seconds
     message = str(refused.value)

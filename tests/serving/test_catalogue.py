@@ -217,3 +217,17 @@ def test_a_query_longer_than_any_title_skips_the_close_matches(catalogue, monkey
     with pytest.raises(UsageError, match=r"^no movie titled 'haet haet .{40,}…' among") as error:
         catalogue.find_movie("haet " * 20_000)
     assert len(str(error.value)) < 200
+
+
+# ------------------------------------------------------------------ what callers read
+
+
+# A movie without a year shows none: its display year is cast from NaN (numpy warns).
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
+def test_the_catalogue_owns_its_year_bounds_largest_count_and_ids(catalogue):
+    assert catalogue.year_bounds == (1995, 2004)
+    assert catalogue.max_count == 215
+    assert catalogue.movie_id_set == {1, 3, 6, 10, 12, 20, 25}
+    assert catalogue.titles(np.array([3, 0])) == ["Shrek (2001)", "Toy Story (1995)"]
+    no_years = _items().assign(**{YEAR: np.nan})
+    assert Catalogue(no_years, _embeddings()).year_bounds == (0, 0)

@@ -8,6 +8,7 @@ picks raise the one-line usage error, and ``explain`` adds the reason columns.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,9 @@ from recsys.config import HYBRID, MODELS, hybrid_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
 from recsys.errors import UsageError
+from recsys.serving.catalogue import Catalogue
 from recsys.serving.recommender import Recommender
+from recsys.serving.scoring import SCORINGS
 from tests.helpers import train_small_bundle
 
 GENRE_STARS = {"Comedy": 5.0, "Drama": 2.0}
@@ -119,3 +122,42 @@ def test_explain_adds_the_reason_columns(model):
     unseen = model.for_user(user, explain=True).unseen
     assert set(REASONS) <= set(unseen.columns)
     assert not set(REASONS) & set(model.for_user(user).unseen.columns)
+
+
+def test_a_new_user_is_checked_once_and_its_picks_looked_up_once(model, monkeypatch):
+    picks = liked_movies(model)
+    expected = model.for_new_user(GENRE_STARS, picks, top=5, explain=True)
+    looked_up: list[int] = []
+    rows_of = Catalogue.rows_of
+
+    def counted(catalogue, movie_ids):
+        looked_up.append(len(np.atleast_1d(movie_ids)))
+        return rows_of(catalogue, movie_ids)
+
+    monkeypatch.setattr(Catalogue, "rows_of", counted)
+    user = model.new_user(GENRE_STARS, picks)
+    assert looked_up == [len(picks)]
+    pd.testing.assert_frame_equal(model.for_new_user(user, top=5, explain=True), expected)
+    assert looked_up == [len(picks)]  # the request's table and reasons reuse its rows
+    with pytest.raises(UsageError, match="not beside a NewUser"):
+        model.for_new_user(user, picks)
+
+
+def test_a_third_kind_is_served_through_its_scorer_alone(model, monkeypatch):
+    """What differs by kind is the scorer's: a kind the Recommender has never heard of
+    is served once its scorer is registered, with nothing else to change."""
+    base = type(model.scoring)
+
+    class ThirdScoring(base):
+        whole_catalogue = not base.whole_catalogue
+
+    monkeypatch.setitem(SCORINGS, "third", ThirdScoring)
+    third = Recommender(replace(model.decoded, manifest={**model.manifest, "model": "third"}))
+    assert type(third.scoring) is ThirdScoring and third.model_kind == "third"
+    assert third.scoring.whole_catalogue is not model.scoring.whole_catalogue
+    pd.testing.assert_frame_equal(
+        third.for_new_user(GENRE_STARS, top=5), model.for_new_user(GENRE_STARS, top=5)
+    )
+    monkeypatch.delitem(SCORINGS, "third")
+    with pytest.raises(ValueError, match="'third' cannot be served"):
+        Recommender(replace(model.decoded, manifest={"model": "third"}))

@@ -125,8 +125,8 @@ def test_a_top_list_shows_no_movie_predicted_under_three_stars(hybrid_recommende
     heavy = rec.user_summary().nlargest(30, RATING_COUNT)[USER_ID]
     moved = 0
     for user_id in heavy:
-        rank, own = rec.rank_for_user(int(user_id))
-        scores = rec.scoring.existing_user(rec.user_vector(int(user_id)), own)
+        scores, own = rec.scores_for_user(int(user_id))
+        rank = scores.rank
         unseen = np.ones(len(rank), dtype=bool)
         unseen[rec.catalogue.rows_of(own[MOVIE_ID])] = False
         raw = rec.catalogue.top_rows(rank, unseen, 10)

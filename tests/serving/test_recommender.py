@@ -9,6 +9,7 @@ import pytest
 from recsys.columns import ITEM_VECTOR_COLUMNS, PREDICTED
 from recsys.serving.catalogue import Catalogue
 from recsys.serving.recommender import Recommender
+from recsys.serving.scoring import lab_user_vector
 
 
 def test_numpy_predictions_equal_keras_predictions(recommender):
@@ -16,18 +17,22 @@ def test_numpy_predictions_equal_keras_predictions(recommender):
 
     model = load_model(recommender.bundle / "model.keras")
     item_vecs = recommender.items[list(ITEM_VECTOR_COLUMNS)].to_numpy(float)
-    scaled_items = recommender.scalers.scale_items(item_vecs)[:, 1:]
+    lab = recommender.scoring
+    scaled_items = lab.scalers.scale_items(item_vecs)[:, 1:]
     for genre_ratings in ({"Adventure": 5, "Fantasy": 5}, {"Horror": 1, "Drama": 4.5}):
-        user = recommender.new_user_vector(genre_ratings)
-        scaled_user = recommender.scalers.scale_users(user[None, :])[:, 3:]
-        keras_stars = recommender.scalers.unscale_target(
+        user = lab_user_vector(genre_ratings)
+        scaled_user = lab.scalers.scale_users(user[None, :])[:, 3:]
+        keras_stars = lab.scalers.unscale_target(
             predict(model, np.repeat(scaled_user, len(item_vecs), axis=0), scaled_items)
         )
-        np.testing.assert_allclose(recommender.predict_stars(user), keras_stars, atol=1e-5)
+        np.testing.assert_allclose(lab.predict_stars(user), keras_stars, atol=1e-5)
+        np.testing.assert_allclose(
+            recommender.new_user_scores(genre_ratings).stars, keras_stars, atol=1e-5
+        )
     user_id = int(recommender.user_ids[0])
     rated = recommender.for_user(user_id).rated
-    scaled_user = recommender.scalers.scale_users(recommender.user_vector(user_id)[None])[:, 3:]
-    keras_stars = recommender.scalers.unscale_target(
+    scaled_user = lab.scalers.scale_users(recommender.user_vector(user_id)[None])[:, 3:]
+    keras_stars = lab.scalers.unscale_target(
         predict(model, np.repeat(scaled_user, len(item_vecs), axis=0), scaled_items)
     )
     rows = recommender.items.reset_index().set_index("movieId").loc[rated["movieId"], "index"]
@@ -39,7 +44,7 @@ def test_new_user_top_list_is_sorted_and_filtered(recommender):
     top = recommender.for_new_user(fan, top=10)
     assert len(top) == 10
     assert top[PREDICTED].is_monotonic_decreasing
-    everything = recommender.predict_stars(recommender.new_user_vector(fan))
+    everything = recommender.new_user_scores(fan).stars
     assert top[PREDICTED].iloc[0] == pytest.approx(everything.max())
     filtered = recommender.for_new_user(
         fan,
@@ -97,9 +102,10 @@ def test_the_recommender_composes_bundle_towers_and_catalogue(recommender):
     assert recommender.items is decoded.items
     assert isinstance(recommender.catalogue, Catalogue)
     assert recommender.item_embeddings is recommender.catalogue.item_embeddings
-    scaled = recommender.scalers.user_inputs(recommender.user_vector(2))
+    lab = recommender.scoring
+    scaled = lab.scalers.user_inputs(recommender.user_vector(2))
     np.testing.assert_array_equal(
-        recommender.user_embedding(recommender.user_vector(2)), recommender.towers.users(scaled)
+        lab.user_embedding(recommender.user_vector(2)), lab.towers.users(scaled)
     )
 
 

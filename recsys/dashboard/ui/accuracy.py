@@ -32,10 +32,10 @@ HEADLINE_HELP = (
 
 
 def evaluation_preset(manifest: Mapping[str, Any]) -> str:
-    """The preset an evaluation of this bundle's model uses: the lab network's own, else
-    the lab's selection."""
+    """The preset an evaluation of this bundle's model uses: its own (the lab network's
+    config names one), else the lab's selection (the hybrid's config names none)."""
     preset = (manifest.get("config") or {}).get("preset")
-    if manifest.get("model") == "hybrid" or preset not in PRESETS:
+    if preset not in PRESETS:
         return DEFAULT_EVALUATION_PRESET
     return preset
 

@@ -7,7 +7,8 @@
   or a rollback, in any session or process, is served on the next rerun of every
   session, with no reload of the old one.
 - Derived tables (nearest neighbours, the PCA map, the overview tables, picker labels)
-  are ``st.cache_data`` keyed on the same (path, hash), or on the dataset's file stamps.
+  are ``st.cache_data`` functions of the model, which Streamlit hashes by the same
+  (path, hash) (``MODEL_HASH``), or of the dataset's file stamps.
 - The Explore page's ratings grouped by movie are one shared ``st.cache_resource``
   (copying them per rerun would cost more than the page).
 """
@@ -69,33 +70,33 @@ def current_model(model: str | None = None) -> Recommender:
     return load_recommender_cached(key.path, key.digest)
 
 
-def _key_of(model: Recommender) -> tuple[str, str]:
+def model_key(model: Recommender) -> tuple[str, str]:
+    """What a cache hashes a Recommender by: its bundle's folder and manifest sha256
+    (never its arrays: one Recommender per bundle, never mutated)."""
     return str(model.bundle), model.manifest_hash
+
+
+MODEL_HASH = {Recommender: model_key}
 
 
 # ---------------------------------------------------------------------------- tables
 
 
-@st.cache_data(max_entries=4, show_spinner="Finding every movie's nearest neighbour…")
-def nearest_table_cached(bundle_path: str, manifest_hash: str) -> pd.DataFrame:
-    return load_recommender_cached(bundle_path, manifest_hash).nearest_table()
-
-
+@st.cache_data(
+    max_entries=4, show_spinner="Finding every movie's nearest neighbour…", hash_funcs=MODEL_HASH
+)
 def nearest_table(model: Recommender) -> pd.DataFrame:
     """The lab's table: each movie and its nearest neighbour, with the squared distance."""
-    return nearest_table_cached(*_key_of(model))
+    return model.nearest_table()
 
 
-@st.cache_data(max_entries=4, show_spinner="Projecting the movie embeddings…")
-def embedding_map_cached(bundle_path: str, manifest_hash: str) -> pd.DataFrame:
-    """Every movie's embedding projected on its first two principal components."""
-    model = load_recommender_cached(bundle_path, manifest_hash)
-    return overview.embedding_map(model.items, model.item_embeddings)
-
-
+@st.cache_data(
+    max_entries=4, show_spinner="Projecting the movie embeddings…", hash_funcs=MODEL_HASH
+)
 def embedding_map(model: Recommender) -> pd.DataFrame:
-    """movieId, title, year, genres, pc1, pc2 and main genre of every movie in the model."""
-    return embedding_map_cached(*_key_of(model))
+    """movieId, title, year, genres, pc1, pc2 and main genre of every movie in the model:
+    its embedding projected on its first two principal components."""
+    return overview.embedding_map(model.items, model.item_embeddings)
 
 
 def data_stamp(path: Path) -> tuple[tuple[int, int], ...]:
@@ -116,39 +117,25 @@ def dataset_overview(data_path: Path) -> Overview:
     return dataset_overview_cached(str(data_path), data_stamp(data_path))
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def model_overview_cached(bundle_path: str, manifest_hash: str) -> Overview:
-    model = load_recommender_cached(bundle_path, manifest_hash)
-    return overview.overview_of(model.ratings, model.items)
-
-
+@st.cache_data(max_entries=4, show_spinner=False, hash_funcs=MODEL_HASH)
 def model_overview(model: Recommender) -> Overview:
     """Overview of the model's training subset (the ratings and movies it kept)."""
-    return model_overview_cached(*_key_of(model))
+    return overview.overview_of(model.ratings, model.items)
 
 
 # ---------------------------------------------------------------------------- picker labels
 
 
+@st.cache_data(max_entries=4, show_spinner=False, hash_funcs=MODEL_HASH)
 def movie_labels(model: Recommender) -> dict[int, str]:
     """Unique picker labels by movieId: the title, plus the id where titles repeat."""
-    return _movie_labels_cached(*_key_of(model))
+    return overview.movie_labels(model.items)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def _movie_labels_cached(bundle_path: str, manifest_hash: str) -> dict[int, str]:
-    return overview.movie_labels(load_recommender_cached(bundle_path, manifest_hash).items)
-
-
+@st.cache_data(max_entries=4, show_spinner=False, hash_funcs=MODEL_HASH)
 def user_labels(model: Recommender) -> dict[int, str]:
     """Picker labels by userId: id, rating count and mean stars."""
-    return _user_labels_cached(*_key_of(model))
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _user_labels_cached(bundle_path: str, manifest_hash: str) -> dict[int, str]:
-    users = load_recommender_cached(bundle_path, manifest_hash).user_summary()
-    return overview.user_labels(users)
+    return overview.user_labels(model.user_summary())
 
 
 # ---------------------------------------------------------------------------- explore
@@ -159,9 +146,9 @@ def _dataset_ratings_cached(data_path: str, stamp: tuple) -> MovieRatings:
     return MovieRatings(load_movielens(data_path).ratings, load_tags(data_path))
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _model_ratings_cached(bundle_path: str, manifest_hash: str) -> MovieRatings:
-    return MovieRatings(load_recommender_cached(bundle_path, manifest_hash).ratings)
+@st.cache_resource(max_entries=2, show_spinner=False, hash_funcs=MODEL_HASH)
+def _model_ratings(model: Recommender) -> MovieRatings:
+    return MovieRatings(model.ratings)
 
 
 def movie_ratings(model: Recommender) -> tuple[MovieRatings, bool]:
@@ -174,7 +161,7 @@ def movie_ratings(model: Recommender) -> tuple[MovieRatings, bool]:
             return _dataset_ratings_cached(str(data_path), data_stamp(data_path)), True
         except known_errors():
             pass  # the model's own ratings still serve the page
-    return _model_ratings_cached(*_key_of(model)), False
+    return _model_ratings(model), False
 
 
 class ExploreCatalogue(NamedTuple):

@@ -48,12 +48,13 @@ BASE_CSS = Path(__file__).with_name("base.css")  # the same, on every page in ev
 
 @contextmanager
 def routing() -> Iterator[None]:
-    """Marks the script thread while dashboard.py (the router) runs a page."""
-    _router.active = True
+    """Marks the script thread while dashboard.py (the router) runs a page; the model
+    the frame resolves (``draw``) is then the page's too, once per rerun."""
+    _router.active, _router.model = True, None
     try:
         yield
     finally:
-        _router.active = False
+        _router.active, _router.model = False, None
 
 
 def app_pages() -> list[Any]:
@@ -90,6 +91,7 @@ def draw() -> Recommender:
     note_unknown_address(page.url_path for page in app_pages())
     read_frame_link(SERVED)
     model = _model_or_stop()
+    _router.model = model  # the page's model for this rerun (``require_model``)
     sidebar(model)
     st.html(BASE_CSS)
     if st.session_state.get(PRESENT):
@@ -101,12 +103,14 @@ def draw() -> Recommender:
 def require_model() -> Recommender:
     """The served Recommender, for a page. Pages call this first.
 
-    Under dashboard.py (``routing``) the frame is already drawn. A page script run on
+    Under dashboard.py (``routing``) the frame is already drawn, and its model is the
+    page's: the pointer and manifest are read once per rerun. A page script run on
     its own (``streamlit run pages/x.py``, AppTest) draws the router's menu and the
     frame here.
     """
     if getattr(_router, "active", False):
-        return _model_or_stop()
+        drawn = getattr(_router, "model", None)
+        return drawn if drawn is not None else _model_or_stop()
     page_config()
     st.navigation(app_pages())
     return draw()

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from recsys.config import HYBRID, MODELS, PRESETS, RECIPES, hybrid_config, recipe_config
+from recsys.config import MODELS, PRESETS, RECIPES
 from recsys.dashboard import accuracy
 from recsys.dashboard.access import (
     BROWSER_BATCH,
@@ -33,6 +33,7 @@ from recsys.dashboard.ui.widgets import (
 )
 from recsys.errors import known_errors
 from recsys.evaluation import evaluation_tables, load_evaluation
+from recsys.model import kinds
 from recsys.model.bundle import KEEP_PER_MODEL, previous_bundle, rollback, serve_bundle
 from recsys.model.bundle.gate import TOLERANCE
 
@@ -196,10 +197,8 @@ def retrain_section(config: Mapping[str, Any]) -> None:
         return
     try:
         overrides = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": int(seed)}
-        if model == HYBRID:
-            train_config = hybrid_config(**overrides)
-        else:
-            train_config = recipe_config(recipe, preset=preset, **overrides)
+        make_config = kinds.model_kind(model).make_config
+        train_config = make_config(recipe=recipe, preset=preset, **overrides)
     except known_errors() as err:
         show_error(err)
         return

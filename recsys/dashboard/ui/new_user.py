@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recsys.columns import GENRE_LIST, NUM_RATINGS
-from recsys.dashboard.overview import year_bounds
+from recsys.columns import GENRE_LIST
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import movie_labels
 from recsys.dashboard.ui.widgets import (
@@ -59,8 +58,8 @@ def apply_preset(name: str) -> None:
 
 def init_state(model: Recommender) -> None:
     """Defaults, then a shared link (clamped, with notes), before any widget exists."""
-    bounds = year_bounds(model.items)
-    max_count = int(model.items[NUM_RATINGS].max())
+    catalogue = model.catalogue
+    bounds, max_count = catalogue.year_bounds, catalogue.max_count
     defaults = GENRE_PRESETS[DEFAULT_PRESET]
     for genre in GENRE_LIST:
         st.session_state.setdefault(genre_key(genre), float(defaults.get(genre, 0.0)))
@@ -83,9 +82,7 @@ def init_state(model: Recommender) -> None:
     if params is None:
         return
     reader = UrlReader(params)
-    link = read_new_user(
-        reader, bounds, max_count, set(model.items["movieId"].astype(int)), model.find_movie
-    )
+    link = read_new_user(reader, bounds, max_count, catalogue.movie_id_set, catalogue.find_movie)
     for genre, stars in link.genre_ratings.items():
         st.session_state[genre_key(genre)] = stars
     st.session_state[NU_TOP] = link.filters.top
@@ -213,8 +210,7 @@ def genre_sliders(per_row: int = 2) -> dict[str, float]:
 
 def filters(model: Recommender) -> NewUserFilters:
     """Top-N and the filters, in an expander; values survive page switches."""
-    bounds = year_bounds(model.items)
-    max_count = int(model.items[NUM_RATINGS].max())
+    bounds, max_count = model.catalogue.year_bounds, model.catalogue.max_count
     top_col, rest = st.columns([1, 1], vertical_alignment="top")
     kept = {"persist_state": "session"}  # the values survive page switches
     top = top_col.number_input(
