@@ -21,14 +21,16 @@ st.caption(
     "movies you liked. They make your user vector, and the model ranks every movie for "
     "it. The link in the address bar keeps this view: share it or bookmark it."
 )
-# The title search and the filters first, then the 14 short sliders: at 1280×720 the
-# search and the top of the results are in the first screen.
-controls, results = st.columns([1, 2], gap="medium")
-with controls:
-    picks = new_user.picked_movies(model)
-    filters = new_user.filters(model)
-    new_user.preset_buttons()
-    genre_ratings = new_user.genre_sliders()
+# The title search and the filters in one row, the results under them at the page's
+# whole width (a title and its reason each wrap whole in their column, at 1280×720 in
+# presenter mode too), then the genres: search and results in the first screen.
+search_col, stars_col, top_col, filters_col = st.columns([4, 2, 2, 2], vertical_alignment="bottom")
+picks = new_user.picked_movies(model, search_col, stars_col)
+filters = new_user.filters(model, top_col, filters_col)
+results = st.container()
+st.subheader("Rate genres")
+new_user.preset_buttons()
+genre_ratings = new_user.genre_sliders()
 with results:
     try:
         top = model.for_new_user(
@@ -44,7 +46,7 @@ with results:
     except known_errors() as err:
         widgets.show_error(err)
         st.stop()
-    link = new_user_url(genre_ratings, filters, year_bounds(model.items), picks)
+    link = new_user_url(genre_ratings, filters, year_bounds(model.items), new_user.kept_picks())
     widgets.write_url(new_user.NEW_USER, link)
 
     if not any(genre_ratings.values()) and not picks:
@@ -66,7 +68,7 @@ with results:
                 "Ranked by how likely you are to watch and enjoy each movie (the hybrid model's "
                 "ranking); the stars are its predicted rating, so they need not fall in order."
             )
-        explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")
+        explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium", wrap=True)
         filters_set = filters_text(filters, year_bounds(model.items))
         st.caption(
             shown_text(len(top), filters.top)
