@@ -76,5 +76,5 @@ def test_highest_rated_says_its_least_count_and_a_selected_row_points_to_its_det
     at.session_state["ex_browse"] = {"selection": {"rows": [1], "columns": []}}
     at = ok(at.run())
     title = listed[TITLE].iat[1]
-    assert f"The details below are of **{title}**" in unescape(texts(at))
+    assert f"Selected: **{title}**" in unescape(texts(at))
     assert any(title in unescape(t.proto.body) for t in at.get("toast"))
