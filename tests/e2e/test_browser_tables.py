@@ -1,7 +1,8 @@
-"""New user's results at 1280×720, the size of a projector, in a real browser: every
-title and every reason whole on its row (wrapped within its column, never cut, never
-past the table's right edge), in the normal mode and in presenter mode, whose table
-text is at least 18 px.
+"""Tables at 1280×720, the size of a projector, in a real browser. New user's results:
+every title and every reason whole on its row (wrapped within its column, never cut,
+never past the table's right edge), in the normal mode and in presenter mode, whose
+table text is at least 18 px. Explore: a selected row's movie shown beside the list,
+in view.
 
 The grid draws on a canvas, so the test measures each cell's text with the grid's own
 font (``measureText``), wraps it word by word as the grid does, and compares the lines
@@ -17,7 +18,8 @@ import pytest
 from recsys.dashboard.table_layout import NAMED_WIDTH_PX
 from recsys.dashboard.ui.widgets import why_px
 from tests.e2e.app_data import real_data_or_skip, real_hybrid_bundle
-from tests.e2e.browse import APP, app_env, open_page
+from tests.e2e.browse import APP, app_env, first_table, open_page, settle
+from tests.e2e.test_browser_pages import select_row
 
 pytestmark = pytest.mark.e2e
 
@@ -114,5 +116,27 @@ def test_new_users_table_in_presenter_mode_is_18_px_and_whole(browser, hybrid_ap
     try:
         open_page(tab, hybrid_app, "new_user", LINK + "&present=1")
         _check_whole(tab, 18, present=True)
+    finally:
+        context.close()
+
+
+def test_a_row_selected_in_explore_shows_its_movie_beside_the_list_in_view(browser, app):
+    context = browser.new_context(viewport=PROJECTOR)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    try:
+        open_page(tab, app, "explore")
+        listed = first_table(tab)
+        heading = tab.locator("h2").first
+        before = heading.inner_text()
+        select_row(tab, 2)
+        settle(tab, "Explore")
+        tab.wait_for_function("t => document.querySelector('h2').innerText !== t", arg=before)
+        title = heading.inner_text().replace("\u200b", "")
+        assert title in listed, (title, listed[:10])
+        grid = tab.locator("[data-testid='stDataFrame']").first.bounding_box()
+        box = heading.bounding_box()
+        assert box["x"] >= grid["x"] + grid["width"], (box, grid)  # beside the list
+        assert box["y"] + box["height"] <= PROJECTOR["height"], box  # in view, unscrolled
     finally:
         context.close()

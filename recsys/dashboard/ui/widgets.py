@@ -175,10 +175,16 @@ def show_table(
     column_order: Iterable[str] | None = None,
     **kwargs: Any,
 ) -> Any:
-    """st.dataframe in ``slot`` (``st`` or a column) with its first shown column pinned
-    and no header cut short (``recsys.dashboard.table_layout``)."""
+    """st.dataframe in ``slot`` (``st`` or a column) with its first shown column pinned,
+    no header cut short (``recsys.dashboard.table_layout``) and its height known from
+    the first paint."""
     order = list(column_order) if column_order is not None else None
     config = laid_out(column_config, order if order is not None else table.columns)
+    if kwargs.get("height", "auto") == "auto" and not st.session_state.get(PRESENT):
+        # The height "auto" would give, fixed from the first paint: the grid's code loads
+        # after the page is drawn, and an "auto" box grows then, moving what is below it.
+        # (Presenter mode's rows grow with its larger text; they keep "auto".)
+        kwargs["height"] = auto_height(len(table), kwargs.get("row_height") or ROW_PX)
     return slot.dataframe(table, column_config=config, column_order=order, **kwargs)
 
 
@@ -210,9 +216,18 @@ def download_csv(
     )
 
 
+ROW_PX = 35  # the grid's row and header height at the normal 16 px root
+AUTO_MAX_PX = 400  # the most a grid of height "auto" takes; it scrolls beyond
+
+
 def table_height(rows: int) -> int:
     """Pixels that show ``rows`` rows and the header without a scrollbar."""
-    return 35 * (rows + 1) + 3
+    return ROW_PX * (rows + 1) + 3
+
+
+def auto_height(rows: int, row_px: int = ROW_PX) -> int:
+    """The height a grid of ``rows`` rows, ``row_px`` tall, takes at height "auto"."""
+    return min(ROW_PX + rows * row_px + 3, AUTO_MAX_PX)
 
 
 # ---------------------------------------------------------------------------- pickers and state
