@@ -156,11 +156,10 @@ def movie_table(table: pd.DataFrame, key: str, *, switch: bool = True, **shown: 
 
 
 def point_to_details(title: str) -> None:
-    """Above the picked movie's summary, beside the browse table: which movie it is; a
-    movie just selected in a table also gets a toast."""
-    name = md_escape(title, 120)
-    st.caption(f"Selected: **{name}**; its ratings, tags and neighbours follow below.")
+    """A movie just selected in a table: a toast naming it (its summary is beside the
+    list, under its name)."""
     if st.session_state.pop(JUST_PICKED, False):
+        name = md_escape(title, 120)
         st.toast(f"Showing **{name}** beside the list", icon=":material/east:")
 
 
