@@ -17,9 +17,10 @@ model = frame.require_model()
 new_user.init_state(model)
 st.title("New user")
 st.caption(
-    'Rate the genres you know (0.5 to 5 stars; leave the others at "not rated") and add '
-    "movies you liked. They make your user vector, and the model ranks every movie for "
-    "it. The link in the address bar keeps this view: share it or bookmark it."
+    "Add movies you liked, and rate the genres you know under the list (0.5 to 5 stars; "
+    'leave the others at "not rated"). They make your user vector, and the model ranks '
+    "every movie for it. The link in the address bar keeps this view: share it or "
+    "bookmark it."
 )
 # The title search and the filters in one row, the results under them at the page's
 # whole width (a title and its reason each wrap whole in their column, at 1280×720 in
