@@ -85,6 +85,7 @@ def hybrid_app(tmp_path_factory):
 def _check_whole(tab, least_px: float, present: bool) -> None:
     # The widths the page gives its title (Streamlit's "medium") and why columns.
     widths = {"title": NAMED_WIDTH_PX["medium"], "why": why_px(present)}
+    first_table(tab)  # the grid's copy of its cells is filled just after it draws
     measured = tab.evaluate(_MEASURE, [widths])
     assert measured["px"] >= least_px, measured["px"]
     rows = measured["count"] - 1 if measured["count"] else 10  # aria counts the header row
