@@ -43,6 +43,7 @@ _router = threading.local()
 SERVED = "served_model"  # the sidebar's model switch
 MODEL_LABELS = {kind.name: kind.label for kind in KINDS.values()}
 PRESENTER_CSS = Path(__file__).with_name("presenter.css")  # static project text, never data
+_PRESENTER_CSS_SENT = "_presenter_css_sent"
 BASE_CSS = Path(__file__).with_name("base.css")  # the same, on every page in every mode
 
 
@@ -96,6 +97,12 @@ def draw() -> Recommender:
     st.html(BASE_CSS)
     if st.session_state.get(PRESENT):
         st.html(PRESENTER_CSS)
+        if not st.session_state.get(_PRESENTER_CSS_SENT):
+            # A table reads its font size once, when first drawn: drawn in the same
+            # paint as the style sheet it keeps 14 px. Once per session, stop here and
+            # run again, so the tables come after the style sheet is in place.
+            st.session_state[_PRESENTER_CSS_SENT] = True
+            st.rerun()
     write_frame_link(model.model_kind)
     return model
 
