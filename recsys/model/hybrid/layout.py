@@ -114,11 +114,6 @@ class TowerLayout:
         """[r_u | genre stars]: what meets the movie's [q_i | f_i] in the stars."""
         return slice(self.dim + 2 + N_GENRES, None)
 
-    # -- a served user vector [u | π | g | r_u | genre stars] (no b_u)
-    @property
-    def served_pop(self) -> int:
-        return self.dim
-
 
 @dataclass(frozen=True)
 class ServedLayout:
