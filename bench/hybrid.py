@@ -27,7 +27,7 @@ def _pick_sets(movie_ids: np.ndarray, n: int, rng: np.random.Generator) -> list[
     ]
 
 
-def run_hybrid(dataset, tags, lab_rec, lab_model, work: Path, plan: Plan) -> dict:
+def run_hybrid(dataset, lab_rec, lab_model, work: Path, plan: Plan) -> dict:
     """Train the hybrid bundle (timed), then time new users with genres and 5 picks.
 
     The lab's path is the notebook's: tile the user vector, scale, ``model.predict`` on
@@ -40,7 +40,7 @@ def run_hybrid(dataset, tags, lab_rec, lab_model, work: Path, plan: Plan) -> dic
     config = hybrid_config(epochs=plan.hybrid_epochs)
     log(f"hybrid: training over the whole catalogue ({config.epochs} epochs)")
     start = time.perf_counter()
-    report = train_hybrid_bundle(dataset, tags, config, work / "hybrid_artifacts")
+    report = train_hybrid_bundle(dataset, config, work / "hybrid_artifacts")
     train_s = time.perf_counter() - start
     rec = Recommender.load(report.bundle)
     rng = np.random.default_rng(0)

@@ -155,10 +155,8 @@ def _section(name: str, ctx: Context, results: dict) -> dict:
         return run_nearest(ctx.recommender, plan)
     if name == "hybrid":
         from bench.hybrid import run_hybrid
-        from recsys.dataset.tags import load_tags
 
-        tags = load_tags(ctx.data_path)
-        return run_hybrid(ctx.dataset, tags, ctx.recommender, ctx.keras_model, ctx.work, plan)
+        return run_hybrid(ctx.dataset, ctx.recommender, ctx.keras_model, ctx.work, plan)
     if name in ("app", "load") and not ctx.app_path.exists():
         return blank(name, skipped=f"{ctx.app_path.name} is not in the project yet")
     if name == "app":

@@ -35,6 +35,7 @@ from recsys.config import preset_config
 from recsys.dataset.movielens import load_movielens
 from recsys.model.features import build_features
 from recsys.model.hybrid.fold_in import FoldIn
+from recsys.model.hybrid.layout import DENSE, N_GENRES, N_HEAD
 from recsys.model.hybrid.neighbour_table import (
     MAX_COVERED,
     SIMILAR_TOP_K,
@@ -42,7 +43,7 @@ from recsys.model.hybrid.neighbour_table import (
     NeighbourTable,
     SparseRows,
 )
-from recsys.model.hybrid.params import N_DENSE, N_GENRES, N_HEAD, HybridParams
+from recsys.model.hybrid.params import HybridParams
 from recsys.model.lab.towers import ITEM_TOWER, LAYERS, USER_TOWER, Towers, weight_key
 from recsys.model.scaling import Scalers
 from recsys.serving.bundle import DecodedBundle
@@ -83,7 +84,7 @@ def random_hybrid(
     taste = rng.normal(0, 0.3, (n, dim)).astype(np.float32)
     zeros = np.zeros_like(flags)  # the rating head's dims take no part in the ranking
     item_vecs = np.concatenate([taste, np.log1p(counts)[:, None], flags, zeros], axis=1)
-    n_in, n_out = N_DENSE + 2 * dim, dim + N_HEAD
+    n_in, n_out = DENSE.width + 2 * dim, dim + N_HEAD
     params = HybridParams(
         movie_ids=items[MOVIE_ID].to_numpy(np.int64), item_vecs=item_vecs.astype(np.float32),
         rank_bias=np.zeros(n), star_bias=np.zeros(n), counts=counts,

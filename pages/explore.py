@@ -27,43 +27,47 @@ st.caption(
 query = explore.browse_controls(items)
 found = browse(items, query)
 floor = least_ratings(query)
-st.caption(
-    f"{len(found):,} of {len(items):,} movies match"
-    + (f"; the first {BROWSE_SHOWN:,} are listed" if len(found) > BROWSE_SHOWN else "")
-    + (
-        f". Sorted by mean rating, only movies with at least {floor} ratings are listed "
-        "(a mean of one or two ratings says little); set a minimum to change it"
-        if floor != query.min_ratings
-        else ""
+# The list and the picked movie's summary side by side: a row selected in the list
+# shows its movie at once, in view, beside it (at 1280×720 too).
+list_col, details_col = st.columns([3, 2], gap="medium")
+with list_col:
+    st.caption(
+        f"{len(found):,} of {len(items):,} movies match"
+        + (f"; the first {BROWSE_SHOWN:,} are listed" if len(found) > BROWSE_SHOWN else "")
+        + (
+            f". Sorted by mean rating, only movies with at least {floor} ratings are listed "
+            "(a mean of one or two ratings says little); set a minimum to change it"
+            if floor != query.min_ratings
+            else ""
+        )
     )
-)
-shown = found.head(BROWSE_SHOWN)
-explore.movie_table(
-    shown,
-    "ex_browse",
-    switch=False,
-    order=[TITLE, YEAR, GENRES, AVE_RATING, NUM_RATINGS],
-    height=widgets.table_height(min(len(shown), 8)),
-)
-
-labels = catalogue.labels
-movie_id = widgets.picker(st, "Movie (type to search by title)", labels, key=explore.EX_MOVIE)
+    shown = found.head(BROWSE_SHOWN)
+    explore.movie_table(
+        shown,
+        "ex_browse",
+        switch=False,
+        order=[TITLE, YEAR, GENRES, AVE_RATING, NUM_RATINGS],
+        height=widgets.table_height(min(len(shown), 8)),
+    )
+    labels = catalogue.labels
+    movie_id = widgets.picker(st, "Movie (type to search by title)", labels, key=explore.EX_MOVIE)
 widgets.write_url(explore.EXPLORE, explore.browse_link(movie_id, query))
 row = items.loc[items[MOVIE_ID] == movie_id].iloc[0]
-explore.point_to_details(str(row[TITLE]))
 ratings, whole_dataset = movie_ratings(model)
 
-st.header(md_escape(str(row[TITLE])), anchor=explore.DETAILS_ANCHOR)
-counted = "the dataset" if catalogue.whole_dataset else "the model's training data"
-mean_text = "–" if row[AVE_RATING] != row[AVE_RATING] else f"{row[AVE_RATING]:.2f} ★"
-widgets.metric_row(
-    [
-        ("Released", "–" if row[YEAR] != row[YEAR] else f"{int(row[YEAR])}", None),
-        ("Mean rating", mean_text, f"Over its ratings in {counted}"),
-        ("Ratings", f"{int(row[NUM_RATINGS]):,}", f"In {counted}"),
-    ]
-)
-st.caption(f"Genres: {md_escape(str(row[GENRES]).replace('|', ', '))}")
+with details_col:
+    explore.point_to_details(str(row[TITLE]))
+    st.header(md_escape(str(row[TITLE])), anchor=explore.DETAILS_ANCHOR)
+    counted = "the dataset" if catalogue.whole_dataset else "the model's training data"
+    mean_text = "–" if row[AVE_RATING] != row[AVE_RATING] else f"{row[AVE_RATING]:.2f} ★"
+    widgets.metric_row(
+        [
+            ("Released", "–" if row[YEAR] != row[YEAR] else f"{int(row[YEAR])}", None),
+            ("Mean rating", mean_text, f"Over its ratings in {counted}"),
+            ("Ratings", f"{int(row[NUM_RATINGS]):,}", f"In {counted}"),
+        ]
+    )
+    st.caption(f"Genres: {md_escape(str(row[GENRES]).replace('|', ', '))}")
 if not whole_dataset:
     st.info(
         "The dataset is not on this machine: these are the model's own training ratings, "

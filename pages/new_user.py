@@ -17,18 +17,21 @@ model = frame.require_model()
 new_user.init_state(model)
 st.title("New user")
 st.caption(
-    'Rate the genres you know (0.5 to 5 stars; leave the others at "not rated") and add '
-    "movies you liked. They make your user vector, and the model ranks every movie for "
-    "it. The link in the address bar keeps this view: share it or bookmark it."
+    "Add movies you liked, and rate the genres you know under the list (0.5 to 5 stars; "
+    'leave the others at "not rated"). They make your user vector, and the model ranks '
+    "every movie for it. The link in the address bar keeps this view: share it or "
+    "bookmark it."
 )
-# The title search and the filters first, then the 14 short sliders: at 1280×720 the
-# search and the top of the results are in the first screen.
-controls, results = st.columns([1, 2], gap="medium")
-with controls:
-    picks = new_user.picked_movies(model)
-    filters = new_user.filters(model)
-    new_user.preset_buttons()
-    genre_ratings = new_user.genre_sliders()
+# The title search and the filters in one row, the results under them at the page's
+# whole width (a title and its reason each wrap whole in their column, at 1280×720 in
+# presenter mode too), then the genres: search and results in the first screen.
+search_col, stars_col, top_col, filters_col = st.columns([4, 2, 2, 2], vertical_alignment="bottom")
+picks = new_user.picked_movies(model, search_col, stars_col)
+filters = new_user.filters(model, top_col, filters_col)
+results = st.container()
+st.subheader("Rate genres")
+new_user.preset_buttons()
+genre_ratings = new_user.genre_sliders()
 with results:
     try:
         user = model.new_user(genre_ratings, picks)  # checked once, for the whole request
@@ -45,7 +48,7 @@ with results:
         widgets.show_error(err)
         st.stop()
     bounds = model.catalogue.year_bounds
-    link = new_user_url(genre_ratings, filters, bounds, picks)
+    link = new_user_url(genre_ratings, filters, bounds, new_user.kept_picks())
     widgets.write_url(new_user.NEW_USER, link)
 
     if not any(genre_ratings.values()) and not picks:
@@ -64,7 +67,7 @@ with results:
                 f"Ranked by how likely you are to watch and enjoy each movie ({words.name}'s "
                 "ranking); the stars are its predicted rating, so they need not fall in order."
             )
-        explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium")
+        explore.movie_table(top, "nu_table", order=TABLE_COLUMNS, title_width="medium", wrap=True)
         filters_set = filters_text(filters, bounds)
         st.caption(
             shown_text(len(top), filters.top)

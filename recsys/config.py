@@ -158,22 +158,6 @@ class HybridConfig:
         return asdict(self)
 
 
-def default_training() -> HybridConfig | TrainConfig:
-    """What the app's first start and ``train`` with no flags train: ``MODELS[0]``."""
-    return hybrid_config() if MODELS[0] == HYBRID else recipe_config("fast")
-
-
-def training_label(config: HybridConfig | TrainConfig) -> str:
-    """``"the hybrid model, 20 epochs"`` or ``"the lab's network (fast recipe, lab preset,
-    12 epochs)"``: how the app names a training."""
-    if isinstance(config, HybridConfig):
-        return f"the hybrid model, {config.epochs} epochs"
-    return (
-        f"the lab's network ({config.recipe} recipe, {config.preset} preset, "
-        f"{config.epochs} epochs)"
-    )
-
-
 def hybrid_config(**overrides) -> HybridConfig:
     """The hybrid model's config with any field overridden (None keeps the default).
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from recsys.config import recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.model.bundle import store as artifacts
-from recsys.model.lab.train import TrainReport, train_bundle
+from recsys.model.lab.train import train_bundle
+from recsys.model.report import TrainReport
 from recsys.settings import PROJECT_ROOT
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from recsys.config import HybridConfig, TrainConfig
+from recsys.model.kinds import kind_of
 from recsys.settings import ALLOW_RETRAIN_ENV, OPERATOR_TOKEN_ENV
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -148,6 +149,6 @@ def browser_training_problem(config: TrainConfig | HybridConfig) -> str | None:
                 f"The {name} must be {low:g} to {high:g} from the browser (got {value:g}); "
                 "`python -m recsys train` on the server takes any."
             )
-    if isinstance(config, HybridConfig) and config.max_epochs > BROWSER_EPOCHS[1]:
+    if kind_of(config).most_epochs(config) > BROWSER_EPOCHS[1]:
         return f"At most {BROWSER_EPOCHS[1]} epochs from the browser."
     return None

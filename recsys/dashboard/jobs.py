@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recsys.config import HYBRID, HybridConfig, TrainConfig, hybrid_config, recipe_config
+from recsys.config import HybridConfig, TrainConfig
 from recsys.dashboard.text import error_text
-from recsys.errors import RecsysError, UsageError, known_errors
+from recsys.errors import RecsysError, known_errors
+from recsys.model.kinds import kind_of
 from recsys.progress import fraction_of, parse_progress_line
 from recsys.settings import PROJECT_ROOT
 
@@ -291,36 +292,9 @@ def run_child(job: Job, command: list[str]) -> Any:
 
 
 def training_argv(config: TrainConfig | HybridConfig) -> list[str]:
-    """``train``'s arguments that make exactly ``config``; UsageError when the command
-    line cannot say it (a field it has no flag for)."""
-    if isinstance(config, HybridConfig):
-        base = HybridConfig()
-        argv = ["--model", HYBRID]
-        exact_epochs = (config.epochs, config.min_steps) != (base.epochs, base.min_steps)
-    else:
-        base = recipe_config(config.recipe)
-        argv = ["--model", "lab", "--recipe", config.recipe, "--preset", config.preset]
-        exact_epochs = config.epochs != base.epochs
-    argv += ["--seed", str(config.seed)]
-    if exact_epochs:
-        argv += ["--epochs", str(config.epochs)]
-    if config.lr != base.lr:
-        argv += ["--lr", repr(float(config.lr))]
-    if config.batch_size != base.batch_size:
-        argv += ["--batch-size", str(config.batch_size)]
-    overrides = {
-        "epochs": config.epochs if exact_epochs else None,
-        "lr": config.lr,
-        "batch_size": config.batch_size,
-        "seed": config.seed,
-    }
-    if isinstance(config, HybridConfig):
-        rebuilt: TrainConfig | HybridConfig = hybrid_config(**overrides)
-    else:
-        rebuilt = recipe_config(config.recipe, preset=config.preset, **overrides)
-    if rebuilt != config:
-        raise UsageError("this training has settings the command line cannot pass")
-    return argv
+    """``train``'s arguments that make exactly ``config`` (its kind's command line);
+    UsageError when the command line cannot say it (a field it has no flag for)."""
+    return kind_of(config).argv(config)
 
 
 def train_work(

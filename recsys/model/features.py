@@ -131,6 +131,24 @@ def repeat_counts(ratings: pd.DataFrame, items: pd.DataFrame, max_repeat: int) -
 
 
 @dataclass(frozen=True)
+class CatalogueTables:
+    """The tables a bundle shows, whatever its kind: ``items`` (item vector columns plus
+    title, genres and num ratings), ``users`` ([n_users, 17] user vectors) and the kept
+    ``ratings`` (userId, movieId, rating)."""
+
+    items: pd.DataFrame
+    users: pd.DataFrame
+    ratings: pd.DataFrame
+
+    def counts(self) -> dict:
+        return {
+            "items": int(len(self.items)),
+            "users": int(len(self.users)),
+            "ratings": int(len(self.ratings)),
+        }
+
+
+@dataclass(frozen=True)
 class TrainingSet:
     """Everything training needs, unscaled.
 
@@ -155,13 +173,12 @@ class TrainingSet:
         """[n_movies, 17] item vectors, the lab's ``item_vecs``."""
         return self.items[list(ITEM_VECTOR_COLUMNS)].to_numpy(dtype="float64")
 
+    @property
+    def tables(self) -> CatalogueTables:
+        return CatalogueTables(items=self.items, users=self.users, ratings=self.ratings)
+
     def counts(self) -> dict:
-        return {
-            "items": int(len(self.items)),
-            "users": int(len(self.users)),
-            "ratings": int(len(self.ratings)),
-            "rows": int(len(self.y)),
-        }
+        return {**self.tables.counts(), "rows": int(len(self.y))}
 
 
 def rows_for(
@@ -191,6 +208,28 @@ def build_training_set(
     ratings: pd.DataFrame, movies: pd.DataFrame, config: FeatureConfig
 ) -> TrainingSet:
     """Select, then build vectors and rows from ``ratings`` only (leak-free if they are)."""
+    tables = catalogue_tables(ratings, movies, config)
+    items, users = tables.items, tables.users
+    repeats = (
+        repeat_counts(tables.ratings, items, config.max_repeat) if config.balance_genres else None
+    )
+    user_train, item_train, y = rows_for(tables.ratings, items, users, repeats)
+    return TrainingSet(
+        user_train=user_train,
+        item_train=item_train,
+        y=y,
+        items=items,
+        users=users,
+        ratings=tables.ratings,
+        config=config,
+    )
+
+
+def catalogue_tables(
+    ratings: pd.DataFrame, movies: pd.DataFrame, config: FeatureConfig
+) -> CatalogueTables:
+    """The movies and ratings ``config`` keeps, and their item and user vectors: what a
+    bundle shows, without the lab network's training rows."""
     selection = select(ratings, movies, config)
     if selection.movies.empty or selection.ratings.empty:
         raise UsageError(
@@ -202,21 +241,7 @@ def build_training_set(
         [vectors, selection.movies[[TITLE, GENRES, NUM_RATINGS]].reset_index(drop=True)], axis=1
     )
     users = user_vectors(selection.ratings, items)
-    repeats = (
-        repeat_counts(selection.ratings, items, config.max_repeat)
-        if config.balance_genres
-        else None
-    )
-    user_train, item_train, y = rows_for(selection.ratings, items, users, repeats)
-    return TrainingSet(
-        user_train=user_train,
-        item_train=item_train,
-        y=y,
-        items=items,
-        users=users,
-        ratings=selection.ratings,
-        config=config,
-    )
+    return CatalogueTables(items=items, users=users, ratings=selection.ratings)
 
 
 def build_features(dataset: MovieLens, config: FeatureConfig) -> TrainingSet:

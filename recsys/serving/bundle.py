@@ -24,10 +24,11 @@ from recsys.model.bundle import (
     BUNDLE_FILES,
     BUNDLE_PREFIX,
     MANIFEST,
-    bundle_kind,
+    Manifest,
     current_bundle,
     read_verified,
 )
+from recsys.model.kinds import KINDS
 from recsys.model.scaling import Scalers
 from recsys.serving.catalogue import default_index
 
@@ -38,8 +39,9 @@ DECODE_ERRORS = (KeyError, ValueError, OSError)
 
 
 def model_kind(manifest: Mapping) -> str:
-    """``"hybrid"`` or ``"lab"`` (bundles from before the hybrid model have no key)."""
-    return bundle_kind(dict(manifest))
+    """``"hybrid"`` or ``"lab"`` (``Manifest.from_json`` names the kind of bundles from
+    before the hybrid model)."""
+    return Manifest.from_json(manifest).model
 
 
 def unreadable(path: Path | None, err: Exception) -> BundleError:
@@ -57,7 +59,8 @@ class DecodedBundle:
     """Every serving file of one bundle, decoded.
 
     path: the bundle folder (None for a bundle built in memory, as the bench does).
-    manifest / manifest_hash: the parsed manifest.json and its sha256 (the bundle's id).
+    manifest / manifest_hash: the typed manifest.json (a JSON dict given in memory is read
+        by ``Manifest.from_json``) and its sha256 (the bundle's id).
     weights: {``weight_key(tower, layer, part)``: float32 array}, read-only.
     items: one row per movie (lab item-vector columns, title, genres, num ratings),
         index 0..n-1. users: one row per user (lab user-vector columns), index 0..m-1.
@@ -69,10 +72,10 @@ class DecodedBundle:
     """
 
     path: Path | None
-    manifest: dict
+    manifest: Manifest
     manifest_hash: str
     weights: Mapping[str, np.ndarray]
-    scalers: Scalers
+    scalers: Scalers | None  # None in a kind's bundle that has none (the hybrid's)
     items: pd.DataFrame
     users: pd.DataFrame
     ratings: pd.DataFrame
@@ -85,6 +88,7 @@ class DecodedBundle:
         if embeddings.shape[0] != len(self.items):
             raise BundleError(self.path or "bundle", "item embeddings and items.csv disagree")
         weights = {key: _read_only(np.asarray(value)) for key, value in self.weights.items()}
+        object.__setattr__(self, "manifest", Manifest.from_json(self.manifest))
         object.__setattr__(self, "item_embeddings", _read_only(embeddings))
         object.__setattr__(self, "weights", types.MappingProxyType(weights))
         object.__setattr__(self, "items", default_index(self.items))
@@ -111,6 +115,12 @@ def decode_bundle(path: str | Path) -> DecodedBundle:
     """
     bundle = bundle_folder(path)
     manifest, digest, files = read_verified(bundle, SERVING_FILES)
+    kind = KINDS.get(manifest.model)
+    if kind is None:
+        raise BundleError(bundle, "holds a model kind this program does not know; retrain")
+    lacking = sorted(set(kind.bundle_files) - set(manifest.files))
+    if lacking:
+        raise BundleError(bundle, f"lacks {', '.join(lacking)}; retrain")
     try:
         with np.load(io.BytesIO(files["weights.npz"]), allow_pickle=False) as npz:
             weights = {k: npz[k] for k in npz.files}
@@ -123,7 +133,9 @@ def decode_bundle(path: str | Path) -> DecodedBundle:
             io.BytesIO(files["items.csv"]), keep_default_na=False, na_values={YEAR: [""]}
         )
         users = pd.read_csv(io.BytesIO(files["users.csv"]))
-        scalers = Scalers.from_json(files["scalers.json"].decode())
+        scalers = None  # a kind without the lab network's inputs has none
+        if "scalers.json" in files:
+            scalers = Scalers.from_json(files["scalers.json"].decode())
         history = json.loads(files["history.json"])
         return DecodedBundle(
             path=bundle,

@@ -166,9 +166,28 @@ def reason_text(
     if because_titles:
         parts.append("because you liked " + " and ".join(because_titles))
     if lifts:
-        rated = rated or {}
-        parts.append(", ".join(genre_phrase(genre, rated.get(genre)) for genre in lifts))
+        parts.append(", ".join(genre_phrases(list(lifts), rated or {})))
     return " · ".join(parts) if parts else EVERYONE
+
+
+def genre_phrases(genres: Sequence[str], rated: Mapping[str, GenreRating]) -> list[str]:
+    """The genre reasons in order, with the liked genres of one pick said together where
+    the first of them stands: "Fantasy and Animation, as in Toy Story (1995)", not the
+    pick's title once per genre."""
+    by_pick: dict[str, list[str]] = {}
+    for genre in genres:
+        said = rated.get(genre)
+        if said is not None and said.source == PICKS and said.liked:
+            by_pick.setdefault(said.pick, []).append(genre)
+    phrases = []
+    for genre in genres:
+        said = rated.get(genre)
+        grouped = by_pick.get(said.pick) if said is not None and said.source == PICKS else None
+        if grouped is None or not said.liked:
+            phrases.append(genre_phrase(genre, said))
+        elif grouped[0] == genre:
+            phrases.append(f"{' and '.join(grouped)}, as in {said.pick}")
+    return phrases
 
 
 def reason_columns(

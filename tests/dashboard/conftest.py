@@ -54,13 +54,12 @@ def hybrid_artifacts(hostile, tmp_path_factory) -> Path:
     """The hostile dataset's hybrid bundle (2 epochs): every page must serve it too."""
     from recsys.config import hybrid_config
     from recsys.dataset.movielens import load_movielens
-    from recsys.dataset.tags import load_tags
     from recsys.model.hybrid.train import train_hybrid_bundle
 
     data, _, _ = hostile
     artifacts = tmp_path_factory.mktemp("hybrid_app")
     config = hybrid_config(epochs=2)
-    train_hybrid_bundle(load_movielens(data), load_tags(data), config, artifacts)
+    train_hybrid_bundle(load_movielens(data), config, artifacts)
     return artifacts
 
 

@@ -49,7 +49,8 @@ def test_a_model_switch_names_the_picks_it_lacks_and_a_switch_back_restores_them
     for movie_id in lacking:
         assert f"{hybrid.title_of(movie_id)}" in shown
     assert "not among the lab network's movies; kept for when you switch back" in shown
-    assert at.query_params["movies"] == f"{shared}:5"  # the lab serves the one it knows
+    # The lab serves the one it knows; the link keeps all three, so a reload keeps them.
+    assert at.query_params["movies"] == picks
     assert at.query_params["model"] == "lab"
 
     at.button_group(key="served_model").set_value("hybrid")
@@ -57,6 +58,32 @@ def test_a_model_switch_names_the_picks_it_lacks_and_a_switch_back_restores_them
     assert at.query_params["movies"] == picks  # all three are back
     assert "years" not in at.query_params  # no filter the user did not set
     assert "kept for when you switch back" not in texts(at)
+
+
+def test_picks_the_served_model_lacks_survive_a_reload_and_return_on_a_switch_back(
+    monkeypatch, hostile, short_lab_artifacts
+):
+    data, _, _ = hostile
+    hybrid, lab = _served(short_lab_artifacts, "hybrid"), _served(short_lab_artifacts, "lab")
+    lab_ids = set(lab.items[MOVIE_ID])
+    lacking = next(int(m) for m in hybrid.items[MOVIE_ID] if m not in lab_ids)
+    shared = next(int(m) for m in hybrid.items[MOVIE_ID] if m in lab_ids)
+    picks = f"{lacking}:4.5,{shared}:5"
+    # A reload of the lab's link: a new session, only the link to go on.
+    at = open_app(
+        monkeypatch, short_lab_artifacts, data, "new_user", {"movies": picks, "model": "lab"}
+    )
+    shown = unescape(texts(at))
+    assert f"{hybrid.title_of(lacking)} is not among the lab network's movies" in shown
+    assert "ignored in movies" not in shown  # kept, not dropped as unknown
+    assert at.query_params["movies"] == picks
+
+    at.button_group(key="served_model").set_value("hybrid")
+    at = ok(at.run())
+    assert at.query_params["movies"] == picks
+    assert "kept for when you switch back" not in texts(at)
+    # Served again: the pick has its remove button under the title search.
+    assert any(unescape(b.label).startswith(hybrid.title_of(lacking)) for b in at.button)
 
 
 def test_a_year_range_the_user_set_is_kept_inside_the_other_models_years():

@@ -25,7 +25,6 @@ from bench.server import Server, healthy_app
 from recsys.config import hybrid_config
 from recsys.dashboard.ui import cache
 from recsys.dataset.movielens import load_movielens
-from recsys.dataset.tags import load_tags
 from recsys.model.hybrid.train import train_hybrid_bundle
 from recsys.settings import PROJECT_ROOT
 from tests.e2e.browse import APP, app_env
@@ -67,7 +66,7 @@ def test_two_replicas_switch_to_the_retrained_bundle_and_never_serve_half_of_one
     artifacts = tmp_path / "artifacts"
     monkeypatch.setenv("RECSYS_ARTIFACTS", str(artifacts))  # what the app's loader reads
     dataset = load_movielens(synthetic_data)
-    train_hybrid_bundle(dataset, load_tags(synthetic_data), hybrid_config(epochs=1), artifacts)
+    train_hybrid_bundle(dataset, hybrid_config(epochs=1), artifacts)
     env = app_env(artifacts, synthetic_data)
     with ExitStack() as stack:
         replicas = [stack.enter_context(healthy_app(APP, tmp_path, **env)) for _ in range(2)]

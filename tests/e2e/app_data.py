@@ -89,11 +89,10 @@ def real_hybrid_bundle(data: Path) -> Path:
     ``data``, over the whole catalogue; trained once per process."""
     from recsys.config import hybrid_config
     from recsys.dataset.movielens import load_movielens
-    from recsys.dataset.tags import load_tags
     from recsys.model.hybrid.train import train_hybrid_bundle
 
     artifacts = _root() / "real-hybrid-artifacts"
-    train_hybrid_bundle(load_movielens(data), load_tags(data), hybrid_config(epochs=8), artifacts)
+    train_hybrid_bundle(load_movielens(data), hybrid_config(epochs=8), artifacts)
     return artifacts
 
 

@@ -112,9 +112,11 @@ def test_new_user_at_1280_holds_still_names_its_download_and_shows_its_limit(pag
     assert table.bounding_box() == first  # the results did not move as the page filled in
     top.scroll_into_view_if_needed()  # the click below must not scroll
     before = top.bounding_box()
-    page.locator("[data-testid='stExpander'] summary").first.click()
+    page.locator("[data-testid='stPopover'] button").first.click()
+    page.get_by_text("Only movies with any of these genres").wait_for()
     page.wait_for_timeout(500)
     assert top.bounding_box() == before  # opening Filters leaves "How many movies" put
+    page.keyboard.press("Escape")
 
     with page.expect_download() as download:
         page.get_by_test_id("stDownloadButton").first.click()

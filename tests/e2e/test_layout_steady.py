@@ -78,3 +78,47 @@ def test_new_users_sliders_keep_their_space_on_a_first_visit(projector_tab, host
     assert heights and heights[-1] > 0, "the genre sliders were never drawn"
     assert tab.locator(".st-key-nu_genres [data-testid='stSlider']").count() == 14
     assert len(set(heights)) == 1, f"the genre sliders' box changed height while loading: {heights}"
+
+
+def test_existing_users_top_list_stays_put_while_the_tables_above_it_draw(
+    projector_tab, hostile_app
+):
+    server, _ = hostile_app
+    tab = projector_tab
+    tab.add_init_script("window.watched = 'Top ';" + RECORD_TOPS)
+    tab.goto(f"{server.url}existing_user")
+    settle(tab, PAGES["existing_user"])
+    tab.wait_for_timeout(1000)
+    tops = tab.evaluate("window.tops")
+    assert tops, "the top list's heading was never drawn"
+    assert len(set(tops)) == 1, f"the top list's heading moved while the tables drew: {tops}"
+
+
+# Every distinct top of the page's title in the window, from the moment it is drawn.
+RECORD_TITLE = """
+window.titleTops = [];
+const watchTitle = () => {
+  const title = document.querySelector("h1");
+  if (title) {
+    const top = Math.round(title.getBoundingClientRect().top);
+    const seen = window.titleTops;
+    if (seen[seen.length - 1] !== top) seen.push(top);
+  }
+  requestAnimationFrame(watchTitle);
+};
+requestAnimationFrame(watchTitle);
+"""
+
+
+def test_the_title_stays_put_while_the_style_sheet_arrives(projector_tab, hostile_app):
+    # The project's style sheet applies just after the first paint; in the normal mode
+    # it must move nothing. (Presenter mode's larger text moves the page once.)
+    server, _ = hostile_app
+    tab = projector_tab
+    tab.add_init_script(RECORD_TITLE)
+    tab.goto(f"{server.url}new_user")
+    settle(tab, PAGES["new_user"])
+    tab.wait_for_timeout(1000)
+    tops = tab.evaluate("window.titleTops")
+    assert tops, "the title was never drawn"
+    assert len(set(tops)) == 1, f"the title moved while the page loaded: {tops}"

@@ -17,6 +17,7 @@ from recsys.config import recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.errors import BundleError, MissingBundleError, StaleBundleError, TrainingLockedError
 from recsys.model.bundle import store as artifacts
+from recsys.model.kinds import model_kind
 from recsys.model.lab.train import train_bundle
 from recsys.serving.recommender import Recommender
 from tests.helpers import train_small_bundle
@@ -42,13 +43,13 @@ def test_bundle_holds_every_file_with_its_checksum(lab_bundle):
     bundle = artifacts.current_bundle(artifacts_dir)
     assert bundle == report.bundle
     manifest, _ = artifacts.read_manifest(bundle)
-    assert set(manifest["files"]) == set(artifacts.BUNDLE_FILES)
+    assert set(manifest["files"]) == set(model_kind("lab").bundle_files)
     for name, digest in manifest["files"].items():
         assert artifacts.sha256_file(bundle / name) == digest
     assert manifest["config"]["preset"] == "lab"
     assert manifest["data"]["fingerprint"] == load_movielens(os.environ["RECSYS_DATA"]).fingerprint
     assert {"numpy", "keras", "tensorflow"} <= set(manifest["versions"])
-    assert manifest["metrics"]["test_mse"] == pytest.approx(report.test_mse)
+    assert manifest["metrics"]["test_mse"] == pytest.approx(report.metrics["test_mse"])
     items_header = (bundle / "items.csv").read_text().splitlines()[0].split(",")
     assert items_header[:4] == ["movieId", "title", "year", "ave rating"]
     assert np.load(bundle / "item_embeddings.npy").shape == (report.counts["items"], 32)
@@ -130,8 +131,8 @@ def test_a_second_training_fails_clearly_while_one_holds_the_lock(tmp_path, real
 def test_same_seed_same_metrics(real_data, tmp_path):
     first = train_small_bundle(real_data, tmp_path / "a", epochs=1)
     second = train_small_bundle(real_data, tmp_path / "b", epochs=1)
-    assert first.test_mse == pytest.approx(second.test_mse, abs=1e-6)
-    assert first.train_mse == pytest.approx(second.train_mse, abs=1e-6)
+    assert first.metrics["test_mse"] == pytest.approx(second.metrics["test_mse"], abs=1e-6)
+    assert first.metrics["train_mse"] == pytest.approx(second.metrics["train_mse"], abs=1e-6)
     np.testing.assert_allclose(
         np.load(first.bundle / "item_embeddings.npy"),
         np.load(second.bundle / "item_embeddings.npy"),

@@ -23,7 +23,6 @@ from recsys.columns import GENRE_LIST
 from recsys.config import hybrid_config, recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
-from recsys.dataset.tags import load_tags
 from recsys.errors import UsageError
 from recsys.model.bundle import read_manifest
 from recsys.model.distributed.cluster import (
@@ -202,7 +201,7 @@ def test_two_workers_learn_the_planted_tastes_as_one_process_does(planted, tmp_p
                    "--artifacts", str(tmp_path / "two"), "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     two = json.loads(done.stdout)
-    assert abs(two["test_rmse_stars"] - one.test_rmse_stars) <= RMSE_TOLERANCE_STARS
+    assert abs(two["test_rmse_stars"] - one.metrics["test_rmse_stars"]) <= RMSE_TOLERANCE_STARS
     assert not (tmp_path / "two" / ".shards").exists()  # the shards are removed after use
     assert two["epochs_run"] == EPOCHS
     manifest, _ = read_manifest(Path(two["bundle"]))
@@ -228,7 +227,7 @@ def test_two_hybrid_workers_learn_the_planted_tastes_as_one_process_does(planted
     RMSEs within tolerance; the manifest says how the training was spread."""
     config = hybrid_config(epochs=HYBRID_EPOCHS, batch_size=2048)
     dataset = load_movielens(planted)
-    one = train_hybrid_bundle(dataset, load_tags(planted), config, tmp_path / "one")
+    one = train_hybrid_bundle(dataset, config, tmp_path / "one")
     args = ["train", "--workers", "2", "--epochs", str(HYBRID_EPOCHS), "--json"]
     done = run_cli(*args, "--data", str(planted), "--artifacts", str(tmp_path / "two"))
     assert done.returncode == 0, done.stderr

@@ -10,10 +10,11 @@ from recsys.columns import GENRE_LIST, GENRES, PREDICTED
 from recsys.config import hybrid_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
-from recsys.dataset.tags import load_tags
 from recsys.model.bundle import read_manifest
 from recsys.model.hybrid.params import HybridParams
 from recsys.model.hybrid.train import train_hybrid_bundle
+from recsys.model.kinds import model_kind
+from recsys.model.run import RunOptions
 from recsys.serving.recommender import Recommender
 
 
@@ -27,10 +28,9 @@ def planted(tmp_path_factory):
     heard = []
     report = train_hybrid_bundle(
         dataset,
-        load_tags(folder),
         hybrid_config(epochs=8),
         artifacts_dir,
-        progress=lambda done, total, text="": heard.append((done, total, text)),
+        RunOptions(progress=lambda done, total, text="": heard.append((done, total, text))),
     )
     return Recommender.load(artifacts_dir), info, report, heard
 
@@ -66,11 +66,15 @@ def test_the_bundle_says_hybrid_and_serves_the_whole_catalogue(planted):
     recommender, info, report, heard = planted
     manifest, _ = read_manifest(recommender.bundle)
     assert manifest["model"] == "hybrid" and report.model == "hybrid"
+    assert set(manifest.files) == set(model_kind("hybrid").bundle_files)
+    assert "scalers.json" not in manifest.files  # no lab inputs: no scalers fitted
+    assert recommender.decoded.scalers is None
     assert len(recommender.items) == info.n_movies
     assert not hasattr(recommender.scoring, "predict_stars")  # the lab's towers only
     epochs = [(done, total) for done, total, _ in heard if total]
     assert epochs == [(e, 8) for e in range(1, 9)]
-    assert report.to_json()["test_mse"] is None  # no lab split for the hybrid
+    lab_split_figures = {"train_mse", "test_mse", "test_rmse_stars"}
+    assert not lab_split_figures & set(report.to_json())  # no lab split, no empty figures
 
 
 def test_params_round_trip_through_their_arrays(planted):
@@ -89,7 +93,8 @@ def test_params_round_trip_through_their_arrays(planted):
 def test_a_new_user_is_the_same_user_the_batch_path_builds(planted):
     """``new_user`` (one user, dense arithmetic) equals ``user_inputs`` + the tower."""
     from recsys.model.hybrid.fold_in import apply_fold_in
-    from recsys.model.hybrid.inputs import N_GENRES, user_inputs
+    from recsys.model.hybrid.inputs import user_inputs
+    from recsys.model.hybrid.layout import N_GENRES
 
     params = planted[0].scoring.params
     rng = np.random.default_rng(0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from recsys.model.hybrid.fold_in import FoldIn, ridge_by_group, ridge_fit
-from recsys.model.hybrid.inputs import N_DENSE, N_GENRES, N_HEAD
+from recsys.model.hybrid.layout import DENSE, N_GENRES, N_HEAD
 from recsys.model.hybrid.params import HybridParams
 from recsys.model.hybrid.stars import refit_stars
 
@@ -23,7 +23,7 @@ def _random_params(rng: np.random.Generator, n_items: int = 60) -> HybridParams:
     counts = rng.integers(0, 50, n_items)
     zeros = np.zeros_like(flags)
     item_vecs = np.concatenate([taste, np.log1p(counts)[:, None], flags, zeros], axis=1)
-    hidden, n_in, n_out = 16, N_DENSE + 2 * DIM, DIM + N_HEAD
+    hidden, n_in, n_out = 16, DENSE.width + 2 * DIM, DIM + N_HEAD
     return HybridParams(
         movie_ids=np.arange(1, n_items + 1),
         item_vecs=item_vecs.astype("float32"),

@@ -20,6 +20,7 @@ from recsys.model.bundle import verify
 from recsys.model.bundle.gate import TOLERANCE, GateVerdict, judge, validation_rows
 from recsys.model.hybrid.train import train_hybrid_bundle
 from recsys.model.lab.train import train_bundle
+from recsys.model.run import RunOptions
 from recsys.serving.load import load_recommender
 from recsys.settings import PROJECT_ROOT
 
@@ -160,17 +161,17 @@ def planted(synthetic_data):
 
 
 def test_a_deliberately_bad_hybrid_is_kept_but_not_served_unless_forced(planted, tmp_path):
-    good = train_hybrid_bundle(planted, None, hybrid_config(epochs=2), tmp_path)
+    good = train_hybrid_bundle(planted, hybrid_config(epochs=2), tmp_path)
     assert good.served and artifacts.current_bundle(tmp_path, "hybrid") == good.bundle
     bad_config = hybrid_config(epochs=1, lr=1.0)
-    bad = train_hybrid_bundle(planted, None, bad_config, tmp_path)
+    bad = train_hybrid_bundle(planted, bad_config, tmp_path)
     assert not bad.served and "not served" in bad.gate["reason"]
     new_rmse = bad.gate["new_rmse"]  # None when the training diverged
     assert new_rmse is None or new_rmse > bad.gate["served_rmse"] * (1 + TOLERANCE)
     assert bad.bundle.is_dir()  # written and kept
     assert artifacts.current_bundle(tmp_path, "hybrid") == good.bundle
     assert load_recommender(tmp_path, "hybrid").bundle == good.bundle
-    forced = train_hybrid_bundle(planted, None, bad_config, tmp_path, force=True)
+    forced = train_hybrid_bundle(planted, bad_config, tmp_path, RunOptions(force=True))
     assert forced.served and forced.gate["forced"]
     assert artifacts.current_bundle(tmp_path, "hybrid") == forced.bundle
     manifest, _ = artifacts.read_manifest(forced.bundle)

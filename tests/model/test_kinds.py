@@ -10,7 +10,15 @@ import pytest
 
 from recsys.config import MODELS, HybridConfig, TrainConfig, hybrid_config, recipe_config
 from recsys.errors import UsageError
-from recsys.model.kinds import KINDS, RunOptions, kind_of, model_kind, train
+from recsys.model.kinds import (
+    KINDS,
+    RunOptions,
+    default_training,
+    kind_of,
+    model_kind,
+    train,
+    training_label,
+)
 
 
 def test_every_model_has_one_entry_the_default_first():
@@ -55,10 +63,20 @@ def test_train_runs_the_configs_kind_with_the_run_options(
     options = RunOptions(progress=print, wait=2.5, force=True, cluster=None)
     train(synthetic, config, Path("artifacts"), options)
     [(args, kwargs)] = heard
-    assert args[0] is synthetic and args[-2] is config and args[-1] == Path("artifacts")
-    assert kwargs == {"progress": print, "wait": 2.5, "force": True, "cluster": None}
-    if trainer == "train_hybrid_bundle":
-        assert args[1] is synthetic.tags  # the hybrid reads the dataset's own tags
+    assert args == (synthetic, config, Path("artifacts"), options) and kwargs == {}
+
+
+def test_a_kinds_training_is_named_and_bounded_by_its_entry():
+    lab, hybrid = recipe_config("fast", epochs=7), hybrid_config(epochs=3)
+    assert training_label(lab) == "the lab's network (fast recipe, lab preset, 7 epochs)"
+    assert training_label(hybrid) == "the hybrid model, 3 epochs"
+    assert kind_of(lab).most_epochs(lab) == 7
+    assert kind_of(hybrid).most_epochs(hybrid) == hybrid.max_epochs  # more on few ratings
+
+
+def test_the_default_training_is_the_first_kinds_default_config():
+    assert kind_of(default_training()) is KINDS[MODELS[0]]
+    assert default_training() == KINDS[MODELS[0]].make_config()
 
 
 TRAINING_MODULES = ("tensorflow", "recsys.model.lab.train", "recsys.model.hybrid.train")

@@ -9,6 +9,7 @@ from recsys.config import recipe_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
 from recsys.model.lab.train import train_bundle
+from recsys.model.run import RunOptions
 from recsys.serving.recommender import Recommender
 from recsys.serving.scoring import lab_user_vector
 
@@ -25,7 +26,7 @@ def planted_run(tmp_path_factory) -> tuple[Recommender, list[tuple[float, float,
         load_movielens(folder),
         config,
         artifacts_dir,
-        progress=lambda done, total, text="": heard.append((done, total, text)),
+        RunOptions(progress=lambda done, total, text="": heard.append((done, total, text))),
     )
     return Recommender.load(artifacts_dir), heard
 

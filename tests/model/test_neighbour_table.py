@@ -254,7 +254,7 @@ def paired(tmp_path_factory):
     dataset = dataclasses.replace(dataset, ratings=merged.reset_index(drop=True))
     artifacts = tmp_path_factory.mktemp("paired_artifacts")
     config = hybrid_config(epochs=4, dim=16, user_hidden=32, item_hidden=32)
-    train_hybrid_bundle(dataset, None, config, artifacts)
+    train_hybrid_bundle(dataset, config, artifacts)
     return Recommender.load(artifacts), pairs
 
 

@@ -19,7 +19,6 @@ from recsys.columns import BECAUSE, GENRE_LIFT, GENRES, MOVIE_ID, PREDICTED, WHY
 from recsys.config import HYBRID, MODELS, hybrid_config
 from recsys.dataset.movielens import load_movielens
 from recsys.dataset.synth import write_synthetic
-from recsys.dataset.tags import load_tags
 from recsys.errors import UsageError
 from recsys.serving.catalogue import Catalogue
 from recsys.serving.recommender import Recommender
@@ -42,7 +41,7 @@ def artifacts(request, tmp_path_factory) -> Path:
         from recsys.model.hybrid.train import train_hybrid_bundle
 
         dataset = load_movielens(data)
-        train_hybrid_bundle(dataset, load_tags(data), hybrid_config(epochs=2), artifacts)
+        train_hybrid_bundle(dataset, hybrid_config(epochs=2), artifacts)
     return artifacts
 
 

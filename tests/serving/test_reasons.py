@@ -89,6 +89,14 @@ def test_a_genre_from_a_pick_is_called_the_picks_and_a_slider_wins():
     assert reasons.genre_phrase("Action", said["Action"]) == "Action, as in Toy Story"
     low = reasons.GenreRating(1.0, reasons.PICKS, "Saw")
     assert reasons.genre_phrase("Horror", low) == "you rated Saw (Horror) low"
+    both = {"Fantasy": said["Action"], "Horror": low, "Animation": said["Action"]}
+    text = reasons.reason_text(
+        ["Toy Story"], {"Fantasy": 0.4, "Horror": 0.3, "Animation": 0.2}, both
+    )
+    assert text == (
+        "because you liked Toy Story · Fantasy and Animation, as in Toy Story, "
+        "you rated Saw (Horror) low"
+    )  # one pick's genres said together, once
     mine = reasons.GenreRating(4.3, reasons.RATINGS)
     assert reasons.genre_phrase("Drama", mine) == "your Drama ratings (4.3★ on average)"
 

@@ -19,6 +19,7 @@ from recsys.dashboard.overview import year_bounds
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.cache import ExploreCatalogue
 from recsys.dashboard.ui.widgets import (
+    PRESENT,
     clamp_state,
     keep_choice,
     show_movies,
@@ -139,7 +140,12 @@ def _newly_selected(key: str, table: pd.DataFrame, event: Any) -> int | None:
 def movie_table(table: pd.DataFrame, key: str, *, switch: bool = True, **shown: Any) -> None:
     """``show_movies`` whose rows can be selected: a selected movie opens in Explore
     (``switch``), or, on Explore itself, becomes the picked movie."""
-    event = show_movies(table, key=key, on_select="rerun", selection_mode="single-row", **shown)
+    # A table reads its font once, when first drawn: presenter mode's (larger) is drawn
+    # anew under a key of its own.
+    drawn_key = f"{key}_presenter" if st.session_state.get(PRESENT) else key
+    event = show_movies(
+        table, key=drawn_key, on_select="rerun", selection_mode="single-row", **shown
+    )
     movie_id = _newly_selected(key, table, event)
     if movie_id is None:
         return
@@ -150,12 +156,11 @@ def movie_table(table: pd.DataFrame, key: str, *, switch: bool = True, **shown: 
 
 
 def point_to_details(title: str) -> None:
-    """Under the browse table: which movie the details below are of, with a link down to
-    them; a movie just selected in a table also gets a toast."""
-    name = md_escape(title, 120)
-    st.caption(f"The details below are of **{name}**: [go to them ↓](#{DETAILS_ANCHOR})")
+    """A movie just selected in a table: a toast naming it (its summary is beside the
+    list, under its name)."""
     if st.session_state.pop(JUST_PICKED, False):
-        st.toast(f"Showing **{name}**: its details are below the table", icon=":material/south:")
+        name = md_escape(title, 120)
+        st.toast(f"Showing **{name}** beside the list", icon=":material/east:")
 
 
 DETAILS_ANCHOR = "movie-details"

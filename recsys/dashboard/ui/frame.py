@@ -16,7 +16,6 @@ from typing import Any
 
 import streamlit as st
 
-from recsys.config import default_training, training_label
 from recsys.dashboard.jobs import JobBusyError, training_estimate
 from recsys.dashboard.tables import model_facts
 from recsys.dashboard.text import md_escape
@@ -34,7 +33,7 @@ from recsys.dataset.download import UPLOAD_CAP_MB, install_dataset
 from recsys.dataset.movielens import dataset_present
 from recsys.errors import BundleError, MissingBundleError, known_errors
 from recsys.model.bundle import trained_models
-from recsys.model.kinds import KINDS
+from recsys.model.kinds import KINDS, default_training, training_label
 from recsys.serving.recommender import Recommender
 from recsys.settings import data_path_source, resolve_data_path
 
@@ -44,6 +43,7 @@ _router = threading.local()
 SERVED = "served_model"  # the sidebar's model switch
 MODEL_LABELS = {kind.name: kind.label for kind in KINDS.values()}
 PRESENTER_CSS = Path(__file__).with_name("presenter.css")  # static project text, never data
+_PRESENTER_CSS_SENT = "_presenter_css_sent"
 BASE_CSS = Path(__file__).with_name("base.css")  # the same, on every page in every mode
 
 
@@ -97,6 +97,12 @@ def draw() -> Recommender:
     st.html(BASE_CSS)
     if st.session_state.get(PRESENT):
         st.html(PRESENTER_CSS)
+        if not st.session_state.get(_PRESENTER_CSS_SENT):
+            # A table reads its font size once, when first drawn: drawn in the same
+            # paint as the style sheet it keeps 14 px. Once per session, stop here and
+            # run again, so the tables come after the style sheet is in place.
+            st.session_state[_PRESENTER_CSS_SENT] = True
+            st.rerun()
     write_frame_link(model.model_kind)
     return model
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from recsys.config import HybridConfig, TrainConfig, training_label
+from recsys.config import HybridConfig, TrainConfig
 from recsys.dashboard.jobs import Job, JobRegistry, Work, evaluation_work, train_work
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.ui.access import authorized
 from recsys.dashboard.ui.cache import artifacts_dir
+from recsys.model.kinds import training_label
 from recsys.settings import job_cooldown_s, resolve_data_path
 
 

@@ -6,11 +6,13 @@ then from a shared link, before any widget exists.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from recsys.columns import GENRE_LIST
 from recsys.dashboard.text import md_escape
-from recsys.dashboard.ui.cache import movie_labels
+from recsys.dashboard.ui.cache import explore_catalogue, movie_labels
 from recsys.dashboard.ui.widgets import (
     PRESENT,
     clamp_state,
@@ -82,7 +84,10 @@ def init_state(model: Recommender) -> None:
     if params is None:
         return
     reader = UrlReader(params)
-    link = read_new_user(reader, bounds, max_count, catalogue.movie_id_set, catalogue.find_movie)
+    # A pick may be any movie of the dataset: one the served model lacks was kept for a
+    # switch back (the link carries it), and a reload keeps it so.
+    dataset_movies = explore_catalogue(model).labels
+    link = read_new_user(reader, bounds, max_count, dataset_movies, catalogue.find_movie)
     for genre, stars in link.genre_ratings.items():
         st.session_state[genre_key(genre)] = stars
     st.session_state[NU_TOP] = link.filters.top
@@ -91,8 +96,7 @@ def init_state(model: Recommender) -> None:
     st.session_state[NU_YEARS] = link.filters.years
     st.session_state[NU_MIN_RATINGS] = link.filters.min_ratings
     st.session_state[NU_PICKS] = link.picks
-    labels = movie_labels(model)
-    st.session_state[NU_PICK_TITLES] = {m: labels.get(m, str(m)) for m in link.picks}
+    st.session_state[NU_PICK_TITLES] = {m: dataset_movies.get(m, str(m)) for m in link.picks}
     show_url_notes(reader)
 
 
@@ -114,9 +118,10 @@ def _remove_pick(movie_id: int) -> None:
     st.session_state[NU_PICKS].pop(movie_id, None)
 
 
-def picked_movies(model: Recommender) -> dict[int, float]:
-    """Movies the user liked: a title search over the whole catalogue, stars for each,
-    and the list of picks with a remove button; {movieId: stars}."""
+def picked_movies(model: Recommender, search: Any, stars: Any) -> dict[int, float]:
+    """Movies the user liked: a title search over the whole catalogue (in the slot
+    ``search``), stars for each (in ``stars``), and below them the picks with a remove
+    button; the picks the served model knows, {movieId: stars}."""
     labels = movie_labels(model)
     st.session_state[_ADD_LABELS] = labels
     wanted: dict[int, float] = st.session_state[NU_PICKS]
@@ -130,7 +135,6 @@ def picked_movies(model: Recommender) -> dict[int, float]:
             ),
             icon=":material/bookmark:",
         )
-    search, stars = st.columns([3, 2], vertical_alignment="bottom")
     stars.select_slider("Your stars", STAR_CHOICES, value=5.0, key=NU_ADD_STARS)
     search.selectbox(
         "Add a movie you liked",
@@ -179,7 +183,7 @@ def genre_label(stars: float) -> str:
     return "not rated" if stars == 0 else f"{stars:g} ★"
 
 
-def genre_sliders(per_row: int = 2) -> dict[str, float]:
+def genre_sliders(per_row: int = 4) -> dict[str, float]:
     """The 14 genre sliders, in the lab's order, ``per_row`` to a row; stars (0 = not
     rated, shown as such).
 
@@ -208,10 +212,16 @@ def genre_sliders(per_row: int = 2) -> dict[str, float]:
     return {g: float(st.session_state[genre_key(g)]) for g in GENRE_LIST}
 
 
-def filters(model: Recommender) -> NewUserFilters:
-    """Top-N and the filters, in an expander; values survive page switches."""
+def kept_picks() -> dict[int, float]:
+    """Every pick, those the served model lacks included (kept for a switch back): what
+    the link carries, so a reload keeps them too."""
+    return dict(st.session_state.get(NU_PICKS, {}))
+
+
+def filters(model: Recommender, top_col: Any, rest: Any) -> NewUserFilters:
+    """Top-N (in the slot ``top_col``) and the filters, in an expander (in ``rest``);
+    values survive page switches."""
     bounds, max_count = model.catalogue.year_bounds, model.catalogue.max_count
-    top_col, rest = st.columns([1, 1], vertical_alignment="top")
     kept = {"persist_state": "session"}  # the values survive page switches
     top = top_col.number_input(
         # The range in the label: a typed 0 or 500 only turns the box red, without words.
@@ -223,7 +233,8 @@ def filters(model: Recommender) -> NewUserFilters:
         help=f"1 to {MAX_TOP}: the most this page lists",
         **kept,
     )
-    with rest.expander("Filters", icon=":material/filter_list:"):
+    # A popover: the filters float over the page instead of widening a narrow slot.
+    with rest.popover("Filters", icon=":material/filter_list:", width="stretch"):
         include = st.multiselect(
             "Only movies with any of these genres", GENRE_LIST, key=NU_INCLUDE, **kept
         )

@@ -79,7 +79,27 @@ def show_chart(slot: Any, chart: Any, **kwargs: Any) -> Any:
 
 # ---------------------------------------------------------------------------- tables
 
-WHY_PX = 290  # a title (200 px) and its reason fit the results column at 1280 px (530 px)
+# The reason beside a 200 px title, both whole on the page's width at 1280 px (about
+# 820 px): three wrapped lines hold the longest reasons at 14 px, and at presenter
+# mode's 18 px in the wider column.
+WHY_PX = 440
+WHY_PRESENTER_PX = 530
+
+
+def why_px(present: bool) -> int:
+    return WHY_PRESENTER_PX if present else WHY_PX
+
+
+# Rows three lines tall, so a long title or reason wraps instead of being cut. The grid
+# wraps text only in rows taller than 4rem: 64 px at the normal 16 px root, 84 px under
+# presenter mode's 21 px one (``presenter.css``), whose 18 px lines need 88.
+WRAPPED_ROW_PX = 66
+WRAPPED_ROW_PRESENTER_PX = 88
+
+
+def wrapped_row_px() -> int:
+    """The row height at which a table's cells wrap to three lines, in this mode."""
+    return WRAPPED_ROW_PRESENTER_PX if st.session_state.get(PRESENT) else WRAPPED_ROW_PX
 
 
 def _stars(label: str, help: str) -> Any:
@@ -106,7 +126,7 @@ def movie_columns() -> dict[str, Any]:
         NUM_RATINGS: st.column_config.NumberColumn("num ratings", format="%d", width="small"),
         WHY: st.column_config.TextColumn(
             "why",
-            width=WHY_PX,
+            width=why_px(bool(st.session_state.get(PRESENT))),
             help="The movies you liked (4★ or more) closest to it in the model's movie space, "
             "and the genre ratings that raise its score most (the score lost when that "
             "rating is removed, beyond what every movie loses)",
@@ -122,12 +142,14 @@ def show_movies(
     show_id: bool = False,
     height: int | str = "auto",
     title_width: str = "large",
+    wrap: bool = False,
     **selection: Any,
 ) -> Any:
     """A movie table: stars as bars, movieId hidden unless ``show_id``; ``order`` picks
     and orders the columns (default: the table's own). ``selection``: st.dataframe's
     key and selection arguments; their selection state is returned
-    (``recsys.dashboard.ui.explore.movie_table``)."""
+    (``recsys.dashboard.ui.explore.movie_table``). ``wrap``: rows three lines tall,
+    so long titles and reasons wrap within their columns instead of being cut."""
     config = movie_columns()
     config[TITLE] = st.column_config.TextColumn("title", width=title_width)
     if show_id:
@@ -140,6 +162,7 @@ def show_movies(
         column_config=config,
         column_order=columns,
         height=height,
+        row_height=wrapped_row_px() if wrap else None,
         **selection,
     )
 
@@ -152,10 +175,16 @@ def show_table(
     column_order: Iterable[str] | None = None,
     **kwargs: Any,
 ) -> Any:
-    """st.dataframe in ``slot`` (``st`` or a column) with its first shown column pinned
-    and no header cut short (``recsys.dashboard.table_layout``)."""
+    """st.dataframe in ``slot`` (``st`` or a column) with its first shown column pinned,
+    no header cut short (``recsys.dashboard.table_layout``) and its height known from
+    the first paint."""
     order = list(column_order) if column_order is not None else None
     config = laid_out(column_config, order if order is not None else table.columns)
+    if kwargs.get("height", "auto") == "auto" and not st.session_state.get(PRESENT):
+        # The height "auto" would give, fixed from the first paint: the grid's code loads
+        # after the page is drawn, and an "auto" box grows then, moving what is below it.
+        # (Presenter mode's rows grow with its larger text; they keep "auto".)
+        kwargs["height"] = auto_height(len(table), kwargs.get("row_height") or ROW_PX)
     return slot.dataframe(table, column_config=config, column_order=order, **kwargs)
 
 
@@ -187,9 +216,18 @@ def download_csv(
     )
 
 
+ROW_PX = 35  # the grid's row and header height at the normal 16 px root
+AUTO_MAX_PX = 400  # the most a grid of height "auto" takes; it scrolls beyond
+
+
 def table_height(rows: int) -> int:
     """Pixels that show ``rows`` rows and the header without a scrollbar."""
-    return 35 * (rows + 1) + 3
+    return ROW_PX * (rows + 1) + 3
+
+
+def auto_height(rows: int, row_px: int = ROW_PX) -> int:
+    """The height a grid of ``rows`` rows, ``row_px`` tall, takes at height "auto"."""
+    return min(ROW_PX + rows * row_px + 3, AUTO_MAX_PX)
 
 
 # ---------------------------------------------------------------------------- pickers and state

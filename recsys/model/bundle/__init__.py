@@ -1,66 +1,15 @@
 """Trained bundles on disk, by role: ``store`` writes them atomically, keeps the last
 few, moves the served pointers and rolls back; ``verify`` reads one safely (sizes,
-hashes, no Lambda layer, freshness); ``gate`` judges a new bundle against the served one.
+hashes, no Lambda layer, freshness); ``manifest`` is what ``manifest.json`` says, typed;
+``gate`` judges a new bundle against the served one.
 
-What callers need of the store and its checks is re-exported here.
+What callers need of the store and its checks is re-exported here: the store's public
+names (its ``__all__``, which includes the checks it re-exports) and ``Manifest``.
 """
 
-from recsys.model.bundle.store import (
-    BUNDLE_FILES,
-    BUNDLE_PREFIX,
-    CURRENT,
-    KEEP_PER_MODEL,
-    MANIFEST,
-    MAX_FILE_BYTES,
-    MAX_MANIFEST_BYTES,
-    MAX_MODEL_CONFIG_BYTES,
-    SCHEMA_VERSION,
-    bundle_kind,
-    check_fresh,
-    check_model_config,
-    current_bundle,
-    kept_bundles,
-    manifest_hash,
-    pointer_name,
-    previous_bundle,
-    read_manifest,
-    read_regular,
-    read_verified,
-    rollback,
-    serve_bundle,
-    sha256_bytes,
-    sha256_file,
-    trained_models,
-    training_lock,
-    write_bundle,
-)
+from recsys.model.bundle import store
+from recsys.model.bundle.manifest import Manifest
+from recsys.model.bundle.store import *  # noqa: F403  (exactly store.__all__)
 
-__all__ = [
-    "BUNDLE_FILES",
-    "BUNDLE_PREFIX",
-    "CURRENT",
-    "KEEP_PER_MODEL",
-    "MANIFEST",
-    "MAX_FILE_BYTES",
-    "MAX_MANIFEST_BYTES",
-    "MAX_MODEL_CONFIG_BYTES",
-    "SCHEMA_VERSION",
-    "bundle_kind",
-    "check_fresh",
-    "check_model_config",
-    "current_bundle",
-    "kept_bundles",
-    "manifest_hash",
-    "pointer_name",
-    "previous_bundle",
-    "read_manifest",
-    "read_regular",
-    "read_verified",
-    "rollback",
-    "serve_bundle",
-    "sha256_bytes",
-    "sha256_file",
-    "trained_models",
-    "training_lock",
-    "write_bundle",
-]
+__all__ = ["Manifest"]
+__all__ += store.__all__

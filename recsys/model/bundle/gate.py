@@ -27,6 +27,7 @@ written and kept; ``--force`` (or the app's "Serve it anyway") serves it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ import pandas as pd
 
 from recsys.columns import MOVIE_ID, RATING, USER_ID
 from recsys.errors import BundleError
-from recsys.model.bundle import bundle_kind, current_bundle, read_verified
+from recsys.model.bundle import Manifest, current_bundle, read_verified
 
 VALIDATION_SEED = 20_260_101
 VALIDATION_SHARE = 0.1
@@ -113,9 +114,11 @@ def _comparable(new: dict, old: object) -> bool:
     return all(old.get(key) == value for key, value in new.items() if key != METRIC)
 
 
-def judge(validation: dict, served: dict | None, served_bundle: str | None = None) -> GateVerdict:
+def judge(
+    validation: dict, served: Mapping | None, served_bundle: str | None = None
+) -> GateVerdict:
     """Compare a new model's ``validation`` with the served model's manifest (None when
-    there is none)."""
+    there is none; a bundle made before the gate has no validation)."""
     new = validation[METRIC]
     if new is None or not math.isfinite(new):
         return GateVerdict(
@@ -127,7 +130,7 @@ def judge(validation: dict, served: dict | None, served_bundle: str | None = Non
         )
     if served is None:
         return GateVerdict(True, "no model of this kind is served yet", new)
-    old_validation = served.get("validation")
+    old_validation = Manifest.from_json(served).validation
     if not _comparable(validation, old_validation):
         return GateVerdict(
             True,
@@ -155,7 +158,7 @@ def judge_against_served(
     try:
         bundle = current_bundle(artifacts_dir, model)
         manifest = read_verified(bundle, ())[0]
-        served = manifest if bundle_kind(manifest) == model else None
+        served = manifest if manifest.model == model else None
         name = bundle.name
     except BundleError:
         served, name = None, None

@@ -9,7 +9,8 @@ Layout of the artifacts folder::
     .train.lock          held while a training writes or a pointer moves (file lock)
     bundle-<stamp>/      model.keras weights.npz scalers.json items.csv
                          item_embeddings.npy users.csv ratings.npz history.json
-                         manifest.json ("model": "hybrid" or "lab")
+                         manifest.json ("model": "hybrid" or "lab"); each kind's
+                         files are its registry entry's (the hybrid has no scalers.json)
 
 A bundle is written to ``.tmp-*`` beside the others and renamed to ``bundle-<stamp>``;
 only then may a pointer name it (each pointer is replaced atomically with
@@ -29,7 +30,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +39,7 @@ from filelock import FileLock, Timeout
 
 from recsys.config import MODELS
 from recsys.errors import BundleError, MissingBundleError, TrainingLockedError, UsageError
+from recsys.model.bundle.manifest import Manifest
 from recsys.model.bundle.verify import (
     BUNDLE_FILES,
     MANIFEST,
@@ -57,6 +60,7 @@ from recsys.model.bundle.verify import (
 
 __all__ = [
     "BUNDLE_FILES",
+    "BUNDLE_PREFIX",
     "CURRENT",
     "KEEP_PER_MODEL",
     "MANIFEST",
@@ -128,14 +132,15 @@ def _fsync_dir(path: Path) -> None:
 def write_bundle(
     artifacts_dir: Path,
     writers: dict[str, FileWriter],
-    manifest: dict,
+    manifest: Manifest | Mapping,
     *,
     make_current: bool = True,
 ) -> Path:
     """Write a new bundle and (``make_current``) serve it as the current bundle of its
-    kind (``manifest["model"]``). Call while holding ``training_lock``.
+    kind (``manifest.model``). Call while holding ``training_lock``.
 
-    ``writers`` maps each file name to a function that writes it; the manifest gets
+    ``writers`` maps each file name to a function that writes it; the manifest (a
+    ``Manifest``, or its JSON as tests write it, read by ``Manifest.from_json``) gets
     the schema version, a creation time, the bundle id and every file's sha256. A
     bundle not made current is kept all the same (``serve_bundle`` serves it later).
     """
@@ -147,14 +152,15 @@ def write_bundle(
         for name, writer in writers.items():
             writer(tmp / name)
         files = {name: sha256_file(tmp / name) for name in sorted(writers)}
-        full_manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "bundle_id": bundle_id,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            **manifest,
-            "files": files,
-        }
-        (tmp / MANIFEST).write_text(json.dumps(full_manifest, indent=1, sort_keys=True))
+        full_manifest = replace(
+            Manifest.from_json(manifest),
+            schema_version=SCHEMA_VERSION,
+            bundle_id=bundle_id,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            files=files,
+        )
+        text = json.dumps(full_manifest.to_json(), indent=1, sort_keys=True)
+        (tmp / MANIFEST).write_text(text)
         for path in tmp.iterdir():
             with open(path, "rb") as stream:
                 os.fsync(stream.fileno())
@@ -165,7 +171,7 @@ def write_bundle(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if make_current:
-        _point(artifacts_dir, bundle_kind(full_manifest), bundle_id)
+        _point(artifacts_dir, full_manifest.model, bundle_id)
     _collect_garbage(artifacts_dir)
     return final
 
@@ -225,7 +231,7 @@ def _adopt_legacy(artifacts_dir: Path) -> None:
     if name is None or not _valid_name(name):
         return
     try:
-        kind = bundle_kind(read_manifest(artifacts_dir / name)[0])
+        kind = read_manifest(artifacts_dir / name)[0].model
     except BundleError:
         return
     if kind in MODELS:
@@ -275,7 +281,7 @@ def current_bundle(artifacts_dir: Path, model: str | None = None) -> Path:
         legacy = _pointer_value(artifacts_dir, CURRENT)
         if legacy is not None:
             bundle = _named_bundle(artifacts_dir, CURRENT, legacy)
-            if bundle_kind(read_manifest(bundle)[0]) == model:
+            if read_manifest(bundle)[0].model == model:
                 return bundle
     if name is None:
         how = "python -m recsys train" + (f" --model {model}" if model else "")
@@ -316,7 +322,7 @@ def _bundle_dirs(artifacts_dir: Path) -> list[Path]:
 
 def _kind_of(bundle: Path) -> str | None:
     try:
-        return bundle_kind(read_manifest(bundle)[0])
+        return read_manifest(bundle)[0].model
     except BundleError:
         return None
 
@@ -374,7 +380,7 @@ def serve_bundle(artifacts_dir: Path, bundle: str | Path, wait: float | bool = F
 def _serve(artifacts_dir: Path, name: str) -> Path:
     folder = _named_bundle(artifacts_dir, "the request", name)
     manifest, _, _ = read_verified(folder, ())
-    kind = bundle_kind(manifest)
+    kind = manifest.model
     pointer_name(kind)  # a kind this program serves
     _point(artifacts_dir, kind, name)
     return folder
@@ -385,7 +391,7 @@ def rollback(artifacts_dir: Path, model: str | None = None, wait: float | bool =
     training lock; returns it. UsageError, in one line, when there is none."""
     with training_lock(artifacts_dir, wait=wait):
         if model is None:
-            model = bundle_kind(read_manifest(current_bundle(artifacts_dir))[0])
+            model = read_manifest(current_bundle(artifacts_dir))[0].model
         previous = previous_bundle(artifacts_dir, model)
         if previous is None:
             raise UsageError(

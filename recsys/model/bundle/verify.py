@@ -16,14 +16,16 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from recsys.errors import BundleError, StaleBundleError
+from recsys.model.bundle.manifest import SCHEMA_VERSION, Manifest
 
-SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 
+# Every name a bundle's file may have (each kind writes its own of them: the registry,
+# recsys.model.kinds, says which); a manifest listing another name is refused.
 BUNDLE_FILES = (
     "model.keras",
     "weights.npz",
@@ -94,8 +96,8 @@ def _parse_json(path: Path, raw: bytes | str) -> object:
         raise BundleError(path, "is nested too deeply to be a bundle's JSON; retrain") from None
 
 
-def read_manifest(bundle: Path) -> tuple[dict, bytes]:
-    """The parsed manifest and its raw bytes; checks presence and schema version."""
+def read_manifest(bundle: Path) -> tuple[Manifest, bytes]:
+    """The manifest and its raw bytes; checks presence, schema version and file list."""
     path = bundle / MANIFEST
     try:
         raw = read_regular(path, MAX_MANIFEST_BYTES)
@@ -110,9 +112,12 @@ def read_manifest(bundle: Path) -> tuple[dict, bytes]:
             path, f"schema version {version!r}, this program reads {SCHEMA_VERSION}; retrain"
         )
     files = manifest.get("files")
-    if not isinstance(files, dict) or set(files) != set(BUNDLE_FILES):
+    if not isinstance(files, dict) or not files or not set(files) <= set(BUNDLE_FILES):
         raise BundleError(path, "does not list the bundle's files; the bundle is damaged")
-    return manifest, raw
+    try:
+        return Manifest.from_json(manifest), raw
+    except ValueError as err:
+        raise BundleError(path, f"is damaged ({err}); retrain") from None
 
 
 def manifest_hash(raw_manifest: bytes) -> str:
@@ -120,7 +125,7 @@ def manifest_hash(raw_manifest: bytes) -> str:
     return sha256_bytes(raw_manifest)
 
 
-def read_verified(bundle: Path, names: tuple[str, ...]) -> tuple[dict, str, dict[str, bytes]]:
+def read_verified(bundle: Path, names: tuple[str, ...]) -> tuple[Manifest, str, dict[str, bytes]]:
     """(manifest, manifest hash, {name: bytes}) after checking every file's sha256.
 
     Only ``names`` are returned, but every listed file is checked, so a bundle with
@@ -128,7 +133,7 @@ def read_verified(bundle: Path, names: tuple[str, ...]) -> tuple[dict, str, dict
     """
     manifest, raw = read_manifest(bundle)
     contents: dict[str, bytes] = {}
-    for name, expected in manifest["files"].items():
+    for name, expected in manifest.files.items():
         path = bundle / name
         try:
             content = read_regular(path, MAX_FILE_BYTES)
@@ -179,27 +184,22 @@ def _class_names(node) -> Iterator[str]:
 
 
 def check_fresh(
-    manifest: dict, data_fingerprint: str | None = None, config: dict | None = None
+    manifest: Mapping, data_fingerprint: str | None = None, config: dict | None = None
 ) -> None:
     """StaleBundleError when the bundle came from other data or another config."""
-    if data_fingerprint is not None and manifest.get("data", {}).get("fingerprint") != (
-        data_fingerprint
-    ):
-        raise StaleBundleError(
-            manifest.get("bundle_id", "bundle"),
-            "was trained on other data than the current dataset; retrain",
-        )
+    manifest = Manifest.from_json(manifest)
+    name = manifest.bundle_id or "bundle"
+    if data_fingerprint is not None and manifest.fingerprint != data_fingerprint:
+        raise StaleBundleError(name, "was trained on other data than the current dataset; retrain")
     if config is not None:
-        saved = manifest.get("config", {})
-        differs = sorted(k for k in config if saved.get(k) != config[k])
+        differs = sorted(k for k in config if manifest.config.get(k) != config[k])
         if differs:
             raise StaleBundleError(
-                manifest.get("bundle_id", "bundle"),
-                f"was trained with another config ({', '.join(differs)}); retrain",
+                name, f"was trained with another config ({', '.join(differs)}); retrain"
             )
 
 
-def bundle_kind(manifest: dict) -> str:
-    """``"hybrid"`` or ``"lab"``: the model a manifest describes (bundles from before the
-    hybrid model have no ``model`` key, and are the lab's)."""
-    return str(manifest.get("model") or "lab")
+def bundle_kind(manifest: Mapping) -> str:
+    """The model kind a manifest describes (``Manifest.from_json`` fills it in for
+    bundles from before the hybrid model)."""
+    return Manifest.from_json(manifest).model

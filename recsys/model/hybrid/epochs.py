@@ -11,7 +11,8 @@ import numpy as np
 
 from recsys.config import HybridConfig
 from recsys.dataset.groups import position_in_user
-from recsys.model.hybrid.inputs import CENTER, N_GENRES
+from recsys.model.hybrid.inputs import CENTER
+from recsys.model.hybrid.layout import DENSE
 
 
 def epoch_split(users: np.ndarray, n_users: int, config: HybridConfig, rng: np.random.Generator):
@@ -49,17 +50,17 @@ def slider_users(dense, genre_only, users, items, is_input, flags, config, rng):
     movie if they like none) and in no genre they dislike (< ``dislike_genre_stars``),
     thinned to about ``target_fraction`` of their ratings.
     """
-    g = N_GENRES
-    rated = dense[:, g : 2 * g] > 0
+    rated = dense[:, DENSE.rated] > 0
     keep = rated & (rng.random(rated.shape) < config.genre_keep)
     keep = np.where(keep.any(1, keepdims=True), keep, rated)
     keep &= genre_only[:, None]
     rows = np.flatnonzero(genre_only)
-    centred = np.where(keep, dense[:, :g], 0.0)
-    dense[rows, :g], dense[rows, g : 2 * g] = centred[rows], keep[rows]
+    centred = np.where(keep, dense[:, DENSE.centred], 0.0)
+    dense[rows, DENSE.centred], dense[rows, DENSE.rated] = centred[rows], keep[rows]
     n_kept = np.maximum(keep.sum(1), 1)
-    dense[rows, 2 * g] = (centred.sum(1) / n_kept)[rows]  # the mean: that of the set genres
-    dense[rows, 2 * g + 1 :] = 0.0
+    # The mean: that of the set genres; no count and no offset.
+    dense[rows, DENSE.mean_column] = (centred.sum(1) / n_kept)[rows]
+    dense[rows, DENSE.history] = 0.0
     stars = centred + CENTER
     liked = keep & (stars >= config.like_genre_stars)
     disliked = keep & (stars < config.dislike_genre_stars)

@@ -14,6 +14,8 @@ from typing import Protocol
 import numpy as np
 from scipy.linalg.lapack import dposv
 
+from recsys.model.hybrid.layout import ServedLayout
+
 
 @dataclass(frozen=True)
 class FoldIn:
@@ -140,7 +142,7 @@ def _fold_in_many(
     user block [a'·u_d (d), a'·r_u (k), a'·z_u (d)] (a' the dot weight) and b_u
     becomes the blended bias."""
     fold, n_users = params.fold_in, len(u)
-    d, k, width = params.dim, params.star_dim, params.width
+    d, k = params.dim, params.star_dim
     stars = np.asarray(stars, "float64")
     residual = stars - (
         params.mu + user_bias[users] + params.star_bias[rows] + params.pair_dots(u[users], rows)
@@ -154,7 +156,8 @@ def _fold_in_many(
     trust = np.where(count > 0, count / (count + fold.few_ratings), 1.0)
     bias = trust * (user_bias + shift) + (1.0 - trust) * plain
     weight = (trust + (1.0 - trust) * fold.few_dots)[:, None]
-    block = [u, weight * u[:, :d], weight * u[:, width - k : width], weight * z]
+    at = ServedLayout(d, k)
+    block = [u, weight * u[:, at.taste], weight * u[:, at.stars], weight * z]
     return np.concatenate(block, axis=1).astype("float32"), bias
 
 
@@ -163,7 +166,7 @@ def _fold_in_one(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``_fold_in_many`` for one user (a new user's picks): the same arithmetic on
     a handful of rows, without grouping (it runs on every New user request)."""
-    fold, d, k, width = params.fold_in, params.dim, params.star_dim, params.width
+    fold, d, k = params.fold_in, params.dim, params.star_dim
     n, one, bias = len(rows), u[0], float(user_bias[0])
     stars = np.asarray(stars, "float64")
     taste = params.taste_vecs[rows]
@@ -175,5 +178,6 @@ def _fold_in_one(
     trust = n / (n + fold.few_ratings) if n else 1.0
     blended = trust * (bias + shift) + (1.0 - trust) * plain.sum() / (n + fold.few_shrink)
     weight = trust + (1.0 - trust) * fold.few_dots
-    block = np.concatenate([one, weight * one[:d], weight * one[width - k :], weight * z])
+    at = ServedLayout(d, k)
+    block = np.concatenate([one, weight * one[at.taste], weight * one[at.stars], weight * z])
     return block[None, :].astype("float32"), np.array([blended])

@@ -10,12 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from recsys.columns import GENRE_LIST, MOVIE_ID, RATING, USER_ID
+from recsys.columns import MOVIE_ID, RATING, USER_ID
+from recsys.model.hybrid.layout import DENSE
 
 CENTER = 3.5  # stars: genre ratings and a user's mean are fed centred here
-N_GENRES = len(GENRE_LIST)
-N_DENSE = 2 * N_GENRES + 3  # centred genre stars, rated flags, mean, log count, offset
-N_HEAD = 3  # the user MLP's outputs after u: b_u, raw π_u, raw genre strength
 SHRINK = 15.0  # ratings of prior weight in the user offset, as the bias baseline's
 
 
@@ -23,8 +21,9 @@ SHRINK = 15.0  # ratings of prior weight in the user offset, as the bias baselin
 class UserInputs:
     """The user tower's inputs, one row per user.
 
-    dense: [n, 31] float32. plain: [n, n_items] sparse pooling weights (1/k over the k
-    pooled movies). like: the same pattern, weights (stars − the user's mean)/k.
+    dense: [n, 31] float32 (``layout.DENSE``). plain: [n, n_items] sparse pooling
+    weights (1/k over the k pooled movies). like: the same pattern, weights (stars −
+    the user's mean)/k.
     """
 
     dense: np.ndarray
@@ -35,17 +34,17 @@ class UserInputs:
 def genre_dense(
     genre_stars: np.ndarray, mean: np.ndarray, count: np.ndarray, offset: np.ndarray
 ) -> np.ndarray:
-    """[n, 31]: (stars − 3.5)·rated and rated per genre (0 stars = not rated), the mean
-    stars − 3.5, log(1 + ratings) and the shrunk offset against the item baseline."""
+    """[n, 31] the dense inputs (``layout.DENSE``): (stars − 3.5)·rated and rated per
+    genre (0 stars = not rated), the mean stars − 3.5, log(1 + ratings) and the shrunk
+    offset against the item baseline."""
     rated = (genre_stars > 0).astype("float32")
-    columns = [
-        (genre_stars - CENTER) * rated,
-        rated,
-        (mean - CENTER)[:, None],
-        np.log1p(count)[:, None],
-        offset[:, None],
-    ]
-    return np.concatenate(columns, axis=1).astype("float32")
+    dense = np.empty((len(genre_stars), DENSE.width), dtype="float32")
+    dense[:, DENSE.centred] = (genre_stars - CENTER) * rated
+    dense[:, DENSE.rated] = rated
+    dense[:, DENSE.mean] = (mean - CENTER)[:, None]
+    dense[:, DENSE.log_count] = np.log1p(count)[:, None]
+    dense[:, DENSE.offset] = offset[:, None]
+    return dense
 
 
 def user_inputs(
@@ -134,12 +133,12 @@ def softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
 
 
-def genre_deviation(dense: np.ndarray) -> np.ndarray:
+def genre_deviation(dense):
     """[n, 14] (genre stars − the user's mean) where rated, 0 elsewhere, from the dense
-    inputs [(g − 3.5)·rated, rated, mean − 3.5, ...]: what the rating head's genre term
-    multiplies by a learned weight per genre and the movie's genre flags."""
-    centred, rated = dense[:, :N_GENRES], dense[:, N_GENRES : 2 * N_GENRES]
-    return centred - rated * dense[:, 2 * N_GENRES : 2 * N_GENRES + 1]
+    inputs (``layout.DENSE``): what the rating head's genre term multiplies by a learned
+    weight per genre and the movie's genre flags. Slicing and arithmetic only, so the
+    same function serves numpy arrays (serving) and Keras tensors (the user tower)."""
+    return dense[:, DENSE.centred] - dense[:, DENSE.rated] * dense[:, DENSE.mean]
 
 
 def item_side(v: np.ndarray, counts: np.ndarray, flags: np.ndarray, k: int) -> np.ndarray:

@@ -17,6 +17,7 @@ TensorFlow comes through ``recsys.model._tf``.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,14 +27,13 @@ from recsys.model._tf import keras, set_seed, tf
 from recsys.model.hybrid.content import GROUPS, ContentTokens
 from recsys.model.hybrid.epochs import epoch_lr, epoch_split, planned_epochs, slider_users
 from recsys.model.hybrid.inputs import (
-    N_DENSE,
-    N_GENRES,
-    N_HEAD,
+    genre_deviation,
     item_baseline_bias,
     item_side,
     rating_codes,
     user_inputs,
 )
+from recsys.model.hybrid.layout import DENSE, N_GENRES, N_HEAD, TowerLayout
 from recsys.model.hybrid.neighbour_table import with_neighbours
 from recsys.model.hybrid.params import HybridParams
 from recsys.model.hybrid.stars import refit_stars
@@ -86,15 +86,14 @@ class UserHead(keras.layers.Layer):
 
     def call(self, inputs):
         out, dense = inputs
-        d = self.dim
-        pop = self.pop_prior + keras.ops.softplus(out[:, d + 1 : d + 2])
-        strength = keras.ops.softplus(out[:, d + 2 : d + 3])
-        genre = strength * self.genre_weight * dense[:, : self.n_genres]
-        rating = out[:, d + 3 :]
-        n = self.n_genres
-        deviation = dense[:, :n] - dense[:, n : 2 * n] * dense[:, 2 * n : 2 * n + 1]
-        stars_by_genre = self.star_genre_weight * deviation  # numpy: hybrid.genre_deviation
-        return keras.ops.concatenate([out[:, : d + 1], pop, genre, rating, stars_by_genre], -1)
+        at = TowerLayout(self.dim)
+        pop = self.pop_prior + keras.ops.softplus(out[:, at.raw_pop])
+        strength = keras.ops.softplus(out[:, at.raw_strength])
+        genre = strength * self.genre_weight * dense[:, DENSE.centred]
+        stars_by_genre = self.star_genre_weight * genre_deviation(dense)  # as serving's
+        taste_and_bias = out[:, : at.user_bias + 1]
+        parts = [taste_and_bias, pop, genre, out[:, at.raw_rating], stars_by_genre]
+        return keras.ops.concatenate(parts, -1)
 
     def get_config(self):
         extra = {"dim": self.dim, "n_genres": self.n_genres, "pop_prior": self.pop_prior}
@@ -121,7 +120,7 @@ def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Mo
     item_out = keras.layers.Add(name="item_out")([content_out, id_out])
     item_tower = keras.Model([*token_inputs, year_input, id_input], item_out, name=ITEM_TOWER_NAME)
 
-    dense_input = keras.Input((N_DENSE,), name="user_dense")
+    dense_input = keras.Input((DENSE.width,), name="user_dense")
     plain_input = keras.Input((config.dim,), name="pool_plain")
     like_input = keras.Input((config.dim,), name="pool_like")
     x = keras.layers.Concatenate()([dense_input, plain_input, like_input])
@@ -133,18 +132,87 @@ def build_towers(content: ContentTokens, config: HybridConfig) -> tuple[keras.Mo
     return item_tower, user_tower
 
 
+class Batch(NamedTuple):
+    """One training step's inputs, as ``epoch_batches`` yields them (padded: a padded
+    example has weight 0 and rating 0).
+
+    needed: [m] int32 the catalogue rows the item tower runs over (targets and pooled
+    histories). dense: [users, 31] float32 each distinct user's dense inputs
+    (``layout.DENSE``). pool_index: [cap, 2] int32 (the user's place in ``dense``, the
+    pooled movie's place in ``needed``); plain_value, like_value: [cap] float32 the two
+    pools' weights. row_user: [batch] int32 each example's user (its place in
+    ``dense``); target: [batch] int32 its movie's place in ``needed``; rating: [batch]
+    float32 its stars; weight: [batch] float32 its weight in the ranking loss.
+    """
+
+    needed: np.ndarray
+    dense: np.ndarray
+    pool_index: np.ndarray
+    plain_value: np.ndarray
+    like_value: np.ndarray
+    row_user: np.ndarray
+    target: np.ndarray
+    rating: np.ndarray
+    weight: np.ndarray
+
+
 def step_signature() -> list:
-    """The step's inputs, as ``epoch_batches`` yields them, with each first dimension unknown:
-    needed, dense, pool index, plain and like weights, row user, target, rating, weight."""
+    """The step's inputs (a ``Batch``), each first dimension unknown."""
     spec = tf.TensorSpec
-    return [
-        spec([None], tf.int32),
-        spec([None, N_DENSE], tf.float32),
-        spec([None, 2], tf.int32),
-        *(spec([None], tf.float32) for _ in range(2)),
-        *(spec([None], tf.int32) for _ in range(2)),
-        *(spec([None], tf.float32) for _ in range(2)),
-    ]
+    return list(
+        Batch(
+            needed=spec([None], tf.int32),
+            dense=spec([None, DENSE.width], tf.float32),
+            pool_index=spec([None, 2], tf.int32),
+            plain_value=spec([None], tf.float32),
+            like_value=spec([None], tf.float32),
+            row_user=spec([None], tf.int32),
+            target=spec([None], tf.int32),
+            rating=spec([None], tf.float32),
+            weight=spec([None], tf.float32),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- the step's pieces
+
+
+def no_negative_mask(row_user, target, weight):
+    """[batch, batch] True where column j is no negative for example i: another target
+    of the same user, the same movie again, or a padded example (weight 0); never the
+    example's own target."""
+    same = tf.equal(row_user[:, None], row_user[None, :]) | tf.equal(target[:, None], target)
+    return (same & ~tf.eye(tf.shape(target)[0], dtype=tf.bool)) | (weight <= 0)[None, :]
+
+
+def pooled_users(taste, pool_index, plain_value, like_value, n_users):
+    """([n_users, d] plain, [n_users, d] like): each user's two weighted sums of the taste
+    vectors ``taste`` [m, d] of the movies they rated, ``pool_index`` rows (user, movie)."""
+    picked = tf.gather(taste, pool_index[:, 1])
+    plain = tf.math.unsorted_segment_sum(picked * plain_value[:, None], pool_index[:, 0], n_users)
+    like = tf.math.unsorted_segment_sum(picked * like_value[:, None], pool_index[:, 0], n_users)
+    return plain, like
+
+
+def logq_correction(log_count, logq: float):
+    """[1, batch] what each target's logit loses for its popularity, logQ-style: the
+    sampling of in-batch negatives by their count, ``logq`` × log(1 + n)."""
+    return logq * log_count[None, :]
+
+
+def ranking_loss(logits, mask, weight):
+    """The weighted mean softmax cross-entropy of each example's own target (the
+    diagonal) against the batch's others, ``mask``'s columns left out."""
+    logits = tf.where(mask, -1e9, logits)
+    labels = tf.range(tf.shape(logits)[0])
+    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+    return tf.reduce_sum(weight * ce) / tf.reduce_sum(weight)
+
+
+def stars_loss(predicted, rating):
+    """The mean squared error in stars over the real examples (a padded one has rating 0)."""
+    real = tf.cast(rating > 0, "float32")
+    return tf.reduce_sum(real * tf.square(predicted - rating)) / tf.reduce_sum(real)
 
 
 def _pad(x: np.ndarray, n: int) -> np.ndarray:
@@ -188,59 +256,64 @@ class Trainer:
         self.optimizer.build(self.variables)
         self.step = tf.function(self.train_step, input_signature=step_signature())
 
-    def _logits(self, user_out, row_user, target, local, p, v):
-        """[batch, batch] in-batch ranking logits (logQ-corrected by ``logq``)."""
-        d = self.config.dim
-        rows = tf.gather(user_out, row_user)
-        u, pop, genre = rows[:, :d], rows[:, d + 1], rows[:, d + 2 : d + 2 + N_GENRES]
-        log_count = tf.gather(self.log_count, target)
-        logits = tf.matmul(u, v, transpose_b=True) + tf.gather(p, local)[None, :]
-        logits += tf.matmul(genre, tf.gather(self.flags, target), transpose_b=True)
-        logits += pop[:, None] * log_count[None, :] - self.config.logq * log_count[None, :]
-        return logits, rows
-
-    def train_step(
-        self, needed, dense, pool_index, plain_value, like_value, row_user, target, rating, weight
-    ):
-        """One update. The item tower runs over ``needed`` (catalogue rows) only; the
-        pools and targets index into it, and ``target`` holds catalogue rows too."""
-        config, d = self.config, self.config.dim
+    def item_side(self, needed):
+        """The item tower over the catalogue rows ``needed``, each movie's id vector
+        dropped at random (``config.id_dropout``): [m, d + 2 + k] [v | p | b | q]."""
         id_code = tf.gather(self.id_code_t, needed)
-        keep = tf.cast(tf.random.uniform(tf.shape(id_code)) >= config.id_dropout, "int32")
+        keep = tf.cast(tf.random.uniform(tf.shape(id_code)) >= self.config.id_dropout, "int32")
         item_inputs = [tf.gather(x, needed) for x in self.item_inputs]
-        local = target
-        target = tf.gather(needed, local)
-        n_users = tf.shape(dense)[0]
-        # Another target of the same user, or the same movie again, is no negative.
-        same = tf.equal(row_user[:, None], row_user[None, :]) | tf.equal(target[:, None], target)
-        masked = (same & ~tf.eye(tf.shape(target)[0], dtype=tf.bool)) | (weight <= 0)[None, :]
+        return self.item_tower([*item_inputs, id_code * keep], training=True)
+
+    def ranking_logits(self, rows, target, target_p, target_v):
+        """[batch, batch] in-batch ranking logits of the users' tower rows ``rows`` (one
+        per example) against the batch's targets (catalogue rows; their p and v),
+        logQ-corrected."""
+        at = TowerLayout(self.config.dim)
+        u, pop, genre = rows[:, at.taste], rows[:, at.head_pop], rows[:, at.head_genre]
+        log_count = tf.gather(self.log_count, target)
+        logits = tf.matmul(u, target_v, transpose_b=True) + target_p[None, :]
+        logits += tf.matmul(genre, tf.gather(self.flags, target), transpose_b=True)
+        logits += pop[:, None] * log_count[None, :] - logq_correction(log_count, self.config.logq)
+        return logits
+
+    def predicted_stars(self, rows, u, offset, target, target_b, target_q, target_v):
+        """[batch] μ + offset + b_u + b_i (+ b⁰_i) + α·u·v_i + [r_u | genre stars]·[q_i | f_i]
+        for the users' tower rows ``rows`` (their taste vectors ``u``) and the targets."""
+        at = TowerLayout(self.config.dim)
+        dots = tf.reduce_sum(u * target_v, axis=1)
+        item_bias = target_b + tf.gather(self.baseline_bias, target)
+        base = self.mu + offset + rows[:, at.user_bias] + item_bias
+        star_items = tf.concat([target_q, tf.gather(self.flags, target)], axis=1)
+        star_dots = tf.reduce_sum(rows[:, at.head_stars] * star_items, 1)
+        return base + self.alpha * dots + star_dots
+
+    def train_step(self, *batch):
+        """One update on a ``Batch``. The item tower runs over ``needed`` (catalogue rows)
+        only; the pools and targets index into it."""
+        batch = Batch(*batch)
+        config, at = self.config, TowerLayout(self.config.dim)
+        local = batch.target
+        target = tf.gather(batch.needed, local)
+        n_users = tf.shape(batch.dense)[0]
+        mask = no_negative_mask(batch.row_user, target, batch.weight)
         with tf.GradientTape() as tape:
-            out = self.item_tower([*item_inputs, id_code * keep], training=True)
-            v, p, b, q = out[:, :d], out[:, d], out[:, d + 1], out[:, d + 2 :]
-            picked = tf.gather(v, pool_index[:, 1])
-            plain = tf.math.unsorted_segment_sum(
-                picked * plain_value[:, None], pool_index[:, 0], n_users
+            out = self.item_side(batch.needed)
+            v, p = out[:, at.item_taste], out[:, at.item_rank_bias]
+            b, q = out[:, at.item_star_bias], out[:, at.item_rating]
+            plain, like = pooled_users(
+                v, batch.pool_index, batch.plain_value, batch.like_value, n_users
             )
-            like = tf.math.unsorted_segment_sum(
-                picked * like_value[:, None], pool_index[:, 0], n_users
-            )
-            user_out = self.user_tower([dense, plain, like], training=True)
+            user_out = self.user_tower([batch.dense, plain, like], training=True)
             target_v = tf.gather(v, local)
-            logits, rows = self._logits(user_out, row_user, target, local, p, target_v)
-            logits = tf.where(masked, -1e9, logits)
-            labels = tf.range(tf.shape(target)[0])
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
-            rank_loss = tf.reduce_sum(weight * ce) / tf.reduce_sum(weight)
-            u = rows[:, :d]
-            dots = tf.reduce_sum(u * target_v, axis=1)
-            offset = tf.gather(dense[:, -1], row_user)
-            item_bias = tf.gather(b, local) + tf.gather(self.baseline_bias, target)
-            base = self.mu + offset + rows[:, d] + item_bias
-            star_items = tf.concat([tf.gather(q, local), tf.gather(self.flags, target)], axis=1)
-            star_dots = tf.reduce_sum(rows[:, d + 2 + N_GENRES :] * star_items, 1)
-            predicted = base + self.alpha * dots + star_dots
-            real = tf.cast(rating > 0, "float32")  # padded examples have rating 0
-            rate_loss = tf.reduce_sum(real * tf.square(predicted - rating)) / tf.reduce_sum(real)
+            rows = tf.gather(user_out, batch.row_user)
+            logits = self.ranking_logits(rows, target, tf.gather(p, local), target_v)
+            rank_loss = ranking_loss(logits, mask, batch.weight)
+            u = rows[:, at.taste]
+            offset = tf.gather(batch.dense[:, DENSE.offset_column], batch.row_user)
+            predicted = self.predicted_stars(
+                rows, u, offset, target, tf.gather(b, local), tf.gather(q, local), target_v
+            )
+            rate_loss = stars_loss(predicted, batch.rating)
             reg = config.l2 * (tf.reduce_sum(tf.square(u)) + tf.reduce_sum(tf.square(target_v)))
             loss = rank_loss + config.rating_weight * rate_loss + reg
         grads = tape.gradient(loss, self.variables)
@@ -288,16 +361,16 @@ def epoch_batches(trainer: Trainer, users, items, stars, n_users, rng, baseline)
         plain_value, like_value = np.zeros(cap, "float32"), np.zeros(cap, "float32")
         index[: plain.nnz, 0], index[: plain.nnz, 1] = plain.row, local[len(rows) :]
         plain_value[: plain.nnz], like_value[: plain.nnz] = plain.data, like.data
-        yield (
-            _pad(needed.astype("int32"), size),
-            _pad(dense[distinct], user_cap),
-            index,
-            plain_value,
-            like_value,
-            _pad(row_user.astype("int32"), batch),
-            _pad(local[: len(rows)].astype("int32"), batch),
-            _pad(stars[rows].astype("float32"), batch),
-            _pad(weight[rows], batch),
+        yield Batch(
+            needed=_pad(needed.astype("int32"), size),
+            dense=_pad(dense[distinct], user_cap),
+            pool_index=index,
+            plain_value=plain_value,
+            like_value=like_value,
+            row_user=_pad(row_user.astype("int32"), batch),
+            target=_pad(local[: len(rows)].astype("int32"), batch),
+            rating=_pad(stars[rows].astype("float32"), batch),
+            weight=_pad(weight[rows], batch),
         )
 
 
@@ -351,17 +424,18 @@ def fit_hybrid(
 def fitted_model(trainer: Trainer, content, config, counts, baseline):
     """(the numpy parameters, a Keras model of both towers) of a trained ``trainer``."""
     out = trainer.item_outputs()
-    d = config.dim
+    at = TowerLayout(config.dim)
+    taste = out[:, at.item_taste]
     params = HybridParams(
         movie_ids=content.movie_ids,
-        item_vecs=item_side(out[:, :d], counts, content.flags, config.star_dim + N_GENRES),
-        rank_bias=out[:, d].astype("float64"),
-        star_bias=out[:, d + 1].astype("float64") + baseline[1],
+        item_vecs=item_side(taste, counts, content.flags, config.star_dim + N_GENRES),
+        rank_bias=out[:, at.item_rank_bias].astype("float64"),
+        star_bias=out[:, at.item_star_bias].astype("float64") + baseline[1],
         counts=counts,
         baseline_bias=baseline[1],
         flags=content.flags,
         user_layers=trainer.user_layers(),
-        star_vecs=np.concatenate([out[:, d + 2 :], content.flags], axis=1).astype("float32"),
+        star_vecs=np.concatenate([out[:, at.item_rating], content.flags], 1).astype("float32"),
         star_genre_weight=trainer.user_tower.get_layer("user_head").star_genre_weight.numpy(),
         genre_weight=trainer.user_tower.get_layer("user_head").genre_weight.numpy(),
         mu=baseline[0],

@@ -34,9 +34,6 @@ from recsys.genres import validate_genre_ratings
 from recsys.model.hybrid.fold_in import FoldIn, apply_fold_in
 from recsys.model.hybrid.inputs import (
     CENTER,
-    N_DENSE,
-    N_GENRES,
-    N_HEAD,
     SHRINK,
     UserInputs,
     genre_averages,
@@ -45,6 +42,7 @@ from recsys.model.hybrid.inputs import (
     softplus,
     user_inputs,
 )
+from recsys.model.hybrid.layout import DENSE, N_GENRES, N_HEAD, ServedLayout, TowerLayout
 from recsys.model.hybrid.neighbour_table import NeighbourTable
 from recsys.model.lab.towers import USER_TOWER, weight_key
 
@@ -120,10 +118,11 @@ class HybridParams:
     def _star_user(self, u: np.ndarray) -> np.ndarray:
         """[n, 2d + k] the users' side of ``_star_columns``: the fold-in's block when ``u``
         carries one, else the tower's u and r_u (and no z_u)."""
-        d, k, width = self.dim, self.star_dim, self.width
-        if u.shape[1] > width:
-            return u[:, width:]
-        return np.concatenate([u[:, :d], u[:, width - k :], np.zeros_like(u[:, :d])], axis=1)
+        at = ServedLayout(self.dim, self.star_dim)
+        if u.shape[1] > at.width:
+            return u[:, at.fold_in]
+        taste = u[:, at.taste]
+        return np.concatenate([taste, u[:, at.stars], np.zeros_like(taste)], axis=1)
 
     def star_dots(self, u: np.ndarray, rows) -> np.ndarray:
         """[n_users, n_rows] the stars' dot products of user vectors [n_users, ≥ width]
@@ -151,17 +150,19 @@ class HybridParams:
     def _tower(
         self, dense: np.ndarray, plain: np.ndarray, like: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The user MLP and head from dense inputs [n, 31] and the two pools [n, d]."""
-        d = self.dim
+        """The user MLP and head from dense inputs [n, 31] and the two pools [n, d]:
+        ([u | π | g | r_u | genre stars], b_u + the offset) (``layout.TowerLayout``)."""
+        at = TowerLayout(self.dim)
         x = np.concatenate([dense, plain, like], axis=1).astype("float32")
         (w1, b1), (w2, b2) = self.user_layers
         out = np.maximum(x @ w1 + b1, 0.0) @ w2 + b2
-        pop = self.pop_prior + softplus(out[:, d + 1 : d + 2])
-        genre = softplus(out[:, d + 2 : d + 3]) * self.genre_weight * dense[:, :N_GENRES]
+        pop = self.pop_prior + softplus(out[:, at.raw_pop])
+        strength = softplus(out[:, at.raw_strength])
+        genre = strength * self.genre_weight * dense[:, DENSE.centred]
         stars_by_genre = self.star_genre_weight * genre_deviation(dense)
-        user = np.concatenate([out[:, :d], pop, genre, out[:, d + N_HEAD :], stars_by_genre], 1)
-        user = user.astype("float32")
-        return user, out[:, d] + dense[:, -1]
+        parts = [out[:, at.taste], pop, genre, out[:, at.raw_rating], stars_by_genre]
+        user = np.concatenate(parts, 1).astype("float32")
+        return user, out[:, at.user_bias] + dense[:, DENSE.offset_column]
 
     def histories(self, users: np.ndarray, movie_ids: np.ndarray, stars: np.ndarray, n_users: int):
         """User vectors from ratings: (user codes 0..n_users-1, movie ids, stars).
@@ -335,7 +336,7 @@ class HybridParams:
         d = item_vecs.shape[1] - 1 - N_GENRES - k
         learned = k - N_GENRES  # the rating head's learned dims; the rest are genre flags
         if (
-            layers[0][0].shape[0] != N_DENSE + 2 * d
+            layers[0][0].shape[0] != DENSE.width + 2 * d
             or layers[1][0].shape[1] != d + N_HEAD + learned
         ):
             raise ValueError("the user tower does not fit the item vectors")

@@ -24,6 +24,7 @@ import pandas as pd
 
 from recsys.model.hybrid.fold_in import FoldIn, apply_fold_in, ridge_by_group
 from recsys.model.hybrid.inputs import rating_codes, user_inputs
+from recsys.model.hybrid.layout import ServedLayout
 from recsys.model.hybrid.neighbour_table import with_neighbours
 from recsys.model.hybrid.params import HybridParams
 
@@ -48,14 +49,14 @@ def refit_stars(
     baseline = (params.mu, params.baseline_bias)
     inputs = user_inputs(users, rows, stars, n_users, params.flags, baseline)
     tower_u, tower_bias = params.user_vectors(inputs)  # the towers are frozen
-    width, d = params.width, params.dim
+    at = ServedLayout(params.dim, params.star_dim)
     network_items = params.star_items  # α·v_i
     n_items = len(params.movie_ids)
     item_count = np.bincount(rows, minlength=n_items).astype("float64")
     refitted = replace(params, fold_in=fold_in)
     for _ in range(rounds):
         u, user_bias = apply_fold_in(refitted, tower_u, tower_bias, users, rows, stars)
-        taste = u[users, width : width + d]  # what meets s_i in the stars: a'·u
+        taste = u[users, at.fold_in_taste]  # what meets s_i in the stars: a'·u
         predicted = refitted.mu + user_bias[users] + refitted.star_bias[rows]
         residual = stars - predicted - refitted.pair_dots(u[users], rows)
         star_bias = refitted.star_bias + np.bincount(rows, residual, n_items) / (

@@ -1,10 +1,12 @@
 """Training the hybrid model into a bundle over the whole catalogue.
 
-The bundle has the lab's file names, so the store, its checks and the decoder are
-shared: ``weights.npz`` holds the hybrid's numpy parameters, ``model.keras`` both
-towers, ``items.csv``/``users.csv`` the whole catalogue and every user as the lab's
-vectors (for display and the lab network's scalers), and the manifest says
-``"model": "hybrid"``. TensorFlow is imported only inside :func:`train_hybrid_bundle`.
+The bundle shares the lab's file names but for the scalers (``HYBRID_FILES``), so the
+store, its checks and the decoder are shared: ``weights.npz`` holds the hybrid's numpy
+parameters, ``model.keras`` both towers, ``items.csv``/``users.csv`` the whole catalogue
+and every user as the lab's vectors (for display), and the manifest says
+``"model": "hybrid"``. The lab network's training rows and scalers are not built: the
+hybrid's serving never reads them. TensorFlow is imported only inside
+:func:`train_hybrid_bundle`.
 """
 
 from __future__ import annotations
@@ -25,58 +27,50 @@ from recsys.model.bundle.gate import (
     validation_record,
     validation_rows,
 )
+from recsys.model.bundle.manifest import training_manifest
 from recsys.model.distributed import fit_hybrid_on_cluster, hybrid_training_record
-from recsys.model.distributed.cluster import Cluster
 from recsys.model.distributed.shards import shard_key, shard_path
-from recsys.model.features import build_features
+from recsys.model.features import catalogue_tables
 from recsys.model.hybrid.content import build_content
 from recsys.model.hybrid.stars import refit_on_ratings
-from recsys.model.lab.train import (
-    TrainReport,
-    library_versions,
-    save_npz,
-    table_writers,
-    worker_report,
-)
-from recsys.model.scaling import Scalers
-from recsys.progress import Progress
+from recsys.model.lab.train import save_npz, table_writers
+from recsys.model.report import TrainReport, worker_report
+from recsys.model.run import RunOptions, worker_cluster
 
 SERVED_PRESET = "catalogue"
 
 
 def train_hybrid_bundle(
     dataset: MovieLens,
-    tags: pd.DataFrame | None,
     config: HybridConfig,
     artifacts_dir: Path,
-    *,
-    progress: Progress | None = None,
-    wait: float | bool = False,
-    force: bool = False,
-    cluster: Cluster | None = None,
+    options: RunOptions | None = None,
 ) -> TrainReport:
-    """Train the hybrid model on every rating and atomically write a new bundle, served
-    unless the quality gate finds it clearly worse than the served hybrid bundle.
+    """Train the hybrid model on every rating (and the dataset's tags) and atomically
+    write a new bundle, served unless the quality gate finds it clearly worse than the
+    served hybrid bundle.
 
-    tags: userId, movieId, tag (may be None or empty). ``progress``, ``wait`` and
-    ``force`` as in ``recsys.model.lab.train.train_bundle``; a failure leaves the previous
-    bundle intact. ``cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the
-    chief of that cluster, each worker on its own users with a batch of
-    ``config.batch_size`` (``recsys.model.distributed.hybrid_step``); the other workers call
+    ``options.progress``, ``wait`` and ``force`` as in
+    ``recsys.model.lab.train.train_bundle``; a failure leaves the previous bundle intact.
+    ``options.cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the chief of
+    that cluster, each worker on its own users with a batch of ``config.batch_size``
+    (``recsys.model.distributed.hybrid_step``); the other workers call
     :func:`train_hybrid_worker`.
     """
+    options = options or RunOptions()
+    progress, cluster = options.progress, options.cluster
     say = progress or (lambda _done, _total, _text="": None)
     start = time.perf_counter()
-    with training_lock(artifacts_dir, wait=wait):
+    with training_lock(artifacts_dir, wait=options.wait):
         from recsys.model.lab.network import architecture  # TensorFlow, only to train
 
         say(0, 0, "building features")
         feature_config = preset_config(SERVED_PRESET)
-        training = build_features(dataset, feature_config)
-        content = build_content(dataset.movies, tags, config.min_token_df)
+        tables = catalogue_tables(dataset.ratings, dataset.movies, feature_config)
+        content = build_content(dataset.movies, dataset.tags, config.min_token_df)
         say(0, 0, "training")
         params, model, history = _fit(
-            training.ratings,
+            tables.ratings,
             content,
             config,
             artifacts_dir,
@@ -85,48 +79,44 @@ def train_hybrid_bundle(
             progress,
         )
         say(0, 0, "writing the bundle")
-        validation = _validation(params, training.ratings, dataset.fingerprint)
-        verdict = judge_against_served(artifacts_dir, HYBRID, validation, force)
-        scalers = Scalers.fit(training.user_train, training.item_train, training.y)
-        rows = pd.Index(params.movie_ids).get_indexer(training.items["movieId"].astype("int64"))
+        validation = _validation(params, tables.ratings, dataset.fingerprint)
+        verdict = judge_against_served(artifacts_dir, HYBRID, validation, options.force)
+        rows = pd.Index(params.movie_ids).get_indexer(tables.items["movieId"].astype("int64"))
         embeddings = np.ascontiguousarray(params.item_vecs[rows, : params.dim], dtype="float32")
         writers = {
             "model.keras": lambda path: model.save(path),
             "weights.npz": lambda path: save_npz(path, params.to_arrays()),
-            "scalers.json": lambda path: path.write_text(scalers.to_json()),
-            **table_writers(training, embeddings),
+            **table_writers(tables, embeddings),
             "history.json": lambda path: path.write_text(
                 json.dumps({"loss": history["rank_loss"], **history})
             ),
         }
-        counts = {**training.counts(), "train_rows": int(len(training.ratings)), "test_rows": 0}
-        manifest = {
-            "model": HYBRID,
-            "config": {**config.to_dict(), "features": feature_config.to_dict()},
-            "training": hybrid_training_record(config, cluster),
-            "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
-            "versions": library_versions(),
-            "metrics": {"fit_seconds": history["seconds"], "epochs_run": history["epochs"]},
-            "counts": counts,
-            "architecture": architecture(model),
-            "protocol": None,
-            "validation": validation,
-            "gate": verdict.to_json(),
-        }
+        # Every rating is a training row: no lab split (and no repeats in the catalogue).
+        rows_trained = int(len(tables.ratings))
+        counts = {**tables.counts(), "rows": rows_trained, "train_rows": rows_trained}
+        counts["test_rows"] = 0
+        manifest = training_manifest(
+            HYBRID,
+            dataset,
+            config={**config.to_dict(), "features": feature_config.to_dict()},
+            training=hybrid_training_record(config, cluster),
+            metrics={"fit_seconds": history["seconds"], "epochs_run": history["epochs"]},
+            counts=counts,
+            architecture=architecture(model),
+            protocol=None,
+            validation=validation,
+            gate=verdict.to_json(),
+        )
         bundle = write_bundle(artifacts_dir, writers, manifest, make_current=verdict.serve)
-    nan = float("nan")
     return TrainReport(
-        counts=training.counts(),
+        model=HYBRID,
+        counts={key: counts[key] for key in ("items", "users", "ratings", "rows")},
         train_rows=counts["train_rows"],
         test_rows=0,
-        train_mse=nan,
-        test_mse=nan,
-        test_rmse_stars=nan,
         seconds=time.perf_counter() - start,
         fit_seconds=history["seconds"],
         epochs_run=history["epochs"],
         bundle=bundle,
-        model=HYBRID,
         gate=verdict.to_json(),
     )
 
@@ -150,21 +140,18 @@ def _fit(ratings, content, config, artifacts_dir, fingerprint, cluster, progress
 
 
 def train_hybrid_worker(
-    dataset: MovieLens,
-    tags: pd.DataFrame | None,
-    config: HybridConfig,
-    artifacts_dir: Path,
-    cluster: Cluster,
+    dataset: MovieLens, config: HybridConfig, artifacts_dir: Path, options: RunOptions
 ) -> dict:
-    """A non-chief worker's part: the same ratings and catalogue as the chief, this
-    worker's users, the synchronised training; no lock, no bundle (the chief writes it).
-    Returns {"worker", "workers", "train_rows", "fit_seconds", "epochs_run"}."""
-    training = build_features(dataset, preset_config(SERVED_PRESET))
-    content = build_content(dataset.movies, tags, config.min_token_df)
+    """A non-chief worker's part of the training on ``options.cluster``: the same
+    ratings and catalogue as the chief, this worker's users, the synchronised training;
+    no lock, no bundle (the chief writes it). Returns ``worker_report``'s dict."""
+    cluster = worker_cluster(options)
+    tables = catalogue_tables(dataset.ratings, dataset.movies, preset_config(SERVED_PRESET))
+    content = build_content(dataset.movies, dataset.tags, config.min_token_df)
     _, _, history = _fit(
-        training.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster, None
+        tables.ratings, content, config, artifacts_dir, dataset.fingerprint, cluster, None
     )
-    return worker_report(cluster, len(training.ratings), history["seconds"], history["epochs"])
+    return worker_report(cluster, len(tables.ratings), history["seconds"], history["epochs"])
 
 
 def _validation(params, ratings: pd.DataFrame, fingerprint: str) -> dict:

@@ -8,10 +8,8 @@ The served model is the one trained on the 80%, so its test metrics are its own.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,15 +32,20 @@ from recsys.config import TrainConfig, preset_config
 from recsys.dataset.movielens import MovieLens
 from recsys.model.bundle import training_lock, write_bundle
 from recsys.model.bundle.gate import judge_against_served, validation_record, validation_rows
+from recsys.model.bundle.manifest import training_manifest
 from recsys.model.distributed import check_global_batch, fit_on_cluster, training_record
-from recsys.model.distributed.cluster import Cluster
 from recsys.model.distributed.shards import shard_key, shard_path
-from recsys.model.features import TrainingSet, build_features
+from recsys.model.features import CatalogueTables, TrainingSet, build_features
+from recsys.model.report import TrainReport, worker_report
+from recsys.model.run import RunOptions, worker_cluster
 from recsys.model.scaling import Scalers
-from recsys.progress import Progress
 
+LAB = "lab"
 TEST_SIZE = 0.2
 SPLIT_SEED = 1  # the lab's random_state
+
+# The report's figures of the lab's split (the manifest's metrics add the fit's timing).
+SPLIT_METRICS = ("train_mse", "test_mse", "test_rmse_stars")
 
 ITEMS_CSV_COLUMNS = [MOVIE_ID, TITLE, YEAR, AVE_RATING, *GENRE_LIST, GENRES, NUM_RATINGS]
 
@@ -100,91 +103,32 @@ def lab_split(training: TrainingSet) -> LabSplit:
     )
 
 
-@dataclass(frozen=True)
-class TrainReport:
-    """What a training produced; ``to_json`` is the CLI's ``--json`` output."""
-
-    counts: dict
-    train_rows: int
-    test_rows: int
-    train_mse: float
-    test_mse: float
-    test_rmse_stars: float
-    seconds: float
-    fit_seconds: float
-    epochs_run: int
-    bundle: Path
-    model: str = "lab"
-    gate: dict | None = None  # the quality gate's verdict (recsys.model.bundle.gate)
-
-    @property
-    def served(self) -> bool:
-        """Whether the new bundle was made the served one of its kind."""
-        return self.gate is None or bool(self.gate.get("serve", True))
-
-    def to_json(self) -> dict:
-        """JSON-ready: a figure that does not apply (the hybrid's lab-split MSE) is None."""
-
-        def number(value: float) -> float | None:
-            return None if np.isnan(value) else value
-
-        return {
-            "model": self.model,
-            **self.counts,
-            "train_rows": self.train_rows,
-            "test_rows": self.test_rows,
-            "train_mse": number(self.train_mse),
-            "test_mse": number(self.test_mse),
-            "test_rmse_stars": number(self.test_rmse_stars),
-            "seconds": self.seconds,
-            "fit_seconds": self.fit_seconds,
-            "epochs_run": self.epochs_run,
-            "bundle": str(self.bundle),
-            "served": self.served,
-            "gate": self.gate,
-        }
-
-
-def library_versions() -> dict[str, str]:
-    """The versions that made a bundle, read from package metadata (no TensorFlow import)."""
-    packages = ("numpy", "pandas", "scikit-learn", "tensorflow-cpu", "keras")
-    versions = {"python": platform.python_version()}
-    for package in packages:
-        try:
-            versions[package.removesuffix("-cpu")] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package.removesuffix("-cpu")] = "unknown"
-    return versions
-
-
 def train_bundle(
     dataset: MovieLens,
     config: TrainConfig,
     artifacts_dir: Path,
-    *,
-    progress: Progress | None = None,
-    wait: float | bool = False,
-    force: bool = False,
-    cluster: Cluster | None = None,
+    options: RunOptions | None = None,
 ) -> TrainReport:
     """Build features, train, and atomically write a new bundle; serve it unless the
-    quality gate finds it clearly worse than the served lab bundle (``force`` serves it
-    anyway; see ``recsys.model.bundle.gate``).
+    quality gate finds it clearly worse than the served lab bundle (``options.force``
+    serves it anyway; see ``recsys.model.bundle.gate``).
 
-    ``progress`` hears each stage as ``(0, 0, "building features")`` and each epoch as
+    ``options.progress`` hears each stage as ``(0, 0, "building features")`` and each epoch as
     ``(epoch, epochs planned, "epoch 3/12, loss 0.1234")`` (loss in scaled units).
-    ``wait``: block for another training's lock (True, or that many seconds) instead of
+    ``options.wait``: block for another training's lock (True, or that many seconds) instead of
     failing at once. Holds the artifacts' training lock throughout; any failure leaves
     the previous bundle exactly as it was.
-    ``cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the chief of that
+    ``options.cluster``: train on TensorFlow's MultiWorkerMirroredStrategy as the chief of that
     cluster (``recsys.model.distributed.shards``); ``config.batch_size`` is then the global batch.
     Other workers call :func:`train_worker`.
     """
+    options = options or RunOptions()
+    progress, cluster = options.progress, options.cluster
     say = progress or (lambda _done, _total, _text="": None)
     start = time.perf_counter()
     if cluster is not None:
         check_global_batch(config, cluster.workers)
-    with training_lock(artifacts_dir, wait=wait):
+    with training_lock(artifacts_dir, wait=options.wait):
         from recsys.model.lab import network as two_tower  # TensorFlow is imported only to train
 
         say(0, 0, "building features")
@@ -201,7 +145,7 @@ def train_bundle(
         say(0, 0, "writing the bundle")
         metrics = _metrics(two_tower, fitted, split)
         validation = _validation(two_tower, fitted, split, dataset.fingerprint, config.preset)
-        verdict = judge_against_served(artifacts_dir, "lab", validation, force)
+        verdict = judge_against_served(artifacts_dir, LAB, validation, options.force)
         counts = {
             **training.counts(),
             "train_rows": int(len(split.y_train)),
@@ -209,32 +153,30 @@ def train_bundle(
         }
         embeddings = _item_embeddings(two_tower, fitted.model, split.scalers, training)
         writers = _bundle_writers(training, split.scalers, fitted, embeddings, two_tower)
-        manifest = {
-            "model": "lab",
-            "config": {**config.to_dict(), "features": feature_config.to_dict()},
-            "training": training_record(config, cluster),
-            "data": {"source": dataset.source, "fingerprint": dataset.fingerprint},
-            "versions": library_versions(),
-            "metrics": metrics,
-            "counts": counts,
-            "architecture": two_tower.architecture(fitted.model),
-            "protocol": "lab",
-            "validation": validation,
-            "gate": verdict.to_json(),
-        }
+        manifest = training_manifest(
+            LAB,
+            dataset,
+            config={**config.to_dict(), "features": feature_config.to_dict()},
+            training=training_record(config, cluster),
+            metrics=metrics,
+            counts=counts,
+            architecture=two_tower.architecture(fitted.model),
+            protocol="lab",
+            validation=validation,
+            gate=verdict.to_json(),
+        )
         bundle = write_bundle(artifacts_dir, writers, manifest, make_current=verdict.serve)
     return TrainReport(
+        model=LAB,
         counts=training.counts(),
         train_rows=counts["train_rows"],
         test_rows=counts["test_rows"],
-        train_mse=metrics["train_mse"],
-        test_mse=metrics["test_mse"],
-        test_rmse_stars=metrics["test_rmse_stars"],
         seconds=time.perf_counter() - start,
         fit_seconds=fitted.seconds,
         epochs_run=fitted.epochs_run,
         bundle=bundle,
         gate=verdict.to_json(),
+        metrics={name: metrics[name] for name in SPLIT_METRICS},
     )
 
 
@@ -259,30 +201,17 @@ def _features(dataset: MovieLens, config: TrainConfig):
 
 
 def train_worker(
-    dataset: MovieLens,
-    config: TrainConfig,
-    artifacts_dir: Path,
-    cluster: Cluster,
+    dataset: MovieLens, config: TrainConfig, artifacts_dir: Path, options: RunOptions
 ) -> dict:
-    """A non-chief worker's part: the same features and split as the chief, this
-    worker's shard, the synchronised training; no lock, no bundle (the chief writes it).
-    Returns {"worker", "workers", "train_rows", "fit_seconds", "epochs_run"}."""
+    """A non-chief worker's part of the training on ``options.cluster``: the same
+    features and split as the chief, this worker's shard, the synchronised training; no
+    lock, no bundle (the chief writes it). Returns ``worker_report``'s dict."""
+    cluster = worker_cluster(options)
     check_global_batch(config, cluster.workers)
     _, _, split = _features(dataset, config)
     shard = shard_path(artifacts_dir, shard_key(dataset.fingerprint, config.preset), cluster)
     fitted = _fit_on_cluster(split, config, cluster, shard, None)
     return worker_report(cluster, len(split.y_train), fitted.seconds, fitted.epochs_run)
-
-
-def worker_report(cluster: Cluster, train_rows: int, fit_seconds: float, epochs_run: int) -> dict:
-    """What a non-chief worker prints when its part of a training is done."""
-    return {
-        "worker": cluster.index,
-        "workers": cluster.workers,
-        "train_rows": int(train_rows),
-        "fit_seconds": fit_seconds,
-        "epochs_run": epochs_run,
-    }
 
 
 def _validation(two_tower, fitted, split: LabSplit, fingerprint: str, preset: str) -> dict:
@@ -327,21 +256,21 @@ def _bundle_writers(training, scalers, fitted, embeddings, two_tower) -> dict:
         "model.keras": lambda path: fitted.model.save(path),
         "weights.npz": lambda path: save_npz(path, weights),
         "scalers.json": lambda path: path.write_text(scalers.to_json()),
-        **table_writers(training, embeddings),
+        **table_writers(training.tables, embeddings),
         "history.json": lambda path: path.write_text(
             json.dumps({**fitted.history, "epochs_run": fitted.epochs_run})
         ),
     }
 
 
-def table_writers(training: TrainingSet, embeddings: np.ndarray) -> dict:
+def table_writers(tables: CatalogueTables, embeddings: np.ndarray) -> dict:
     """The bundle files both models share: the movies, their embeddings [n, d], the
     users' vectors and the ratings (stars) that serving shows."""
-    items = training.items[ITEMS_CSV_COLUMNS].copy()
+    items = tables.items[ITEMS_CSV_COLUMNS].copy()
     items[MOVIE_ID] = items[MOVIE_ID].astype("int64")
-    users = training.users[list(USER_VECTOR_COLUMNS)].copy()
+    users = tables.users[list(USER_VECTOR_COLUMNS)].copy()
     users[USER_ID] = users[USER_ID].astype("int64")
-    ratings = training.ratings
+    ratings = tables.ratings
     return {
         "items.csv": lambda path: items.to_csv(path, index=False),
         "item_embeddings.npy": lambda path: _save_npy(path, embeddings),
