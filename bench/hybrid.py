@@ -59,9 +59,12 @@ def run_hybrid(dataset, lab_rec, lab_model, work: Path, plan: Plan) -> dict:
     time_calls(lab_call, WARMUP_CALLS)
     time_calls(our_call, WARMUP_CALLS)
     lab_times, ours = interleaved(
-        lab_call, our_call, {"default": contextlib.nullcontext}, plan.lab_new_user_calls,
+        lab_call,
+        our_call,
+        {"default": contextlib.nullcontext},
+        plan.lab_new_user_calls,
         plan.new_user_calls,
-    )  # fmt: skip
+    )
     lab_ms, our_ms = percentile(lab_times, 50), percentile(ours["default"], 50)
     return {
         "train_s": rounded(train_s, 2),

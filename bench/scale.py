@@ -45,9 +45,13 @@ SEED = 0
 def _run(command: list[str]) -> str:
     """Run a Python module; its stdout (one JSON object). Its stderr passes through."""
     done = subprocess.run(
-        [sys.executable, *command], cwd=PROJECT_ROOT, env=subprocess_env(),
-        stdout=subprocess.PIPE, text=True, timeout=3600,
-    )  # fmt: skip
+        [sys.executable, *command],
+        cwd=PROJECT_ROOT,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=3600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:2])} exited with {done.returncode}")
     return done.stdout
@@ -56,10 +60,22 @@ def _run(command: list[str]) -> str:
 def write_data(folder: Path, users: int, movies: int, ratings: int) -> float:
     """Seconds taken to write a synthetic dataset of that shape into ``folder``."""
     start = time.perf_counter()
-    _run([
-        "-m", "recsys.dataset.synth", str(folder), "--users", str(users),
-        "--movies", str(movies), "--ratings", str(ratings), "--seed", str(SEED), "--json",
-    ])  # fmt: skip
+    _run(
+        [
+            "-m",
+            "recsys.dataset.synth",
+            str(folder),
+            "--users",
+            str(users),
+            "--movies",
+            str(movies),
+            "--ratings",
+            str(ratings),
+            "--seed",
+            str(SEED),
+            "--json",
+        ]
+    )
     return time.perf_counter() - start
 
 
@@ -131,9 +147,17 @@ def _train_run(
     """``bench.scale_train`` in one process (``workers`` None) or as that many local
     workers; the chief's figures with the largest peak memory of the workers."""
     command = [
-        sys.executable, "-m", "bench.scale_train", str(folder), "--model", model,
-        "--rows", str(rows), "--batch", str(batch),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "bench.scale_train",
+        str(folder),
+        "--model",
+        model,
+        "--rows",
+        str(rows),
+        "--batch",
+        str(batch),
+    ]
     if workers is None:
         return json.loads(_run(command[1:]))
     procs, outs = [], []
@@ -144,11 +168,16 @@ def _train_run(
             out = work / f"scale-train-{i}.json"
             outs.append(out)
             with open(out, "wb") as stream:
-                procs.append(subprocess.Popen(
-                    command, cwd=PROJECT_ROOT, env=subprocess_env(**{TF_CONFIG: tf_config}),
-                    stdout=stream, stdin=subprocess.DEVNULL,
-                    preexec_fn=None if network is None else network.enter,
-                ))  # fmt: skip
+                procs.append(
+                    subprocess.Popen(
+                        command,
+                        cwd=PROJECT_ROOT,
+                        env=subprocess_env(**{TF_CONFIG: tf_config}),
+                        stdout=stream,
+                        stdin=subprocess.DEVNULL,
+                        preexec_fn=None if network is None else network.enter,
+                    )
+                )
         try:
             codes = [proc.wait(timeout=3600) for proc in procs]
         finally:

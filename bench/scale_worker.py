@@ -68,10 +68,17 @@ def random_weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
 def _recommender(items, users, ratings, weights, scalers, embeddings, manifest=None) -> Recommender:
     """A Recommender over a bundle built in memory (no files)."""
     decoded = DecodedBundle(
-        path=None, manifest=manifest or {}, manifest_hash="synthetic", weights=weights,
-        scalers=scalers, items=items, users=users, ratings=ratings, history={},
+        path=None,
+        manifest=manifest or {},
+        manifest_hash="synthetic",
+        weights=weights,
+        scalers=scalers,
+        items=items,
+        users=users,
+        ratings=ratings,
+        history={},
         item_embeddings=embeddings,
-    )  # fmt: skip
+    )
     return Recommender(decoded)
 
 
@@ -86,18 +93,26 @@ def random_hybrid(
     item_vecs = np.concatenate([taste, np.log1p(counts)[:, None], flags, zeros], axis=1)
     n_in, n_out = DENSE.width + 2 * dim, dim + N_HEAD
     params = HybridParams(
-        movie_ids=items[MOVIE_ID].to_numpy(np.int64), item_vecs=item_vecs.astype(np.float32),
-        rank_bias=np.zeros(n), star_bias=np.zeros(n), counts=counts,
-        baseline_bias=np.zeros(n), flags=flags,
+        movie_ids=items[MOVIE_ID].to_numpy(np.int64),
+        item_vecs=item_vecs.astype(np.float32),
+        rank_bias=np.zeros(n),
+        star_bias=np.zeros(n),
+        counts=counts,
+        baseline_bias=np.zeros(n),
+        flags=flags,
         user_layers=(
             (rng.normal(0, 0.05, (n_in, hidden)).astype(np.float32), np.zeros(hidden, np.float32)),
             (rng.normal(0, 0.05, (hidden, n_out)).astype(np.float32), np.zeros(n_out, np.float32)),
         ),
-        genre_weight=np.ones(N_GENRES, np.float32), star_vecs=flags,
-        star_genre_weight=np.ones(N_GENRES, np.float32), mu=3.5, alpha=0.1, pop_prior=0.5,
+        genre_weight=np.ones(N_GENRES, np.float32),
+        star_vecs=flags,
+        star_genre_weight=np.ones(N_GENRES, np.float32),
+        mu=3.5,
+        alpha=0.1,
+        pop_prior=0.5,
         fold_in=FoldIn(),  # a new user's picks are folded in, as the trained model does
         neighbours=random_neighbours(counts, rng),
-    )  # fmt: skip
+    )
     return params
 
 
@@ -165,9 +180,14 @@ def measure(folder: Path, queries: int, seed: int) -> dict:
     serve_build_s = time.perf_counter() - start
     params = random_hybrid(items, rng)
     hybrid = _recommender(
-        items, users, ratings, params.to_arrays(), scalers, params.taste_vecs,
+        items,
+        users,
+        ratings,
+        params.to_arrays(),
+        scalers,
+        params.taste_vecs,
         manifest={"model": "hybrid"},
-    )  # fmt: skip
+    )
     hybrid_times = _query_times(hybrid, queries, rng, picks=5)
     return {
         **figures,

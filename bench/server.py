@@ -70,12 +70,17 @@ def app_command(app: Path) -> list[str]:
 def streamlit_command(app: Path, port: int) -> list[str]:
     return [
         *app_command(app),
-        "--server.headless", "true",
-        "--server.address", HOST,
-        "--server.port", str(port),
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+        "--server.headless",
+        "true",
+        "--server.address",
+        HOST,
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
 
 
 @contextlib.contextmanager

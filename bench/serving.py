@@ -97,9 +97,12 @@ def run_new_user(rec: Recommender, model, plan: Plan) -> dict:
     time_calls(lab_call, WARMUP_CALLS)
     time_calls(our_call, WARMUP_CALLS)
     lab_times, ours = interleaved(
-        lab_call, our_call, {"default": contextlib.nullcontext, "one_thread": one_blas_thread},
-        plan.lab_new_user_calls, plan.new_user_calls,
-    )  # fmt: skip
+        lab_call,
+        our_call,
+        {"default": contextlib.nullcontext, "one_thread": one_blas_thread},
+        plan.lab_new_user_calls,
+        plan.new_user_calls,
+    )
     lab_ms, our_ms, one_ms = (_timing(t) for t in (lab_times, ours["default"], ours["one_thread"]))
     overlap_profiles = profiles[: 2 if plan.quick else 5]
     return {

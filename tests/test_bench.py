@@ -27,23 +27,53 @@ QUICK_TIMEOUT_S = 300
 NUMBER, FLAG, COUNT = "number", "flag", "count"
 # The issue's sections and keys, spelled out here (not imported from bench), with types.
 EXPECTED = {
-    "train": {"lab_s": NUMBER, "fast_s": NUMBER, "lab_test_mse": NUMBER,
-              "fast_test_mse": NUMBER, "speedup": NUMBER},
-    "new_user": {"lab_median_ms": NUMBER, "median_ms": NUMBER, "p99_ms": NUMBER,
-                 "speedup": NUMBER},
+    "train": {
+        "lab_s": NUMBER,
+        "fast_s": NUMBER,
+        "lab_test_mse": NUMBER,
+        "fast_test_mse": NUMBER,
+        "speedup": NUMBER,
+    },
+    "new_user": {"lab_median_ms": NUMBER, "median_ms": NUMBER, "p99_ms": NUMBER, "speedup": NUMBER},
     "nearest": {"lab_s": NUMBER, "ours_s": NUMBER, "speedup": NUMBER},
-    "hybrid": {"train_s": NUMBER, "train_rows_per_s": NUMBER, "new_user_picks_median_ms": NUMBER,
-               "lab_median_ms": NUMBER, "speedup": NUMBER},
-    "app": {"healthy_s": NUMBER, "first_page_s": NUMBER, "rss_mb": NUMBER,
-            "tensorflow_imported": FLAG, "slider_ms": NUMBER, "page_switch_ms": NUMBER},
-    "scale": {"ratings": COUNT, "build_s": NUMBER, "peak_rss_mb": NUMBER, "embed_s": NUMBER,
-              "new_user_ms": NUMBER, "similar_ms": NUMBER, "train_rows_per_s_1": NUMBER,
-              "train_rows_per_s_2": NUMBER, "allreduce_overhead": NUMBER,
-              "train_peak_rss_mb_per_worker": NUMBER, "ml32m_build_s": NUMBER,
-              "ml32m_peak_rss_mb": NUMBER, "bruteforce_1m_ms": NUMBER},
-    "load": {"sessions": COUNT, "failed": COUNT, "p50_ms": NUMBER, "p95_ms": NUMBER,
-             "rss_growth_mb": NUMBER},
-}  # fmt: skip
+    "hybrid": {
+        "train_s": NUMBER,
+        "train_rows_per_s": NUMBER,
+        "new_user_picks_median_ms": NUMBER,
+        "lab_median_ms": NUMBER,
+        "speedup": NUMBER,
+    },
+    "app": {
+        "healthy_s": NUMBER,
+        "first_page_s": NUMBER,
+        "rss_mb": NUMBER,
+        "tensorflow_imported": FLAG,
+        "slider_ms": NUMBER,
+        "page_switch_ms": NUMBER,
+    },
+    "scale": {
+        "ratings": COUNT,
+        "build_s": NUMBER,
+        "peak_rss_mb": NUMBER,
+        "embed_s": NUMBER,
+        "new_user_ms": NUMBER,
+        "similar_ms": NUMBER,
+        "train_rows_per_s_1": NUMBER,
+        "train_rows_per_s_2": NUMBER,
+        "allreduce_overhead": NUMBER,
+        "train_peak_rss_mb_per_worker": NUMBER,
+        "ml32m_build_s": NUMBER,
+        "ml32m_peak_rss_mb": NUMBER,
+        "bruteforce_1m_ms": NUMBER,
+    },
+    "load": {
+        "sessions": COUNT,
+        "failed": COUNT,
+        "p50_ms": NUMBER,
+        "p95_ms": NUMBER,
+        "rss_growth_mb": NUMBER,
+    },
+}
 BROWSER_SECTIONS = ("app", "load")
 
 
@@ -66,8 +96,11 @@ def quick_run() -> tuple[subprocess.CompletedProcess, dict]:
     """``python -m bench --quick --json``, once for this module."""
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--json"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=QUICK_TIMEOUT_S,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=QUICK_TIMEOUT_S,
+    )
     try:
         results = json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -112,9 +145,10 @@ def test_browser_pieces_ran_or_say_why(quick_run, section):
         assert values.get("skipped"), "no dashboard.py, yet the section claims to have run"
         pytest.skip("dashboard.py is not in the project yet")
     browser_ran = (
-        values.get("first_page_method") == "chromium" if section == "app"
+        values.get("first_page_method") == "chromium"
+        if section == "app"
         else values.get("sessions") is not None
-    )  # fmt: skip
+    )
     if _browser_required():
         assert browser_ran, f"RECSYS_REQUIRE_BROWSER=1 but {section}: {values}"
     elif not browser_ran:
@@ -156,9 +190,12 @@ def test_interleaved_times_every_call_once_per_setting():
         yield
 
     lab_ms, our_ms = interleaved(
-        lab_seen.append, our_seen.append,
-        {"a": lambda: setting("a"), "b": lambda: setting("b")}, 3, 10,
-    )  # fmt: skip
+        lab_seen.append,
+        our_seen.append,
+        {"a": lambda: setting("a"), "b": lambda: setting("b")},
+        3,
+        10,
+    )
     assert lab_seen == [0, 1, 2]
     assert our_seen == [*range(4), *range(4), *range(4, 8), *range(4, 8), 8, 9, 8, 9]
     assert entered == ["a", "b"] * 3

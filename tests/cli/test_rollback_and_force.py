@@ -13,9 +13,18 @@ from tests.model.test_kept_bundles import fake_bundle
 
 def _train(data, folder, *extra: str):
     return run_cli(
-        "train", "--model", "lab", "--preset", "full", "--json", *extra,
-        "--data", str(data), "--artifacts", str(folder),
-    )  # fmt: skip
+        "train",
+        "--model",
+        "lab",
+        "--preset",
+        "full",
+        "--json",
+        *extra,
+        "--data",
+        str(data),
+        "--artifacts",
+        str(folder),
+    )
 
 
 def test_a_bad_retrain_is_not_served_without_force(synthetic_data, tmp_path):
@@ -41,9 +50,7 @@ def test_rollback_serves_the_previous_bundle_then_says_there_is_none(tmp_path):
     hybrid = fake_bundle(tmp_path, "hybrid")
     result = run_cli("rollback", "--model", "lab", "--json", "--artifacts", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {
-        "model": "lab", "bundle": str(first), "was": str(second)
-    }  # fmt: skip
+    assert json.loads(result.stdout) == {"model": "lab", "bundle": str(first), "was": str(second)}
     assert artifacts.current_bundle(tmp_path, "lab") == first
     assert artifacts.current_bundle(tmp_path) == hybrid
     again = run_cli("rollback", "--model", "lab", "--artifacts", str(tmp_path))

@@ -115,16 +115,24 @@ def test_a_visitors_next_job_waits_out_the_cooldown(tmp_path: Path):
     assert asked.finished.wait(WAIT_S)
     with pytest.raises(JobBusyError, match="the next may start in"):
         registry.start(
-            "evaluate", "too soon", _blocked_work(release, []), tmp_path, requested=True,
+            "evaluate",
+            "too soon",
+            _blocked_work(release, []),
+            tmp_path,
+            requested=True,
             cooldown_s=60,
-        )  # fmt: skip
+        )
     assert registry.cooldown_left(tmp_path, 60) > 55
     # The app's own job (a first start) is not held back; other folders neither.
     own = registry.start("evaluate", "own", _blocked_work(release, []), tmp_path, cooldown_s=60)
     other = registry.start(
-        "train", "other", _blocked_work(release, []), tmp_path / "b", requested=True,
+        "train",
+        "other",
+        _blocked_work(release, []),
+        tmp_path / "b",
+        requested=True,
         cooldown_s=60,
-    )  # fmt: skip
+    )
     assert own.finished.wait(WAIT_S) and other.finished.wait(WAIT_S)
     time.sleep(0.3)
     later = registry.start(

@@ -75,10 +75,25 @@ def test_two_replicas_switch_to_the_retrained_bundle_and_never_serve_half_of_one
         before = cache.bundle_key(artifacts)
 
         retrain = subprocess.Popen(
-            [sys.executable, "-m", "recsys", "train", "--epochs", "2", "--force", "--json",
-             "--data", str(synthetic_data), "--artifacts", str(artifacts)],
-            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "recsys",
+                "train",
+                "--epochs",
+                "2",
+                "--force",
+                "--json",
+                "--data",
+                str(synthetic_data),
+                "--artifacts",
+                str(artifacts),
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         loads, seen = 0, set()
         deadline = time.monotonic() + 240
         while retrain.poll() is None:

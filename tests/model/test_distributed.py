@@ -197,8 +197,16 @@ def test_two_workers_learn_the_planted_tastes_as_one_process_does(planted, tmp_p
     config = recipe_config("fast", preset="full", epochs=EPOCHS)
     one = train_bundle(load_movielens(planted), config, tmp_path / "one")
     args = ["train", "--model", "lab", "--preset", "full", "--epochs", str(EPOCHS)]
-    done = run_cli(*args, "--workers", "2", "--data", str(planted),
-                   "--artifacts", str(tmp_path / "two"), "--json")  # fmt: skip
+    done = run_cli(
+        *args,
+        "--workers",
+        "2",
+        "--data",
+        str(planted),
+        "--artifacts",
+        str(tmp_path / "two"),
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     two = json.loads(done.stdout)
     assert abs(two["test_rmse_stars"] - one.metrics["test_rmse_stars"]) <= RMSE_TOLERANCE_STARS
@@ -259,10 +267,21 @@ def test_a_worker_that_never_comes_ends_the_run_and_keeps_the_bundle(
     workers = local_tf_configs(2)  # nobody listens on worker 1's port
     start = time.monotonic()
     done = run_cli(
-        "train", "--distributed", "--model", "lab", "--epochs", "1", "--join-timeout", "5",
-        "--data", str(synthetic_data), "--artifacts", str(artifacts), "--json",
+        "train",
+        "--distributed",
+        "--model",
+        "lab",
+        "--epochs",
+        "1",
+        "--join-timeout",
+        "5",
+        "--data",
+        str(synthetic_data),
+        "--artifacts",
+        str(artifacts),
+        "--json",
         env={TF_CONFIG: workers[0]},
-    )  # fmt: skip
+    )
     assert done.returncode == 2  # its supervisor kills the worker (TensorFlow waits)
     warning, error = done.stderr.splitlines()  # the open port's warning, then the error
     assert warning.startswith("warning: this worker's port (127.0.0.1:"), done.stderr
@@ -283,11 +302,26 @@ def test_a_worker_killed_under_its_supervisor_is_one_line_and_exit_2(
     before = snapshot(artifacts)
     err = open(tmp_path / "err", "wb")
     supervisor = subprocess.Popen(
-        [sys.executable, "-m", "recsys", "train", "--distributed", "--model", "lab",
-         "--join-timeout", "120", "--data", str(synthetic_data), "--artifacts", str(artifacts)],
-        stdout=subprocess.DEVNULL, stderr=err, cwd=PROJECT_ROOT,
+        [
+            sys.executable,
+            "-m",
+            "recsys",
+            "train",
+            "--distributed",
+            "--model",
+            "lab",
+            "--join-timeout",
+            "120",
+            "--data",
+            str(synthetic_data),
+            "--artifacts",
+            str(artifacts),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        cwd=PROJECT_ROOT,
         env={**os.environ, TF_CONFIG: local_tf_configs(2)[0]},  # worker 1 never comes
-    )  # fmt: skip
+    )
     children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children")
     try:
         deadline = time.monotonic() + 30
@@ -333,10 +367,13 @@ def test_killing_a_worker_mid_training_stops_the_chief_and_keeps_the_bundle(
         errs.append(err)
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "recsys", *args], stdout=subprocess.DEVNULL, stderr=err,
-                cwd=PROJECT_ROOT, env={**os.environ, TF_CONFIG: tf_config},
+                [sys.executable, "-m", "recsys", *args],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                cwd=PROJECT_ROOT,
+                env={**os.environ, TF_CONFIG: tf_config},
             )
-        )  # fmt: skip
+        )
     try:
         deadline = time.monotonic() + 150
         while "epoch 1/200" not in (tmp_path / "0.err").read_text(errors="replace"):

@@ -131,9 +131,12 @@ input()
 """
     with private_network(kinds) as network:
         child = subprocess.Popen(
-            [sys.executable, "-c", probe], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, preexec_fn=network.enter,
-        )  # fmt: skip
+            [sys.executable, "-c", probe],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=network.enter,
+        )
         try:
             seen = json.loads(child.stdout.readline())
             here = _listeners(Path("/proc/self/net"))
@@ -175,11 +178,28 @@ def test_the_cli_refuses_local_workers_without_a_private_network(synthetic_data,
     """``train --workers 2``: one line, exit 2, nothing written."""
     artifacts = tmp_path / "artifacts"
     done = subprocess.run(
-        [sys.executable, "-c", NO_NAMESPACE_CLI, "train", "--model", "lab", "--workers", "2",
-         "--epochs", "1", "--data", str(synthetic_data), "--artifacts", str(artifacts)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            NO_NAMESPACE_CLI,
+            "train",
+            "--model",
+            "lab",
+            "--workers",
+            "2",
+            "--epochs",
+            "1",
+            "--data",
+            str(synthetic_data),
+            "--artifacts",
+            str(artifacts),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
         env={k: v for k, v in os.environ.items() if k != OPEN_PORTS_SWITCH},
-    )  # fmt: skip
+    )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("error: --workers: no private network for the workers")
@@ -240,9 +260,19 @@ def test_a_worker_writes_no_shard_through_a_linked_shards_folder(synthetic_data,
     tf_config = json.dumps(
         {"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}
     )
-    done = run_cli("train", "--distributed", "--model", "lab", "--epochs", "1",
-                   "--data", str(synthetic_data), "--artifacts", str(artifacts),
-                   env={TF_CONFIG: tf_config})  # fmt: skip
+    done = run_cli(
+        "train",
+        "--distributed",
+        "--model",
+        "lab",
+        "--epochs",
+        "1",
+        "--data",
+        str(synthetic_data),
+        "--artifacts",
+        str(artifacts),
+        env={TF_CONFIG: tf_config},
+    )
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: {artifacts / '.shards'}: is a symbolic link"), done.stderr
@@ -274,10 +304,22 @@ def test_a_port_taken_before_its_worker_listens_stops_the_run_in_one_line(
         start = time.monotonic()
         with pytest.raises(ClusterError) as excinfo:
             run_local_workers(
-                ["train", "--distributed", "--model", "lab", "--epochs", "1",
-                 "--join-timeout", "300", "--data", str(synthetic_data),
-                 "--artifacts", str(artifacts)], 2,
-            )  # fmt: skip
+                [
+                    "train",
+                    "--distributed",
+                    "--model",
+                    "lab",
+                    "--epochs",
+                    "1",
+                    "--join-timeout",
+                    "300",
+                    "--data",
+                    str(synthetic_data),
+                    "--artifacts",
+                    str(artifacts),
+                ],
+                2,
+            )
     message = str(excinfo.value)
     assert "\n" not in message
     assert f"worker 1 could not listen on port {taken} (127.0.0.1:{taken} in TF_CONFIG)" in message
@@ -296,10 +338,26 @@ def test_two_local_workers_listen_on_no_port_outside_their_namespace(synthetic_d
     artifacts = tmp_path / "artifacts"
     err = open(tmp_path / "err", "wb")
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "recsys", "train", "--model", "lab", "--workers", "2",
-         "--epochs", "2", "--data", str(synthetic_data), "--artifacts", str(artifacts)],
-        stdout=subprocess.DEVNULL, stderr=err, cwd=PROJECT_ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "recsys",
+            "train",
+            "--model",
+            "lab",
+            "--workers",
+            "2",
+            "--epochs",
+            "2",
+            "--data",
+            str(synthetic_data),
+            "--artifacts",
+            str(artifacts),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        cwd=PROJECT_ROOT,
+    )
     here = os.readlink("/proc/self/ns/net")
     namespaces, exposed, listened_inside = set(), set(), False
     try:

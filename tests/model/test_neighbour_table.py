@@ -175,9 +175,12 @@ def test_similar_movies_have_their_own_table_and_an_older_bundle_falls_back():
 def test_a_users_term_weighs_each_pick_by_its_stars_and_a_low_one_pulls_down():
     indptr = np.array([0, 2, 3, 3])
     table = nt.NeighbourTable(
-        indptr, np.array([1, 2, 2], "int32"), np.array([0.5, 0.25, 1.0], "float32"),
-        scale=2.0, pivot=2.5,
-    )  # fmt: skip
+        indptr,
+        np.array([1, 2, 2], "int32"),
+        np.array([0.5, 0.25, 1.0], "float32"),
+        scale=2.0,
+        pivot=2.5,
+    )
     np.testing.assert_allclose(table.term(np.array([0]), np.array([5.0])), [0, 1.0, 0.5])
     np.testing.assert_allclose(table.term(np.array([1]), np.array([0.5])), [0, 0, -1.6])
     both = table.term(np.array([0, 1]), np.array([5.0, 2.5]))  # the pivot weighs nothing
@@ -194,8 +197,10 @@ def test_the_table_round_trips_and_a_bundle_without_it_has_no_term():
     np.testing.assert_array_equal(again.matrix().toarray(), table.matrix().toarray())
     assert again.similar is not None and again.nbytes == table.nbytes
     assert (again.scale, again.pivot, again.popularity_relief) == (
-        table.scale, table.pivot, table.popularity_relief,
-    )  # fmt: skip
+        table.scale,
+        table.pivot,
+        table.popularity_relief,
+    )
     assert nt.NeighbourTable.from_arrays({}, 10) is None
     arrays = table.to_arrays()
     with pytest.raises(ValueError):

@@ -141,9 +141,7 @@ def test_top_is_highest_first_within_the_mask_ties_by_movie_id(catalogue):
     top = catalogue.top(predicted, mask, 3)
     assert top[MOVIE_ID].tolist() == [3, 10, 1]
     assert top[PREDICTED].tolist() == [4.5, 4.5, 4.0]
-    assert list(top.columns) == [
-        MOVIE_ID, TITLE, YEAR, GENRES, PREDICTED, AVE_RATING, NUM_RATINGS
-    ]  # fmt: skip
+    assert list(top.columns) == [MOVIE_ID, TITLE, YEAR, GENRES, PREDICTED, AVE_RATING, NUM_RATINGS]
     assert len(catalogue.top(predicted, mask, 0)) == 0
     assert len(catalogue.top(predicted, mask, 100)) == mask.sum()
 
