@@ -54,9 +54,9 @@ SIMILAR_KEYS = ("similar_indptr", "similar_columns", "similar_weights")
 WEIGHTING = "ease"
 LAMBDA = 250.0
 TOP_K = 200
-SCALE = 320.0
+SCALE = 180.0
 PIVOT = 2.5
-POPULARITY_RELIEF = 0.15
+POPULARITY_RELIEF = 0.3
 # The pick term as an asymmetric cosine (``weighting="cosine"``): the best on the
 # one-pick validation carves, with scale 7 and relief 0.3, but it lowers an existing
 # user's list (docs/evaluation.md), so the EASE weights stay the default.
