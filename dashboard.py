@@ -18,4 +18,5 @@ with frame.routing():
     # With no usable bundle, the frame shows why and how to get one (first-start
     # training, a dataset upload, or a retrain offer) and stops before the page runs.
     frame.draw()
-    page.run()
+    with frame.page_body():
+        page.run()

@@ -4,9 +4,12 @@ band above the title; off, the page is as before."""
 
 from __future__ import annotations
 
-import pytest
+import contextlib
 
-from tests.e2e.browse import go, open_page
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.e2e.browse import go, open_page, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -124,3 +127,50 @@ def test_an_unknown_address_says_so_and_shows_the_overview(page, app):
     page.get_by_text("There is no page called “no_such_page”").wait_for()
     open_page(page, app, "overview")
     assert not page.get_by_text("There is no page called").count()
+
+
+# The font every table on the page draws its cells with (the grid's CSS variable, read
+# when the table is first drawn).
+_TABLE_FONTS = r"""
+() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).map(grid => {
+  const themed = grid.querySelector('[style*="--gdg-base-font-style"]');
+  if (!themed) return null;
+  const style = getComputedStyle(themed).getPropertyValue('--gdg-base-font-style').trim();
+  return parseFloat(style.split(' ').pop());
+})
+"""
+
+
+def _table_fonts(tab, settled: str) -> list[float]:
+    """Every table's font size, once each satisfies ``settled`` (a JavaScript test of a
+    size ``px``; the second run draws the page just after the first one stops), or as
+    they stand after 15 s."""
+    every = f"f.every(px => px !== null && ({settled}))"
+    check = f"() => {{ const f = ({_TABLE_FONTS})(); return f.length > 0 && {every}; }}"
+    with contextlib.suppress(PlaywrightTimeout):  # the caller's assertion says what stood
+        tab.wait_for_function(check, timeout=15_000)
+    return tab.evaluate(_TABLE_FONTS)
+
+
+def _flip_presenter_toggle(tab) -> None:
+    tab.get_by_test_id("stSidebar").get_by_text("Presenter mode", exact=True).click()
+    settle(tab, "Existing user")
+
+
+def test_the_sidebar_toggle_redraws_every_table_at_the_modes_size_both_ways(browser, app):
+    """Existing user's tables include plain ones (no selection, no key of their own),
+    which the browser keeps where they stand unless the page is drawn anew."""
+    context = browser.new_context(viewport=PROJECTOR)
+    tab = context.new_page()
+    try:
+        open_page(tab, app, "existing_user")
+        fonts = _table_fonts(tab, "px < 16")
+        assert fonts and max(fonts) < 16, fonts
+        _flip_presenter_toggle(tab)
+        fonts = _table_fonts(tab, "px >= 18")
+        assert None not in fonts and min(fonts) >= 18, fonts  # the plain tables too
+        _flip_presenter_toggle(tab)
+        fonts = _table_fonts(tab, "px < 16")
+        assert None not in fonts and max(fonts) < 16, fonts  # no presenter sheet left over
+    finally:
+        context.close()

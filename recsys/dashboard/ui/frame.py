@@ -43,7 +43,10 @@ _router = threading.local()
 SERVED = "served_model"  # the sidebar's model switch
 MODEL_LABELS = {kind.name: kind.label for kind in KINDS.values()}
 PRESENTER_CSS = Path(__file__).with_name("presenter.css")  # static project text, never data
-_PRESENTER_CSS_SENT = "_presenter_css_sent"
+NO_PRESENTER_CSS = Path(__file__).with_name("no_presenter.css")  # its place when off
+_PRESENTER_DRAWN = "_presenter_drawn"  # the mode the page was last drawn in
+_REDRAW = "_redraw_page"  # the mode changed: draw the page once more when this run ends
+_DEEPER = "_page_deeper"  # the page runs one container deeper (flipped by each redraw)
 BASE_CSS = Path(__file__).with_name("base.css")  # the same, on every page in every mode
 
 
@@ -95,16 +98,41 @@ def draw() -> Recommender:
     _router.model = model  # the page's model for this rerun (``require_model``)
     sidebar(model)
     st.html(BASE_CSS)
-    if st.session_state.get(PRESENT):
+    present = bool(st.session_state.get(PRESENT))
+    # One sheet in one place, replaced both ways: a presenter sheet left from the last
+    # run would keep its larger root font through a run that turned the mode off.
+    if present:
         st.html(PRESENTER_CSS)
-        if not st.session_state.get(_PRESENTER_CSS_SENT):
-            # A table reads its font size once, when first drawn: drawn in the same
-            # paint as the style sheet it keeps 14 px. Once per session, stop here and
-            # run again, so the tables come after the style sheet is in place.
-            st.session_state[_PRESENTER_CSS_SENT] = True
-            st.rerun()
+    else:
+        st.html(NO_PRESENTER_CSS)
+    if st.session_state.get(_PRESENTER_DRAWN, False) != present:
+        # A table reads its font size once, when first drawn, and a table drawn in the
+        # same paint as the style sheet keeps the old size. When the mode changes (a
+        # link, the sidebar's toggle), the page is drawn once more when this run ends,
+        # one level deeper (``page_body``), so every table is drawn anew after the sheet.
+        st.session_state[_PRESENTER_DRAWN] = present
+        st.session_state[_REDRAW] = True
     write_frame_link(model.model_kind)
     return model
+
+
+@contextmanager
+def page_body() -> Iterator[None]:
+    """Where a page runs. After a change of presenter mode the page is drawn twice, the
+    second time one container deeper: the browser keeps an element without an identity
+    of its own (a plain table) where it stands, even inside a container whose key
+    changed, but draws anew an element whose place in the tree changed, and the new
+    table reads the new font size."""
+    deeper = st.session_state.get(_DEEPER, False)
+    with st.container(key="page"):
+        if deeper:
+            with st.container(key="page_deeper"):
+                yield
+        else:
+            yield
+    if st.session_state.pop(_REDRAW, False):
+        st.session_state[_DEEPER] = not deeper
+        st.rerun()
 
 
 def require_model() -> Recommender:
