@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from recsys.config import HYBRID, MODELS, HybridConfig, TrainConfig, hybrid_config, recipe_config
 from recsys.errors import UsageError
+from recsys.model.bundle.verify import BUNDLE_FILES
 from recsys.model.run import RunOptions
 
 if TYPE_CHECKING:
@@ -41,18 +42,9 @@ __all__ = [
 
 LAB = "lab"
 
-# Each kind's bundle files (beside manifest.json); recsys.model.bundle.BUNDLE_FILES names
-# every file any kind writes.
-LAB_FILES = (
-    "model.keras",
-    "weights.npz",
-    "scalers.json",
-    "items.csv",
-    "item_embeddings.npy",
-    "users.csv",
-    "ratings.npz",
-    "history.json",
-)
+# Each kind's bundle files (beside manifest.json): the lab's network writes every name a
+# bundle's file may have (recsys.model.bundle.verify.BUNDLE_FILES).
+LAB_FILES = BUNDLE_FILES
 HYBRID_FILES = tuple(name for name in LAB_FILES if name != "scalers.json")  # no lab inputs
 
 # (dataset, config, artifacts folder, options): a trainer's and a worker's signature.
