@@ -123,47 +123,29 @@ class SparseRows:
 
 
 @dataclass(frozen=True)
-class NeighbourTable:
-    """S as CSR arrays over the catalogue's rows, and how a user's ratings weigh it.
-
-    indptr: [n + 1] int64; columns: [nnz] int32, each row's neighbours by weight,
-    largest first; weights: [nnz] float32, positive. scale: what the term is multiplied
+class NeighbourTable(SparseRows):
+    """S as CSR arrays over the catalogue's rows (its ``SparseRows``), and how a user's
+    ratings weigh it. scale: what the term is multiplied
     by in the ranking score (chosen on validation); pivot: the stars that weigh nothing;
     popularity_relief: the share of a user's popularity weight π_u that the term replaces
     (a user with ratings or picks leans on them rather than on the chart). similar:
     Similar movies' own rows (None in a bundle from before them: the term's rows serve).
     """
 
-    indptr: np.ndarray
-    columns: np.ndarray
-    weights: np.ndarray
     scale: float = SCALE
     pivot: float = PIVOT
     popularity_relief: float = POPULARITY_RELIEF
     similar: SparseRows | None = None
 
-    def __post_init__(self) -> None:
-        for array in (self.indptr, self.columns, self.weights):
-            array.setflags(write=False)
-
-    def __len__(self) -> int:
-        return len(self.indptr) - 1
-
     @property
     def nbytes(self) -> int:
         """The bytes of every array the bundle stores (both tables)."""
-        own = self.indptr.nbytes + self.columns.nbytes + self.weights.nbytes
-        return int(own + (self.similar.nbytes if self.similar is not None else 0))
+        return super().nbytes + (self.similar.nbytes if self.similar is not None else 0)
 
     def matrix(self) -> sparse.csr_matrix:
         """S as a [n, n] scipy CSR matrix (sharing the arrays)."""
         n = len(self)
         return sparse.csr_matrix((self.weights, self.columns, self.indptr), shape=(n, n))
-
-    def row(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """(columns, weights) of one movie's neighbours, largest weight first."""
-        start, end = self.indptr[row], self.indptr[row + 1]
-        return self.columns[start:end], self.weights[start:end]
 
     def similar_row(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """(columns, weights) of one movie's Similar movies, largest weight first: its
