@@ -9,11 +9,12 @@ import time
 import pytest
 
 from recsys.dashboard.tour import STEPS
-from tests.e2e.browse import first_table, open_page, settle
+from tests.e2e.browse import first_table, open_page, real_data, settle
 
 pytestmark = pytest.mark.e2e
 
 ROW_PX = 35  # the grid's row height (and its header's), in pixels
+LABS_FAN = "The lab's fan: adventure + fantasy"
 
 
 def select_row(tab, row: int) -> None:
@@ -36,10 +37,13 @@ def test_a_row_selected_on_new_user_opens_in_explore(page, app):
 
 
 def test_explore_search_narrows_the_catalogue(page, app):
+    # A few of the catalogue's titles hold the words: MovieLens's, or the synthetic set's
+    # "Synthetic Movie 12 (1994)" names when the app runs on those.
+    words = "star wars" if real_data() else "movie 7"
     open_page(page, app, "explore")
     everything = page.get_by_text(re.compile(r"movies match")).first.inner_text()
     search = page.get_by_role("textbox", name="Search titles")
-    search.fill("star wars")
+    search.fill(words)
     search.press("Enter")
     count = page.get_by_text(re.compile(r"movies match")).first
     deadline = time.monotonic() + 30
@@ -48,7 +52,10 @@ def test_explore_search_narrows_the_catalogue(page, app):
     settle(page, "Explore")
     assert count.inner_text() != everything
     titles = [cell for cell in first_table(page) if "(" in cell]
-    assert titles and all("star wars" in title.lower() for title in titles), titles
+    # Each word of the search is in every title listed (in any order, anywhere).
+    assert titles and all(
+        all(word in title.lower() for word in words.split()) for title in titles
+    ), titles
 
 
 def test_a_picked_movie_joins_the_list_and_the_link(page, app):
@@ -60,11 +67,12 @@ def test_a_picked_movie_joins_the_list_and_the_link(page, app):
     option.click()
     page.wait_for_url(re.compile(r"movies=\d+%3A5|movies=\d+:5"))
     settle(page, "New user")
-    assert page.get_by_role("button", name=re.compile(re.escape(title[:20]))).count() == 1
+    # A plain name (a substring match) holds any title, a hostile one included.
+    assert page.get_by_role("button", name=title[:20]).count() == 1
     assert title not in first_table(page)  # a picked movie is never recommended back
 
 
-def test_a_presenter_walks_the_tour_then_shows_the_labs_fan(page, app):
+def test_a_presenter_walks_the_tour_then_picks_the_labs_fan(page, app):
     open_page(page, app, "tour")
     for number, step in enumerate(STEPS, start=1):
         settle(page, step.title)
@@ -75,11 +83,24 @@ def test_a_presenter_walks_the_tour_then_shows_the_labs_fan(page, app):
             page.get_by_role("button", name="Next").first.click()
     page.get_by_role("link", name="Try it").first.click()
     settle(page, "New user")
-    page.get_by_role("radio", name="The lab's fan: adventure + fantasy").click()  # a preset pill
+    page.get_by_role("radio", name=LABS_FAN).click()  # a preset pill
     page.wait_for_url(re.compile(r"Adventure=5.*Fantasy=5"))
     settle(page, "New user")
-    grid = page.locator("[data-testid='stDataFrame']").first
-    rows = grid.locator("tbody tr")
+    assert len(first_table(page)) > 0
+    assert not page.locator("[data-testid='stException']").count()
+
+
+def test_the_labs_fan_sees_adventure_and_fantasy_first(page, app):
+    if real_data() is None:
+        pytest.skip(
+            "needs ml-latest-small in RECSYS_DATA: without it the app serves the hostile "
+            "synthetic bundle (2 epochs over 4,000 ratings), too little to learn genre tastes"
+        )
+    open_page(page, app, "new_user")
+    page.get_by_role("radio", name=LABS_FAN).click()
+    page.wait_for_url(re.compile(r"Adventure=5.*Fantasy=5"))
+    settle(page, "New user")
+    rows = page.locator("[data-testid='stDataFrame']").first.locator("tbody tr")
     genres = [rows.nth(i).inner_text() for i in range(5)]
     assert all(("Adventure" in row or "Fantasy" in row) for row in genres), genres
 
