@@ -205,7 +205,8 @@ class Recommender:
         liked = np.array(reasons.liked_movies(by_id), dtype="int64")
         liked_rows = np.array([row_of[m] for m in liked.tolist()], dtype="int64")
         liked_stars = np.array([by_id[m] for m in liked.tolist()], dtype="float64")
-        terms = self.scoring.pick_terms(liked_rows, liked_stars, rows)
+        history = source == reasons.RATINGS
+        terms = self.scoring.pick_terms(liked_rows, liked_stars, rows, history)
         if terms is None:  # no item-to-item term: the liked movies nearest in the space
             distances = self.catalogue.space.pair_distances(rows, liked_rows)
             because = reasons.closest_liked(distances, liked)

@@ -114,9 +114,10 @@ class Scoring(Protocol):
         """Scores for a user of the training data (their lab vector and own ratings)."""
         ...
 
-    def pick_terms(self, rated_rows, stars, rows) -> np.ndarray | None:
+    def pick_terms(self, rated_rows, stars, rows, history: bool = False) -> np.ndarray | None:
         """[len(rows), len(rated_rows)] each rated movie's item-to-item term in each of
-        item ``rows``' scores; None for a model without one."""
+        item ``rows``' scores (``history``: an existing user's ratings, as they rank);
+        None for a model without one."""
         ...
 
     def fans_rows(self, row: int) -> np.ndarray | None:
@@ -196,7 +197,7 @@ class LabScoring:
         stars = self.predict_stars(user_vector)
         return Scores(stars, stars.__getitem__)
 
-    def pick_terms(self, rated_rows, stars, rows) -> None:
+    def pick_terms(self, rated_rows, stars, rows, history: bool = False) -> None:
         """The lab's network has no item-to-item term."""
         return None
 
@@ -248,13 +249,14 @@ class HybridScoring:
         params = HybridParams.from_arrays(decoded.weights)  # checks the arrays as they load
         return cls(params, catalogue.movie_ids(np.arange(len(catalogue))))
 
-    def _scores(self, u: np.ndarray, user_bias: float, rated, stars) -> Scores:
+    def _scores(self, u: np.ndarray, user_bias: float, rated, stars, history: bool) -> Scores:
         """Scores of user vector ``u`` whose rated or picked catalogue rows (the model's,
-        -1 = not served) and stars add the item-to-item term."""
+        -1 = not served) and stars add the item-to-item term (``history``: an existing
+        user's ratings)."""
         rated = np.asarray(rated, dtype="int64")
         stars = np.asarray(stars, dtype="float64")
         known = rated >= 0
-        rank = self.params.rank_with_history(u, rated[known], stars[known], self.rows)
+        rank = self.params.rank_with_history(u, rated[known], stars[known], self.rows, history)
 
         def stars_at(rows: np.ndarray) -> np.ndarray:
             return self.params.stars(u, user_bias, self._own(rows))[0]
@@ -266,14 +268,17 @@ class HybridScoring:
         rows = np.asarray(rows, dtype="int64")
         return rows if self.rows is None else self.rows[rows]
 
-    def pick_terms(self, rated_rows, stars, rows) -> np.ndarray | None:
+    def pick_terms(self, rated_rows, stars, rows, history: bool = False) -> np.ndarray | None:
         """[len(rows), len(rated_rows)] what each rated or picked movie's item-to-item
-        term adds to each of item ``rows``' scores; None without the table."""
+        term adds to each of item ``rows``' scores (``history``: an existing user's
+        ratings, weighed as they rank); None without the table."""
         table = self.params.neighbours
         if table is None:
             return None
         n = len(self.params.movie_ids)
-        return table.contributions(self._own(rated_rows), stars, n)[:, self._own(rows)].T
+        own = self._own(rated_rows)
+        emphasis = self.params.history_emphasis(own) if history else None
+        return table.contributions(own, stars, n, emphasis)[:, self._own(rows)].T
 
     def fans_rows(self, row: int) -> np.ndarray | None:
         """The item rows of what the fans of item ``row`` love: its row of Similar
@@ -290,11 +295,14 @@ class HybridScoring:
         mine = inverse[columns]
         return mine[mine >= 0]
 
-    def _user(self, genre_ratings, picks: Mapping[int, float], rows, stars, unset) -> Scores:
+    def _user(
+        self, genre_ratings, picks: Mapping[int, float], rows, stars, unset, history=False
+    ) -> Scores:
         """Scores of a user told by genre stars and ``picks`` (the model's catalogue
-        ``rows`` of them, -1 = not served, and their ``stars``)."""
+        ``rows`` of them, -1 = not served, and their ``stars``; ``history``: they are an
+        existing user's ratings)."""
         u, user_bias = self.params.new_user(genre_ratings, picks, unset, rows)
-        return self._scores(u, user_bias, rows, stars)
+        return self._scores(u, user_bias, rows, stars, history)
 
     def new_user(self, user: NewUser, unset: Iterable[str] = ()) -> Scores:
         rows = user.rows if self.rows is None else self.rows[user.rows]
@@ -307,10 +315,10 @@ class HybridScoring:
         rated = self.params.index.get_indexer(movie_ids)
         if unset:  # the same tower as a new user who picked every movie the user rated
             picks = dict(zip(movie_ids.tolist(), stars.tolist(), strict=True))
-            return self._user({}, picks, rated, stars, unset)
+            return self._user({}, picks, rated, stars, unset, history=True)
         users = np.zeros(len(own), dtype="int64")
         u, user_bias = self.params.histories(users, movie_ids, stars, 1)
-        return self._scores(u[0], float(user_bias[0]), rated, stars)
+        return self._scores(u[0], float(user_bias[0]), rated, stars, history=True)
 
 
 # The scorer of each model kind, by the name its bundles' manifests carry.

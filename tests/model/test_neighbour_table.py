@@ -208,6 +208,36 @@ def test_a_users_term_weighs_each_pick_by_its_stars_and_a_low_one_pulls_down():
     np.testing.assert_allclose(terms.toarray(), [[0, 1.0, 0.5], [0, 0, -1.6]])
 
 
+def test_an_existing_users_rare_ratings_weigh_more_and_a_new_users_picks_do_not():
+    # Rows 0 and 1 point at movies 2 and 3 alike; movie 0 is rated 100 times, movie 1 4.
+    table = nt.NeighbourTable(
+        np.array([0, 1, 2, 2, 2]),
+        np.array([2, 3], "int32"),
+        np.array([1.0, 1.0], "float32"),
+        scale=1.0,
+        pivot=2.5,
+        history_rarity=0.5,
+    )
+    log_counts = np.log1p(np.array([100.0, 4.0, 20.0, 20.0]))
+    weights = table.history_weights(log_counts)
+    median = np.median(log_counts[:2])  # over the rows that have neighbours
+    np.testing.assert_allclose(weights, np.exp(0.5 * (median - log_counts)))
+    assert weights[1] > 1 > weights[0]
+    rated, stars = np.array([0, 1]), np.array([5.0, 5.0])
+    as_history = table.term(rated, stars, weights[rated])
+    assert as_history[3] > as_history[2]  # the rare movie's neighbour ranks first
+    as_picks = table.term(rated, stars)
+    assert as_picks[3] == as_picks[2]  # a new user's picks weigh by their stars alone
+    np.testing.assert_allclose(
+        table.terms(np.zeros(2, "int64"), rated, stars, 1, weights[rated]).toarray()[0],
+        as_history,
+    )
+    contributions = table.contributions(rated, stars, 4, weights[rated])
+    np.testing.assert_allclose(contributions.sum(axis=0), as_history)
+    none = dataclasses.replace(table, history_rarity=0.0)
+    np.testing.assert_array_equal(none.history_weights(log_counts), np.ones(4))
+
+
 def test_the_table_round_trips_and_a_bundle_without_it_has_no_term():
     rng = np.random.default_rng(1)
     users, items = rng.integers(0, 30, 200), rng.integers(0, 10, 200)
@@ -215,13 +245,20 @@ def test_the_table_round_trips_and_a_bundle_without_it_has_no_term():
     again = nt.NeighbourTable.from_arrays(table.to_arrays(), 10)
     np.testing.assert_array_equal(again.matrix().toarray(), table.matrix().toarray())
     assert again.similar is not None and again.nbytes == table.nbytes
-    assert (again.scale, again.pivot, again.popularity_relief) == (
+    assert (again.scale, again.pivot, again.popularity_relief, again.history_rarity) == (
         table.scale,
         table.pivot,
         table.popularity_relief,
+        table.history_rarity,
     )
+    assert table.history_rarity == nt.HISTORY_RARITY > 0
     assert nt.NeighbourTable.from_arrays({}, 10) is None
     arrays = table.to_arrays()
+    # A bundle from before the history's rarity weight (three scalars) keeps its lists.
+    older = {**arrays, "neighbour_scalars": arrays["neighbour_scalars"][:3]}
+    assert nt.NeighbourTable.from_arrays(older, 10).history_rarity == 0.0
+    with pytest.raises(ValueError):
+        nt.NeighbourTable.from_arrays({**arrays, "neighbour_scalars": np.ones(2)}, 10)
     with pytest.raises(ValueError):
         nt.NeighbourTable.from_arrays(arrays, 9)  # does not fit the movies
     with pytest.raises(ValueError):
@@ -309,3 +346,26 @@ def test_without_the_table_the_partners_are_not_found(paired):
         rank[bare.index.get_loc(int(a))] = -np.inf
         found += bare.index.get_loc(int(b)) in np.argsort(-rank)[:10]
     assert found < N_PAIRS // 2
+
+
+def test_an_existing_users_list_weighs_their_ratings_by_rarity_and_a_new_users_does_not(
+    paired,
+):
+    """The served paths: an existing user's ratings rank with the history's rarity
+    weight; the same movies given as a new user's picks rank without it."""
+    rec, _ = paired
+    params = rec.scoring.params
+    user_id = int(rec.user_ids[0])
+    scores, own = rec.scores_for_user(user_id)
+    rated = params.index.get_indexer(own[MOVIE_ID].to_numpy("int64"))
+    stars = own[RATING].to_numpy("float64")
+    u, _ = params.histories(np.zeros(len(own), "int64"), own[MOVIE_ID].to_numpy(), stars, 1)
+    weighed = params.rank_with_history(u[0], rated, stars, history=True)
+    plain = params.rank_with_history(u[0], rated, stars)
+    assert not np.allclose(weighed, plain)
+    np.testing.assert_allclose(scores.rank, weighed)
+    picks = dict(zip(own[MOVIE_ID].tolist()[:5], stars.tolist()[:5], strict=True))
+    v, _ = params.new_user({}, picks)
+    rows = params.index.get_indexer(np.array(list(picks), "int64"))
+    expected = params.rank_with_history(v, rows, np.array(list(picks.values())))
+    np.testing.assert_allclose(rec.new_user_scores({}, picks).rank, expected)

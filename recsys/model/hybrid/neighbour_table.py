@@ -66,6 +66,9 @@ POPULARITY_RELIEF = 0.3
 # and existing users, but it makes a blockbuster pick weigh a quarter of a median one, and
 # a new user who picks Toy Story alone gets a chart (docs/evaluation.md): not the default.
 RARITY = 0.0
+# γ of the rarity weight on each movie of an existing user's history (their ratings, not a
+# new user's picks), applied at scoring: chosen on validation (docs/evaluation.md).
+HISTORY_RARITY = 0.5
 # The pick term as an asymmetric cosine (``weighting="cosine"``): the best on the
 # one-pick validation carves, with scale 7 and relief 0.3, but it lowers an existing
 # user's list (docs/evaluation.md), so the EASE weights stay the default.
@@ -139,12 +142,15 @@ class NeighbourTable(SparseRows):
     popularity_relief: the share of a user's popularity weight π_u that the term replaces
     (a user with ratings or picks leans on them rather than on the chart). similar:
     Similar movies' own rows (None in a bundle from before them: the term's rows serve).
+    history_rarity: γ of the rarity weight on each movie of an existing user's history
+    (0 in a bundle from before it).
     """
 
     scale: float = SCALE
     pivot: float = PIVOT
     popularity_relief: float = POPULARITY_RELIEF
     similar: SparseRows | None = None
+    history_rarity: float = HISTORY_RARITY
 
     @property
     def nbytes(self) -> int:
@@ -167,28 +173,58 @@ class NeighbourTable(SparseRows):
         """w(stars): 1 at 5★, 0 at the pivot, negative below it (a dislike)."""
         return (np.asarray(stars, "float64") - self.pivot) / (TOP_STARS - self.pivot)
 
-    def contributions(self, rows: np.ndarray, stars: np.ndarray, n: int) -> np.ndarray:
-        """[len(rows), n] each rated row's share of the term, w(stars) × S[row, ·] × scale
-        (a dense block: a new user has a handful of picks)."""
-        out = np.zeros((len(rows), n), dtype="float64")
+    def history_weights(self, log_counts: np.ndarray) -> np.ndarray:
+        """[n] each movie's weight in an existing user's history, ((1 + c̃) / (1 + c))^γ
+        with γ = ``history_rarity``, from ``log_counts`` = log(1 + c) per row and c̃ the
+        median over the rows that have neighbours: a rating of a movie few people rated
+        says more about the user (the idea of inverse document frequency)."""
+        log_counts = np.asarray(log_counts, "float64")
+        with_rows = np.diff(self.indptr) > 0
+        if self.history_rarity == 0 or not with_rows.any():
+            return np.ones(len(log_counts))
+        median = float(np.median(log_counts[with_rows]))
+        return np.exp(self.history_rarity * (median - log_counts))
+
+    def _weights(self, stars: np.ndarray, emphasis: np.ndarray | None) -> np.ndarray:
+        """w(stars) × scale per rated row, times its ``emphasis`` when given."""
         weights = self.star_weights(stars) * self.scale
+        return weights if emphasis is None else weights * emphasis
+
+    def contributions(
+        self, rows: np.ndarray, stars: np.ndarray, n: int, emphasis: np.ndarray | None = None
+    ) -> np.ndarray:
+        """[len(rows), n] each rated row's share of the term, w(stars) × S[row, ·] × scale
+        (× its ``emphasis``, when given; a dense block: a new user has a handful of picks)."""
+        out = np.zeros((len(rows), n), dtype="float64")
+        weights = self._weights(stars, emphasis)
         for k, (row, weight) in enumerate(zip(rows, weights, strict=True)):
             columns, values = self.row(int(row))
             out[k, columns] = weight * values
         return out
 
-    def term(self, rows: np.ndarray, stars: np.ndarray) -> np.ndarray:
-        """[n] one user's term from their rated rows and stars (a handful: no matrix)."""
+    def term(
+        self, rows: np.ndarray, stars: np.ndarray, emphasis: np.ndarray | None = None
+    ) -> np.ndarray:
+        """[n] one user's term from their rated rows and stars (a handful: no matrix),
+        each row times its ``emphasis`` when given."""
         out = np.zeros(len(self), dtype="float64")
-        weights = self.star_weights(stars) * self.scale
+        weights = self._weights(stars, emphasis)
         for row, weight in zip(rows, weights, strict=True):
             columns, values = self.row(int(row))
             out[columns] += weight * values
         return out
 
-    def terms(self, users: np.ndarray, rows: np.ndarray, stars: np.ndarray, n_users: int):
-        """[n_users, n] sparse: every user's term from (user code, row, stars) triples."""
-        weights = self.star_weights(stars) * self.scale
+    def terms(
+        self,
+        users: np.ndarray,
+        rows: np.ndarray,
+        stars: np.ndarray,
+        n_users: int,
+        emphasis: np.ndarray | None = None,
+    ):
+        """[n_users, n] sparse: every user's term from (user code, row, stars) triples,
+        each times its ``emphasis`` when given."""
+        weights = self._weights(stars, emphasis)
         shape = (n_users, len(self))
         per_user = sparse.csr_matrix((weights, (users, rows)), shape=shape)
         return (per_user @ self.matrix()).tocsr()
@@ -199,7 +235,8 @@ class NeighbourTable(SparseRows):
             "neighbour_columns": self.columns,
             "neighbour_weights": self.weights,
             "neighbour_scalars": np.array(
-                [self.scale, self.pivot, self.popularity_relief], dtype="float64"
+                [self.scale, self.pivot, self.popularity_relief, self.history_rarity],
+                dtype="float64",
             ),
         }
         if self.similar is not None:
@@ -217,14 +254,16 @@ class NeighbourTable(SparseRows):
             raise ValueError("the neighbour table is incomplete")
         rows = SparseRows.from_arrays(arrays, NEIGHBOUR_KEYS, n)
         scalars = np.asarray(arrays["neighbour_scalars"], "float64")
-        if scalars.shape != (3,) or not np.isfinite(scalars).all() or scalars[1] >= TOP_STARS:
-            raise ValueError("the neighbour table's scale, pivot or relief is malformed")
+        if scalars.shape == (3,):  # a bundle from before the history's rarity weight
+            scalars = np.append(scalars, 0.0)
+        if scalars.shape != (4,) or not np.isfinite(scalars).all() or scalars[1] >= TOP_STARS:
+            raise ValueError("the neighbour table's scale, pivot, relief or rarity is malformed")
         similar_present = [key in arrays for key in SIMILAR_KEYS]
         if any(similar_present) and not all(similar_present):
             raise ValueError("the Similar movies table is incomplete")
         similar = SparseRows.from_arrays(arrays, SIMILAR_KEYS, n) if all(similar_present) else None
-        scale, pivot, relief = (float(x) for x in scalars)
-        return cls(rows.indptr, rows.columns, rows.weights, scale, pivot, relief, similar)
+        scale, pivot, relief, rarity = (float(x) for x in scalars)
+        return cls(rows.indptr, rows.columns, rows.weights, scale, pivot, relief, similar, rarity)
 
 
 def covered_items(counts: np.ndarray, min_count: int, max_items: int) -> np.ndarray:

@@ -227,15 +227,22 @@ class HybridParams:
         return u @ self.item_vecs[rows].T + self.rank_bias[rows]
 
     def rank_with_history(
-        self, u: np.ndarray, rated: np.ndarray, stars: np.ndarray, rows: np.ndarray | None = None
+        self,
+        u: np.ndarray,
+        rated: np.ndarray,
+        stars: np.ndarray,
+        rows: np.ndarray | None = None,
+        history: bool = False,
     ) -> np.ndarray:
         """[n or len(rows)] one user's ranking scores with the item-to-item term from the
-        catalogue rows they rated or picked (``rated``) and their ``stars``."""
+        catalogue rows they rated or picked (``rated``) and their ``stars``; ``history``:
+        they are an existing user's ratings, each weighed by its movie's rarity (a new
+        user's picks are not)."""
         rank = self.rank_scores(u, rows)[0]
         table = self.neighbours
         if table is None or len(rated) == 0:
             return rank
-        term = table.term(rated, stars)
+        term = table.term(rated, stars, self.history_emphasis(rated) if history else None)
         u = np.ravel(u)
         term -= table.popularity_relief * float(u[self.dim]) * self._log_counts
         return rank + (term if rows is None else term[rows])
@@ -249,7 +256,8 @@ class HybridParams:
         if self.neighbours is None:
             return rank
         columns = slice(None) if rows is None else rows
-        terms = self.neighbours.terms(*history, len(rank))[:, columns].toarray()
+        emphasis = self.history_emphasis(history[1])
+        terms = self.neighbours.terms(*history, len(rank), emphasis)[:, columns].toarray()
         rated = np.bincount(history[0], minlength=len(rank)) > 0
         relief = self._relief(u)[:, columns] * rated[:, None]
         return rank + terms - relief
@@ -259,6 +267,15 @@ class HybridParams:
         term replaces: relief × π_u × log(1 + n_i)."""
         share = self.neighbours.popularity_relief * u[:, self.dim : self.dim + 1]
         return share * self._log_counts[None, :]
+
+    def history_emphasis(self, rated: np.ndarray) -> np.ndarray:
+        """[len(rated)] the rarity weight of each catalogue row an existing user rated
+        (``NeighbourTable.history_weights``)."""
+        return self._history_weights[np.asarray(rated, "int64")]
+
+    @cached_property
+    def _history_weights(self) -> np.ndarray:
+        return self.neighbours.history_weights(self._log_counts)
 
     @cached_property
     def _log_counts(self) -> np.ndarray:
