@@ -21,7 +21,7 @@ from recsys.dashboard.urls import MAX_TOP
 from recsys.errors import known_errors
 
 RATED_COLUMNS = [TITLE, PREDICTED, ACTUAL, ERROR, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
-TOP_COLUMNS = [TITLE, PREDICTED, YEAR, WHY, GENRES, AVE_RATING, NUM_RATINGS]
+TOP_COLUMNS = [TITLE, PREDICTED, WHY, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 # The picker, the metrics and the charts are drawn late (the charts by Vega after the
 # run); each sits in a box of its final height from the first paint, so the tables below
 # are not pushed down under the reader. Presenter mode's larger text has no fixed height.
@@ -78,7 +78,10 @@ widgets.download_csv(
     rank=True,
 )
 st.subheader(f"Top {int(top)} among the movies they have not rated")
-explore.movie_table(result.unseen, "eu_top_table", order=TOP_COLUMNS)
+# Wrapped rows and a medium title, as on New user: the reasons show whole.
+explore.movie_table(
+    result.unseen, "eu_top_table", order=TOP_COLUMNS, title_width="medium", wrap=True
+)
 widgets.download_csv(
     result.unseen[TOP_COLUMNS],
     export.user_file_name(user_id, f"top{int(top)}"),

@@ -127,9 +127,10 @@ def movie_columns() -> dict[str, Any]:
         WHY: st.column_config.TextColumn(
             "why",
             width=why_px(bool(st.session_state.get(PRESENT))),
-            help="The movies you liked (4★ or more) closest to it in the model's movie space, "
-            "and the genre ratings that raise its score most (the score lost when that "
-            "rating is removed, beyond what every movie loses)",
+            help="The movies you liked (4★ or more) whose neighbours raised it most (what "
+            "their fans also liked; for a model without that term, the ones closest to it "
+            "in the model's movie space), and the genre ratings that raise its score most "
+            "(the score lost when that rating is removed, beyond what every movie loses)",
         ),
         DISTANCE: st.column_config.NumberColumn("distance", format="%.4f", help=DISTANCE_HELP),
     }
