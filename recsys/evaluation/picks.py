@@ -10,6 +10,7 @@ users' ratings only; a held-out user is met through their picks, with no retrain
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +83,15 @@ class PickSplit:
             dict(zip(self.movie_ids[row].tolist(), self.stars[i, row].tolist(), strict=True))
             for i, row in enumerate(picked)
         ]
+
+    def reordered(self, rng: np.random.Generator) -> PickSplit:
+        """The same users, movies and training side with each user's liked candidates in
+        a new random order (so other movies become the picks)."""
+        order = np.full_like(self.order, -1)
+        for i, liked in enumerate(self.order >= 0):
+            columns = np.flatnonzero(liked)
+            order[i, columns] = rng.permutation(len(columns))
+        return dataclasses.replace(self, order=order)
 
     def first_pick(self) -> np.ndarray:
         """[n_users] the candidate index of each user's first pick."""

@@ -35,7 +35,7 @@ from recsys.dataset.movielens import MovieLens
 from recsys.errors import UsageError
 from recsys.evaluation.baselines import BASELINES, make_baseline
 from recsys.evaluation.coldstart import EXCLUDED, prepare_coldstart
-from recsys.evaluation.onepick import PICK_PROTOCOLS, evaluate_picks_seed
+from recsys.evaluation.onepick import PICK_PROTOCOLS, VALIDATION_ORDERS, evaluate_picks_seed
 from recsys.evaluation.peers import PEERS, make_peer
 from recsys.evaluation.protocols import EvaluationData, prepare_holdout, prepare_lab
 from recsys.evaluation.ranking import RELEVANT_STARS, TOP_K, ranking_task, score_model
@@ -107,8 +107,9 @@ def _evaluate_seed(
         tags = side.tags
     if protocol in PICK_PROTOCOLS:
         ratings, rng = (None, seed) if side is None else (side.ratings, side.split_rng)
+        orders = 1 if side is None else VALIDATION_ORDERS
         return evaluate_picks_seed(
-            dataset, tags, protocol, feature_config, configs[1], seed, report, ratings, rng
+            dataset, tags, protocol, feature_config, configs[1], seed, report, ratings, rng, orders
         )
     report(0.0, "splitting and building features")
     data = _prepare(dataset, protocol, feature_config, seed, side)

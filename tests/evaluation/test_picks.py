@@ -129,3 +129,36 @@ def test_cosine_of_rater_sets():
     weights = cosine(ratings, np.array([10, 20, 30]))
     assert weights[0, 1] == weights[1, 0] == pytest.approx(1 / np.sqrt(6))
     assert (weights[2] == 0).all() and (np.diag(weights) == 0).all()  # 30: nobody rated it
+
+
+def test_a_reordered_split_picks_other_liked_movies_of_the_same_users(split):
+    again = split.reordered(np.random.default_rng(0))
+    np.testing.assert_array_equal(again.order >= 0, split.order >= 0)  # the same liked movies
+    for row in again.order:  # each user's liked movies in some order 0..n-1
+        liked = np.sort(row[row >= 0])
+        np.testing.assert_array_equal(liked, np.arange(len(liked)))
+    assert (again.picked(1) != split.picked(1)).any()  # other movies become the picks
+    assert again.train_ratings is split.train_ratings and again.data is split.data
+
+
+def test_a_validation_run_reports_the_mean_over_its_orders(monkeypatch):
+    from recsys.evaluation import onepick, run
+
+    runs = [
+        {"hybrid": {"ndcg_at_10_k1": 0.2, "rmse": np.nan}},
+        {"hybrid": {"ndcg_at_10_k1": 0.4, "rmse": np.nan}},
+    ]
+    mean = onepick.mean_scores(runs)
+    assert mean["hybrid"]["ndcg_at_10_k1"] == pytest.approx(0.3)
+    assert np.isnan(mean["hybrid"]["rmse"])
+    seen = []
+
+    def fake(*args):
+        seen.append(args[-1])
+        return {}
+
+    monkeypatch.setattr(run, "evaluate_picks_seed", fake)
+    side = run.ValidationSide(pd.DataFrame(), None, np.random.default_rng(0))
+    run._evaluate_seed(None, None, "onepick", None, (None, None), 1, print, side)
+    run._evaluate_seed(None, None, "onepick", None, (None, None), 1, print, None)
+    assert seen == [onepick.VALIDATION_ORDERS, 1]  # validation redraws; the test keeps one
