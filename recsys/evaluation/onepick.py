@@ -30,9 +30,8 @@ PICK_MODELS = (HYBRID, "popular", *ITEM_PEERS)
 # The validation carve draws its own users and picks, apart from the test split's.
 _VALIDATION_STREAM = 3
 # A validation run scores each held-out user's liked movies in this many random orders
-# (other picks each time) and reports the mean: one order moved a seed's one-pick NDCG
-# by ±0.05, the mean of 20 by about ±0.015 (docs/evaluation.md). The test protocol keeps
-# its one order.
+# (other picks each time) and reports the mean, which moves far less from seed to seed
+# than one order does (docs/evaluation.md). The test protocol keeps its one order.
 VALIDATION_ORDERS = 20
 _ORDERS_STREAM = 4
 
