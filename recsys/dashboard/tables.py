@@ -58,7 +58,10 @@ def _hybrid_facts(config: Mapping[str, Any], epochs: Any) -> ModelFacts:
             "vector. User tower: genre ratings and the pooled vectors of the movies "
             "the user rated → Dense relu. Trained to rank (softmax over a batch's "
             "movies) and to predict stars; the stars' last step is then fitted in closed "
-            "form, and each user's own ratings (or picks) correct their stars at serving."
+            "form, and each user's own ratings (or picks) correct their stars at serving. "
+            "The ranking adds each rated or picked movie's neighbours (what its fans also "
+            "liked, learned in closed form); an existing user's ratings of little-known "
+            "movies count for more there."
         ),
         lab_split_metrics=False,
     )
