@@ -110,23 +110,26 @@ STEPS: tuple[Step, ...] = (
             HYBRID: (
                 "A newcomer tells us which genres they like (and may pick movies they liked). The "
                 "user tower turns that into a point in the movie space at once, with no "
-                "retraining, and the highest-ranked movies are the recommendations. Move the "
-                "sliders."
+                "retraining; each picked movie also pulls up what its fans liked most (a table "
+                "learned from who liked what), and the highest-ranked movies are the "
+                "recommendations. Move the sliders, or pick a movie."
             ),
         },
     ),
     Step(
         "similar",
-        "Similar movies: neighbours in the movie space",
+        "Similar movies: what goes together",
         {
             LAB: (
                 "Movies that the network placed close together are similar in how people rate "
                 "them. No one told it that; it is a side effect of predicting ratings."
             ),
             HYBRID: (
-                "Movies that the model placed close together are watched and liked by the same "
-                "people, or share content (genres, title words, tags). No one told it which "
-                "movies are alike; it is a side effect of learning to rank them."
+                "A movie's similar movies are what its fans also loved most: people who liked it "
+                "liked these, counted from who rated what. The distance is each one's distance in "
+                "the model's movie space, where movies watched by the same people or sharing "
+                "content (genres, title words, tags) lie close together; no one told the model "
+                "which movies are alike."
             ),
         },
     ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recsys.columns import DISTANCE, ITEM_VECTOR_COLUMNS, PREDICTED, TITLE, WHY, YEAR
+from recsys.columns import DISTANCE, FOUND_BY, ITEM_VECTOR_COLUMNS, PREDICTED, TITLE, WHY, YEAR
 from recsys.dashboard import charts, overview
 from recsys.dashboard.text import md_escape
 from recsys.dashboard.tour import STEPS, step_number
@@ -144,8 +144,8 @@ def new_user_step(model: Recommender) -> None:
 def similar_step(model: Recommender) -> None:
     movie_id = picker(st, "A movie", movie_labels(model), key=TOUR_MOVIE)
     neighbours = model.similar(movie_id, 5)
-    st.markdown(f"The 5 movies nearest to **{md_escape(model.title_of(movie_id))}**")
-    explore.movie_table(neighbours, "tour_similar", order=[TITLE, DISTANCE, YEAR])
+    st.markdown(f"The 5 movies most like **{md_escape(model.title_of(movie_id))}**")
+    explore.movie_table(neighbours, "tour_similar", order=[TITLE, FOUND_BY, DISTANCE, YEAR])
 
 
 STEP_WIDGETS = {
