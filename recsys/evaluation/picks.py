@@ -87,10 +87,9 @@ class PickSplit:
     def reordered(self, rng: np.random.Generator) -> PickSplit:
         """The same users, movies and training side with each user's liked candidates in
         a new random order (so other movies become the picks)."""
+        users, columns = np.nonzero(self.order >= 0)
         order = np.full_like(self.order, -1)
-        for i, liked in enumerate(self.order >= 0):
-            columns = np.flatnonzero(liked)
-            order[i, columns] = rng.permutation(len(columns))
+        order[users, columns] = position_in_user(users, rng)
         return dataclasses.replace(self, order=order)
 
     def first_pick(self) -> np.ndarray:

@@ -34,7 +34,7 @@ def test_the_weights_are_eases_closed_form_with_each_rows_largest_kept():
     rng = np.random.default_rng(0)
     users, items = rng.integers(0, 40, 300), rng.integers(0, 12, 300)
     table = nt.fit_neighbour_table(
-        users, items, 40, 12, weighting="ease", lam=5.0, top_k=4, min_count=1, rarity=0.0
+        users, items, 40, 12, weighting="ease", lam=5.0, top_k=4, min_count=1
     )
     expected = _dense_ease(users, items, 40, 12, 5.0)
     dense = table.matrix().toarray()
@@ -46,25 +46,6 @@ def test_the_weights_are_eases_closed_form_with_each_rows_largest_kept():
         np.testing.assert_allclose(expected[row, columns], weights, rtol=1e-3)
         assert row not in columns
     assert ((dense > 0).sum(axis=1) <= 4).all()
-
-
-def test_a_rare_movies_row_weighs_more_than_a_blockbusters():
-    rng = np.random.default_rng(3)
-    # Movie 0 rated by nearly everyone, movie 11 by a few: counts from 4 to 60.
-    items = np.concatenate([np.full(60, 0), rng.integers(1, 11, 300), np.full(4, 11)])
-    users = np.concatenate([np.arange(60), rng.integers(0, 60, 300), np.arange(4)])
-    kwargs = dict(weighting="ease", lam=5.0, top_k=5, min_count=1)
-    plain = nt.fit_neighbour_table(users, items, 60, 12, rarity=0.0, **kwargs)
-    weighted = nt.fit_neighbour_table(users, items, 60, 12, rarity=0.75, **kwargs)
-    counts = np.bincount(items, minlength=12)
-    median = np.median(np.log1p(counts))
-    for row in range(12):
-        (plain_columns, plain_weights), (columns, weights) = plain.row(row), weighted.row(row)
-        assert columns.tolist() == plain_columns.tolist()  # the same neighbours, in order
-        expected = np.exp(0.75 * (median - np.log1p(counts[row])))
-        np.testing.assert_allclose(weights, plain_weights * expected, rtol=1e-5)
-    assert nt.rarity_weights(counts, 0.75)[0] < 1 < nt.rarity_weights(counts, 0.75)[11]
-    np.testing.assert_array_equal(nt.rarity_weights(counts, 0.0), np.ones(12))
 
 
 def test_only_the_most_rated_movies_are_covered():

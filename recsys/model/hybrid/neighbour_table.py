@@ -33,11 +33,9 @@ ml-32m's scale (87k movies, at most 20k covered) the term's table (k = 200) is 2
 
 A user's term is Σ over their rated or picked movies of w(stars) × S[movie, ·], with
 ``w(stars) = (stars − pivot) / (5 − pivot)``: a 5★ pick weighs 1, a pick at the pivot
-nothing, a lower one pulls its neighbours down (a dislike). A fit can weigh each row of
-the term's table by its movie's rarity, ((1 + c̃) / (1 + c(x)))^γ, with c(x) the movie's
-ratings and c̃ the median over the covered movies (a pick few people rated says more
-about a person than a blockbuster: the idea of inverse document frequency); the weight is
-stored in the rows, whose order it does not change. γ is 0 by default (see ``RARITY``).
+nothing, a lower one pulls its neighbours down (a dislike). An existing user's ratings
+(not a new user's picks) are each weighed too, by their movie's rarity
+(``NeighbourTable.history_weights``).
 """
 
 from __future__ import annotations
@@ -61,13 +59,10 @@ TOP_K = 200
 SCALE = 180.0
 PIVOT = 2.5
 POPULARITY_RELIEF = 0.3
-# γ of the rarity weight on each row of the pick term's table (0: every row as fitted).
-# γ 0.6 (with scale 220 and relief 0.325) did better on validation and on test, for new
-# and existing users, but it makes a blockbuster pick weigh a quarter of a median one, and
-# a new user who picks Toy Story alone gets a chart (docs/evaluation.md): not the default.
-RARITY = 0.0
 # γ of the rarity weight on each movie of an existing user's history (their ratings, not a
-# new user's picks), applied at scoring: chosen on validation (docs/evaluation.md).
+# new user's picks), applied at scoring: chosen on validation (docs/evaluation.md). The
+# same weight on a new user's picks was tried: a blockbuster pick such as Toy Story then
+# weighs a quarter of a median movie and its list becomes a chart.
 HISTORY_RARITY = 0.5
 # The pick term as an asymmetric cosine (``weighting="cosine"``): the best on the
 # one-pick validation carves, with scale 7 and relief 0.3, but it lowers an existing
@@ -356,22 +351,6 @@ def top_k_rows(weights: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray,
     return indptr, best[keep].astype("int32"), values[keep].astype("float32")
 
 
-def rarity_weights(counts: np.ndarray, rarity: float) -> np.ndarray:
-    """[m] ((1 + c̃) / (1 + c))^rarity for movies rated ``counts`` times, c̃ their median:
-    1 for a movie of the median count, more for a rarer one."""
-    log_counts = np.log1p(np.asarray(counts, "float64"))
-    if len(log_counts) == 0:
-        return log_counts
-    return np.exp(rarity * (np.median(log_counts) - log_counts))
-
-
-def weigh_rows(local, row_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR (indptr, columns, values) with each row's values times its ``row_weights``."""
-    indptr, columns, values = local
-    per_value = np.repeat(row_weights, np.diff(indptr))
-    return indptr, columns, (np.asarray(values, "float64") * per_value).astype("float32")
-
-
 def _spread(local, covered: np.ndarray, n_items: int) -> SparseRows:
     """Rows over the covered items (coded 0..m-1) as rows over the ``n_items`` catalogue
     rows (an uncovered row is empty)."""
@@ -399,7 +378,6 @@ def fit_neighbour_table(
     similar_alpha: float = SIMILAR_ALPHA,
     similar_shrink: float = SIMILAR_SHRINK,
     similar_top_k: int = SIMILAR_TOP_K,
-    rarity: float = RARITY,
     min_count: int = 2,
     max_items: int = MAX_COVERED,
     **blend: float,
@@ -409,10 +387,10 @@ def fit_neighbour_table(
     Both asymmetric cosines count the ratings of ``liked_stars`` or more when ``stars``
     are given and ``liked_stars`` is not None, every rating otherwise. weighting: the
     pick term's, "cosine" (the asymmetric cosine with ``alpha`` and ``shrink``) or "ease"
-    (EASE's B with ``lam``, over every rating), each row weighed by its movie's rarity
-    with γ = ``rarity``; Similar movies' table is the asymmetric cosine with
-    ``similar_alpha`` and ``similar_shrink`` (none when ``similar_top_k`` is 0).
-    ``blend``: the scale, pivot and popularity_relief (the defaults otherwise).
+    (EASE's B with ``lam``, over every rating); Similar movies' table is the asymmetric
+    cosine with ``similar_alpha`` and ``similar_shrink`` (none when ``similar_top_k`` is
+    0). ``blend``: the scale, pivot, popularity_relief and history_rarity (the defaults
+    otherwise).
     """
     if weighting not in ("cosine", "ease"):
         raise ValueError(f"unknown weighting {weighting!r}")
@@ -434,7 +412,6 @@ def fit_neighbour_table(
         local = top_k_rows(ease_weights(users, rows, n_users, len(covered), lam), top_k)
     else:
         local = asymmetric_cosine_rows(x, alpha, shrink, top_k)
-    local = weigh_rows(local, rarity_weights(counts[covered], rarity))
     term = _spread(local, covered, n_items)
     similar = None
     if similar_top_k > 0:
