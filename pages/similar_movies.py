@@ -34,7 +34,8 @@ if by_fans:
     rest_words = "" if by_fans == len(neighbours) else " The rest are the nearest in it."
     st.caption(
         f"{fans_words} are what its fans also love most: people who liked it liked these, "
-        "strongest first. The distance is each one's distance in the model's movie space."
+        "the most liked and those sharing most of its genres first. The distance is each "
+        "one's distance in the model's movie space."
         + rest_words
     )
 else:

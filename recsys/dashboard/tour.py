@@ -126,7 +126,8 @@ STEPS: tuple[Step, ...] = (
             ),
             HYBRID: (
                 "A movie's similar movies are what its fans also loved most: people who liked it "
-                "liked these, counted from who rated what. The distance is each one's distance in "
+                "liked these, counted from who rated what, those of its own kind (sharing its "
+                "genres) first. The distance is each one's distance in "
                 "the model's movie space, where movies watched by the same people or sharing "
                 "content (genres, title words, tags) lie close together; no one told the model "
                 "which movies are alike."

@@ -172,6 +172,25 @@ def test_similar_movies_have_their_own_table_and_an_older_bundle_falls_back():
         nt.NeighbourTable.from_arrays({**older, "similar_indptr": np.zeros(4, "int64")}, 3)
 
 
+def test_similar_movies_put_the_co_liked_movies_of_its_kind_first():
+    """Movie 0 is a horror film. Its fans liked comedy 1 most (3 of them), horror 2 less
+    (2 of them), and horror 3 not at all: with the genres, 2 comes before 1, and 3, of
+    its kind but loved by none of its fans, never enters."""
+    users = np.array([0, 0, 0, 1, 1, 1, 2, 2, 3, 3])
+    items = np.array([0, 1, 2, 0, 1, 2, 0, 1, 3, 1])
+    flags = np.array([[1, 0], [0, 1], [1, 0], [1, 0]], "float32")  # (horror, comedy)
+    fit = dict(similar_alpha=1.0, similar_shrink=0.0, weighting="cosine", min_count=1)
+    plain = nt.fit_neighbour_table(users, items, 4, 4, **fit)
+    assert plain.similar_row(0)[0].tolist() == [1, 2]  # the co-like counts alone
+    kin = nt.fit_neighbour_table(users, items, 4, 4, flags=flags, **fit)
+    assert kin.similar_row(0)[0].tolist() == [2, 1]
+    off = nt.fit_neighbour_table(users, items, 4, 4, flags=flags, similar_kinship=0.0, **fit)
+    assert off.similar_row(0)[0].tolist() == [1, 2]
+    assert kin.row(0)[0].tolist() == plain.row(0)[0].tolist()  # the pick term is untouched
+    short = nt.fit_neighbour_table(users, items, 4, 4, flags=flags, similar_top_k=1, **fit)
+    assert short.similar_row(0)[0].tolist() == [2]  # reordered first, then cut
+
+
 def test_a_users_term_weighs_each_pick_by_its_stars_and_a_low_one_pulls_down():
     indptr = np.array([0, 2, 3, 3])
     table = nt.NeighbourTable(

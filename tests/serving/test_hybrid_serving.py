@@ -115,6 +115,19 @@ def test_picked_movies_pull_their_neighbours_up(hybrid_recommender):
     assert listed[PREDICTED].between(0.5, 5.0).all()
 
 
+@pytest.mark.parametrize(
+    ("title", "genre", "least"),
+    [("Saw (2004)", "Horror", 3), ("Toy Story (1995)", "Animation", 6)],
+)
+def test_similar_movies_are_of_the_movies_kind(hybrid_recommender, title, genre, least):
+    """Issue 24's examples: Saw's similar movies held no horror film, Toy Story's were
+    half a chart (Shawshank, Forrest Gump, Star Wars)."""
+    rec = hybrid_recommender
+    movie_id = int(rec.items.loc[rec.items[TITLE] == title, MOVIE_ID].iloc[0])
+    similar = rec.similar(movie_id, k=10)
+    assert _has_any(similar, (genre,)).sum() >= least, similar[[TITLE, GENRES]]
+
+
 @pytest.mark.slow
 def test_a_top_list_shows_no_movie_predicted_under_three_stars(hybrid_recommender):
     """Heavy raters' rankings put movies under 3.0★ in their top ten; the served lists

@@ -17,8 +17,12 @@ Two tables:
   For a fixed movie x the ranking is c(x, j) / c(j)^(1 − α): α = 1 ranks by raw
   co-like counts (popular movies first), α = 0.5 is the plain cosine, a smaller α
   favours movies whose fans are mostly x's (the obscure ones); the shrinkage h damps
-  pairs with few fans. Each row is divided by its largest value. A bundle from before
-  this table has none; Similar movies then lists the pick term's row.
+  pairs with few fans. Each row is divided by its largest value, then each neighbour j
+  of x is weighed by its kinship in genres, s(x, j) · (1 + κ · J(x, j)) with J the
+  Jaccard overlap of the two movies' genres: among the movies x's fans love, those of
+  x's kind come first (a horror film's list holds horror films, Toy Story's animated
+  ones), and a movie no fan of x loved never enters. A bundle from before this table has
+  none; Similar movies then lists the pick term's row.
 
 Every value (λ, α, h, the scale) was chosen on validation users carved from the training
 side (docs/evaluation.md). The asymmetric cosine can weigh the pick term too
@@ -74,6 +78,11 @@ LIKED_STARS = 4.0
 SIMILAR_ALPHA = 0.5
 SIMILAR_SHRINK = 20.0
 SIMILAR_TOP_K = 50
+# κ of Similar movies' genre kinship, and the co-liked movies per row it reorders before
+# the best SIMILAR_TOP_K are kept: the largest κ whose `similar` NDCG stayed at or above
+# EASE λ 500's on every validation seed (docs/evaluation.md).
+SIMILAR_KINSHIP = 1.0
+KINSHIP_POOL = 200
 # The rows a fit covers: at most this many (EASE inverts a dense matrix of them).
 MAX_COVERED = 20_000
 TOP_STARS = 5.0
@@ -351,6 +360,31 @@ def top_k_rows(weights: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray,
     return indptr, best[keep].astype("int32"), values[keep].astype("float32")
 
 
+def genre_jaccard(flags: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """[len(rows)] the Jaccard overlap of the genres of movies ``rows[i]`` and
+    ``columns[i]`` (``flags`` [m, genres], non-zero = has the genre); 0 when neither has
+    any."""
+    has = np.asarray(flags) > 0
+    a, b = has[rows], has[columns]
+    union = (a | b).sum(axis=1)
+    return np.where(union > 0, (a & b).sum(axis=1) / np.maximum(union, 1), 0.0)
+
+
+def with_kinship(local, flags: np.ndarray, kinship: float, top_k: int):
+    """CSR rows (indptr, columns, values) reweighed by genre kinship, s · (1 + κ · J),
+    each row's ``top_k`` largest kept, largest first (ties by column)."""
+    indptr, columns, values = local
+    lengths = np.diff(indptr)
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    weighed = values * (1.0 + kinship * genre_jaccard(flags, rows, columns))
+    order = np.lexsort((columns, -weighed, rows))
+    rank = np.arange(len(order)) - np.repeat(indptr[:-1], lengths)
+    keep = order[rank < top_k]
+    kept = np.minimum(lengths, top_k)
+    new_indptr = np.concatenate([[0], np.cumsum(kept)]).astype("int64")
+    return new_indptr, columns[keep].astype("int32"), weighed[keep].astype("float32")
+
+
 def _spread(local, covered: np.ndarray, n_items: int) -> SparseRows:
     """Rows over the covered items (coded 0..m-1) as rows over the ``n_items`` catalogue
     rows (an uncovered row is empty)."""
@@ -378,6 +412,8 @@ def fit_neighbour_table(
     similar_alpha: float = SIMILAR_ALPHA,
     similar_shrink: float = SIMILAR_SHRINK,
     similar_top_k: int = SIMILAR_TOP_K,
+    flags: np.ndarray | None = None,
+    similar_kinship: float = SIMILAR_KINSHIP,
     min_count: int = 2,
     max_items: int = MAX_COVERED,
     **blend: float,
@@ -389,8 +425,9 @@ def fit_neighbour_table(
     pick term's, "cosine" (the asymmetric cosine with ``alpha`` and ``shrink``) or "ease"
     (EASE's B with ``lam``, over every rating); Similar movies' table is the asymmetric
     cosine with ``similar_alpha`` and ``similar_shrink`` (none when ``similar_top_k`` is
-    0). ``blend``: the scale, pivot, popularity_relief and history_rarity (the defaults
-    otherwise).
+    0), its ``KINSHIP_POOL`` best per row reweighed by genre kinship ``similar_kinship``
+    when the movies' genre ``flags`` [n_items, genres] are given. ``blend``: the scale,
+    pivot, popularity_relief and history_rarity (the defaults otherwise).
     """
     if weighting not in ("cosine", "ease"):
         raise ValueError(f"unknown weighting {weighting!r}")
@@ -415,7 +452,11 @@ def fit_neighbour_table(
     term = _spread(local, covered, n_items)
     similar = None
     if similar_top_k > 0:
-        found = asymmetric_cosine_rows(x, similar_alpha, similar_shrink, similar_top_k)
+        kin = flags is not None and similar_kinship > 0
+        pool = max(similar_top_k, KINSHIP_POOL) if kin else similar_top_k
+        found = asymmetric_cosine_rows(x, similar_alpha, similar_shrink, pool)
+        if kin:
+            found = with_kinship(found, flags[covered], similar_kinship, similar_top_k)
         similar = _spread(found, covered, n_items)
     return NeighbourTable(term.indptr, term.columns, term.weights, **blend, similar=similar)
 
@@ -424,6 +465,8 @@ def with_neighbours(
     params, users: np.ndarray, items: np.ndarray, n_users: int, stars: np.ndarray | None = None
 ):
     """``params`` (a HybridParams) with the tables fitted on (user code, item row) pairs
-    and their ``stars`` (None: the pick term counts every rating, not only the liked)."""
-    table = fit_neighbour_table(users, items, n_users, len(params.movie_ids), stars=stars)
+    and their ``stars`` (None: the pick term counts every rating, not only the liked), and
+    the movies' genres for Similar movies' kinship."""
+    n_items = len(params.movie_ids)
+    table = fit_neighbour_table(users, items, n_users, n_items, stars=stars, flags=params.flags)
     return dataclasses.replace(params, neighbours=table)
