@@ -334,8 +334,9 @@ class Recommender:
 
     def similar(self, movie_id: int, k: int = 10) -> pd.DataFrame:
         """The ``k`` movies most like ``movie_id``: what its fans love most, those of its
-        kind first (the hybrid's Similar movies table), then the nearest by squared distance between item
-        embeddings; the distance column is the embedding distance of each."""
+        kind first (the hybrid's Similar movies table), then the nearest by squared
+        distance between item embeddings; the distance column is the embedding distance
+        of each."""
         first = self.scoring.fans_rows(self.movie_row(movie_id))
         return self.catalogue.similar(movie_id, k, first)
 
