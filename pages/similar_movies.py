@@ -35,8 +35,7 @@ if by_fans:
     st.caption(
         f"{fans_words} are what its fans also love most: people who liked it liked these, "
         "the most liked and those sharing most of its genres first. The distance is each "
-        "one's distance in the model's movie space."
-        + rest_words
+        "one's distance in the model's movie space." + rest_words
     )
 else:
     st.caption("Nearest first, by distance in the model's movie space.")
