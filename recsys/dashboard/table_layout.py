@@ -17,6 +17,30 @@ HEADER_CHAR_PX = 7.5
 HEADER_PAD_PX = 32
 
 
+# A cell's text, at the grid's 14 px: about 6.6 px a character (Source Sans, titles'
+# mixed case, digits and punctuation; a little wide, so that a row is never too short),
+# inside 8 px of padding each side.
+CELL_CHAR_PX = 6.6
+CELL_PAD_PX = 8
+
+
+def wrapped_lines(text: str, width: int, font_px: float = 14.0) -> int:
+    """The lines ``text`` takes wrapped word by word in a cell ``width`` pixels wide, as
+    the grid wraps it, with characters of ``CELL_CHAR_PX`` at 14 px (scaled to
+    ``font_px``); a word longer than the line takes lines of its own."""
+    char_px = CELL_CHAR_PX * font_px / 14.0
+    room = max(width - 2 * CELL_PAD_PX, char_px)
+    lines, used = 1, 0.0
+    for word in str(text).split():
+        need = len(word) * char_px
+        if used and used + char_px + need > room:
+            lines, used = lines + 1, 0.0
+        used = need if not used else used + char_px + need
+        while used > room:  # a word wider than the cell breaks across lines
+            lines, used = lines + 1, used - room
+    return lines
+
+
 def header_px(label: str) -> int:
     """The pixels a column needs to show the header ``label`` whole."""
     return int(len(label) * HEADER_CHAR_PX + HEADER_PAD_PX + 0.5)

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from recsys.dashboard.charts import PRESENTER_LABEL_PX
-from recsys.dashboard.table_layout import header_px, laid_out, width_px
+from recsys.dashboard.table_layout import header_px, laid_out, width_px, wrapped_lines
 from recsys.dashboard.ui.overview_page import TABS
 from recsys.settings import PROJECT_ROOT
 from tests.dashboard.apptest import PAGES, go, ok
@@ -143,3 +143,16 @@ def test_new_users_reason_sits_beside_the_title_within_a_1280_px_results_column(
     used = 32 + width_px(config["title"]["width"]) + width_px(config["why"]["width"])
     assert used <= 820, used
     assert frame.proto.row_height > 64, frame.proto.row_height
+
+
+def test_a_title_that_needs_four_lines_gets_them_and_a_short_one_one():
+    harry = (
+        "Harry Potter and the Sorcerer's Stone (a.k.a. Harry Potter and the "
+        "Philosopher's Stone) (2001)"
+    )
+    medium = width_px("medium")
+    assert wrapped_lines(harry, medium) == 4  # cut at its third line before
+    assert wrapped_lines(harry, medium, font_px=18) > 4  # presenter mode's larger text
+    assert wrapped_lines("Heat (1995)", medium) == 1
+    assert wrapped_lines("a" * 60, medium) == 3  # one word wider than the cell breaks
+    assert wrapped_lines("", medium) == 1

@@ -30,7 +30,7 @@ from recsys.columns import (
 from recsys.dashboard.charts import MAX_STARS, for_projector
 from recsys.dashboard.export import csv_bytes
 from recsys.dashboard.model_words import DISTANCE_HELP
-from recsys.dashboard.table_layout import laid_out
+from recsys.dashboard.table_layout import laid_out, width_px, wrapped_lines
 from recsys.dashboard.text import error_text, md_escape
 from recsys.dashboard.urls import UrlReader, pick_params
 from recsys.evaluation import metric_mean
@@ -92,14 +92,40 @@ def why_px(present: bool) -> int:
 
 # Rows three lines tall, so a long title or reason wraps instead of being cut. The grid
 # wraps text only in rows taller than 4rem: 64 px at the normal 16 px root, 84 px under
-# presenter mode's 21 px one (``presenter.css``), whose 18 px lines need 88.
+# presenter mode's 21 px one (``presenter.css``), whose 18 px lines need 88. A table
+# whose longest title or reason needs more lines has rows of that many (each line 1.4 ×
+# the font: 14 px, or presenter mode's 18 px); at most MOST_LINES.
 WRAPPED_ROW_PX = 66
 WRAPPED_ROW_PRESENTER_PX = 88
+WRAPPED_LINES = 3
+MOST_LINES = 6
+LINE_HEIGHT = 1.4
+TABLE_FONT_PX = 14
+TABLE_FONT_PRESENTER_PX = 18
 
 
-def wrapped_row_px() -> int:
-    """The row height at which a table's cells wrap to three lines, in this mode."""
-    return WRAPPED_ROW_PRESENTER_PX if st.session_state.get(PRESENT) else WRAPPED_ROW_PX
+def wrapped_row_px(lines: int = WRAPPED_LINES) -> int:
+    """The row height at which a table's cells wrap to ``lines`` lines (three at least),
+    in this mode."""
+    present = bool(st.session_state.get(PRESENT))
+    three = WRAPPED_ROW_PRESENTER_PX if present else WRAPPED_ROW_PX
+    font = TABLE_FONT_PRESENTER_PX if present else TABLE_FONT_PX
+    extra = min(max(lines, WRAPPED_LINES), MOST_LINES) - WRAPPED_LINES
+    return int(math.ceil(three + extra * LINE_HEIGHT * font))
+
+
+def lines_needed(table: pd.DataFrame, widths: Mapping[str, Any]) -> int:
+    """The most lines any cell of the ``widths`` columns (name → a column width) of
+    ``table`` takes wrapped in this mode (``table_layout.wrapped_lines``)."""
+    present = bool(st.session_state.get(PRESENT))
+    font = TABLE_FONT_PRESENTER_PX if present else TABLE_FONT_PX
+    most = 1
+    for column, width in widths.items():
+        pixels = width_px(width)
+        if column in table.columns and pixels and len(table):
+            cells = table[column].astype(str)
+            most = max(most, max(wrapped_lines(text, pixels, font) for text in cells))
+    return most
 
 
 def _stars(label: str, help: str) -> Any:
@@ -149,10 +175,15 @@ def show_movies(
     """A movie table: stars as bars, movieId hidden unless ``show_id``; ``order`` picks
     and orders the columns (default: the table's own). ``selection``: st.dataframe's
     key and selection arguments; their selection state is returned
-    (``recsys.dashboard.ui.explore.movie_table``). ``wrap``: rows three lines tall,
-    so long titles and reasons wrap within their columns instead of being cut."""
+    (``recsys.dashboard.ui.explore.movie_table``). ``wrap``: rows three lines tall, or
+    as many as the longest title or reason needs, so that they wrap within their
+    columns instead of being cut."""
     config = movie_columns()
     config[TITLE] = st.column_config.TextColumn("title", width=title_width)
+    row_px = None
+    if wrap:
+        widths = {TITLE: title_width, WHY: config[WHY]["width"]}
+        row_px = wrapped_row_px(lines_needed(table, widths))
     if show_id:
         config[MOVIE_ID] = st.column_config.NumberColumn("movie id", format="%d", width="small")
     columns = [c for c in (order or table.columns) if c in table.columns]
@@ -163,7 +194,7 @@ def show_movies(
         column_config=config,
         column_order=columns,
         height=height,
-        row_height=wrapped_row_px() if wrap else None,
+        row_height=row_px,
         **selection,
     )
 
