@@ -61,7 +61,8 @@ def _hybrid_facts(config: Mapping[str, Any], epochs: Any) -> ModelFacts:
             "form, and each user's own ratings (or picks) correct their stars at serving. "
             "The ranking adds each rated or picked movie's neighbours (what its fans also "
             "liked, learned in closed form); an existing user's ratings of little-known "
-            "movies count for more there."
+            "movies count for more there. Similar movies lists what a movie's fans liked "
+            "most, those sharing its genres first."
         ),
         lab_split_metrics=False,
     )
