@@ -67,6 +67,11 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
         "Blockbusters@10 (of 10, lower is more personal)",
         "How many of the top 10 are among the 10 most-rated movies.",
     ),
+    "genre_kinship_at_10": (
+        "Genre kinship@10 (0–1, higher is more of its kind)",
+        "How much of the picked movie's kind a list is: the mean share of genres that each "
+        "of its 10 has in common with the pick (Jaccard overlap).",
+    ),
 }
 # onepick's metrics, once per number of picks revealed: "NDCG@10 … with 1 pick".
 METRIC_WORDS.update(

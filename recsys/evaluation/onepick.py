@@ -23,7 +23,14 @@ from recsys.config import HYBRID, FeatureConfig, HybridConfig
 from recsys.evaluation.baselines import make_baseline
 from recsys.evaluation.itemitem import EASE_LAMBDAS, ITEM_PEERS, ease_weights, item_peers
 from recsys.evaluation.picks import PickSplit, carve_picks, prepare_picks
-from recsys.evaluation.ranking import PICK_COUNTS, TOP_K, ranking_metrics, suffixed, top_k
+from recsys.evaluation.ranking import (
+    PICK_COUNTS,
+    TOP_K,
+    genre_kinship,
+    ranking_metrics,
+    suffixed,
+    top_k,
+)
 
 PICK_PROTOCOLS = ("onepick", "similar")
 PICK_MODELS = (HYBRID, "popular", *ITEM_PEERS)
@@ -119,8 +126,15 @@ def score_picks(
         tops = {HYBRID: _hybrid_similar(recommender, split)}
         tops["popular"] = _rows_top(np.tile(popular, (len(split.user_ids), 1)), split, 1, rng)
         tops.update({name: _neighbour_top(w, split, rng) for name, w in peers.items()})
+        flags = split.genre_flags()
         for name in PICK_MODELS:
             models[name].update(ranking_metrics(tops[name], task, rng))
+            kinship = (
+                float("nan")
+                if flags is None
+                else genre_kinship(tops[name], split.first_pick(), flags)
+            )
+            models[name]["genre_kinship_at_10"] = kinship
         return models
     for k in PICK_COUNTS:
         task, picked = split.task(k), split.picked(k).astype("float64")

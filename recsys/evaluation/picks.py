@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.columns import MOVIE_ID, RATING, USER_ID
+from recsys.columns import GENRE_LIST, MOVIE_ID, RATING, USER_ID
 from recsys.config import FeatureConfig
 from recsys.dataset.groups import position_in_user
 from recsys.evaluation.protocols import EvaluationData
@@ -91,6 +91,14 @@ class PickSplit:
         order = np.full_like(self.order, -1)
         order[users, columns] = position_in_user(users, rng)
         return dataclasses.replace(self, order=order)
+
+    def genre_flags(self) -> np.ndarray | None:
+        """[n_items, genres] the candidates' genre flags (from the training side's
+        features); None for a validation carve, which has none."""
+        if self.data is None:
+            return None
+        items = self.data.training.items.set_index(MOVIE_ID)
+        return items.loc[self.movie_ids, list(GENRE_LIST)].to_numpy("float64")
 
     def first_pick(self) -> np.ndarray:
         """[n_users] the candidate index of each user's first pick."""

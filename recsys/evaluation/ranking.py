@@ -6,7 +6,8 @@ by precision, recall, NDCG, MAP and the coverage of the catalogue (see
 ``recsys.evaluation.metrics``), and by two measures of popularity: ``tail_ndcg_at_10``
 (NDCG counting only relevant movies outside the training data's ``HEAD_SIZE``
 most-rated) and ``blockbusters_at_10`` (how many of the 10 are among its
-``BLOCKBUSTERS`` most-rated). Ties in a ranking are broken at random (seeded), so a
+``BLOCKBUSTERS`` most-rated). ``similar`` adds ``genre_kinship_at_10``, how much of the
+pick's kind its list is. Ties in a ranking are broken at random (seeded), so a
 score that is equal for every movie (``global_mean``, ``user_mean``) ranks like a random
 recommender.
 """
@@ -29,6 +30,7 @@ from recsys.evaluation.metrics import (
 )
 from recsys.evaluation.protocols import EvaluationData
 from recsys.evaluation.scorers import TwoTowerScorer
+from recsys.model.hybrid.neighbour_table import genre_jaccard
 
 RELEVANT_STARS = 4.0  # a held-out rating this high or higher is a relevant movie
 TOP_K = 10
@@ -53,6 +55,8 @@ CORE_METRICS = METRICS[:7]
 RANKING_METRICS = METRICS[2:]
 # ``onepick`` scores each list twice: with 1 and with 3 picks revealed.
 PICK_COUNTS = (1, 3)
+# ``similar`` also says how much of the pick's kind its list is: the mean genre overlap.
+SIMILAR_METRICS = (*METRICS, "genre_kinship_at_10")
 
 
 def suffixed(metric: str, k: int) -> str:
@@ -62,10 +66,13 @@ def suffixed(metric: str, k: int) -> str:
 
 def protocol_metrics(protocol: str | None) -> tuple[str, ...]:
     """The metrics each model of a ``protocol`` run carries, in display order. Under
-    ``onepick`` every ranking metric comes once per number of picks; ``onepick`` and
-    ``similar`` predict no stars (RMSE and MAE null)."""
+    ``onepick`` every ranking metric comes once per number of picks; ``similar`` adds
+    the lists' genre kinship; ``onepick`` and ``similar`` predict no stars (RMSE and MAE
+    null)."""
     if protocol == "onepick":
         return ("rmse", "mae", *(suffixed(m, k) for k in PICK_COUNTS for m in RANKING_METRICS))
+    if protocol == "similar":
+        return SIMILAR_METRICS
     return METRICS
 
 
@@ -191,6 +198,19 @@ def ranking_metrics(
         "tail_ndcg_at_10": tail_ndcg,
         "blockbusters_at_10": blockbusters,
     }
+
+
+def genre_kinship(top: np.ndarray, picks: np.ndarray, flags: np.ndarray) -> float:
+    """The mean over users of the mean genre overlap (Jaccard) between each user's pick
+    ``picks`` [n_users] and the movies of their list ``top`` [n_users, k] (-1 = none);
+    ``flags`` [n_items, genres], non-zero = has the genre. NaN when no list has a movie."""
+    valid = top >= 0
+    users, places = np.nonzero(valid)
+    overlap = np.zeros(top.shape)
+    overlap[users, places] = genre_jaccard(flags, picks[users], top[users, places])
+    shown = valid.sum(axis=1)
+    per_user = overlap.sum(axis=1) / np.maximum(shown, 1)
+    return float(per_user[shown > 0].mean()) if (shown > 0).any() else float("nan")
 
 
 def score_model(

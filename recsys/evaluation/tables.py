@@ -32,6 +32,7 @@ METRIC_LABELS = {
     "personalization": "personalization",
     "tail_ndcg_at_10": "tail NDCG@10",
     "blockbusters_at_10": "blockbusters@10",
+    "genre_kinship_at_10": "genre kinship@10",
 }
 # onepick's metrics per number of picks: "NDCG@10 (1 pick)", "NDCG@10 (3 picks)".
 METRIC_LABELS.update(

@@ -47,6 +47,22 @@ def test_similar_lists_the_picks_neighbours(synthetic):
         assert metrics["tail_ndcg_at_10"] is None or 0 <= metrics["tail_ndcg_at_10"] <= 1
     # Each pick gets its own neighbours: the lists differ between users.
     assert result["models"]["cooccurrence"]["personalization"] > 0.3
+    for name, metrics in result["models"].items():
+        assert tuple(metrics) == protocol_metrics("similar"), name
+        assert 0.0 <= metrics["genre_kinship_at_10"] <= 1.0, name
+
+
+def test_genre_kinship_is_the_lists_mean_genre_overlap_with_the_pick():
+    import numpy as np
+
+    from recsys.evaluation.ranking import genre_kinship
+
+    flags = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]])  # movie 3: both genres
+    top = np.array([[1, 2, -1], [0, 1, 3], [-1, -1, -1]])
+    picks = np.array([0, 2, 1])
+    # User 0: movie 1 shares the pick's one genre (1), movie 2 none (0): 0.5. User 1
+    # (a pick of genre 2): 0, 0 and 1/2. User 2 has an empty list and does not count.
+    assert genre_kinship(top, picks, flags) == pytest.approx((0.5 + 0.5 / 3) / 2)
 
 
 def test_a_validation_run_leaves_the_test_users_out(synthetic, onepick_result):
