@@ -25,7 +25,7 @@ TOP_COLUMNS = [TITLE, PREDICTED, WHY, YEAR, GENRES, AVE_RATING, NUM_RATINGS]
 # The picker, the metrics and the charts are drawn late (the charts by Vega after the
 # run); each sits in a box of its final height from the first paint, so the tables below
 # are not pushed down under the reader. Presenter mode's larger text has no fixed height.
-HEAD_PX, METRICS_PX, CHART_BOX_PX = 92, 80, 420  # the charts: 400 px and 380 px tall
+HEAD_PX, METRICS_PX, CHART_BOX_PX = 92, 80, 420  # the charts: 400 px and 310 px tall
 
 model = frame.require_model()
 existing_user.init_state(model)
