@@ -126,14 +126,10 @@ def score_picks(
         tops = {HYBRID: _hybrid_similar(recommender, split)}
         tops["popular"] = _rows_top(np.tile(popular, (len(split.user_ids), 1)), split, 1, rng)
         tops.update({name: _neighbour_top(w, split, rng) for name, w in peers.items()})
-        flags = split.genre_flags()
+        flags, first = split.genre_flags(), split.first_pick()
         for name in PICK_MODELS:
             models[name].update(ranking_metrics(tops[name], task, rng))
-            kinship = (
-                float("nan")
-                if flags is None
-                else genre_kinship(tops[name], split.first_pick(), flags)
-            )
+            kinship = float("nan") if flags is None else genre_kinship(tops[name], first, flags)
             models[name]["genre_kinship_at_10"] = kinship
         return models
     for k in PICK_COUNTS:

@@ -205,9 +205,8 @@ def genre_kinship(top: np.ndarray, picks: np.ndarray, flags: np.ndarray) -> floa
     ``picks`` [n_users] and the movies of their list ``top`` [n_users, k] (-1 = none);
     ``flags`` [n_items, genres], non-zero = has the genre. NaN when no list has a movie."""
     valid = top >= 0
-    users, places = np.nonzero(valid)
-    overlap = np.zeros(top.shape)
-    overlap[users, places] = genre_jaccard(flags, picks[users], top[users, places])
+    each = genre_jaccard(flags[picks], flags)  # [n_users, n_items]
+    overlap = np.take_along_axis(each, np.where(valid, top, 0), axis=1) * valid
     shown = valid.sum(axis=1)
     per_user = overlap.sum(axis=1) / np.maximum(shown, 1)
     return float(per_user[shown > 0].mean()) if (shown > 0).any() else float("nan")

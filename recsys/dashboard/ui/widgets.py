@@ -104,21 +104,23 @@ TABLE_FONT_PX = 14
 TABLE_FONT_PRESENTER_PX = 18
 
 
+def _table_font_px() -> int:
+    """The tables' text size in this mode."""
+    return TABLE_FONT_PRESENTER_PX if st.session_state.get(PRESENT) else TABLE_FONT_PX
+
+
 def wrapped_row_px(lines: int = WRAPPED_LINES) -> int:
     """The row height at which a table's cells wrap to ``lines`` lines (three at least),
     in this mode."""
-    present = bool(st.session_state.get(PRESENT))
-    three = WRAPPED_ROW_PRESENTER_PX if present else WRAPPED_ROW_PX
-    font = TABLE_FONT_PRESENTER_PX if present else TABLE_FONT_PX
+    three = WRAPPED_ROW_PRESENTER_PX if st.session_state.get(PRESENT) else WRAPPED_ROW_PX
     extra = min(max(lines, WRAPPED_LINES), MOST_LINES) - WRAPPED_LINES
-    return int(math.ceil(three + extra * LINE_HEIGHT * font))
+    return int(math.ceil(three + extra * LINE_HEIGHT * _table_font_px()))
 
 
 def lines_needed(table: pd.DataFrame, widths: Mapping[str, Any]) -> int:
     """The most lines any cell of the ``widths`` columns (name → a column width) of
     ``table`` takes wrapped in this mode (``table_layout.wrapped_lines``)."""
-    present = bool(st.session_state.get(PRESENT))
-    font = TABLE_FONT_PRESENTER_PX if present else TABLE_FONT_PX
+    font = _table_font_px()
     most = 1
     for column, width in widths.items():
         pixels = width_px(width)

@@ -19,10 +19,11 @@ Two tables:
   favours movies whose fans are mostly x's (the obscure ones); the shrinkage h damps
   pairs with few fans. Each row is divided by its largest value, then each neighbour j
   of x is weighed by its kinship in genres, s(x, j) · (1 + κ · J(x, j)) with J the
-  Jaccard overlap of the two movies' genres: among the movies x's fans love, those of
-  x's kind come first (a horror film's list holds horror films, Toy Story's animated
-  ones), and a movie no fan of x loved never enters. A bundle from before this table has
-  none; Similar movies then lists the pick term's row.
+  Jaccard overlap of the two movies' genres (every co-liked movie is weighed before the
+  best are kept): among the movies x's fans love, those of x's kind come first (a horror
+  film's list holds horror films, Toy Story's animated ones), and a movie no fan of x
+  loved never enters. A bundle from before this table has none; Similar movies then
+  lists the pick term's row.
 
 Every value (λ, α, h, the scale) was chosen on validation users carved from the training
 side (docs/evaluation.md). The asymmetric cosine can weigh the pick term too
@@ -78,11 +79,9 @@ LIKED_STARS = 4.0
 SIMILAR_ALPHA = 0.5
 SIMILAR_SHRINK = 20.0
 SIMILAR_TOP_K = 50
-# κ of Similar movies' genre kinship, and the co-liked movies per row it reorders before
-# the best SIMILAR_TOP_K are kept: the largest κ whose `similar` NDCG stayed at or above
+# κ of Similar movies' genre kinship: the largest whose `similar` NDCG stayed at or above
 # EASE λ 500's on every validation seed (docs/evaluation.md).
 SIMILAR_KINSHIP = 1.0
-KINSHIP_POOL = 200
 # The rows a fit covers: at most this many (EASE inverts a dense matrix of them).
 MAX_COVERED = 20_000
 TOP_STARS = 5.0
@@ -314,11 +313,14 @@ def asymmetric_cosine_rows(
     shrink: float,
     top_k: int,
     block: int = BLOCK_ROWS,
+    flags: np.ndarray | None = None,
+    kinship: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR (indptr, columns, values) of each item's ``top_k`` largest asymmetric cosines
     s(x, j) = c(x, j) / (c(x)^α · c(j)^(1 − α) + h) over ``x`` [n_users, m] (who rated
-    what), each row divided by its largest; the co-rating counts ``block`` rows at a time,
-    so no [m, m] matrix is ever held."""
+    what), each row divided by its largest, then times 1 + ``kinship`` × the two movies'
+    genre overlap when their genre ``flags`` [m, genres] are given; the co-rating counts
+    ``block`` rows at a time, so no [m, m] matrix is ever held."""
     m = x.shape[1]
     counts = np.maximum(np.asarray(x.sum(axis=0), "float64").ravel(), 1.0)
     by_item = x.T.tocsr()
@@ -332,6 +334,8 @@ def asymmetric_cosine_rows(
         denominator = (counts[start:stop] ** alpha)[:, None] * column_part[None, :] + shrink
         cosines = both / denominator
         cosines /= np.maximum(cosines.max(axis=1, keepdims=True), np.finfo("float32").tiny)
+        if flags is not None and kinship:
+            cosines *= 1.0 + kinship * genre_jaccard(flags[start:stop], flags)
         indptr, cols, vals = top_k_rows(cosines, top_k)
         pointers.append(indptr[1:] + pointers[-1][-1])
         columns.append(cols)
@@ -360,29 +364,15 @@ def top_k_rows(weights: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray,
     return indptr, best[keep].astype("int32"), values[keep].astype("float32")
 
 
-def genre_jaccard(flags: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """[len(rows)] the Jaccard overlap of the genres of movies ``rows[i]`` and
-    ``columns[i]`` (``flags`` [m, genres], non-zero = has the genre); 0 when neither has
-    any."""
-    has = np.asarray(flags) > 0
-    a, b = has[rows], has[columns]
-    union = (a | b).sum(axis=1)
-    return np.where(union > 0, (a & b).sum(axis=1) / np.maximum(union, 1), 0.0)
-
-
-def with_kinship(local, flags: np.ndarray, kinship: float, top_k: int):
-    """CSR rows (indptr, columns, values) reweighed by genre kinship, s · (1 + κ · J),
-    each row's ``top_k`` largest kept, largest first (ties by column)."""
-    indptr, columns, values = local
-    lengths = np.diff(indptr)
-    rows = np.repeat(np.arange(len(lengths)), lengths)
-    weighed = values * (1.0 + kinship * genre_jaccard(flags, rows, columns))
-    order = np.lexsort((columns, -weighed, rows))
-    rank = np.arange(len(order)) - np.repeat(indptr[:-1], lengths)
-    keep = order[rank < top_k]
-    kept = np.minimum(lengths, top_k)
-    new_indptr = np.concatenate([[0], np.cumsum(kept)]).astype("int64")
-    return new_indptr, columns[keep].astype("int32"), weighed[keep].astype("float32")
+def genre_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """[len(a), len(b)] float32, the Jaccard overlap of the genres of each movie of ``a``
+    with each of ``b`` (genre flags [movies, genres], non-zero = has the genre); 0 where
+    neither has any."""
+    a = (np.asarray(a) > 0).astype("float32")
+    b = (np.asarray(b) > 0).astype("float32")
+    both = a @ b.T
+    union = a.sum(axis=1)[:, None] + b.sum(axis=1)[None, :] - both
+    return np.where(union > 0, both / np.maximum(union, 1.0), np.float32(0.0))
 
 
 def _spread(local, covered: np.ndarray, n_items: int) -> SparseRows:
@@ -425,8 +415,8 @@ def fit_neighbour_table(
     pick term's, "cosine" (the asymmetric cosine with ``alpha`` and ``shrink``) or "ease"
     (EASE's B with ``lam``, over every rating); Similar movies' table is the asymmetric
     cosine with ``similar_alpha`` and ``similar_shrink`` (none when ``similar_top_k`` is
-    0), its ``KINSHIP_POOL`` best per row reweighed by genre kinship ``similar_kinship``
-    when the movies' genre ``flags`` [n_items, genres] are given. ``blend``: the scale,
+    0), weighed by genre kinship ``similar_kinship`` when the movies' genre ``flags``
+    [n_items, genres] are given. ``blend``: the scale,
     pivot, popularity_relief and history_rarity (the defaults otherwise).
     """
     if weighting not in ("cosine", "ease"):
@@ -452,11 +442,15 @@ def fit_neighbour_table(
     term = _spread(local, covered, n_items)
     similar = None
     if similar_top_k > 0:
-        kin = flags is not None and similar_kinship > 0
-        pool = max(similar_top_k, KINSHIP_POOL) if kin else similar_top_k
-        found = asymmetric_cosine_rows(x, similar_alpha, similar_shrink, pool)
-        if kin:
-            found = with_kinship(found, flags[covered], similar_kinship, similar_top_k)
+        kin_flags = None if flags is None else np.asarray(flags)[covered]
+        found = asymmetric_cosine_rows(
+            x,
+            similar_alpha,
+            similar_shrink,
+            similar_top_k,
+            flags=kin_flags,
+            kinship=similar_kinship,
+        )
         similar = _spread(found, covered, n_items)
     return NeighbourTable(term.indptr, term.columns, term.weights, **blend, similar=similar)
 
