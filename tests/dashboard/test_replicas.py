@@ -45,6 +45,9 @@ def visit(server: Server) -> tuple[int, list[str]]:
             message.ParseFromString(socket.recv(timeout=60))
             kind = message.WhichOneof("type")
             if kind == "script_finished":
+                if message.script_finished == ForwardMsg_pb2.ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    texts, problems = [], []  # the app asked for a rerun: read that one
+                    continue
                 break
             if kind != "delta":
                 continue
@@ -94,6 +97,8 @@ def test_two_replicas_switch_to_the_retrained_bundle_and_never_serve_half_of_one
             stderr=subprocess.PIPE,
             text=True,
         )
+        stack.enter_context(retrain)  # its pipe closed and the process reaped at the end,
+        stack.callback(lambda: retrain.poll() is None and retrain.kill())  # killed first
         loads, seen = 0, set()
         deadline = time.monotonic() + 240
         while retrain.poll() is None:
